@@ -1,0 +1,366 @@
+//! Typed context: who did it, from where, with what, in which request, to what.
+//!
+//! Context fields (`actor.id`, `client.ip`, ...) may sit on spans or on the event itself. They are
+//! parsed once, when recorded, into [`ContextFields`]; an event's record takes its own first,
+//! then the nearest ancestor span's, and so on outwards.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::event::Outcome;
+use crate::value::FieldValue;
+
+/// A recognised context field, after resolving OpenTelemetry aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContextKey {
+    ActorId,
+    ActorName,
+    ActorEmail,
+    ActorKind,
+    ActorAnonymousId,
+    ActorRoles,
+    SessionId,
+    ClientIp,
+    ClientPort,
+    UserAgent,
+    RequestId,
+    HttpMethod,
+    UrlPath,
+    TargetKind,
+    TargetId,
+    TargetName,
+    Outcome,
+    Reason,
+    Source,
+}
+
+impl ContextKey {
+    /// The key a field name stands for, if it is a recognised context field or an alias of one.
+    pub(crate) fn from_field_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "actor.id" | "user.id" | "enduser.id" => ContextKey::ActorId,
+            "actor.name" | "user.name" => ContextKey::ActorName,
+            "actor.email" | "user.email" => ContextKey::ActorEmail,
+            "actor.kind" => ContextKey::ActorKind,
+            "actor.anonymous_id" => ContextKey::ActorAnonymousId,
+            "actor.roles" | "user.roles" => ContextKey::ActorRoles,
+            "session.id" => ContextKey::SessionId,
+            "client.ip" | "client.address" => ContextKey::ClientIp,
+            "client.port" => ContextKey::ClientPort,
+            "user_agent" | "user_agent.original" => ContextKey::UserAgent,
+            "request.id" => ContextKey::RequestId,
+            "http.method" | "http.request.method" => ContextKey::HttpMethod,
+            "url.path" => ContextKey::UrlPath,
+            "target.kind" => ContextKey::TargetKind,
+            "target.id" => ContextKey::TargetId,
+            "target.name" => ContextKey::TargetName,
+            "outcome" => ContextKey::Outcome,
+            "reason" => ContextKey::Reason,
+            "source" => ContextKey::Source,
+            _ => return None,
+        })
+    }
+}
+
+/// What kind of party an actor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A person with an account.
+    User,
+    /// Another service, acting on its own behalf.
+    Service,
+    /// A caller identified by an API key.
+    ApiKey,
+    /// A visitor who is not signed in.
+    Anonymous,
+    /// The service itself (scheduled jobs, start-up).
+    System,
+}
+
+impl FromStr for ActorKind {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "user" => ActorKind::User,
+            "service" => ActorKind::Service,
+            "api_key" => ActorKind::ApiKey,
+            "anonymous" => ActorKind::Anonymous,
+            "system" => ActorKind::System,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// Who did it: `actor` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Actor {
+    /// Stable identifier (`actor.id`, alias `user.id`, `enduser.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Display name (`actor.name`, alias `user.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address (`actor.email`, alias `user.email`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Kind of actor (`actor.kind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ActorKind>,
+    /// Identifier of a visitor who is not signed in (`actor.anonymous_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    /// Roles (`actor.roles`, alias `user.roles`): a comma-separated list or a `Debug` list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+/// The session the actor acted in: `session` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Session {
+    /// Session identifier (`session.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// Where the request came from: `client` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Client {
+    /// IP address (`client.ip`, alias `client.address`); an `ip:port` value fills both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    /// Source port (`client.port`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// What the client used: `user_agent` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserAgent {
+    /// The user agent string as sent (`user_agent`, alias `user_agent.original`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+}
+
+/// The request the event happened in: `request` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Request {
+    /// Request identifier (`request.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// HTTP method (`http.method`, alias `http.request.method`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// URL path, without the query (`url.path`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// What was acted on: `target` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Target {
+    /// Kind of object (`target.kind`: `user`, `api_key`, `report`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Its identifier (`target.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its display name (`target.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+macro_rules! impl_is_empty {
+    ($($ty:ident { $($field:ident),* })*) => {$(
+        impl $ty {
+            /// Whether no part is set (the part is then left out of the record).
+            pub fn is_empty(&self) -> bool {
+                true $(&& self.$field.is_none())*
+            }
+
+            fn fill_missing_from(&mut self, other: &$ty) {
+                $(if self.$field.is_none() {
+                    self.$field.clone_from(&other.$field);
+                })*
+            }
+        }
+    )*};
+}
+
+impl_is_empty! {
+    Actor { id, name, email, kind, anonymous_id, roles }
+    Session { id }
+    Client { ip, port }
+    UserAgent { original }
+    Request { id, method, path }
+    Target { kind, id, name }
+}
+
+/// The context fields recorded on one span or event, typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ContextFields {
+    pub(crate) actor: Actor,
+    pub(crate) session: Session,
+    pub(crate) client: Client,
+    pub(crate) user_agent: UserAgent,
+    pub(crate) request: Request,
+    pub(crate) target: Target,
+    /// Describes the event itself: never inherited from an ancestor.
+    pub(crate) outcome: Option<Outcome>,
+    /// Describes the event itself: never inherited from an ancestor.
+    pub(crate) reason: Option<String>,
+    pub(crate) source: Option<String>,
+}
+
+impl ContextFields {
+    /// Sets `key` from `value`. A value that does not parse as the key's type (an IP address that
+    /// is not one, a port over 65535, an unknown actor kind) is handed back, to be kept under
+    /// `fields` rather than lost.
+    pub(crate) fn set(&mut self, key: ContextKey, value: FieldValue) -> Result<(), FieldValue> {
+        match key {
+            ContextKey::ClientPort => match value.to_u64().and_then(|p| u16::try_from(p).ok()) {
+                Some(port) => self.client.port = Some(port),
+                None => return Err(value),
+            },
+            ContextKey::ClientIp => {
+                let text = value.to_text();
+                let text = text.trim();
+                if let Ok(ip) = text.parse::<IpAddr>() {
+                    self.client.ip = Some(ip);
+                } else if let Ok(socket) = text.parse::<SocketAddr>() {
+                    self.client.ip = Some(socket.ip());
+                    self.client.port = Some(socket.port());
+                } else {
+                    return Err(value);
+                }
+            }
+            ContextKey::ActorKind => match value.to_text().parse() {
+                Ok(kind) => self.actor.kind = Some(kind),
+                Err(()) => return Err(value),
+            },
+            ContextKey::Outcome => match value.to_text().parse() {
+                Ok(outcome) => self.outcome = Some(outcome),
+                Err(_) => return Err(value),
+            },
+            ContextKey::ActorRoles => self.actor.roles = Some(parse_roles(&value.to_text())),
+            ContextKey::ActorId => self.actor.id = Some(value.to_text()),
+            ContextKey::ActorName => self.actor.name = Some(value.to_text()),
+            ContextKey::ActorEmail => self.actor.email = Some(value.to_text()),
+            ContextKey::ActorAnonymousId => self.actor.anonymous_id = Some(value.to_text()),
+            ContextKey::SessionId => self.session.id = Some(value.to_text()),
+            ContextKey::UserAgent => self.user_agent.original = Some(value.to_text()),
+            ContextKey::RequestId => self.request.id = Some(value.to_text()),
+            ContextKey::HttpMethod => self.request.method = Some(value.to_text()),
+            ContextKey::UrlPath => self.request.path = Some(value.to_text()),
+            ContextKey::TargetKind => self.target.kind = Some(value.to_text()),
+            ContextKey::TargetId => self.target.id = Some(value.to_text()),
+            ContextKey::TargetName => self.target.name = Some(value.to_text()),
+            ContextKey::Reason => self.reason = Some(value.to_text()),
+            ContextKey::Source => self.source = Some(value.to_text()),
+        }
+        Ok(())
+    }
+
+    /// Fills what is still unset from an outer context (an ancestor span's).
+    pub(crate) fn inherit_from(&mut self, outer: &ContextFields) {
+        self.actor.fill_missing_from(&outer.actor);
+        self.session.fill_missing_from(&outer.session);
+        self.client.fill_missing_from(&outer.client);
+        self.user_agent.fill_missing_from(&outer.user_agent);
+        self.request.fill_missing_from(&outer.request);
+        self.target.fill_missing_from(&outer.target);
+        if self.source.is_none() {
+            self.source.clone_from(&outer.source);
+        }
+    }
+}
+
+/// `"admin, billing"` or the `Debug` form of a list, `["admin", "billing"]`.
+fn parse_roles(text: &str) -> Vec<String> {
+    let inner = text.trim();
+    let inner = inner
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(inner);
+    inner
+        .split(',')
+        .map(|role| role.trim().trim_matches('"').to_owned())
+        .filter(|role| !role.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Str(s.to_owned())
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_same_key() {
+        for (alias, name) in [
+            ("user.id", "actor.id"),
+            ("enduser.id", "actor.id"),
+            ("client.address", "client.ip"),
+            ("user_agent.original", "user_agent"),
+            ("http.request.method", "http.method"),
+        ] {
+            assert_eq!(
+                ContextKey::from_field_name(alias),
+                ContextKey::from_field_name(name)
+            );
+        }
+        assert_eq!(ContextKey::from_field_name("password"), None);
+    }
+
+    #[test]
+    fn values_are_typed_or_handed_back() {
+        let mut ctx = ContextFields::default();
+        ctx.set(ContextKey::ClientIp, text("2001:db8::1")).unwrap();
+        assert_eq!(ctx.client.ip, Some("2001:db8::1".parse().unwrap()));
+        ctx.set(ContextKey::ClientIp, text("203.0.113.7:51234")).unwrap();
+        assert_eq!(ctx.client.port, Some(51234));
+        ctx.set(ContextKey::ClientPort, FieldValue::I64(443)).unwrap();
+        assert_eq!(ctx.client.port, Some(443));
+        assert_eq!(ctx.set(ContextKey::ClientIp, text("not an ip")), Err(text("not an ip")));
+        assert!(ctx.set(ContextKey::ClientPort, FieldValue::U64(70_000)).is_err());
+        assert!(ctx.set(ContextKey::ActorKind, text("robot")).is_err());
+        ctx.set(ContextKey::ActorKind, text("API_KEY")).unwrap();
+        assert_eq!(ctx.actor.kind, Some(ActorKind::ApiKey));
+        ctx.set(ContextKey::ActorId, FieldValue::U64(42)).unwrap();
+        assert_eq!(ctx.actor.id.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn roles_parse_from_lists_and_debug_output() {
+        assert_eq!(parse_roles("admin, billing"), ["admin", "billing"]);
+        assert_eq!(parse_roles(r#"["admin", "billing"]"#), ["admin", "billing"]);
+        assert!(parse_roles("[]").is_empty());
+    }
+
+    #[test]
+    fn inheritance_keeps_own_values_and_skips_outcome_and_reason() {
+        let mut own = ContextFields::default();
+        own.set(ContextKey::ActorId, text("own")).unwrap();
+        let mut outer = ContextFields::default();
+        outer.set(ContextKey::ActorId, text("outer")).unwrap();
+        outer.set(ContextKey::ActorName, text("alice")).unwrap();
+        outer.set(ContextKey::Outcome, text("failure")).unwrap();
+        outer.set(ContextKey::Reason, text("outer reason")).unwrap();
+        own.inherit_from(&outer);
+        assert_eq!(own.actor.id.as_deref(), Some("own"));
+        assert_eq!(own.actor.name.as_deref(), Some("alice"));
+        assert_eq!(own.outcome, None);
+        assert_eq!(own.reason, None);
+    }
+}

@@ -1,0 +1,50 @@
+//! Errors of building the layer: everything is checked before the service starts.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why [`Builder::build`](crate::Builder::build) refused the configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No destination was configured.
+    #[error("no sink configured: add one with with_file, with_stdout or with_sink")]
+    NoSink,
+    /// `queue_capacity` was 0.
+    #[error("queue_capacity must be at least 1, got 0")]
+    ZeroCapacity,
+    /// `max_value_len` was below the minimum.
+    #[error("max_value_len must be at least {min} bytes, got {got}")]
+    MaxValueLenTooSmall {
+        /// The value given.
+        got: usize,
+        /// The smallest accepted.
+        min: usize,
+    },
+    /// A file sink could not be opened for appending.
+    #[error("cannot open security log file {}: {source}", path.display())]
+    OpenFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A registered catalog has a name not of the form `category.action`.
+    #[error("invalid event name {name:?} in a registered catalog: {reason}")]
+    InvalidEventName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Two registered catalogs (or one twice) define the same name.
+    #[error("event name {name:?} is defined by more than one registered catalog")]
+    DuplicateEventName {
+        /// The name.
+        name: String,
+    },
+    /// The worker thread could not be started.
+    #[error("cannot start the security log worker thread: {0}")]
+    SpawnWorker(#[source] io::Error),
+}

@@ -1,0 +1,48 @@
+//! The set of catalogs a layer recognises, looked up by event name.
+
+use std::collections::HashMap;
+
+use super::catalog::check_event_name;
+use super::{Catalog, EventInfo, SecurityEvent};
+use crate::BuildError;
+
+/// Every registered catalog row by name: the built-in catalog plus the service's own.
+#[derive(Debug, Clone)]
+pub(crate) struct EventRegistry {
+    by_name: HashMap<&'static str, &'static EventInfo>,
+}
+
+impl Default for EventRegistry {
+    fn default() -> Self {
+        let mut registry = EventRegistry {
+            by_name: HashMap::with_capacity(SecurityEvent::ALL.len() * 2),
+        };
+        registry
+            .register::<SecurityEvent>()
+            .expect("the built-in catalog is well formed (checked by its tests)");
+        registry
+    }
+}
+
+impl EventRegistry {
+    /// Adds every row of `C`; a malformed name or one already registered is an error.
+    pub(crate) fn register<C: Catalog>(&mut self) -> Result<(), BuildError> {
+        for &event in C::ALL {
+            let info = event.info();
+            check_event_name(info.name()).map_err(|reason| BuildError::InvalidEventName {
+                name: info.name().to_owned(),
+                reason,
+            })?;
+            if self.by_name.insert(info.name(), info).is_some() {
+                return Err(BuildError::DuplicateEventName {
+                    name: info.name().to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&'static EventInfo> {
+        self.by_name.get(name).copied()
+    }
+}

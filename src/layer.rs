@@ -1,0 +1,177 @@
+//! The `tracing` layer: reads fields and span context on the caller's thread, hands the rest to
+//! the pipeline.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::filter::Filtered;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use crate::capture::{CapturedEvent, CapturedFields, FieldCapture};
+use crate::context::ContextFields;
+use crate::event::EventRegistry;
+use crate::filter::SecurityFilter;
+use crate::pipeline::Pipeline;
+
+/// The security layer as the builder returns it: [`RecordingLayer`] behind its
+/// [`SecurityFilter`], ready for `registry().with(layer)`.
+pub type SecurityLayer<S> = Filtered<RecordingLayer, SecurityFilter, S>;
+
+/// The part of [`SecurityLayer`] that records. You get it already filtered from
+/// [`Builder::build`](crate::Builder::build); used without the filter it still records only
+/// security events, but sees every callsite.
+pub struct RecordingLayer {
+    registry: Arc<EventRegistry>,
+    pipeline: Pipeline,
+    max_value_len: usize,
+}
+
+impl fmt::Debug for RecordingLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordingLayer")
+            .field("pipeline", &self.pipeline)
+            .field("max_value_len", &self.max_value_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the layer keeps in a span's extensions.
+struct SpanState {
+    /// Shared with the records of events inside the span; copied only if recorded into later.
+    context: Arc<ContextFields>,
+    /// The span's other fields; a record is made at close when they name a `security_event`.
+    fields: CapturedFields,
+    opened: Instant,
+}
+
+impl RecordingLayer {
+    pub(crate) fn new(registry: EventRegistry, pipeline: Pipeline, max_value_len: usize) -> Self {
+        RecordingLayer {
+            registry: Arc::new(registry),
+            pipeline,
+            max_value_len,
+        }
+    }
+
+    pub(crate) fn with_filter<S>(self) -> SecurityLayer<S>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        Filtered::new(self, SecurityFilter::default())
+    }
+
+    fn capture<'a>(
+        &'a self,
+        fields: &'a mut CapturedFields,
+        context: &'a mut ContextFields,
+    ) -> FieldCapture<'a> {
+        FieldCapture {
+            fields,
+            context,
+            registry: &self.registry,
+            max_value_len: self.max_value_len,
+        }
+    }
+}
+
+/// The context of `spans`, nearest first.
+fn contexts_of<'a, S, I>(spans: I) -> Vec<Arc<ContextFields>>
+where
+    S: for<'l> LookupSpan<'l> + 'a,
+    I: Iterator<Item = SpanRef<'a, S>>,
+{
+    spans
+        .filter_map(|span| {
+            let extensions = span.extensions();
+            extensions.get::<SpanState>().map(|state| state.context.clone())
+        })
+        .collect()
+}
+
+impl<S> Layer<S> for RecordingLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        // A second security layer on the same registry reads the same fields: keep the first.
+        if extensions.get_mut::<SpanState>().is_some() {
+            return;
+        }
+        let mut fields = CapturedFields::default();
+        let mut context = ContextFields::default();
+        attrs.record(&mut self.capture(&mut fields, &mut context));
+        extensions.insert(SpanState {
+            context: Arc::new(context),
+            fields,
+            opened: Instant::now(),
+        });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        let Some(state) = extensions.get_mut::<SpanState>() else {
+            return;
+        };
+        let context = Arc::make_mut(&mut state.context);
+        values.record(&mut self.capture(&mut state.fields, context));
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let time = SystemTime::now();
+        let mut fields = CapturedFields::default();
+        let mut context = ContextFields::default();
+        event.record(&mut self.capture(&mut fields, &mut context));
+        let Some(name) = fields.name.take() else {
+            return;
+        };
+        let ancestors = ctx
+            .event_scope(event)
+            .map(|scope| contexts_of(scope))
+            .unwrap_or_default();
+        self.pipeline.submit(CapturedEvent {
+            time,
+            level: *event.metadata().level(),
+            name,
+            own: fields,
+            context,
+            ancestors,
+            duration: None,
+        });
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let (name, own, context, duration) = {
+            let extensions = span.extensions();
+            let Some(state) = extensions.get::<SpanState>() else {
+                return;
+            };
+            let Some(name) = state.fields.name.clone() else {
+                return;
+            };
+            (
+                name,
+                state.fields.clone(),
+                ContextFields::clone(&state.context),
+                state.opened.elapsed(),
+            )
+        };
+        let ancestors = contexts_of(span.scope().skip(1));
+        self.pipeline.submit(CapturedEvent {
+            time: SystemTime::now(),
+            level: *span.metadata().level(),
+            name,
+            own,
+            context,
+            ancestors,
+            duration: Some(duration),
+        });
+    }
+}

@@ -1,0 +1,136 @@
+//! A complete security event log for any Rust service, as one [`tracing`] layer.
+//!
+//! Events and spans tagged `security_event` (a name from a fixed catalog such as
+//! `authentication.failed`, `user.invited`, `api_key.rotated`) become **security records**:
+//! enriched with the actor, the client, the user agent and the request from the enclosing spans,
+//! numbered, and written as JSON lines (schema v1) by a worker thread. Everything else that flows
+//! through `tracing` is ignored at near-zero cost: a per-layer filter decides per callsite.
+//!
+//! # Getting started
+//!
+//! ```
+//! use tracing_security_events::{security_event, SecurityEvent};
+//! use tracing_subscriber::prelude::*;
+//!
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("security-events.jsonl");
+//! let (layer, guard) = tracing_security_events::layer(&path)?;
+//! let subscriber = tracing_subscriber::registry().with(layer);
+//! // A service would call `.init()`; the example keeps the subscriber to itself.
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let request = tracing::info_span!("request", client.ip = "203.0.113.7", actor.id = tracing::field::Empty);
+//!     let _entered = request.enter();
+//!     security_event!(SecurityEvent::LoginFailed, actor.name = "alice", authentication.method = "password");
+//!     request.record("actor.id", "42");
+//!     security_event!(SecurityEvent::LoginSucceeded, actor.name = "alice");
+//! });
+//! guard.shutdown()?; // or let the guard drop at the end of `main`
+//!
+//! let text = std::fs::read_to_string(&path)?;
+//! let records: Vec<serde_json::Value> =
+//!     text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+//! assert_eq!(records[0]["event"]["name"], "authentication.failed");
+//! assert_eq!(records[0]["client"]["ip"], "203.0.113.7");
+//! assert_eq!(records[0]["message"], "alice failed to sign in");
+//! assert_eq!(records[1]["actor"]["id"], "42");
+//! assert_eq!(records[1]["seq"], 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The shortcut [`layer`] covers the common case; [`Builder`] has every setting.
+//!
+//! # Writing events
+//!
+//! - [`security_event!`] with a [`SecurityEvent`] variant: level from the catalog, fixed target
+//!   `security`, usual `tracing` field syntax. A misspelled variant does not compile.
+//! - [`security_span!`] for an action that takes time: one record when the span closes, with its
+//!   duration and the `outcome` recorded on it.
+//! - A plain `tracing::warn!(security_event = "authentication.failed", ...)` is recognised too;
+//!   a name in no registered catalog is still written, flagged `unrecognised`, and counted.
+//! - Context fields (`actor.id`, `client.ip`, `user_agent`, `request.id`, ... and their
+//!   OpenTelemetry aliases) may sit on any enclosing span, recorded at creation or later with
+//!   `Span::record`. An event takes its own fields first, then the nearest span's, outwards.
+//! - Your own names: declare a catalog with [`security_catalog!`] and register it with
+//!   [`Builder::with_catalog`].
+//!
+//! # Guarantees
+//!
+//! - **Nothing lost silently**: the queue is bounded; by default a full queue makes the caller
+//!   wait ([`OverflowPolicy::Block`]); with [`OverflowPolicy::Drop`] losses are counted and
+//!   reported by an `audit.events_dropped` record. The [`FlushGuard`] flushes on drop, bounded in
+//!   time, and [`FlushGuard::shutdown`] reports what could not be flushed.
+//! - **Never breaks the host**: nothing on the event path panics or returns an error; sink
+//!   failures (even panics) are counted in [`Stats`] and reported on stderr.
+//! - **One record, one line**: values are escaped (CR, LF, NUL, ANSI and C1 controls, U+2028),
+//!   and values longer than 16 KiB are cut and marked.
+//! - **Private files**: created with mode 0600.
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | (none yet) | | the core: catalog, layer, pipeline, file and stdout sinks |
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod builder;
+mod capture;
+mod changes;
+mod context;
+mod error;
+mod escape;
+pub mod event;
+mod filter;
+mod layer;
+mod macros;
+mod pipeline;
+pub mod record;
+pub mod sink;
+mod value;
+
+use std::path::Path;
+
+use tracing_core::Subscriber;
+use tracing_subscriber::registry::LookupSpan;
+
+pub use builder::Builder;
+pub use changes::Changes;
+pub use error::BuildError;
+pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
+pub use filter::SecurityFilter;
+pub use layer::{RecordingLayer, SecurityLayer};
+pub use pipeline::{FlushError, FlushGuard, OverflowPolicy, SinkFailure, Stats};
+pub use record::SecurityRecord;
+pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};
+
+/// The `tracing` target of every event and span written by [`security_event!`] and
+/// [`security_span!`], for other layers' filters (`security=off` keeps them out of a fmt layer).
+pub const TARGET: &str = "security";
+
+/// The shortcut: a layer writing JSON lines to `path`, with every other setting at its default.
+///
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, _guard) = tracing_security_events::layer("/var/log/myapp/security.jsonl")?;
+/// tracing_subscriber::registry().with(layer).init();
+/// # Ok::<(), tracing_security_events::BuildError>(())
+/// ```
+pub fn layer<S>(path: impl AsRef<Path>) -> Result<(SecurityLayer<S>, FlushGuard), BuildError>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    Builder::new().with_file(path).build()
+}
+
+/// A [`Builder`] with the default settings.
+pub fn builder() -> Builder {
+    Builder::new()
+}
+
+/// What the macros reach through, so callers need no `tracing` import. Not a public API.
+#[doc(hidden)]
+pub mod _private {
+    pub use tracing;
+    pub use tracing_core::Level;
+}

@@ -1,0 +1,146 @@
+//! The guard that keeps the worker running and flushes it on the way out.
+
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Sender};
+
+use super::{Counters, Message, Stats};
+use std::sync::Arc;
+
+/// A sink that failed to flush, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SinkFailure {
+    /// The sink's name (`"file:/var/log/security.jsonl"`).
+    pub sink: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// Why a flush or a shutdown did not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlushError {
+    /// The worker did not finish within the flush timeout (a stalled sink, a full disk).
+    #[error("the security log did not flush within {timeout:?}: {queued} records were still queued")]
+    TimedOut {
+        /// The timeout that ran out.
+        timeout: Duration,
+        /// Records still waiting in the queue at that moment.
+        queued: usize,
+    },
+    /// Everything was handed to the sinks, but some could not make it durable or delivered.
+    #[error("security log sinks failed to flush: {}", describe(.0))]
+    Sinks(Vec<SinkFailure>),
+    /// The worker is not running: the log was already shut down.
+    #[error("the security log worker is not running (already shut down)")]
+    WorkerGone,
+}
+
+fn describe(failures: &[SinkFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("{}: {}", f.sink, f.error))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Keeps the security log's worker running; flushes every sink and stops it when dropped.
+///
+/// Hold it for as long as the service runs, typically in `main`:
+/// `let (layer, _guard) = ...;` keeps it, while `let _ = ...` or `let (layer, _) = ...` would
+/// drop it at once, stopping the log before the first event. Dropping waits at most the flush
+/// timeout (5 s by default, see [`Builder::with_flush_timeout`](crate::Builder::with_flush_timeout))
+/// and reports on stderr whatever could not be flushed; call [`shutdown`](FlushGuard::shutdown)
+/// to get that report as a value.
+#[must_use = "dropping the guard stops the security log at once; bind it with `let _guard = ...`"]
+#[derive(Debug)]
+pub struct FlushGuard {
+    sender: Sender<Message>,
+    counters: Arc<Counters>,
+    worker: Option<JoinHandle<()>>,
+    timeout: Duration,
+}
+
+impl FlushGuard {
+    pub(super) fn new(
+        sender: Sender<Message>,
+        counters: Arc<Counters>,
+        worker: JoinHandle<()>,
+        timeout: Duration,
+    ) -> Self {
+        FlushGuard {
+            sender,
+            counters,
+            worker: Some(worker),
+            timeout,
+        }
+    }
+
+    /// The counters as they are now.
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot(self.sender.len())
+    }
+
+    /// Waits until every record queued before this call is written and every sink flushed, for at
+    /// most the flush timeout.
+    pub fn flush(&self) -> Result<Stats, FlushError> {
+        if self.worker.is_none() {
+            return Err(FlushError::WorkerGone);
+        }
+        self.round_trip(Message::Flush)
+    }
+
+    /// Writes everything queued, flushes every sink and stops the worker, within the flush
+    /// timeout. Records emitted afterwards are counted as dropped.
+    pub fn shutdown(mut self) -> Result<Stats, FlushError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<Stats, FlushError> {
+        let Some(worker) = self.worker.take() else {
+            return Err(FlushError::WorkerGone);
+        };
+        let result = self.round_trip(Message::Shutdown);
+        if result.is_ok() {
+            // The worker has answered and is returning; joining cannot wait long.
+            let _ = worker.join();
+        }
+        result
+    }
+
+    fn round_trip(
+        &self,
+        message: fn(Sender<Result<(), Vec<SinkFailure>>>) -> Message,
+    ) -> Result<Stats, FlushError> {
+        let deadline = Instant::now() + self.timeout;
+        let (reply, answer) = bounded(1);
+        let timed_out = || FlushError::TimedOut {
+            timeout: self.timeout,
+            queued: self.sender.len(),
+        };
+        self.sender
+            .send_deadline(message(reply), deadline)
+            .map_err(|err| match err {
+                crossbeam_channel::SendTimeoutError::Timeout(_) => timed_out(),
+                crossbeam_channel::SendTimeoutError::Disconnected(_) => FlushError::WorkerGone,
+            })?;
+        match answer.recv_deadline(deadline) {
+            Ok(Ok(())) => Ok(self.stats()),
+            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(timed_out()),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(FlushError::WorkerGone),
+        }
+    }
+}
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        if self.worker.is_some() {
+            if let Err(err) = self.stop() {
+                eprintln!("tracing-security-events: {err}");
+            }
+        }
+    }
+}

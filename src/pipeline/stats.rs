@@ -1,0 +1,45 @@
+//! Counters readable while the log runs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The live counters, shared by the layer, the worker and the guard.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) written: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) unrecognised: AtomicU64,
+    pub(crate) sink_errors: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, queued: usize) -> Stats {
+        Stats {
+            written: self.written.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            unrecognised: self.unrecognised.load(Ordering::Relaxed),
+            sink_errors: self.sink_errors.load(Ordering::Relaxed),
+            queued,
+        }
+    }
+}
+
+/// A snapshot of the log's counters, from [`FlushGuard::stats`](crate::FlushGuard::stats).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Records that every sink accepted.
+    pub written: u64,
+    /// Records lost: the queue was full under [`OverflowPolicy::Drop`](crate::OverflowPolicy),
+    /// or the log was already shut down.
+    pub dropped: u64,
+    /// Records whose `security_event` name is in no registered catalog (written all the same).
+    pub unrecognised: u64,
+    /// Failed sink operations (a write or a flush that returned an error or panicked).
+    pub sink_errors: u64,
+    /// Records waiting in the queue when the snapshot was taken.
+    pub queued: usize,
+}

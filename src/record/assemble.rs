@@ -1,0 +1,154 @@
+//! Turning a captured event into a record, on the worker: context merged, sequence number and
+//! id assigned, message rendered.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+use uuid::{ContextV7, Timestamp, Uuid};
+
+use super::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
+use crate::capture::{CapturedEvent, CapturedFields, EventName};
+use crate::event::{Outcome, SecurityEvent, Severity};
+use crate::value::FieldValue;
+
+/// Builds records in queue order; owns the sequence counter, so `seq` is gap-free.
+#[derive(Debug)]
+pub(crate) struct RecordAssembler {
+    service: ServiceInfo,
+    last_seq: u64,
+    uuids: ContextV7,
+}
+
+impl RecordAssembler {
+    pub(crate) fn new(service: ServiceInfo) -> Self {
+        RecordAssembler {
+            service,
+            last_seq: 0,
+            uuids: ContextV7::new(),
+        }
+    }
+
+    pub(crate) fn assemble(&mut self, captured: CapturedEvent) -> SecurityRecord {
+        let CapturedEvent {
+            time,
+            level,
+            name,
+            own,
+            mut context,
+            ancestors,
+            duration,
+        } = captured;
+        let CapturedFields {
+            message,
+            changes,
+            extra,
+            ..
+        } = own;
+        for outer in &ancestors {
+            context.inherit_from(outer);
+        }
+
+        let (event, template) = match name {
+            EventName::Known(info) => (
+                EventSummary {
+                    name: Cow::Borrowed(info.name()),
+                    category: Cow::Borrowed(info.category().as_str()),
+                    outcome: context.outcome.unwrap_or(info.outcome()),
+                    severity: info.severity(),
+                    owasp: info.owasp(),
+                    reason: context.reason.take(),
+                    source: context.source.take(),
+                    duration_us: None,
+                    unrecognised: false,
+                },
+                Some(info.message_template()),
+            ),
+            EventName::Unrecognised(name) => (
+                EventSummary {
+                    category: Cow::Owned(name.split('.').next().unwrap_or_default().to_owned()),
+                    name: Cow::Owned(name),
+                    outcome: context.outcome.unwrap_or(Outcome::Unknown),
+                    severity: Severity::from_level(level),
+                    owasp: None,
+                    reason: context.reason.take(),
+                    source: context.source.take(),
+                    duration_us: None,
+                    unrecognised: true,
+                },
+                None,
+            ),
+        };
+
+        let mut fields = Fields::default();
+        for (name, value) in extra {
+            fields.push(name, value);
+        }
+
+        let mut record = SecurityRecord {
+            schema: SCHEMA_VERSION,
+            id: self.next_id(time),
+            seq: self.next_seq(),
+            timestamp: DateTime::<Utc>::from(time),
+            event: EventSummary {
+                duration_us: duration.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+                ..event
+            },
+            message: String::new(),
+            actor: context.actor,
+            session: context.session,
+            client: context.client,
+            user_agent: context.user_agent,
+            request: context.request,
+            target: context.target,
+            fields,
+            changes: changes.map(parse_changes),
+            service: self.service.clone(),
+        };
+        record.message = match (message, template) {
+            (Some(message), _) => message,
+            (None, Some(template)) => message::render(template, &record),
+            (None, None) => format!("unrecognised security event {}", record.event.name),
+        };
+        record
+    }
+
+    /// The `audit.events_dropped` record telling that `dropped` records were lost.
+    pub(crate) fn dropped_notice(&mut self, dropped: u64) -> SecurityRecord {
+        let mut own = CapturedFields::default();
+        own.extra.push(("dropped", FieldValue::U64(dropped)));
+        let info = SecurityEvent::AuditEventsDropped.info();
+        self.assemble(CapturedEvent {
+            time: SystemTime::now(),
+            level: info.severity().level(),
+            name: EventName::Known(info),
+            own,
+            context: Default::default(),
+            ancestors: Vec::new(),
+            duration: None,
+        })
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.last_seq += 1;
+        self.last_seq
+    }
+
+    fn next_id(&self, time: SystemTime) -> Uuid {
+        let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let timestamp = Timestamp::from_unix(
+            &self.uuids,
+            since_epoch.as_secs(),
+            since_epoch.subsec_nanos(),
+        );
+        Uuid::new_v7(timestamp)
+    }
+}
+
+/// A `changes` value is JSON text; anything else is kept as a string rather than lost.
+fn parse_changes(text: String) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(value @ serde_json::Value::Object(_)) => value,
+        _ => serde_json::Value::String(text),
+    }
+}

@@ -1,0 +1,159 @@
+//! The security record, schema version 1: what every sink receives and the file sink writes as
+//! one JSON line.
+//!
+//! Keys come in a fixed order (the order of the fields below); absent parts are left out, never
+//! `null`.
+
+mod assemble;
+mod message;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+pub use crate::context::{Actor, ActorKind, Client, Request, Session, Target, UserAgent};
+use crate::event::{Outcome, Severity};
+use crate::value::FieldValue;
+pub(crate) use assemble::RecordAssembler;
+
+/// The version of the record layout written in `schema`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One security record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SecurityRecord {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// A UUIDv7: unique, and sortable by time.
+    pub id: Uuid,
+    /// Strictly increasing and gap-free for the life of the process, starting at 1.
+    pub seq: u64,
+    /// When the event happened (the caller's clock), UTC, written with microseconds.
+    #[serde(serialize_with = "rfc3339_micros")]
+    pub timestamp: DateTime<Utc>,
+    /// What happened.
+    pub event: EventSummary,
+    /// A sentence for people: the caller's message, or the catalog row's template filled in.
+    pub message: String,
+    /// Who did it.
+    #[serde(skip_serializing_if = "Actor::is_empty")]
+    pub actor: Actor,
+    /// In which session.
+    #[serde(skip_serializing_if = "Session::is_empty")]
+    pub session: Session,
+    /// From where.
+    #[serde(skip_serializing_if = "Client::is_empty")]
+    pub client: Client,
+    /// With what.
+    #[serde(skip_serializing_if = "UserAgent::is_empty")]
+    pub user_agent: UserAgent,
+    /// In which request.
+    #[serde(skip_serializing_if = "Request::is_empty")]
+    pub request: Request,
+    /// To what.
+    #[serde(skip_serializing_if = "Target::is_empty")]
+    pub target: Target,
+    /// Every other field of the event, by its `tracing` name.
+    #[serde(skip_serializing_if = "Fields::is_empty")]
+    pub fields: Fields,
+    /// A structured diff (`{"email":{"old":..,"new":..}}`), from a `changes` field holding JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<serde_json::Value>,
+    /// The service that wrote the record.
+    #[serde(skip_serializing_if = "ServiceInfo::is_empty")]
+    pub service: ServiceInfo,
+}
+
+/// `event` in the record: the name and its classification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventSummary {
+    /// `category.action`.
+    pub name: Cow<'static, str>,
+    /// The catalog's category; for an unrecognised name, the part before the first dot.
+    pub category: Cow<'static, str>,
+    /// A recorded `outcome` field, else the catalog's.
+    pub outcome: Outcome,
+    /// The catalog's severity; for an unrecognised name, from the `tracing` level.
+    pub severity: Severity,
+    /// The OWASP Logging Vocabulary name, where the catalog gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owasp: Option<&'static str>,
+    /// Why (a recorded `reason` field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The component that reported it (a recorded `source` field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// For a record made when a span tagged `security_event` closed: how long it was open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_us: Option<u64>,
+    /// True when the name is in no registered catalog.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unrecognised: bool,
+}
+
+/// `service` in the record: the static identity of the writer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ServiceInfo {
+    /// Service name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Service version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Which instance (host name by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl ServiceInfo {
+    /// Whether no part is set.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.version.is_none() && self.instance.is_none()
+    }
+}
+
+/// `fields` in the record: the event's other fields, in the order they were recorded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(Vec<(Cow<'static, str>, FieldValue)>);
+
+impl Fields {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value of the field `name`.
+    pub fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Every field, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
+        self.0.iter().map(|(n, v)| (n.as_ref(), v))
+    }
+
+    pub(crate) fn push(&mut self, name: impl Into<Cow<'static, str>>, value: FieldValue) {
+        self.0.push((name.into(), value));
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+fn rfc3339_micros<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&time.to_rfc3339_opts(SecondsFormat::Micros, true))
+}

@@ -1,0 +1,72 @@
+//! Where records go. The worker hands each sink a [`Batch`] of whole records, already encoded
+//! once as JSON lines; a sink writes the lines (files, stdout) or maps the records (OTLP).
+//!
+//! A sink runs on the worker thread only, so it needs `Send` but not `Sync`.
+
+mod file;
+mod stdout;
+
+use std::io;
+
+pub use file::FileSink;
+pub use stdout::StdoutSink;
+
+use crate::record::SecurityRecord;
+
+/// Records handed to the sinks together: the structured records and the same records encoded
+/// as JSON lines, one per record, each ending in `\n`.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    records: &'a [SecurityRecord],
+    json_lines: &'a [u8],
+}
+
+impl<'a> Batch<'a> {
+    /// A batch; `json_lines` must hold exactly one line per record, in the same order.
+    pub fn new(records: &'a [SecurityRecord], json_lines: &'a [u8]) -> Self {
+        Batch {
+            records,
+            json_lines,
+        }
+    }
+
+    /// The records, in `seq` order.
+    pub fn records(&self) -> &'a [SecurityRecord] {
+        self.records
+    }
+
+    /// The records as JSON lines (schema v1), ready to append to a file.
+    pub fn json_lines(&self) -> &'a [u8] {
+        self.json_lines
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+/// A destination for security records.
+///
+/// Errors are counted in [`Stats::sink_errors`](crate::Stats::sink_errors) and reported; they
+/// never reach the code that emitted the event.
+pub trait Sink: Send + 'static {
+    /// A short name for error reports (`"file:/var/log/security.jsonl"`).
+    fn name(&self) -> &str;
+
+    /// Writes a batch of whole records.
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()>;
+
+    /// Makes what was written durable or delivered; called on [`FlushGuard::flush`] and at
+    /// shutdown.
+    ///
+    /// [`FlushGuard::flush`]: crate::FlushGuard::flush
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
