@@ -13,8 +13,7 @@ use tracing_security_events::{security_event, security_span, Changes, SecurityEv
 use tracing_subscriber::prelude::*;
 
 const CLIENT_IP: &str = "203.0.113.7";
-const USER_AGENT: &str =
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 fn main() -> Result<(), Box<dyn Error>> {
     let path = std::env::args()

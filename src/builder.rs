@@ -18,6 +18,9 @@ use crate::BuildError;
 /// The smallest accepted `max_value_len`: enough for identifiers and the truncation marker.
 const MIN_MAX_VALUE_LEN: usize = 64;
 
+/// Adds one catalog's rows to the registry ([`EventRegistry::register`] for that catalog).
+type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
+
 /// Configures and builds the security layer.
 ///
 /// | setting | default | setter |
@@ -42,7 +45,7 @@ pub struct Builder {
     flush_timeout: Duration,
     max_value_len: usize,
     service: ServiceInfo,
-    catalogs: Vec<fn(&mut EventRegistry) -> Result<(), BuildError>>,
+    catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
 }
 

@@ -33,7 +33,12 @@ impl Changes {
 
     /// Adds one changed field with its old and new value. A value that cannot be represented as
     /// JSON is written as the text of its serialisation error rather than dropped.
-    pub fn field(mut self, name: impl Into<String>, old: impl Serialize, new: impl Serialize) -> Self {
+    pub fn field(
+        mut self,
+        name: impl Into<String>,
+        old: impl Serialize,
+        new: impl Serialize,
+    ) -> Self {
         let mut change = Map::with_capacity(2);
         change.insert("old".into(), to_json(&old));
         change.insert("new".into(), to_json(&new));

@@ -328,12 +328,19 @@ mod tests {
         let mut ctx = ContextFields::default();
         ctx.set(ContextKey::ClientIp, text("2001:db8::1")).unwrap();
         assert_eq!(ctx.client.ip, Some("2001:db8::1".parse().unwrap()));
-        ctx.set(ContextKey::ClientIp, text("203.0.113.7:51234")).unwrap();
+        ctx.set(ContextKey::ClientIp, text("203.0.113.7:51234"))
+            .unwrap();
         assert_eq!(ctx.client.port, Some(51234));
-        ctx.set(ContextKey::ClientPort, FieldValue::I64(443)).unwrap();
+        ctx.set(ContextKey::ClientPort, FieldValue::I64(443))
+            .unwrap();
         assert_eq!(ctx.client.port, Some(443));
-        assert_eq!(ctx.set(ContextKey::ClientIp, text("not an ip")), Err(text("not an ip")));
-        assert!(ctx.set(ContextKey::ClientPort, FieldValue::U64(70_000)).is_err());
+        assert_eq!(
+            ctx.set(ContextKey::ClientIp, text("not an ip")),
+            Err(text("not an ip"))
+        );
+        assert!(ctx
+            .set(ContextKey::ClientPort, FieldValue::U64(70_000))
+            .is_err());
         assert!(ctx.set(ContextKey::ActorKind, text("robot")).is_err());
         ctx.set(ContextKey::ActorKind, text("API_KEY")).unwrap();
         assert_eq!(ctx.actor.kind, Some(ActorKind::ApiKey));

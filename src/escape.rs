@@ -37,7 +37,10 @@ impl Formatter for LineSafeFormatter {
 }
 
 /// Appends `value` as one JSON line (the line feed included) to `out`.
-pub(crate) fn write_json_line<T: Serialize>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
+pub(crate) fn write_json_line<T: Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
     let start = out.len();
     let mut serializer = serde_json::Serializer::with_formatter(&mut *out, LineSafeFormatter);
     if let Err(err) = value.serialize(&mut serializer) {
@@ -78,7 +81,9 @@ mod tests {
             assert_eq!(line.matches('\n').count(), 1, "{line:?}");
             assert!(line.ends_with('\n'));
             assert!(
-                !line.chars().any(|c| c != '\n' && (c.is_control() || needs_escape(c))),
+                !line
+                    .chars()
+                    .any(|c| c != '\n' && (c.is_control() || needs_escape(c))),
                 "raw control in {line:?}"
             );
             let back: serde_json::Value = serde_json::from_str(&line).unwrap();

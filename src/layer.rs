@@ -87,7 +87,9 @@ where
     spans
         .filter_map(|span| {
             let extensions = span.extensions();
-            extensions.get::<SpanState>().map(|state| state.context.clone())
+            extensions
+                .get::<SpanState>()
+                .map(|state| state.context.clone())
         })
         .collect()
 }

@@ -99,7 +99,7 @@ pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 pub use filter::SecurityFilter;
 pub use layer::{RecordingLayer, SecurityLayer};
-pub use pipeline::{FlushError, FlushGuard, OverflowPolicy, SinkFailure, Stats};
+pub use pipeline::{FlushError, FlushGuard, OverflowPolicy, SinkFailure, Stats, StatsHandle};
 pub use record::SecurityRecord;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};
 

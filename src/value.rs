@@ -161,7 +161,10 @@ mod tests {
     fn long_values_are_cut_and_marked() {
         let big = "x".repeat(1 << 20);
         let cut = BoundedText::copy(&big, 16);
-        assert_eq!(cut, format!("{}…[truncated: {} bytes in all]", "x".repeat(16), 1 << 20));
+        assert_eq!(
+            cut,
+            format!("{}…[truncated: {} bytes in all]", "x".repeat(16), 1 << 20)
+        );
         assert!(is_truncated(&cut));
     }
 
@@ -189,7 +192,8 @@ mod tests {
 
     #[test]
     fn non_finite_floats_become_strings() {
-        let json = serde_json::to_string(&[FieldValue::F64(f64::NAN), FieldValue::F64(1.5)]).unwrap();
+        let json =
+            serde_json::to_string(&[FieldValue::F64(f64::NAN), FieldValue::F64(1.5)]).unwrap();
         assert_eq!(json, r#"["NaN",1.5]"#);
     }
 }

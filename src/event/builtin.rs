@@ -338,7 +338,11 @@ mod tests {
             assert_eq!(name.parse::<SecurityEvent>(), Ok(event));
             assert_eq!(event.to_string(), name);
         }
-        assert_eq!(SecurityEvent::ALL.len(), 91, "every name of ARCHITECTURE.md");
+        assert_eq!(
+            SecurityEvent::ALL.len(),
+            91,
+            "every name of ARCHITECTURE.md"
+        );
         assert!("authentication.unknown".parse::<SecurityEvent>().is_err());
     }
 
@@ -347,7 +351,10 @@ mod tests {
         for &event in SecurityEvent::ALL {
             let category = event.category().as_str();
             if category != "threat" {
-                assert!(event.as_str().starts_with(&format!("{category}.")), "{event}");
+                assert!(
+                    event.as_str().starts_with(&format!("{category}.")),
+                    "{event}"
+                );
             }
         }
     }

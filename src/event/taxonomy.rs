@@ -235,7 +235,10 @@ mod tests {
             assert_eq!(outcome.to_string().parse::<Outcome>(), Ok(outcome));
         }
         let err = "fatal".parse::<Severity>().unwrap_err().to_string();
-        assert!(err.contains("\"fatal\"") && err.contains("critical"), "{err}");
+        assert!(
+            err.contains("\"fatal\"") && err.contains("critical"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
 
-use super::{Counters, Message, Stats};
 use std::sync::Arc;
+
+use super::{Counters, Message, Stats, StatsHandle};
 
 /// A sink that failed to flush, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +24,9 @@ pub struct SinkFailure {
 #[non_exhaustive]
 pub enum FlushError {
     /// The worker did not finish within the flush timeout (a stalled sink, a full disk).
-    #[error("the security log did not flush within {timeout:?}: {queued} records were still queued")]
+    #[error(
+        "the security log did not flush within {timeout:?}: {queued} records were still queued"
+    )]
     TimedOut {
         /// The timeout that ran out.
         timeout: Duration,
@@ -81,6 +84,11 @@ impl FlushGuard {
     /// The counters as they are now.
     pub fn stats(&self) -> Stats {
         self.counters.snapshot(self.sender.len())
+    }
+
+    /// A cloneable reader of the counters that stays valid after shutdown.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle::new(self.counters.clone(), self.sender.clone())
     }
 
     /// Waits until every record queued before this call is written and every sink flushed, for at

@@ -15,7 +15,7 @@ use crate::record::RecordAssembler;
 use crate::sink::Sink;
 pub use guard::{FlushError, FlushGuard, SinkFailure};
 pub(crate) use stats::Counters;
-pub use stats::Stats;
+pub use stats::{Stats, StatsHandle};
 
 /// What to do with a new record when the queue is full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

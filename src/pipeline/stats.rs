@@ -1,6 +1,11 @@
 //! Counters readable while the log runs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use super::Message;
 
 /// The live counters, shared by the layer, the worker and the guard.
 #[derive(Debug, Default)]
@@ -42,4 +47,29 @@ pub struct Stats {
     pub sink_errors: u64,
     /// Records waiting in the queue when the snapshot was taken.
     pub queued: usize,
+}
+
+/// A cloneable reader of the counters, for a metrics exporter; it outlives the guard, so losses
+/// after shutdown stay visible.
+#[derive(Clone)]
+pub struct StatsHandle {
+    counters: Arc<Counters>,
+    queue: Sender<Message>,
+}
+
+impl StatsHandle {
+    pub(super) fn new(counters: Arc<Counters>, queue: Sender<Message>) -> Self {
+        StatsHandle { counters, queue }
+    }
+
+    /// The counters as they are now.
+    pub fn get(&self) -> Stats {
+        self.counters.snapshot(self.queue.len())
+    }
+}
+
+impl std::fmt::Debug for StatsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StatsHandle").field(&self.get()).finish()
+    }
 }

@@ -37,7 +37,12 @@ fn fill(out: &mut String, placeholder: &str, record: &SecurityRecord) {
             .as_deref()
             .or(actor.id.as_deref())
             .map(str::to_owned)
-            .or_else(|| actor.anonymous_id.as_ref().map(|id| format!("anonymous visitor {id}")))
+            .or_else(|| {
+                actor
+                    .anonymous_id
+                    .as_ref()
+                    .map(|id| format!("anonymous visitor {id}"))
+            })
             .or_else(|| Some(NOBODY.to_owned())),
         "target" => target.name.clone().or_else(|| target.id.clone()),
         "reason" => record.event.reason.clone(),

@@ -46,6 +46,13 @@ impl FileSink {
 }
 
 fn create_private_dirs(dir: &Path) -> io::Result<()> {
+    // `create_dir_all` would say only "File exists" when part of the path is a regular file.
+    if let Some(blocker) = dir.ancestors().find(|p| p.exists()).filter(|p| !p.is_dir()) {
+        return Err(io::Error::other(format!(
+            "{} exists and is not a directory",
+            blocker.display()
+        )));
+    }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

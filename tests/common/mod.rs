@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: a security log in a temporary directory, driven
+//! through the public API, read back from the real file.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use tracing_security_events::{Builder, Stats};
+use tracing_subscriber::prelude::*;
+
+/// A temporary directory holding `security.jsonl`.
+pub struct TempLog {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TempLog {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("security.jsonl");
+        TempLog { dir, path }
+    }
+
+    /// A builder writing to this log, with a fixed service identity.
+    pub fn builder(&self) -> Builder {
+        tracing_security_events::builder()
+            .with_file(&self.path)
+            .with_service_name("tests")
+            .with_service_instance("test-host")
+    }
+
+    pub fn records(&self) -> Vec<Value> {
+        read_records(&self.path)
+    }
+}
+
+/// Runs `body` with a subscriber holding only the security layer built from `builder`, shuts the
+/// log down, and returns the records of `log` and the final counters.
+pub fn run(log: &TempLog, builder: Builder, body: impl FnOnce()) -> (Vec<Value>, Stats) {
+    let (layer, guard) = builder.build().expect("build the security layer");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, body);
+    let stats = guard.shutdown().expect("shutdown flushes everything");
+    (log.records(), stats)
+}
+
+/// Records of `body` with default settings.
+pub fn capture(body: impl FnOnce()) -> Vec<Value> {
+    let log = TempLog::new();
+    let builder = log.builder();
+    run(&log, builder, body).0
+}
+
+/// Every line of the file, each parsed as one JSON record; panics on a line that does not parse.
+pub fn read_records(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).expect("read the log file");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the file ends mid-line"
+    );
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            serde_json::from_str(line).unwrap_or_else(|err| {
+                panic!("line {} is not a JSON record ({err}): {line:?}", n + 1)
+            })
+        })
+        .collect()
+}
+
+/// The keys of a JSON object, in the order written.
+pub fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}

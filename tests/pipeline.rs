@@ -1,0 +1,317 @@
+//! The queue and the worker: nothing lost under back-pressure, losses under the drop policy
+//! counted and reported, the guard flushes, sink failures never reach the caller.
+
+mod common;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{read_records, run, TempLog};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use serde::Deserialize;
+use tracing_security_events::sink::{Batch, Sink};
+use tracing_security_events::{security_event, FlushError, OverflowPolicy, SecurityEvent};
+use tracing_subscriber::prelude::*;
+
+#[derive(Deserialize)]
+struct Line {
+    seq: u64,
+    fields: LineFields,
+}
+
+#[derive(Deserialize)]
+struct LineFields {
+    thread: u64,
+    i: u64,
+}
+
+#[test]
+fn eight_threads_of_100k_events_under_block_lose_nothing() {
+    const THREADS: u64 = 8;
+    const EACH: u64 = 100_000;
+    let log = TempLog::new();
+    // A small queue, so that the callers really do wait for the worker.
+    let (layer, guard) = log.builder().with_queue_capacity(1024).build().unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for i in 0..EACH {
+                        security_event!(SecurityEvent::SensitiveDataRead, thread, i);
+                    }
+                })
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let stats = guard.shutdown().unwrap();
+    assert_eq!(stats.written, THREADS * EACH);
+    assert_eq!(stats.dropped, 0);
+
+    let text = std::fs::read_to_string(&log.path).unwrap();
+    let mut next_i = vec![0; THREADS as usize];
+    let mut lines = 0;
+    for (n, line) in text.lines().enumerate() {
+        let line: Line = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {n}: {e}"));
+        assert_eq!(line.seq, n as u64 + 1, "seq is gap-free and in file order");
+        let expected = &mut next_i[line.fields.thread as usize];
+        assert_eq!(
+            line.fields.i, *expected,
+            "each thread's events stay in order"
+        );
+        *expected += 1;
+        lines += 1;
+    }
+    assert_eq!(lines, THREADS * EACH);
+}
+
+/// A sink that blocks inside `write` until the test opens the gate; says when it is blocked.
+struct GateSink {
+    entered: Sender<()>,
+    open: Receiver<()>,
+    opened: bool,
+}
+
+impl Sink for GateSink {
+    fn name(&self) -> &str {
+        "gate"
+    }
+
+    fn write(&mut self, _: &Batch<'_>) -> io::Result<()> {
+        if !self.opened {
+            let _ = self.entered.send(());
+            let _ = self.open.recv();
+            self.opened = true;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn the_drop_policy_counts_losses_and_writes_an_audit_record() {
+    let log = TempLog::new();
+    let (entered_tx, entered) = bounded(1);
+    let (open, open_rx) = bounded(1);
+    let gate = GateSink {
+        entered: entered_tx,
+        open: open_rx,
+        opened: false,
+    };
+    let builder = log
+        .builder()
+        .with_sink(gate)
+        .with_queue_capacity(16)
+        .with_overflow(OverflowPolicy::Drop);
+    let (layer, guard) = builder.build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        security_event!(SecurityEvent::LoginFailed, i = 0);
+        // The worker is now stuck in the gate sink, after the file sink wrote record 1.
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        for i in 1..=100 {
+            security_event!(SecurityEvent::LoginFailed, i);
+        }
+        assert_eq!(guard.stats().dropped, 84, "16 fit in the queue, 84 do not");
+        open.send(()).unwrap();
+    });
+    let stats = guard.shutdown().unwrap();
+    assert_eq!(stats.dropped, 84);
+
+    let records = read_records(&log.path);
+    assert_eq!(records.len(), 1 + 16 + 1);
+    let kept: Vec<u64> = records[..17]
+        .iter()
+        .map(|r| r["fields"]["i"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        kept,
+        (0..=16).collect::<Vec<_>>(),
+        "the first 16 queued are the ones kept"
+    );
+    let notice = &records[17];
+    assert_eq!(notice["event"]["name"], "audit.events_dropped");
+    assert_eq!(notice["event"]["severity"], "error");
+    assert_eq!(notice["fields"]["dropped"], 84);
+    assert_eq!(notice["message"], "84 security events were dropped");
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=18).collect::<Vec<_>>(),
+        "drops leave no gap in seq"
+    );
+}
+
+#[test]
+fn dropping_the_guard_leaves_nothing_unwritten() {
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..20_000 {
+            security_event!(SecurityEvent::SensitiveDataRead, i);
+        }
+    });
+    drop(guard);
+    assert_eq!(read_records(&log.path).len(), 20_000);
+}
+
+#[test]
+fn flush_makes_everything_before_it_readable() {
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..500 {
+            security_event!(SecurityEvent::TokenCreated);
+        }
+        let stats = guard.flush().unwrap();
+        assert_eq!(stats.written, 500);
+        assert_eq!(read_records(&log.path).len(), 500);
+        security_event!(SecurityEvent::TokenRevoked);
+    });
+    assert_eq!(guard.shutdown().unwrap().written, 501);
+}
+
+/// A sink failing (or panicking) on demand, remembering what reached it.
+#[derive(Clone, Default)]
+struct FlakySink {
+    fail_writes: bool,
+    panic_writes: bool,
+    fail_flush: bool,
+    seen: Arc<Mutex<usize>>,
+}
+
+impl Sink for FlakySink {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        *self.seen.lock().unwrap() += batch.len();
+        if self.panic_writes {
+            panic!("sink bug");
+        }
+        if self.fail_writes {
+            return Err(io::Error::other("disk on fire"));
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.fail_flush {
+            return Err(io::Error::other("cannot sync"));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn sink_failures_and_panics_are_counted_never_raised() {
+    for flaky in [
+        FlakySink {
+            fail_writes: true,
+            ..Default::default()
+        },
+        FlakySink {
+            panic_writes: true,
+            ..Default::default()
+        },
+    ] {
+        let log = TempLog::new();
+        let builder = log
+            .builder()
+            .with_sink(flaky.clone())
+            .with_error_reporting(false);
+        let (records, stats) = run(&log, builder, || {
+            for _ in 0..10 {
+                security_event!(SecurityEvent::LoginFailed);
+            }
+        });
+        assert_eq!(
+            records.len(),
+            10,
+            "the healthy file sink still writes everything"
+        );
+        assert_eq!(*flaky.seen.lock().unwrap(), 10);
+        assert!(stats.sink_errors >= 1);
+        assert_eq!(
+            stats.written, 0,
+            "`written` counts records every sink accepted"
+        );
+    }
+}
+
+#[test]
+fn shutdown_reports_the_sinks_that_could_not_flush() {
+    let log = TempLog::new();
+    let flaky = FlakySink {
+        fail_flush: true,
+        ..Default::default()
+    };
+    let (layer, guard) = log
+        .builder()
+        .with_sink(flaky)
+        .with_error_reporting(false)
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || security_event!(SecurityEvent::LoginFailed));
+    match guard.shutdown() {
+        Err(FlushError::Sinks(failures)) => {
+            assert_eq!(failures.len(), 1);
+            assert_eq!(failures[0].sink, "flaky");
+            assert!(failures[0].error.contains("cannot sync"));
+        }
+        other => panic!("expected a sink failure, got {other:?}"),
+    }
+    assert_eq!(read_records(&log.path).len(), 1);
+}
+
+#[test]
+fn a_stalled_sink_makes_shutdown_time_out_instead_of_hanging() {
+    let log = TempLog::new();
+    let (entered_tx, entered) = bounded(1);
+    let (open, open_rx) = bounded(1);
+    let gate = GateSink {
+        entered: entered_tx,
+        open: open_rx,
+        opened: false,
+    };
+    let (layer, guard) = log
+        .builder()
+        .with_sink(gate)
+        .with_flush_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        security_event!(SecurityEvent::LoginFailed);
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        security_event!(SecurityEvent::LoginFailed);
+    });
+    let err = guard.shutdown().unwrap_err();
+    assert!(matches!(err, FlushError::TimedOut { .. }), "{err}");
+    assert!(err.to_string().contains("200ms"), "{err}");
+    open.send(()).unwrap();
+}
+
+#[test]
+fn events_after_shutdown_are_counted_as_dropped_and_harmless() {
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let _default = tracing::subscriber::set_default(subscriber);
+    let stats = guard.stats_handle();
+    security_event!(SecurityEvent::SystemShutdown);
+    assert_eq!(guard.shutdown().unwrap().written, 1);
+    for _ in 0..3 {
+        security_event!(SecurityEvent::LoginFailed);
+    }
+    assert_eq!(stats.get().dropped, 3);
+    assert_eq!(read_records(&log.path).len(), 1);
+}
