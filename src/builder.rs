@@ -1,18 +1,20 @@
 //! The builder: every setting, with defaults, validated before the service starts.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::event::{Catalog, EventRegistry};
+use crate::capture::CapturedEvent;
+use crate::event::{Catalog, EventRegistry, SecurityEvent};
 use crate::layer::{RecordingLayer, SecurityLayer};
-use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings};
+use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
 use crate::record::{RecordAssembler, ServiceInfo};
-use crate::sink::{FileSink, Sink, StdoutSink};
-use crate::value::DEFAULT_MAX_VALUE_LEN;
+use crate::redact::{RedactionRule, Redactor};
+use crate::sink::{FileConfig, FileSink, FsyncPolicy, Sink, StdoutSink};
+use crate::value::{FieldValue, DEFAULT_MAX_VALUE_LEN};
 use crate::BuildError;
 
 /// The smallest accepted `max_value_len`: enough for identifiers and the truncation marker.
@@ -25,9 +27,11 @@ type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
 ///
 /// | setting | default | setter |
 /// |---|---|---|
-/// | sinks | none (at least one is required) | [`with_file`](Builder::with_file), [`with_stdout`](Builder::with_stdout), [`with_sink`](Builder::with_sink) |
+/// | sinks | none (at least one is required) | [`with_file`](Builder::with_file), [`with_file_config`](Builder::with_file_config), [`with_stdout`](Builder::with_stdout), [`with_sink`](Builder::with_sink) |
 /// | queue capacity | 8192 records | [`with_queue_capacity`](Builder::with_queue_capacity) |
 /// | when the queue is full | [`OverflowPolicy::Block`] | [`with_overflow`](Builder::with_overflow) |
+/// | when a sink cannot write | [`SinkFailurePolicy::FailOpen`] | [`with_sink_failure`](Builder::with_sink_failure) |
+/// | redaction | the [default rules](RedactionRule::defaults) after the service's own | [`with_redaction`](Builder::with_redaction), [`with_redaction_key`](Builder::with_redaction_key), [`without_default_redaction`](Builder::without_default_redaction) |
 /// | flush timeout (guard drop, `flush`, `shutdown`) | 5 s | [`with_flush_timeout`](Builder::with_flush_timeout) |
 /// | longest value kept | 16 KiB, cut and marked beyond | [`with_max_value_len`](Builder::with_max_value_len) |
 /// | `service.name` | `OTEL_SERVICE_NAME`, else the executable's name | [`with_service_name`](Builder::with_service_name) |
@@ -37,11 +41,15 @@ type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
 /// | internal errors on stderr | on, at most one line a second | [`with_error_reporting`](Builder::with_error_reporting) |
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
-    files: Vec<PathBuf>,
+    files: Vec<FileConfig>,
     stdout: bool,
     sinks: Vec<Box<dyn Sink>>,
     queue_capacity: usize,
     overflow: OverflowPolicy,
+    sink_failure: SinkFailurePolicy,
+    redaction: Vec<RedactionRule>,
+    redaction_key: Option<Vec<u8>>,
+    default_redaction: bool,
     flush_timeout: Duration,
     max_value_len: usize,
     service: ServiceInfo,
@@ -58,6 +66,13 @@ impl fmt::Debug for Builder {
             .field("sinks", &sinks)
             .field("queue_capacity", &self.queue_capacity)
             .field("overflow", &self.overflow)
+            .field("sink_failure", &self.sink_failure)
+            .field("redaction", &self.redaction)
+            .field(
+                "redaction_key",
+                &self.redaction_key.as_ref().map(|_| "(set)"),
+            )
+            .field("default_redaction", &self.default_redaction)
             .field("flush_timeout", &self.flush_timeout)
             .field("max_value_len", &self.max_value_len)
             .field("service", &self.service)
@@ -75,6 +90,10 @@ impl Default for Builder {
             sinks: Vec::new(),
             queue_capacity: 8192,
             overflow: OverflowPolicy::Block,
+            sink_failure: SinkFailurePolicy::FailOpen,
+            redaction: Vec::new(),
+            redaction_key: None,
+            default_redaction: true,
             flush_timeout: Duration::from_secs(5),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             service: ServiceInfo::default(),
@@ -90,9 +109,15 @@ impl Builder {
         Builder::default()
     }
 
-    /// Appends records as JSON lines to `path`, creating it (mode 0600) and its directories.
-    pub fn with_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.files.push(path.as_ref().to_path_buf());
+    /// Appends records as JSON lines to `path`, creating it (mode 0600) and its directories,
+    /// with the default [`FileConfig`]: hash chain on, fsync every second, no rotation.
+    pub fn with_file(self, path: impl AsRef<Path>) -> Self {
+        self.with_file_config(FileConfig::new(path))
+    }
+
+    /// Appends records to a file with rotation, retention, fsync and chain settings of its own.
+    pub fn with_file_config(mut self, config: FileConfig) -> Self {
+        self.files.push(config);
         self
     }
 
@@ -117,6 +142,32 @@ impl Builder {
     /// What to do when the queue is full.
     pub fn with_overflow(mut self, policy: OverflowPolicy) -> Self {
         self.overflow = policy;
+        self
+    }
+
+    /// What happens while a sink cannot write.
+    pub fn with_sink_failure(mut self, policy: SinkFailurePolicy) -> Self {
+        self.sink_failure = policy;
+        self
+    }
+
+    /// Adds a redaction rule; the service's rules are tried in the order added, before the
+    /// defaults.
+    pub fn with_redaction(mut self, rule: RedactionRule) -> Self {
+        self.redaction.push(rule);
+        self
+    }
+
+    /// The key of `hmac` redaction (HMAC-SHA256); with a key, the default rules hash session
+    /// identifiers instead of masking them.
+    pub fn with_redaction_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.redaction_key = Some(key.into());
+        self
+    }
+
+    /// Applies only the service's own redaction rules.
+    pub fn without_default_redaction(mut self) -> Self {
+        self.default_redaction = false;
         self
     }
 
@@ -186,12 +237,25 @@ impl Builder {
         for register in &self.catalogs {
             register(&mut registry)?;
         }
+        let mut rules = self.redaction;
+        if self.default_redaction {
+            rules.extend(RedactionRule::defaults(self.redaction_key.is_some()));
+        }
+        let redactor = Redactor::new(rules, self.redaction_key.as_deref())?;
+
+        let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
+            || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always);
         let mut sinks = Vec::with_capacity(self.files.len() + self.sinks.len() + 1);
-        for path in &self.files {
-            let sink = FileSink::open(path).map_err(|source| BuildError::OpenFile {
+        let mut crash_notices = Vec::new();
+        for config in self.files {
+            let path = config.path().to_path_buf();
+            let sink = FileSink::with_config(config).map_err(|source| BuildError::OpenFile {
                 path: path.clone(),
                 source,
             })?;
+            if sink.found_torn_line() {
+                crash_notices.push(torn_line_notice(&path, self.report_errors));
+            }
             sinks.push(Box::new(sink) as Box<dyn Sink>);
         }
         if self.stdout {
@@ -204,16 +268,42 @@ impl Builder {
 
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
-            assembler: RecordAssembler::new(with_default_identity(self.service)),
+            assembler: RecordAssembler::new(with_default_identity(self.service), redactor),
             capacity: self.queue_capacity,
             overflow: self.overflow,
+            wait_for_write,
             flush_timeout: self.flush_timeout,
             report_errors: self.report_errors,
         })
         .map_err(BuildError::SpawnWorker)?;
+        for notice in crash_notices {
+            pipeline.submit(notice);
+        }
         let layer = RecordingLayer::new(registry, pipeline, self.max_value_len).with_filter();
         Ok((layer, guard))
     }
+}
+
+/// The `system.crash` record of a file found ending in an unfinished line: the writer died
+/// mid-write (the line itself was closed and is left as evidence).
+fn torn_line_notice(path: &Path, report: bool) -> CapturedEvent {
+    if report {
+        eprintln!(
+            "tracing-security-events: {} ended in an unfinished line (a crash while writing); \
+             it was closed and left as it was",
+            path.display()
+        );
+    }
+    CapturedEvent::notice(
+        SecurityEvent::SystemCrash.info(),
+        vec![
+            (
+                "evidence",
+                FieldValue::Str("unfinished last line in the security log".into()),
+            ),
+            ("file", FieldValue::Str(path.display().to_string())),
+        ],
+    )
 }
 
 /// Fills the service name and instance the code left unset from the environment.

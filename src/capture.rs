@@ -146,6 +146,27 @@ impl fmt::Display for ErrorChain<'_> {
     }
 }
 
+impl CapturedEvent {
+    /// A record the log writes about itself (dropped records, a crash found at start-up).
+    pub(crate) fn notice(
+        info: &'static EventInfo,
+        fields: Vec<(&'static str, FieldValue)>,
+    ) -> Self {
+        CapturedEvent {
+            time: SystemTime::now(),
+            level: info.severity().level(),
+            name: EventName::Known(info),
+            own: CapturedFields {
+                extra: fields,
+                ..CapturedFields::default()
+            },
+            context: ContextFields::default(),
+            ancestors: Vec::new(),
+            duration: None,
+        }
+    }
+}
+
 /// One security event as the caller's thread hands it to the worker.
 #[derive(Debug)]
 pub(crate) struct CapturedEvent {

@@ -44,6 +44,9 @@ pub enum BuildError {
         /// The name.
         name: String,
     },
+    /// A redaction rule cannot work as configured.
+    #[error(transparent)]
+    Redaction(#[from] crate::redact::MissingRedactionKey),
     /// The worker thread could not be started.
     #[error("cannot start the security log worker thread: {0}")]
     SpawnWorker(#[source] io::Error),

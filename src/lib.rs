@@ -76,15 +76,19 @@
 mod builder;
 mod capture;
 mod changes;
+mod clock;
 mod context;
 mod error;
 mod escape;
 pub mod event;
 mod filter;
+mod hex;
+pub mod integrity;
 mod layer;
 mod macros;
 mod pipeline;
 pub mod record;
+pub mod redact;
 pub mod sink;
 mod value;
 
@@ -95,11 +99,14 @@ use tracing_subscriber::registry::LookupSpan;
 
 pub use builder::Builder;
 pub use changes::Changes;
+pub use clock::{Clock, SystemClock};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 pub use filter::SecurityFilter;
 pub use layer::{RecordingLayer, SecurityLayer};
-pub use pipeline::{FlushError, FlushGuard, OverflowPolicy, SinkFailure, Stats, StatsHandle};
+pub use pipeline::{
+    FlushError, FlushGuard, OverflowPolicy, SinkFailure, SinkFailurePolicy, Stats, StatsHandle,
+};
 pub use record::SecurityRecord;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};
 

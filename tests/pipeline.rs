@@ -177,13 +177,13 @@ fn flush_makes_everything_before_it_readable() {
     assert_eq!(guard.shutdown().unwrap().written, 501);
 }
 
-/// A sink failing (or panicking) on demand, remembering what reached it.
+/// A sink failing (or panicking) on its first writes, remembering what it accepted.
 #[derive(Clone, Default)]
 struct FlakySink {
-    fail_writes: bool,
-    panic_writes: bool,
+    failing_writes: Arc<Mutex<usize>>,
+    panic: bool,
     fail_flush: bool,
-    seen: Arc<Mutex<usize>>,
+    accepted: Arc<Mutex<usize>>,
 }
 
 impl Sink for FlakySink {
@@ -192,13 +192,16 @@ impl Sink for FlakySink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        *self.seen.lock().unwrap() += batch.len();
-        if self.panic_writes {
-            panic!("sink bug");
-        }
-        if self.fail_writes {
+        let mut failing = self.failing_writes.lock().unwrap();
+        if *failing > 0 {
+            *failing -= 1;
+            drop(failing);
+            if self.panic {
+                panic!("sink bug");
+            }
             return Err(io::Error::other("disk on fire"));
         }
+        *self.accepted.lock().unwrap() += batch.len();
         Ok(())
     }
 
@@ -211,17 +214,13 @@ impl Sink for FlakySink {
 }
 
 #[test]
-fn sink_failures_and_panics_are_counted_never_raised() {
-    for flaky in [
-        FlakySink {
-            fail_writes: true,
+fn failing_or_panicking_sinks_are_retried_until_they_recover_and_counted() {
+    for panic in [false, true] {
+        let flaky = FlakySink {
+            failing_writes: Arc::new(Mutex::new(3)),
+            panic,
             ..Default::default()
-        },
-        FlakySink {
-            panic_writes: true,
-            ..Default::default()
-        },
-    ] {
+        };
         let log = TempLog::new();
         let builder = log
             .builder()
@@ -232,18 +231,54 @@ fn sink_failures_and_panics_are_counted_never_raised() {
                 security_event!(SecurityEvent::LoginFailed);
             }
         });
+        assert_eq!(records.len(), 10);
         assert_eq!(
-            records.len(),
+            *flaky.accepted.lock().unwrap(),
             10,
-            "the healthy file sink still writes everything"
+            "nothing lost to the failures"
         );
-        assert_eq!(*flaky.seen.lock().unwrap(), 10);
-        assert!(stats.sink_errors >= 1);
-        assert_eq!(
-            stats.written, 0,
-            "`written` counts records every sink accepted"
-        );
+        assert_eq!(stats.sink_errors, 3, "each failed attempt is counted");
+        assert_eq!(stats.written, 10);
+        assert_eq!(stats.dropped, 0);
     }
+}
+
+#[test]
+fn a_sink_that_never_recovers_is_given_up_at_shutdown_and_counted() {
+    let flaky = FlakySink {
+        failing_writes: Arc::new(Mutex::new(usize::MAX)),
+        ..Default::default()
+    };
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_sink(flaky)
+        .with_error_reporting(false)
+        .with_flush_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let stats = guard.stats_handle();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..5 {
+            // Fail-open: the caller does not wait for the broken sink.
+            security_event!(SecurityEvent::LoginFailed);
+        }
+    });
+    let err = guard.shutdown().unwrap_err();
+    assert!(matches!(err, FlushError::TimedOut { .. }), "{err}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The 5 events, then the audit.events_dropped record about them, which cannot reach the
+    // broken sink either.
+    while stats.get().dropped < 6 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        stats.get().dropped,
+        6,
+        "the lost records are counted, not silent"
+    );
+    assert!(stats.get().sink_errors >= 1);
 }
 
 #[test]

@@ -55,7 +55,8 @@ fn a_full_record_has_the_v1_keys_in_order() {
             "target",
             "fields",
             "changes",
-            "service"
+            "service",
+            "integrity"
         ]
     );
     assert_eq!(
@@ -92,9 +93,11 @@ fn absent_parts_are_omitted_not_null() {
             "timestamp",
             "event",
             "message",
-            "service"
+            "service",
+            "integrity"
         ]
     );
+    assert_eq!(keys(&record["integrity"]), ["prev", "hash"]);
     assert_eq!(
         keys(&record["event"]),
         ["name", "category", "outcome", "severity", "owasp"]

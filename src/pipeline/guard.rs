@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{Counters, Message, Stats, StatsHandle};
+use super::{Counters, Message, Reply, Stats, StatsHandle};
 
 /// A sink that failed to flush, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +63,8 @@ fn describe(failures: &[SinkFailure]) -> String {
 pub struct FlushGuard {
     sender: Sender<Message>,
     counters: Arc<Counters>,
+    /// Tells a worker stuck retrying a failed sink to give up: set when shutdown times out.
+    abandon: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
     timeout: Duration,
 }
@@ -70,12 +73,14 @@ impl FlushGuard {
     pub(super) fn new(
         sender: Sender<Message>,
         counters: Arc<Counters>,
+        abandon: Arc<AtomicBool>,
         worker: JoinHandle<()>,
         timeout: Duration,
     ) -> Self {
         FlushGuard {
             sender,
             counters,
+            abandon,
             worker: Some(worker),
             timeout,
         }
@@ -100,8 +105,19 @@ impl FlushGuard {
         self.round_trip(Message::Flush)
     }
 
+    /// Writes everything queued, then closes and reopens every sink's destination: call it when
+    /// an external tool (`logrotate` with `create`) has moved the file away, typically from a
+    /// SIGHUP handler. Waits at most the flush timeout.
+    pub fn reopen(&self) -> Result<Stats, FlushError> {
+        if self.worker.is_none() {
+            return Err(FlushError::WorkerGone);
+        }
+        self.round_trip(Message::Reopen)
+    }
+
     /// Writes everything queued, flushes every sink and stops the worker, within the flush
-    /// timeout. Records emitted afterwards are counted as dropped.
+    /// timeout; a sink still failing then is given up on, and its records counted as dropped.
+    /// Records emitted afterwards are counted as dropped.
     pub fn shutdown(mut self) -> Result<Stats, FlushError> {
         self.stop()
     }
@@ -111,17 +127,18 @@ impl FlushGuard {
             return Err(FlushError::WorkerGone);
         };
         let result = self.round_trip(Message::Shutdown);
-        if result.is_ok() {
+        match result {
             // The worker has answered and is returning; joining cannot wait long.
-            let _ = worker.join();
+            Ok(_) | Err(FlushError::Sinks(_)) => {
+                let _ = worker.join();
+            }
+            // Let a worker retrying a broken sink give up rather than outlive the service.
+            Err(_) => self.abandon.store(true, Ordering::Relaxed),
         }
         result
     }
 
-    fn round_trip(
-        &self,
-        message: fn(Sender<Result<(), Vec<SinkFailure>>>) -> Message,
-    ) -> Result<Stats, FlushError> {
+    fn round_trip(&self, message: fn(Reply) -> Message) -> Result<Stats, FlushError> {
         let deadline = Instant::now() + self.timeout;
         let (reply, answer) = bounded(1);
         let timed_out = || FlushError::TimedOut {

@@ -5,6 +5,7 @@ mod guard;
 mod stats;
 mod worker;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,13 +30,39 @@ pub enum OverflowPolicy {
     Drop,
 }
 
+/// What happens when a sink cannot write (a full disk, a removed directory).
+///
+/// Either way the sink retries the records with back-off (50 ms, doubling up to 2 s) until they
+/// are written, and writing resumes by itself when the cause goes away; the failures are counted
+/// in [`Stats::sink_errors`] and reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SinkFailurePolicy {
+    /// The service goes on: `security_event!` returns at once, records wait in the queue, and
+    /// once it is full the [`OverflowPolicy`] applies.
+    #[default]
+    FailOpen,
+    /// `security_event!` returns only once its record is written: callers wait while the sink
+    /// cannot write.
+    FailClosed,
+}
+
+/// The answer to a flush, shutdown or reopen: the sinks that failed.
+type Reply = Sender<Result<(), Vec<SinkFailure>>>;
+
 /// A message to the worker.
 enum Message {
-    Event(Box<CapturedEvent>),
+    Event {
+        event: Box<CapturedEvent>,
+        /// Answered once the record is written, when the caller waits for it.
+        written: Option<Sender<()>>,
+    },
     /// Write everything queued before this, flush every sink, then answer.
-    Flush(Sender<Result<(), Vec<SinkFailure>>>),
+    Flush(Reply),
+    /// Write everything queued before this, reopen every sink, then answer.
+    Reopen(Reply),
     /// As `Flush`, then stop.
-    Shutdown(Sender<Result<(), Vec<SinkFailure>>>),
+    Shutdown(Reply),
 }
 
 /// The caller-side handle of the queue, held by the layer.
@@ -43,6 +70,8 @@ enum Message {
 pub(crate) struct Pipeline {
     sender: Sender<Message>,
     overflow: OverflowPolicy,
+    /// Callers wait for their record to be written (fail-closed, or fsync on every write).
+    wait_for_write: bool,
     counters: Arc<Counters>,
 }
 
@@ -61,6 +90,7 @@ pub(crate) struct PipelineSettings {
     pub(crate) assembler: RecordAssembler,
     pub(crate) capacity: usize,
     pub(crate) overflow: OverflowPolicy,
+    pub(crate) wait_for_write: bool,
     pub(crate) flush_timeout: Duration,
     pub(crate) report_errors: bool,
 }
@@ -70,11 +100,13 @@ impl Pipeline {
     pub(crate) fn start(settings: PipelineSettings) -> std::io::Result<(Pipeline, FlushGuard)> {
         let (sender, receiver) = bounded(settings.capacity);
         let counters = Arc::new(Counters::default());
+        let abandon = Arc::new(AtomicBool::new(false));
         let worker = worker::Worker::new(
             receiver,
             settings.sinks,
             settings.assembler,
             counters.clone(),
+            abandon.clone(),
             settings.report_errors,
         );
         let handle = std::thread::Builder::new()
@@ -83,28 +115,44 @@ impl Pipeline {
         let guard = FlushGuard::new(
             sender.clone(),
             counters.clone(),
+            abandon,
             handle,
             settings.flush_timeout,
         );
         let pipeline = Pipeline {
             sender,
             overflow: settings.overflow,
+            wait_for_write: settings.wait_for_write,
             counters,
         };
         Ok((pipeline, guard))
     }
 
-    /// Queues a captured event, waiting for room or dropping it as the policy says.
+    /// Queues a captured event, waiting for room or dropping it as the policy says, then for
+    /// its record to be written when the policy says so.
     pub(crate) fn submit(&self, event: CapturedEvent) {
-        let message = Message::Event(Box::new(event));
-        // The worker must never wait on its own queue: events that sinks emit are never blocking.
-        let sent = if self.overflow == OverflowPolicy::Block && !worker::on_worker_thread() {
+        // The worker must never wait on its own queue: events that sinks emit never block.
+        let on_worker = worker::on_worker_thread();
+        let (written, wait) = if self.wait_for_write && !on_worker {
+            let (tx, rx) = bounded(1);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let message = Message::Event {
+            event: Box::new(event),
+            written,
+        };
+        let sent = if self.overflow == OverflowPolicy::Block && !on_worker {
             self.sender.send(message).is_ok()
         } else {
             self.sender.try_send(message).is_ok()
         };
         if !sent {
             Counters::add(&self.counters.dropped, 1);
+        } else if let Some(wait) = wait {
+            // An error means the worker stopped; the record was then counted as lost.
+            let _ = wait.recv();
         }
     }
 }

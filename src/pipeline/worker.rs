@@ -1,16 +1,16 @@
 //! The worker thread: assembles records in queue order, encodes each once, hands batches of
-//! whole records to every sink.
+//! whole records to every sink, retrying a failing sink until it recovers.
 
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{Counters, Message, SinkFailure};
+use super::{Counters, Message, Reply, SinkFailure};
 use crate::capture::EventName;
 use crate::escape::write_json_line;
 use crate::record::{RecordAssembler, SecurityRecord};
@@ -18,6 +18,10 @@ use crate::sink::{Batch, Sink};
 
 /// Records written to the sinks in one go, at most.
 const MAX_BATCH: usize = 512;
+/// How often idle sinks get a `tick` (a periodic fsync is due).
+const TICK: Duration = Duration::from_millis(100);
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 thread_local! {
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
@@ -28,10 +32,9 @@ pub(super) fn on_worker_thread() -> bool {
     ON_WORKER.with(Cell::get)
 }
 
-type Reply = Sender<Result<(), Vec<SinkFailure>>>;
-
 enum Control {
     Flush(Reply),
+    Reopen(Reply),
     Shutdown(Reply),
 }
 
@@ -40,9 +43,12 @@ pub(super) struct Worker {
     sinks: Vec<Box<dyn Sink>>,
     assembler: RecordAssembler,
     counters: Arc<Counters>,
+    abandon: Arc<AtomicBool>,
     reporter: ErrorReporter,
     records: Vec<SecurityRecord>,
     lines: Vec<u8>,
+    /// Callers waiting for the records of this batch to be written.
+    waiting: Vec<Sender<()>>,
     drops_reported: u64,
 }
 
@@ -52,6 +58,7 @@ impl Worker {
         sinks: Vec<Box<dyn Sink>>,
         assembler: RecordAssembler,
         counters: Arc<Counters>,
+        abandon: Arc<AtomicBool>,
         report_errors: bool,
     ) -> Self {
         Worker {
@@ -59,16 +66,27 @@ impl Worker {
             sinks,
             assembler,
             counters,
+            abandon,
             reporter: ErrorReporter::new(report_errors),
             records: Vec::with_capacity(MAX_BATCH),
             lines: Vec::with_capacity(MAX_BATCH * 512),
+            waiting: Vec::new(),
             drops_reported: 0,
         }
     }
 
     pub(super) fn run(mut self) {
         ON_WORKER.with(|on| on.set(true));
-        while let Ok(first) = self.receiver.recv() {
+        loop {
+            let first = match self.receiver.recv_timeout(TICK) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.tick_sinks();
+                    continue;
+                }
+                // Every sender is gone and the queue is empty.
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
             let mut control = self.take(first);
             while control.is_none() && self.records.len() < MAX_BATCH {
                 match self.receiver.try_recv() {
@@ -82,43 +100,50 @@ impl Worker {
                 Some(Control::Flush(reply)) => {
                     let _ = reply.send(self.flush_sinks());
                 }
-                Some(Control::Shutdown(reply)) => {
-                    // Events that raced with the shutdown are written too, not lost.
-                    let mut waiting = vec![reply];
-                    while let Ok(message) = self.receiver.try_recv() {
-                        if let Some(Control::Flush(other) | Control::Shutdown(other)) =
-                            self.take(message)
-                        {
-                            waiting.push(other);
-                        }
-                        if self.records.len() >= MAX_BATCH {
-                            self.write_batch();
-                        }
-                    }
-                    self.write_batch();
-                    let result = self.flush_sinks();
-                    for reply in waiting {
-                        let _ = reply.send(result.clone());
-                    }
-                    return;
+                Some(Control::Reopen(reply)) => {
+                    let _ = reply.send(self.reopen_sinks());
                 }
+                Some(Control::Shutdown(reply)) => return self.shut_down(reply),
             }
         }
-        // Every sender is gone and the queue is empty.
         let _ = self.flush_sinks();
+    }
+
+    fn shut_down(mut self, reply: Reply) {
+        // Events that raced with the shutdown are written too, not lost.
+        let mut replies = vec![reply];
+        while let Ok(message) = self.receiver.try_recv() {
+            match self.take(message) {
+                Some(Control::Flush(other) | Control::Shutdown(other)) => replies.push(other),
+                Some(Control::Reopen(other)) => {
+                    let _ = other.send(Ok(()));
+                }
+                None => {}
+            }
+            if self.records.len() >= MAX_BATCH {
+                self.write_batch();
+            }
+        }
+        self.write_batch();
+        let result = self.flush_sinks();
+        for reply in replies {
+            let _ = reply.send(result.clone());
+        }
     }
 
     fn take(&mut self, message: Message) -> Option<Control> {
         match message {
-            Message::Event(captured) => {
-                if matches!(captured.name, EventName::Unrecognised(_)) {
+            Message::Event { event, written } => {
+                if matches!(event.name, EventName::Unrecognised(_)) {
                     Counters::add(&self.counters.unrecognised, 1);
                 }
-                let record = self.assembler.assemble(*captured);
+                let record = self.assembler.assemble(*event);
                 self.push(record);
+                self.waiting.extend(written);
                 None
             }
             Message::Flush(reply) => Some(Control::Flush(reply)),
+            Message::Reopen(reply) => Some(Control::Reopen(reply)),
             Message::Shutdown(reply) => Some(Control::Shutdown(reply)),
         }
     }
@@ -150,32 +175,49 @@ impl Worker {
             return;
         }
         let batch = Batch::new(&self.records, &self.lines);
-        let mut all_ok = true;
+        let mut delivered = true;
         for sink in &mut self.sinks {
-            if let Err(err) = call_sink(|| sink.write(&batch)) {
-                all_ok = false;
-                Counters::add(&self.counters.sink_errors, 1);
-                self.reporter.report(format_args!(
-                    "sink {} failed to write {} records: {err}",
-                    sink.name(),
-                    batch.len()
-                ));
-            }
+            delivered &= write_until_done(
+                sink.as_mut(),
+                &batch,
+                &self.counters,
+                &self.abandon,
+                &mut self.reporter,
+            );
         }
-        if all_ok {
+        if delivered {
             Counters::add(&self.counters.written, batch.len() as u64);
         }
         self.records.clear();
         self.lines.clear();
+        for caller in self.waiting.drain(..) {
+            let _ = caller.send(());
+        }
     }
 
     fn flush_sinks(&mut self) -> Result<(), Vec<SinkFailure>> {
+        self.for_each_sink("flush", |sink| sink.flush())
+    }
+
+    fn reopen_sinks(&mut self) -> Result<(), Vec<SinkFailure>> {
+        self.for_each_sink("reopen", |sink| sink.reopen())
+    }
+
+    fn tick_sinks(&mut self) {
+        let _ = self.for_each_sink("tick", |sink| sink.tick());
+    }
+
+    fn for_each_sink(
+        &mut self,
+        what: &str,
+        mut op: impl FnMut(&mut dyn Sink) -> std::io::Result<()>,
+    ) -> Result<(), Vec<SinkFailure>> {
         let mut failures = Vec::new();
         for sink in &mut self.sinks {
-            if let Err(err) = call_sink(|| sink.flush()) {
+            if let Err(err) = call_sink(|| op(sink.as_mut())) {
                 Counters::add(&self.counters.sink_errors, 1);
                 self.reporter
-                    .report(format_args!("sink {} failed to flush: {err}", sink.name()));
+                    .report(format_args!("sink {} failed to {what}: {err}", sink.name()));
                 failures.push(SinkFailure {
                     sink: sink.name().to_owned(),
                     error: err,
@@ -187,6 +229,55 @@ impl Worker {
         } else {
             Err(failures)
         }
+    }
+}
+
+/// Writes `batch` to `sink`, retrying with back-off until it succeeds; gives up only when the
+/// guard's shutdown has timed out, counting the batch as dropped. Returns whether it was written.
+fn write_until_done(
+    sink: &mut dyn Sink,
+    batch: &Batch<'_>,
+    counters: &Counters,
+    abandon: &AtomicBool,
+    reporter: &mut ErrorReporter,
+) -> bool {
+    let mut backoff = FIRST_BACKOFF;
+    let mut failures = 0_u64;
+    loop {
+        match call_sink(|| sink.write(batch)) {
+            Ok(()) => {
+                if failures > 0 {
+                    reporter.force(format_args!(
+                        "sink {} recovered after {failures} failed attempts",
+                        sink.name()
+                    ));
+                }
+                return true;
+            }
+            Err(err) => {
+                failures += 1;
+                Counters::add(&counters.sink_errors, 1);
+                reporter.report(format_args!(
+                    "sink {} failed to write {} records (retrying): {err}",
+                    sink.name(),
+                    batch.len()
+                ));
+            }
+        }
+        let deadline = Instant::now() + backoff;
+        while Instant::now() < deadline {
+            if abandon.load(Ordering::Relaxed) {
+                Counters::add(&counters.dropped, batch.len() as u64);
+                reporter.force(format_args!(
+                    "sink {} given up at shutdown: {} records not written",
+                    sink.name(),
+                    batch.len()
+                ));
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -225,15 +316,23 @@ impl ErrorReporter {
     }
 
     fn report(&mut self, what: fmt::Arguments<'_>) {
-        if !self.enabled {
-            return;
-        }
-        let now = Instant::now();
-        if self.last.is_some_and(|last| now - last < Self::INTERVAL) {
+        if self.enabled
+            && self
+                .last
+                .is_some_and(|last| last.elapsed() < Self::INTERVAL)
+        {
             self.suppressed += 1;
             return;
         }
-        self.last = Some(now);
+        self.force(what);
+    }
+
+    /// Reports regardless of the rate limit (recoveries and losses are rare and matter).
+    fn force(&mut self, what: fmt::Arguments<'_>) {
+        if !self.enabled {
+            return;
+        }
+        self.last = Some(Instant::now());
         if self.suppressed > 0 {
             eprintln!(
                 "tracing-security-events: {what} ({} similar errors not shown)",

@@ -10,20 +10,23 @@ use uuid::{ContextV7, Timestamp, Uuid};
 use super::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
 use crate::capture::{CapturedEvent, CapturedFields, EventName};
 use crate::event::{Outcome, SecurityEvent, Severity};
+use crate::redact::Redactor;
 use crate::value::FieldValue;
 
 /// Builds records in queue order; owns the sequence counter, so `seq` is gap-free.
 #[derive(Debug)]
 pub(crate) struct RecordAssembler {
     service: ServiceInfo,
+    redactor: Redactor,
     last_seq: u64,
     uuids: ContextV7,
 }
 
 impl RecordAssembler {
-    pub(crate) fn new(service: ServiceInfo) -> Self {
+    pub(crate) fn new(service: ServiceInfo, redactor: Redactor) -> Self {
         RecordAssembler {
             service,
+            redactor,
             last_seq: 0,
             uuids: ContextV7::new(),
         }
@@ -105,6 +108,8 @@ impl RecordAssembler {
             changes: changes.map(parse_changes),
             service: self.service.clone(),
         };
+        // Before the message is rendered, so that a template cannot reveal a redacted value.
+        self.redactor.apply(&mut record);
         record.message = match (message, template) {
             (Some(message), _) => message,
             (None, Some(template)) => message::render(template, &record),
@@ -115,18 +120,10 @@ impl RecordAssembler {
 
     /// The `audit.events_dropped` record telling that `dropped` records were lost.
     pub(crate) fn dropped_notice(&mut self, dropped: u64) -> SecurityRecord {
-        let mut own = CapturedFields::default();
-        own.extra.push(("dropped", FieldValue::U64(dropped)));
-        let info = SecurityEvent::AuditEventsDropped.info();
-        self.assemble(CapturedEvent {
-            time: SystemTime::now(),
-            level: info.severity().level(),
-            name: EventName::Known(info),
-            own,
-            context: Default::default(),
-            ancestors: Vec::new(),
-            duration: None,
-        })
+        self.assemble(CapturedEvent::notice(
+            SecurityEvent::AuditEventsDropped.info(),
+            vec![("dropped", FieldValue::U64(dropped))],
+        ))
     }
 
     fn next_seq(&mut self) -> u64 {

@@ -142,6 +142,10 @@ impl Fields {
     pub(crate) fn push(&mut self, name: impl Into<Cow<'static, str>>, value: FieldValue) {
         self.0.push((name.into(), value));
     }
+
+    pub(crate) fn retain_mut(&mut self, mut keep: impl FnMut(&str, &mut FieldValue) -> bool) {
+        self.0.retain_mut(|(name, value)| keep(name, value));
+    }
 }
 
 impl Serialize for Fields {

@@ -4,11 +4,12 @@
 //! A sink runs on the worker thread only, so it needs `Send` but not `Sync`.
 
 mod file;
+pub(crate) mod log_files;
 mod stdout;
 
 use std::io;
 
-pub use file::FileSink;
+pub use file::{FileConfig, FileSink, FsyncPolicy, RotationPeriod};
 pub use stdout::StdoutSink;
 
 use crate::record::SecurityRecord;
@@ -67,6 +68,17 @@ pub trait Sink: Send + 'static {
     ///
     /// [`FlushGuard::flush`]: crate::FlushGuard::flush
     fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Called by the worker at least every 100 ms, for work due by time (a periodic fsync).
+    fn tick(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Closes and reopens the destination, for external rotation tools (`logrotate` moves the
+    /// file, then asks the service to reopen it); see [`FlushGuard::reopen`](crate::FlushGuard::reopen).
+    fn reopen(&mut self) -> io::Result<()> {
         Ok(())
     }
 }

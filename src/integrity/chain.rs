@@ -1,0 +1,161 @@
+//! Sealing records into a hash chain, and taking a sealed line apart again.
+//!
+//! A sealed line is the record's JSON with one last member appended:
+//! `,"integrity":{"prev":"<64 hex>","hash":"<64 hex>"}`. `hash` is SHA-256 (or HMAC-SHA256 under
+//! a key) of `prev`, a line feed, and the record's JSON exactly as written *without* that member.
+//! Hashing the written bytes, not a re-serialisation, makes verification independent of any JSON
+//! library's key order or number formatting.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+/// The `prev` of the very first record of a log.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const PREFIX: &[u8] = br#","integrity":{"prev":""#;
+const MIDDLE: &[u8] = br#"","hash":""#;
+const END: &[u8] = br#""}}"#;
+const HEX_LEN: usize = 64;
+/// Everything a seal adds after the record's own closing brace is removed.
+const SEAL_LEN: usize = PREFIX.len() + HEX_LEN + MIDDLE.len() + HEX_LEN + END.len();
+
+/// How hashes are computed: plain SHA-256, or HMAC-SHA256 under a key so that someone who can
+/// write the file still cannot rebuild the chain.
+#[derive(Clone)]
+pub(crate) enum ChainHasher {
+    Sha256,
+    Keyed(Hmac<Sha256>),
+}
+
+impl std::fmt::Debug for ChainHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChainHasher::Sha256 => "Sha256",
+            ChainHasher::Keyed(_) => "HmacSha256(key)",
+        })
+    }
+}
+
+impl ChainHasher {
+    pub(crate) fn new(key: Option<&[u8]>) -> Self {
+        match key {
+            Some(key) => ChainHasher::Keyed(
+                Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size"),
+            ),
+            None => ChainHasher::Sha256,
+        }
+    }
+
+    /// The hash of a record whose unsealed JSON is `record`, following `prev`.
+    pub(crate) fn hash(&self, prev: &str, record: &[u8]) -> String {
+        let digest = match self {
+            ChainHasher::Sha256 => {
+                let mut hasher = Sha256::new();
+                hasher.update(prev.as_bytes());
+                hasher.update(b"\n");
+                hasher.update(record);
+                hasher.finalize().to_vec()
+            }
+            ChainHasher::Keyed(mac) => {
+                let mut mac = mac.clone();
+                mac.update(prev.as_bytes());
+                mac.update(b"\n");
+                mac.update(record);
+                mac.finalize().into_bytes().to_vec()
+            }
+        };
+        crate::hex::encode(&digest)
+    }
+
+    /// Appends `record` (one unsealed JSON object, no line feed) sealed after `prev`, and a line
+    /// feed, to `out`; returns the record's hash.
+    pub(crate) fn seal(&self, prev: &str, record: &[u8], out: &mut Vec<u8>) -> String {
+        let hash = self.hash(prev, record);
+        let body = record.strip_suffix(b"}").unwrap_or(record);
+        out.extend_from_slice(body);
+        out.extend_from_slice(PREFIX);
+        out.extend_from_slice(prev.as_bytes());
+        out.extend_from_slice(MIDDLE);
+        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(END);
+        out.push(b'\n');
+        hash
+    }
+}
+
+/// A sealed line taken apart.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Sealed<'a> {
+    /// The record as it was hashed.
+    pub(crate) record: Vec<u8>,
+    pub(crate) prev: &'a str,
+    pub(crate) hash: &'a str,
+}
+
+fn is_hex(bytes: &[u8]) -> bool {
+    bytes.len() == HEX_LEN && bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Splits a sealed line (without its line feed); `None` when it carries no seal.
+pub(crate) fn unseal(line: &[u8]) -> Option<Sealed<'_>> {
+    let at = line.len().checked_sub(SEAL_LEN)?;
+    let seal = &line[at..];
+    let (prefix, rest) = seal.split_at(PREFIX.len());
+    let (prev, rest) = rest.split_at(HEX_LEN);
+    let (middle, rest) = rest.split_at(MIDDLE.len());
+    let (hash, end) = rest.split_at(HEX_LEN);
+    if prefix != PREFIX || middle != MIDDLE || end != END || !is_hex(prev) || !is_hex(hash) {
+        return None;
+    }
+    let mut record = Vec::with_capacity(at + 1);
+    record.extend_from_slice(&line[..at]);
+    record.push(b'}');
+    Some(Sealed {
+        record,
+        // Checked to be ASCII hex just above.
+        prev: std::str::from_utf8(prev).ok()?,
+        hash: std::str::from_utf8(hash).ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_line_unseals_to_what_was_hashed() {
+        let hasher = ChainHasher::new(None);
+        let record = br#"{"schema":1,"seq":1}"#;
+        let mut out = Vec::new();
+        let hash = hasher.seal(GENESIS, record, &mut out);
+        assert!(out.ends_with(b"\"}}\n"));
+        let line = &out[..out.len() - 1];
+        let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(value["integrity"]["prev"], GENESIS);
+        assert_eq!(value["integrity"]["hash"], hash.as_str());
+        let sealed = unseal(line).unwrap();
+        assert_eq!(sealed.record, record);
+        assert_eq!(sealed.hash, hash);
+        assert_eq!(hasher.hash(sealed.prev, &sealed.record), hash);
+    }
+
+    #[test]
+    fn keyed_hashes_differ_from_plain_ones_and_depend_on_the_key() {
+        let plain = ChainHasher::new(None).hash(GENESIS, b"{}");
+        let keyed = ChainHasher::new(Some(b"key one")).hash(GENESIS, b"{}");
+        let other = ChainHasher::new(Some(b"key two")).hash(GENESIS, b"{}");
+        assert_ne!(plain, keyed);
+        assert_ne!(keyed, other);
+    }
+
+    #[test]
+    fn unsealed_or_damaged_lines_are_not_taken_for_sealed() {
+        assert!(unseal(br#"{"schema":1}"#).is_none());
+        let mut out = Vec::new();
+        ChainHasher::new(None).seal(GENESIS, b"{}", &mut out);
+        let mut damaged = out[..out.len() - 1].to_vec();
+        let at = damaged.len() - 5;
+        damaged[at] = b'X';
+        assert!(unseal(&damaged).is_none());
+    }
+}

@@ -1,0 +1,379 @@
+//! Verifying a log: every seal recomputed, every link checked, the first problem named by file
+//! and line.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::chain::{unseal, ChainHasher, GENESIS};
+use crate::sink::log_files::LogName;
+
+/// What to verify against.
+#[derive(Clone, Default)]
+pub struct VerifyOptions {
+    key: Option<Vec<u8>>,
+    expected_tip: Option<String>,
+}
+
+impl fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyOptions")
+            .field("key", &self.key.as_ref().map(|_| "(set)"))
+            .field("expected_tip", &self.expected_tip)
+            .finish()
+    }
+}
+
+impl VerifyOptions {
+    /// Verify an unkeyed chain, with no expectation about where it ends.
+    pub fn new() -> Self {
+        VerifyOptions::default()
+    }
+
+    /// The chain was written with this key (HMAC-SHA256).
+    pub fn with_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// The hash the log must end with, kept somewhere else (a later `integrity.hash` read from
+    /// another system): records removed from the end of the log are then detected too, which the
+    /// chain alone cannot show.
+    pub fn with_expected_tip(mut self, hash: impl Into<String>) -> Self {
+        self.expected_tip = Some(hash.into());
+        self
+    }
+}
+
+/// A line of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub file: PathBuf,
+    /// The line, from 1.
+    pub line: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// The kind of problem found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The record was changed after it was written (or forged, under a key).
+    Modified,
+    /// Records are missing before this line.
+    Missing,
+    /// This line was added: the next record continues from the one before it.
+    Inserted,
+    /// Records are out of order.
+    Reordered,
+    /// A whole file, or the end of the previous file, is missing before this one.
+    MissingFile,
+    /// The log ends before the expected tip: records at its end are missing.
+    Truncated,
+    /// The line is not a sealed record (not JSON, or JSON without a seal).
+    Malformed,
+}
+
+/// One problem, where it is, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Where.
+    pub location: Location,
+    /// What exactly was seen.
+    pub detail: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {:?}: {}", self.location, self.kind, self.detail)
+    }
+}
+
+/// What verification found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// The files read, in chain order.
+    pub files: Vec<PathBuf>,
+    /// Whole records whose seal and link verified.
+    pub records: u64,
+    /// The first problem, if any; verification stops there.
+    pub problem: Option<Problem>,
+    /// Lines cut short by a crash: the unfinished last line of a file, or such a line the next
+    /// start closed and wrote past (the chain then continues from the record before it).
+    pub torn_lines: Vec<Location>,
+    /// Whether the last file ends with a whole, sealed record and a line feed.
+    pub ends_cleanly: bool,
+    /// Whether the first record starts the chain; when not, older files were removed (by
+    /// retention, or by someone).
+    pub starts_at_genesis: bool,
+    /// The hash of the last record.
+    pub tip: Option<String>,
+}
+
+impl VerifyReport {
+    /// No problem found (torn lines from crashes are not problems).
+    pub fn is_ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// Verifies `path`: one log file, or a directory of them (`*.jsonl`; each log's rotated files in
+/// order, then its active file). Unkeyed chain; see [`verify_with`] for a key or an expected tip.
+pub fn verify(path: impl AsRef<Path>) -> io::Result<VerifyReport> {
+    verify_with(path, &VerifyOptions::default())
+}
+
+/// [`verify`] with options.
+pub fn verify_with(path: impl AsRef<Path>, options: &VerifyOptions) -> io::Result<VerifyReport> {
+    let path = path.as_ref();
+    let groups = if path.is_dir() {
+        LogName::logs_in(path)?
+    } else {
+        vec![vec![path.to_path_buf()]]
+    };
+    let mut verifier = Verifier {
+        hasher: ChainHasher::new(options.key.as_deref()),
+        keyed: options.key.is_some(),
+        report: VerifyReport {
+            ends_cleanly: true,
+            ..VerifyReport::default()
+        },
+    };
+    for files in groups {
+        if verifier.verify_log(&files)?.is_break() {
+            return Ok(verifier.report);
+        }
+    }
+    if let (Some(expected), Some(last)) = (&options.expected_tip, verifier.report.files.last()) {
+        if verifier.report.tip.as_deref() != Some(expected) {
+            let lines = std::fs::read(last)?.split(|&b| b == b'\n').count() as u64;
+            verifier.report.problem = Some(Problem {
+                kind: ProblemKind::Truncated,
+                location: Location {
+                    file: last.clone(),
+                    line: lines.saturating_sub(1).max(1),
+                },
+                detail: format!(
+                    "the log ends at hash {} but should end at {expected}: records at its end are missing",
+                    verifier.report.tip.as_deref().unwrap_or("(none)")
+                ),
+            });
+        }
+    }
+    Ok(verifier.report)
+}
+
+#[derive(Deserialize)]
+struct SeqOnly {
+    seq: u64,
+}
+
+struct Verifier {
+    hasher: ChainHasher,
+    keyed: bool,
+    report: VerifyReport,
+}
+
+/// The chain as read so far.
+#[derive(Default)]
+struct Tail {
+    last_hash: Option<String>,
+    before_last_hash: Option<String>,
+    last_seq: u64,
+    /// A line that did not parse, waiting to see whether the chain continues past it.
+    unfinished: Option<Location>,
+}
+
+type Flow = std::ops::ControlFlow<()>;
+
+impl Verifier {
+    fn fail(&mut self, kind: ProblemKind, location: Location, detail: String) -> Flow {
+        self.report.problem = Some(Problem {
+            kind,
+            location,
+            detail,
+        });
+        Flow::Break(())
+    }
+
+    fn verify_log(&mut self, files: &[PathBuf]) -> io::Result<Flow> {
+        let mut tail = Tail::default();
+        let mut first_record = true;
+        for (index, file) in files.iter().enumerate() {
+            self.report.files.push(file.clone());
+            let data = std::fs::read(file)?;
+            let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            // `split` leaves an empty piece after a final line feed; anything else there is a line
+            // without its line feed.
+            let (lines, unterminated) = match lines.split_last() {
+                Some((last, rest)) if last.is_empty() => (rest, false),
+                _ => (&lines[..], !data.is_empty()),
+            };
+            self.report.ends_cleanly = !unterminated;
+            for (i, &line) in lines.iter().enumerate() {
+                let location = Location {
+                    file: file.clone(),
+                    line: i as u64 + 1,
+                };
+                let next_seq = lines.get(i + 1).and_then(|next| seq_of(next));
+                let is_last = i + 1 == lines.len();
+                let flow = self.check_line(
+                    line,
+                    location,
+                    &mut tail,
+                    (index > 0 && i == 0, is_last && unterminated, next_seq),
+                    &mut first_record,
+                );
+                if flow.is_break() {
+                    return Ok(flow);
+                }
+            }
+        }
+        if let Some(location) = tail.unfinished.take() {
+            self.report.ends_cleanly = false;
+            self.report.torn_lines.push(location);
+        }
+        Ok(Flow::Continue(()))
+    }
+
+    fn check_line(
+        &mut self,
+        line: &[u8],
+        location: Location,
+        tail: &mut Tail,
+        (first_of_later_file, unterminated_last, next_seq): (bool, bool, Option<u64>),
+        first_record: &mut bool,
+    ) -> Flow {
+        let Some(sealed) = unseal(line) else {
+            if serde_json::from_slice::<serde_json::Value>(line).is_ok() {
+                let detail = "a JSON record without an integrity seal".to_owned();
+                return self.fail(ProblemKind::Malformed, location, detail);
+            }
+            if unterminated_last {
+                self.report.torn_lines.push(location);
+                return Flow::Continue(());
+            }
+            if let Some(earlier) = tail.unfinished.replace(location) {
+                let detail = "an unfinished line, and the next is not a record either".to_owned();
+                return self.fail(ProblemKind::Malformed, earlier, detail);
+            }
+            return Flow::Continue(());
+        };
+        let computed = self.hasher.hash(sealed.prev, &sealed.record);
+        if computed != sealed.hash {
+            let detail = if self.keyed {
+                "its seal does not verify under the key: changed or forged".to_owned()
+            } else {
+                "its seal does not match its content: changed after it was written".to_owned()
+            };
+            return self.fail(ProblemKind::Modified, location, detail);
+        }
+        let Some(seq) = seq_of(&sealed.record) else {
+            let detail = "a sealed record without a seq".to_owned();
+            return self.fail(ProblemKind::Malformed, location, detail);
+        };
+
+        match tail.last_hash.as_deref() {
+            None => {
+                if *first_record {
+                    self.report.starts_at_genesis = sealed.prev == GENESIS;
+                }
+            }
+            Some(expected) if expected == sealed.prev => {}
+            Some(_) => {
+                let flow = self.broken_link(
+                    &location,
+                    tail,
+                    sealed.prev,
+                    seq,
+                    first_of_later_file,
+                    next_seq,
+                );
+                if flow.is_break() {
+                    return flow;
+                }
+            }
+        }
+        if let Some(unfinished) = tail.unfinished.take() {
+            // The chain went on past it: a line cut by a crash, closed at the next start.
+            self.report.torn_lines.push(unfinished);
+        }
+        *first_record = false;
+        tail.before_last_hash = tail.last_hash.replace(sealed.hash.to_owned());
+        tail.last_seq = seq;
+        self.report.tip = tail.last_hash.clone();
+        self.report.records += 1;
+        Flow::Continue(())
+    }
+
+    /// Names what breaks the link between the previous record and this one.
+    fn broken_link(
+        &mut self,
+        location: &Location,
+        tail: &Tail,
+        prev: &str,
+        seq: u64,
+        first_of_later_file: bool,
+        next_seq: Option<u64>,
+    ) -> Flow {
+        let expected_seq = tail.last_seq + 1;
+        let previous_line = Location {
+            file: location.file.clone(),
+            line: location.line.saturating_sub(1).max(1),
+        };
+        if first_of_later_file {
+            let detail = "the first record does not continue from the last record of the previous \
+                          file: a file between them, or the end of the previous file, is missing"
+                .to_owned();
+            return self.fail(ProblemKind::MissingFile, location.clone(), detail);
+        }
+        if tail.before_last_hash.as_deref() == Some(prev) {
+            let detail = format!(
+                "this line was inserted: line {} continues from the line before it",
+                location.line
+            );
+            return self.fail(ProblemKind::Inserted, previous_line, detail);
+        }
+        if seq > expected_seq && next_seq == Some(expected_seq) {
+            let detail = format!("seq {seq} comes before seq {expected_seq}");
+            return self.fail(ProblemKind::Reordered, location.clone(), detail);
+        }
+        if seq > expected_seq || seq == 1 {
+            let detail = if seq > expected_seq {
+                format!(
+                    "{} record(s) missing before this line (seq {expected_seq} to {})",
+                    seq - expected_seq,
+                    seq - 1
+                )
+            } else {
+                "the chain breaks where the writer restarted: records before this line are missing"
+                    .to_owned()
+            };
+            return self.fail(ProblemKind::Missing, location.clone(), detail);
+        }
+        if seq < expected_seq {
+            let detail = format!("seq {seq} comes after seq {}", tail.last_seq);
+            return self.fail(ProblemKind::Reordered, location.clone(), detail);
+        }
+        let detail = format!(
+            "line {} no longer has the hash that line {} was chained to: changed and re-sealed",
+            previous_line.line, location.line
+        );
+        self.fail(ProblemKind::Modified, previous_line, detail)
+    }
+}
+
+fn seq_of(line: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<SeqOnly>(line).ok().map(|r| r.seq)
+}

@@ -1,0 +1,58 @@
+//! Case-insensitive glob matching of field names: `*` is any run of characters, `?` any one.
+
+/// Whether `name` matches `pattern`, ignoring ASCII case.
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
+    let (mut p, mut n) = (0, 0);
+    // Where to resume after the last `*`: the pattern position after it, and the name position
+    // it has swallowed up to.
+    let mut resume: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                p += 1;
+                resume = Some((p, n));
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&name[n]) => {
+                p += 1;
+                n += 1;
+            }
+            _ => match resume {
+                Some((after_star, swallowed)) => {
+                    p = after_star;
+                    n = swallowed + 1;
+                    resume = Some((after_star, swallowed + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn exact_names_match_ignoring_case() {
+        assert!(matches("password", "password"));
+        assert!(matches("password", "PassWord"));
+        assert!(!matches("password", "password2"));
+        assert!(!matches("password", "passwor"));
+    }
+
+    #[test]
+    fn stars_and_question_marks() {
+        assert!(matches("*password*", "user.new_password_confirmation"));
+        assert!(matches("*password*", "password"));
+        assert!(matches("*.token", "oauth.token"));
+        assert!(!matches("*.token", "token"));
+        assert!(matches("api?key", "api-key"));
+        assert!(matches("a*b*c", "aXXbYYc"));
+        assert!(!matches("a*b*c", "aXXbYY"));
+        assert!(matches("*", ""));
+        assert!(matches("**cookie", "set-cookie"));
+        assert!(!matches("", "x"));
+    }
+}

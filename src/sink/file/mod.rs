@@ -1,0 +1,402 @@
+//! Appending JSON lines to a file: rotation, retention, durability, the hash chain, and recovery
+//! from what an earlier run left.
+
+mod config;
+mod recovery;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+pub use config::{FileConfig, FsyncPolicy, RotationPeriod};
+
+use super::log_files::LogName;
+use super::{Batch, Sink};
+use crate::integrity::chain::{unseal, ChainHasher, GENESIS};
+
+/// Appends records to a file as JSON lines, one write per batch of whole records.
+///
+/// The file and any missing directories are created private to the owner (0600 and 0700 on
+/// Unix); an existing file is appended to. At open, a last line left unfinished by a crash is
+/// closed with a line feed (so no record is ever glued to it) and reported, and the hash chain
+/// continues from the last whole record, in this file or the newest rotated one.
+///
+/// If the file is deleted or replaced while open (`logrotate`, a removed directory), the next
+/// write notices and writes to a new file at the same path. When a write fails (a full disk),
+/// whatever part of the batch reached the file is cut off again, so a retry writes it whole.
+#[derive(Debug)]
+pub struct FileSink {
+    config: FileConfig,
+    log: LogName,
+    name: String,
+    file: Option<File>,
+    /// Bytes in the active file.
+    size: u64,
+    /// Which file the path named when opened, to notice it being replaced.
+    identity: Option<(u64, u64)>,
+    /// The rotation period of the active file's first record.
+    period: Option<DateTime<Utc>>,
+    chain: Option<(ChainHasher, String)>,
+    /// A write failed midway and could not be cut off: close that line before the next record.
+    needs_line_feed: bool,
+    unsynced: bool,
+    last_sync: Instant,
+    torn_at_open: bool,
+    out: Vec<u8>,
+}
+
+impl FileSink {
+    /// Opens (or creates) `path` with the default [`FileConfig`].
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        FileSink::with_config(FileConfig::new(path))
+    }
+
+    /// Opens (or creates) the file `config` names.
+    pub fn with_config(config: FileConfig) -> io::Result<Self> {
+        let log = LogName::of(&config.path);
+        let mut sink = FileSink {
+            name: format!("file:{}", config.path.display()),
+            log,
+            file: None,
+            size: 0,
+            identity: None,
+            period: None,
+            chain: None,
+            needs_line_feed: false,
+            unsynced: false,
+            last_sync: Instant::now(),
+            torn_at_open: false,
+            out: Vec::new(),
+            config,
+        };
+        sink.open_active()?;
+        sink.recover()?;
+        sink.prune()?;
+        if let (Some(period), Some(first)) = (sink.config.period, sink.period) {
+            let now = sink.config.clock.now();
+            if period.start_of(now) > first {
+                sink.rotate(now)?;
+            }
+        }
+        Ok(sink)
+    }
+
+    /// The path of the active file.
+    pub fn path(&self) -> &Path {
+        &self.config.path
+    }
+
+    /// The hash of the last record written, where the chain continues.
+    pub fn chain_tip(&self) -> Option<&str> {
+        self.chain.as_ref().map(|(_, tip)| tip.as_str())
+    }
+
+    /// Whether the open found the file ending in a line left unfinished by a crash (and closed it).
+    pub fn found_torn_line(&self) -> bool {
+        self.torn_at_open
+    }
+
+    fn open_active(&mut self) -> io::Result<()> {
+        let path = &self.config.path;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dirs(parent)?;
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).append(true).read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Err(io::Error::other(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        self.size = metadata.len();
+        self.identity = identity(&metadata);
+        self.period = None;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Picks up where an earlier run stopped.
+    fn recover(&mut self) -> io::Result<()> {
+        let file = self.file.as_mut().expect("opened just before");
+        let end = recovery::read_end(file)?;
+        if end.torn {
+            // Close the unfinished line now, so the next record starts on a line of its own.
+            file.write_all(b"\n")?;
+            file.sync_data()?;
+            self.size += 1;
+            self.torn_at_open = true;
+        }
+        if let Some(period) = self.config.period {
+            let first = recovery::read_first_line(file)?;
+            self.period = first
+                .as_deref()
+                .and_then(timestamp_of)
+                .map(|t| period.start_of(t));
+        }
+        if self.config.chain {
+            let mut last = end.last_whole_line;
+            if last.is_none() {
+                if let Some((newest, _)) = self.log.rotated_files()?.pop() {
+                    last = recovery::read_end(&mut File::open(newest)?)?.last_whole_line;
+                }
+            }
+            let tip = last
+                .as_deref()
+                .and_then(unseal)
+                .map_or_else(|| GENESIS.to_owned(), |sealed| sealed.hash.to_owned());
+            self.chain = Some((ChainHasher::new(self.config.chain_key.as_deref()), tip));
+        }
+        Ok(())
+    }
+
+    /// Deletes the rotated files retention no longer keeps.
+    fn prune(&self) -> io::Result<()> {
+        if self.config.max_files.is_none() && self.config.max_age.is_none() {
+            return Ok(());
+        }
+        let rotated = self.log.rotated_files()?;
+        let keep_from = self
+            .config
+            .max_files
+            .map_or(0, |max| rotated.len().saturating_sub(max));
+        let oldest_kept = self.config.max_age.and_then(|age| {
+            let age = chrono::Duration::from_std(age).ok()?;
+            self.config.clock.now().checked_sub_signed(age)
+        });
+        for (index, (path, rotated_at)) in rotated.iter().enumerate() {
+            let too_many = index < keep_from;
+            let too_old = oldest_kept.is_some_and(|oldest| *rotated_at < oldest);
+            if too_many || too_old {
+                fs::remove_file(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the active file under a rotated name and starts a new one.
+    fn rotate(&mut self, now: DateTime<Utc>) -> io::Result<()> {
+        self.sync()?;
+        let mut target = self.log.rotated_path(now);
+        let mut at = now;
+        while target.exists() {
+            at += chrono::Duration::microseconds(1);
+            target = self.log.rotated_path(at);
+        }
+        fs::rename(&self.config.path, &target)?;
+        self.open_active()?;
+        self.prune()
+    }
+
+    /// Reopens the path if the file there is no longer the one we hold.
+    fn follow_path(&mut self) -> io::Result<()> {
+        let current = fs::metadata(&self.config.path)
+            .ok()
+            .and_then(|m| identity(&m));
+        if self.file.is_none() || current.is_none() || current != self.identity {
+            self.open_active()?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` whole, or leaves the file as it was.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the log file is not open"))?;
+        if let Err(err) = file.write_all(bytes) {
+            match file.set_len(self.size) {
+                Ok(()) => {}
+                Err(_) => {
+                    self.needs_line_feed = true;
+                    self.size = file.metadata().map(|m| m.len()).unwrap_or(self.size);
+                }
+            }
+            return Err(err);
+        }
+        self.size += bytes.len() as u64;
+        self.unsynced = true;
+        self.needs_line_feed = false;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if let (true, Some(file)) = (self.unsynced, self.file.as_ref()) {
+            file.sync_data()?;
+            self.unsynced = false;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    fn sync_if_due(&mut self) -> io::Result<()> {
+        match self.config.fsync {
+            FsyncPolicy::Always => self.sync(),
+            FsyncPolicy::Interval(every) if self.last_sync.elapsed() >= every => self.sync(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Seals (or copies) each record of the batch into `out`; returns where each record ends
+    /// and the chain tip after it.
+    fn seal_batch(&mut self, batch: &Batch<'_>, out: &mut Vec<u8>) -> Vec<(usize, Option<String>)> {
+        let mut ends = Vec::with_capacity(batch.len());
+        let mut tip = self.chain.as_ref().map(|(_, tip)| tip.clone());
+        for line in batch.json_lines().split_inclusive(|&b| b == b'\n') {
+            match (&self.chain, &mut tip) {
+                (Some((hasher, _)), Some(tip)) => {
+                    let record = line.strip_suffix(b"\n").unwrap_or(line);
+                    *tip = hasher.seal(tip, record, out);
+                }
+                _ => out.extend_from_slice(line),
+            }
+            ends.push((out.len(), tip.clone()));
+        }
+        ends
+    }
+}
+
+fn create_private_dirs(dir: &Path) -> io::Result<()> {
+    // `create_dir_all` would say only "File exists" when part of the path is a regular file.
+    if let Some(blocker) = dir.ancestors().find(|p| p.exists()).filter(|p| !p.is_dir()) {
+        return Err(io::Error::other(format!(
+            "{} exists and is not a directory",
+            blocker.display()
+        )));
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+#[cfg(unix)]
+fn identity(metadata: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &fs::Metadata) -> Option<(u64, u64)> {
+    Some((0, 0))
+}
+
+fn timestamp_of(line: &[u8]) -> Option<DateTime<Utc>> {
+    #[derive(serde::Deserialize)]
+    struct Timestamp<'a> {
+        timestamp: &'a str,
+    }
+    let record = serde_json::from_slice::<Timestamp<'_>>(line).ok()?;
+    DateTime::parse_from_rfc3339(record.timestamp)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Sink for FileSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.follow_path()?;
+        let now = self.config.clock.now();
+        if let (Some(period), Some(first)) = (self.config.period, self.period) {
+            if period.start_of(now) > first {
+                self.rotate(now)?;
+            }
+        }
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let ends = self.seal_batch(batch, &mut out);
+        let result = self.write_sealed(&out, &ends, now);
+        self.out = out;
+        result?;
+        self.sync_if_due()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.config.fsync {
+            FsyncPolicy::Never => Ok(()),
+            _ => self.sync(),
+        }
+    }
+
+    fn tick(&mut self) -> io::Result<()> {
+        self.sync_if_due()
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.sync()?;
+        self.open_active()
+    }
+}
+
+impl FileSink {
+    /// Writes sealed records, rotating between records when the size limit says so.
+    fn write_sealed(
+        &mut self,
+        out: &[u8],
+        ends: &[(usize, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
+        let mut from = 0;
+        let mut first_record = 0;
+        while first_record < ends.len() {
+            let lead = usize::from(self.needs_line_feed);
+            let room = self
+                .config
+                .max_bytes
+                .map(|max| max.saturating_sub(self.size + lead as u64) as usize);
+            // The records that fit in this file; at least one when the file is empty.
+            let mut last = first_record;
+            if let Some(room) = room {
+                while last < ends.len() && ends[last].0 - from <= room {
+                    last += 1;
+                }
+                if last == first_record {
+                    if self.size > 0 {
+                        self.rotate(now)?;
+                        continue;
+                    }
+                    last = first_record + 1;
+                }
+            } else {
+                last = ends.len();
+            }
+            let to = ends[last - 1].0;
+            let mut bytes = Vec::with_capacity(lead + to - from);
+            if lead == 1 {
+                bytes.push(b'\n');
+            }
+            bytes.extend_from_slice(&out[from..to]);
+            self.append(&bytes)?;
+            if self.period.is_none() {
+                self.period = self.config.period.map(|p| p.start_of(now));
+            }
+            if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, &ends[last - 1].1) {
+                tip.clone_from(new_tip);
+            }
+            from = to;
+            first_record = last;
+        }
+        Ok(())
+    }
+}

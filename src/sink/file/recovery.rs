@@ -1,0 +1,106 @@
+//! Reading what an earlier run left: the last whole line (where the chain continues) and whether
+//! the file ends mid-line (a crash).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// The end of an existing file.
+#[derive(Debug, Default)]
+pub(super) struct FileEnd {
+    /// The file's last line has no line feed: the writer died while writing it.
+    pub(super) torn: bool,
+    /// The last line that has its line feed.
+    pub(super) last_whole_line: Option<Vec<u8>>,
+}
+
+/// Reads backwards from the end, a growing window at a time, until the last whole line is found.
+pub(super) fn read_end(file: &mut File) -> io::Result<FileEnd> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(FileEnd::default());
+    }
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut data = Vec::with_capacity((len - start) as usize);
+        file.seek(SeekFrom::Start(start))?;
+        file.by_ref().take(len - start).read_to_end(&mut data)?;
+        let torn = data.last() != Some(&b'\n');
+        // The line feed that ends the last whole line.
+        let Some(end) = data.iter().rposition(|&b| b == b'\n') else {
+            if start == 0 {
+                return Ok(FileEnd {
+                    torn,
+                    last_whole_line: None,
+                });
+            }
+            window *= 4;
+            continue;
+        };
+        match data[..end].iter().rposition(|&b| b == b'\n') {
+            Some(before) => {
+                return Ok(FileEnd {
+                    torn,
+                    last_whole_line: Some(data[before + 1..end].to_vec()),
+                })
+            }
+            None if start == 0 => {
+                return Ok(FileEnd {
+                    torn,
+                    last_whole_line: Some(data[..end].to_vec()),
+                })
+            }
+            None => window *= 4,
+        }
+    }
+}
+
+/// The first line of a file, if it has a whole one within the first megabyte.
+pub(super) fn read_first_line(file: &mut File) -> io::Result<Option<Vec<u8>>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut data = Vec::new();
+    file.by_ref().take(1 << 20).read_to_end(&mut data)?;
+    Ok(data
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|end| data[..end].to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn end_of(content: &[u8]) -> FileEnd {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content).unwrap();
+        read_end(&mut file).unwrap()
+    }
+
+    #[test]
+    fn finds_the_last_whole_line_and_a_torn_tail() {
+        let end = end_of(b"one\ntwo\n");
+        assert!(!end.torn);
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
+
+        let end = end_of(b"one\ntwo\nthr");
+        assert!(end.torn);
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
+
+        let end = end_of(b"only\n");
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"only"[..]));
+
+        let end = end_of(b"torn only");
+        assert!(end.torn && end.last_whole_line.is_none());
+    }
+
+    #[test]
+    fn lines_longer_than_the_first_window_are_found() {
+        let long = vec![b'x'; 200 * 1024];
+        let mut content = b"first\n".to_vec();
+        content.extend_from_slice(&long);
+        content.push(b'\n');
+        let end = end_of(&content);
+        assert_eq!(end.last_whole_line.map(|l| l.len()), Some(long.len()));
+    }
+}
