@@ -217,7 +217,7 @@ impl Verifier {
             // `split` leaves an empty piece after a final line feed; anything else there is a line
             // without its line feed.
             let (lines, unterminated) = match lines.split_last() {
-                Some((last, rest)) if last.is_empty() => (rest, false),
+                Some(([], rest)) => (rest, false),
                 _ => (&lines[..], !data.is_empty()),
             };
             self.report.ends_cleanly = !unterminated;
