@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::CapturedEvent;
+use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, EventRegistry, SecurityEvent};
 use crate::layer::{RecordingLayer, SecurityLayer};
 use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
@@ -39,6 +41,7 @@ type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
 /// | `service.instance` | the host name | [`with_service_instance`](Builder::with_service_instance) |
 /// | catalogs | [`SecurityEvent`](crate::SecurityEvent) | [`with_catalog`](Builder::with_catalog) |
 /// | internal errors on stderr | on, at most one line a second | [`with_error_reporting`](Builder::with_error_reporting) |
+/// | clock (record timestamps, file rotation) | the system's | [`with_clock`](Builder::with_clock) |
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
     files: Vec<FileConfig>,
@@ -55,6 +58,7 @@ pub struct Builder {
     service: ServiceInfo,
     catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Builder {
@@ -78,6 +82,7 @@ impl fmt::Debug for Builder {
             .field("service", &self.service)
             .field("catalogs", &self.catalogs.len())
             .field("report_errors", &self.report_errors)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -99,6 +104,7 @@ impl Default for Builder {
             service: ServiceInfo::default(),
             catalogs: Vec::new(),
             report_errors: true,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -216,6 +222,13 @@ impl Builder {
         self
     }
 
+    /// The clock of record timestamps, and of file rotation and retention unless a file sets its
+    /// own: one time source, so tests can move all of them together.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Checks the settings, opens every sink and starts the worker.
     ///
     /// Returns the layer, to add to a `tracing_subscriber::registry()`, and the guard that keeps
@@ -247,14 +260,21 @@ impl Builder {
             || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always);
         let mut sinks = Vec::with_capacity(self.files.len() + self.sinks.len() + 1);
         let mut crash_notices = Vec::new();
-        for config in self.files {
+        for mut config in self.files {
+            if config.clock.is_none() {
+                config = config.with_clock(self.clock.clone());
+            }
             let path = config.path().to_path_buf();
             let sink = FileSink::with_config(config).map_err(|source| BuildError::OpenFile {
                 path: path.clone(),
                 source,
             })?;
             if sink.found_torn_line() {
-                crash_notices.push(torn_line_notice(&path, self.report_errors));
+                crash_notices.push(torn_line_notice(
+                    &path,
+                    self.report_errors,
+                    self.clock.now(),
+                ));
             }
             sinks.push(Box::new(sink) as Box<dyn Sink>);
         }
@@ -268,7 +288,11 @@ impl Builder {
 
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
-            assembler: RecordAssembler::new(with_default_identity(self.service), redactor),
+            assembler: RecordAssembler::new(
+                with_default_identity(self.service),
+                redactor,
+                self.clock.clone(),
+            ),
             capacity: self.queue_capacity,
             overflow: self.overflow,
             wait_for_write,
@@ -279,14 +303,19 @@ impl Builder {
         for notice in crash_notices {
             pipeline.submit(notice);
         }
-        let layer = RecordingLayer::new(registry, pipeline, self.max_value_len).with_filter();
+        let layer =
+            RecordingLayer::new(registry, pipeline, self.clock, self.max_value_len).with_filter();
         Ok((layer, guard))
     }
 }
 
 /// The `system.crash` record of a file found ending in an unfinished line: the writer died
 /// mid-write (the line itself was closed and is left as evidence).
-fn torn_line_notice(path: &Path, report: bool) -> CapturedEvent {
+fn torn_line_notice(
+    path: &Path,
+    report: bool,
+    time: chrono::DateTime<chrono::Utc>,
+) -> CapturedEvent {
     if report {
         eprintln!(
             "tracing-security-events: {} ended in an unfinished line (a crash while writing); \
@@ -303,6 +332,7 @@ fn torn_line_notice(path: &Path, report: bool) -> CapturedEvent {
             ),
             ("file", FieldValue::Str(path.display().to_string())),
         ],
+        time,
     )
 }
 

@@ -3,7 +3,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::Level;
@@ -151,9 +153,10 @@ impl CapturedEvent {
     pub(crate) fn notice(
         info: &'static EventInfo,
         fields: Vec<(&'static str, FieldValue)>,
+        time: DateTime<Utc>,
     ) -> Self {
         CapturedEvent {
-            time: SystemTime::now(),
+            time,
             level: info.severity().level(),
             name: EventName::Known(info),
             own: CapturedFields {
@@ -170,7 +173,8 @@ impl CapturedEvent {
 /// One security event as the caller's thread hands it to the worker.
 #[derive(Debug)]
 pub(crate) struct CapturedEvent {
-    pub(crate) time: SystemTime,
+    /// When it happened, by the log's clock.
+    pub(crate) time: DateTime<Utc>,
     pub(crate) level: Level,
     pub(crate) name: EventName,
     pub(crate) own: CapturedFields,

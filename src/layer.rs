@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Subscriber};
@@ -12,6 +12,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::capture::{CapturedEvent, CapturedFields, FieldCapture};
+use crate::clock::Clock;
 use crate::context::ContextFields;
 use crate::event::EventRegistry;
 use crate::filter::SecurityFilter;
@@ -27,6 +28,7 @@ pub type SecurityLayer<S> = Filtered<RecordingLayer, SecurityFilter, S>;
 pub struct RecordingLayer {
     registry: Arc<EventRegistry>,
     pipeline: Pipeline,
+    clock: Arc<dyn Clock>,
     max_value_len: usize,
 }
 
@@ -49,10 +51,16 @@ struct SpanState {
 }
 
 impl RecordingLayer {
-    pub(crate) fn new(registry: EventRegistry, pipeline: Pipeline, max_value_len: usize) -> Self {
+    pub(crate) fn new(
+        registry: EventRegistry,
+        pipeline: Pipeline,
+        clock: Arc<dyn Clock>,
+        max_value_len: usize,
+    ) -> Self {
         RecordingLayer {
             registry: Arc::new(registry),
             pipeline,
+            clock,
             max_value_len,
         }
     }
@@ -126,7 +134,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let time = SystemTime::now();
+        let time = self.clock.now();
         let mut fields = CapturedFields::default();
         let mut context = ContextFields::default();
         event.record(&mut self.capture(&mut fields, &mut context));
@@ -167,7 +175,7 @@ where
         };
         let ancestors = contexts_of(span.scope().skip(1));
         self.pipeline.submit(CapturedEvent {
-            time: SystemTime::now(),
+            time: self.clock.now(),
             level: *span.metadata().level(),
             name,
             own,

@@ -2,13 +2,14 @@
 //! id assigned, message rendered.
 
 use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::{ContextV7, Timestamp, Uuid};
 
 use super::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
 use crate::capture::{CapturedEvent, CapturedFields, EventName};
+use crate::clock::Clock;
 use crate::event::{Outcome, SecurityEvent, Severity};
 use crate::redact::Redactor;
 use crate::value::FieldValue;
@@ -18,15 +19,17 @@ use crate::value::FieldValue;
 pub(crate) struct RecordAssembler {
     service: ServiceInfo,
     redactor: Redactor,
+    clock: Arc<dyn Clock>,
     last_seq: u64,
     uuids: ContextV7,
 }
 
 impl RecordAssembler {
-    pub(crate) fn new(service: ServiceInfo, redactor: Redactor) -> Self {
+    pub(crate) fn new(service: ServiceInfo, redactor: Redactor, clock: Arc<dyn Clock>) -> Self {
         RecordAssembler {
             service,
             redactor,
+            clock,
             last_seq: 0,
             uuids: ContextV7::new(),
         }
@@ -92,7 +95,7 @@ impl RecordAssembler {
             schema: SCHEMA_VERSION,
             id: self.next_id(time),
             seq: self.next_seq(),
-            timestamp: DateTime::<Utc>::from(time),
+            timestamp: time,
             event: EventSummary {
                 duration_us: duration.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
                 ..event
@@ -123,6 +126,7 @@ impl RecordAssembler {
         self.assemble(CapturedEvent::notice(
             SecurityEvent::AuditEventsDropped.info(),
             vec![("dropped", FieldValue::U64(dropped))],
+            self.clock.now(),
         ))
     }
 
@@ -131,13 +135,9 @@ impl RecordAssembler {
         self.last_seq
     }
 
-    fn next_id(&self, time: SystemTime) -> Uuid {
-        let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let timestamp = Timestamp::from_unix(
-            &self.uuids,
-            since_epoch.as_secs(),
-            since_epoch.subsec_nanos(),
-        );
+    fn next_id(&self, time: DateTime<Utc>) -> Uuid {
+        let seconds = u64::try_from(time.timestamp()).unwrap_or(0);
+        let timestamp = Timestamp::from_unix(&self.uuids, seconds, time.timestamp_subsec_nanos());
         Uuid::new_v7(timestamp)
     }
 }

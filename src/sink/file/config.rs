@@ -60,7 +60,7 @@ impl Default for FsyncPolicy {
 /// | rotated files kept, at most this old | all | [`keep_for`](FileConfig::keep_for) |
 /// | fsync | every second ([`FsyncPolicy::Interval`]) | [`fsync`](FileConfig::fsync) |
 /// | hash chain | on, SHA-256 | [`with_chain_key`](FileConfig::with_chain_key), [`without_chain`](FileConfig::without_chain) |
-/// | clock for rotation and retention | the system's | [`with_clock`](FileConfig::with_clock) |
+/// | clock for rotation and retention | the builder's, else the system's | [`with_clock`](FileConfig::with_clock) |
 #[derive(Clone)]
 #[must_use]
 pub struct FileConfig {
@@ -72,7 +72,8 @@ pub struct FileConfig {
     pub(crate) fsync: FsyncPolicy,
     pub(crate) chain: bool,
     pub(crate) chain_key: Option<Vec<u8>>,
-    pub(crate) clock: Arc<dyn Clock>,
+    /// `None`: the builder's clock, or the system's.
+    pub(crate) clock: Option<Arc<dyn Clock>>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -103,7 +104,7 @@ impl FileConfig {
             fsync: FsyncPolicy::default(),
             chain: true,
             chain_key: None,
-            clock: Arc::new(SystemClock),
+            clock: None,
         }
     }
 
@@ -159,9 +160,14 @@ impl FileConfig {
         self
     }
 
-    /// The clock for rotation and retention (tests move a clock of their own).
+    /// The clock for rotation and retention; by default the one given to
+    /// [`Builder::with_clock`](crate::Builder::with_clock), else the system's.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock))
     }
 }

@@ -7,6 +7,7 @@ mod recovery;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ pub use config::{FileConfig, FsyncPolicy, RotationPeriod};
 
 use super::log_files::LogName;
 use super::{Batch, Sink};
+use crate::clock::Clock;
 use crate::integrity::chain::{unseal, ChainHasher, GENESIS};
 
 /// Appends records to a file as JSON lines, one write per batch of whole records.
@@ -30,6 +32,7 @@ use crate::integrity::chain::{unseal, ChainHasher, GENESIS};
 #[derive(Debug)]
 pub struct FileSink {
     config: FileConfig,
+    clock: Arc<dyn Clock>,
     log: LogName,
     name: String,
     file: Option<File>,
@@ -58,6 +61,7 @@ impl FileSink {
     pub fn with_config(config: FileConfig) -> io::Result<Self> {
         let log = LogName::of(&config.path);
         let mut sink = FileSink {
+            clock: config.clock(),
             name: format!("file:{}", config.path.display()),
             log,
             file: None,
@@ -76,7 +80,7 @@ impl FileSink {
         sink.recover()?;
         sink.prune()?;
         if let (Some(period), Some(first)) = (sink.config.period, sink.period) {
-            let now = sink.config.clock.now();
+            let now = sink.clock.now();
             if period.start_of(now) > first {
                 sink.rotate(now)?;
             }
@@ -172,7 +176,7 @@ impl FileSink {
             .map_or(0, |max| rotated.len().saturating_sub(max));
         let oldest_kept = self.config.max_age.and_then(|age| {
             let age = chrono::Duration::from_std(age).ok()?;
-            self.config.clock.now().checked_sub_signed(age)
+            self.clock.now().checked_sub_signed(age)
         });
         for (index, (path, rotated_at)) in rotated.iter().enumerate() {
             let too_many = index < keep_from;
@@ -317,16 +321,15 @@ impl Sink for FileSink {
             return Ok(());
         }
         self.follow_path()?;
-        let now = self.config.clock.now();
-        if let (Some(period), Some(first)) = (self.config.period, self.period) {
-            if period.start_of(now) > first {
-                self.rotate(now)?;
-            }
-        }
         let mut out = std::mem::take(&mut self.out);
         out.clear();
         let ends = self.seal_batch(batch, &mut out);
-        let result = self.write_sealed(&out, &ends, now);
+        let periods: Vec<Option<DateTime<Utc>>> = batch
+            .records()
+            .iter()
+            .map(|record| self.config.period.map(|p| p.start_of(record.timestamp)))
+            .collect();
+        let result = self.write_sealed(&out, &ends, &periods);
         self.out = out;
         result?;
         self.sync_if_due()
@@ -350,36 +353,40 @@ impl Sink for FileSink {
 }
 
 impl FileSink {
-    /// Writes sealed records, rotating between records when the size limit says so.
+    /// Writes sealed records, rotating between records when the size limit or the records'
+    /// timestamps say so: a file holds the records of one period, whenever they are written.
     fn write_sealed(
         &mut self,
         out: &[u8],
         ends: &[(usize, Option<String>)],
-        now: DateTime<Utc>,
+        periods: &[Option<DateTime<Utc>>],
     ) -> io::Result<()> {
         let mut from = 0;
-        let mut first_record = 0;
-        while first_record < ends.len() {
+        let mut first = 0;
+        while first < ends.len() {
+            let period = periods[first];
+            if self.size > 0 && period.zip(self.period).is_some_and(|(new, old)| new > old) {
+                self.rotate(self.clock.now())?;
+            }
             let lead = usize::from(self.needs_line_feed);
             let room = self
                 .config
                 .max_bytes
                 .map(|max| max.saturating_sub(self.size + lead as u64) as usize);
-            // The records that fit in this file; at least one when the file is empty.
-            let mut last = first_record;
-            if let Some(room) = room {
-                while last < ends.len() && ends[last].0 - from <= room {
-                    last += 1;
+            // The records of this period that fit in this file; at least one in an empty file.
+            let mut last = first;
+            while last < ends.len()
+                && room.is_none_or(|room| ends[last].0 - from <= room)
+                && periods[last] <= period
+            {
+                last += 1;
+            }
+            if last == first {
+                if self.size > 0 {
+                    self.rotate(self.clock.now())?;
+                    continue;
                 }
-                if last == first_record {
-                    if self.size > 0 {
-                        self.rotate(now)?;
-                        continue;
-                    }
-                    last = first_record + 1;
-                }
-            } else {
-                last = ends.len();
+                last = first + 1;
             }
             let to = ends[last - 1].0;
             let mut bytes = Vec::with_capacity(lead + to - from);
@@ -388,14 +395,14 @@ impl FileSink {
             }
             bytes.extend_from_slice(&out[from..to]);
             self.append(&bytes)?;
-            if self.period.is_none() {
-                self.period = self.config.period.map(|p| p.start_of(now));
+            if self.period.is_none() || self.size == bytes.len() as u64 {
+                self.period = period;
             }
             if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, &ends[last - 1].1) {
                 tip.clone_from(new_tip);
             }
             from = to;
-            first_record = last;
+            first = last;
         }
         Ok(())
     }
