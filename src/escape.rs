@@ -24,15 +24,19 @@ impl Formatter for LineSafeFormatter {
     where
         W: ?Sized + io::Write,
     {
+        // Every character to escape starts with one of three bytes (DEL; 0xC2 for U+0080..U+009F;
+        // 0xE2 for U+2028/U+2029), so a byte search skips the common case without decoding.
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (at, c) in fragment.char_indices() {
-            if needs_escape(c) {
-                writer.write_all(&fragment.as_bytes()[start..at])?;
-                write!(writer, "\\u{:04x}", c as u32)?;
-                start = at + c.len_utf8();
-            }
+        for at in memchr::memchr3_iter(0x7f, 0xc2, 0xe2, bytes) {
+            let Some(c) = fragment[at..].chars().next().filter(|&c| needs_escape(c)) else {
+                continue;
+            };
+            writer.write_all(&bytes[start..at])?;
+            write!(writer, "\\u{:04x}", c as u32)?;
+            start = at + c.len_utf8();
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 }
 

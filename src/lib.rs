@@ -63,13 +63,18 @@
 //!   failures (even panics) are counted in [`Stats`] and reported on stderr.
 //! - **One record, one line**: values are escaped (CR, LF, NUL, ANSI and C1 controls, U+2028),
 //!   and values longer than 16 KiB are cut and marked.
+//! - **Secrets never in clear**: [redaction](redact) rules apply to every sink.
+//! - **Tamper evidence**: file records are [chained](integrity) by SHA-256, optionally keyed,
+//!   across rotated files and restarts; [`integrity::verify`] names the first altered record.
+//! - **Durable, bounded files**: [rotation, retention and fsync](sink::FileConfig), crash
+//!   recovery, and retry of failed writes under a [`SinkFailurePolicy`].
 //! - **Private files**: created with mode 0600.
 //!
 //! # Cargo features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | (none yet) | | the core: catalog, layer, pipeline, file and stdout sinks |
+//! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

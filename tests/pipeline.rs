@@ -350,3 +350,51 @@ fn events_after_shutdown_are_counted_as_dropped_and_harmless() {
     assert_eq!(stats.get().dropped, 3);
     assert_eq!(read_records(&log.path).len(), 1);
 }
+
+/// Emits one record on another thread; returns what tells that `security_event!` returned.
+fn emit_on_another_thread(dispatch: &tracing::Dispatch) -> Receiver<()> {
+    let (returned, done) = bounded(1);
+    let dispatch = dispatch.clone();
+    std::thread::spawn(move || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            security_event!(SecurityEvent::LoginFailed, i = 1);
+        });
+        let _ = returned.send(());
+    });
+    done
+}
+
+#[test]
+fn fail_closed_callers_wait_until_their_record_is_written() {
+    use tracing_security_events::SinkFailurePolicy;
+    for policy in [SinkFailurePolicy::FailClosed, SinkFailurePolicy::FailOpen] {
+        let log = TempLog::new();
+        let (entered_tx, entered) = bounded(1);
+        let (open, open_rx) = bounded(1);
+        let gate = GateSink {
+            entered: entered_tx,
+            open: open_rx,
+            opened: false,
+        };
+        let (layer, guard) = log
+            .builder()
+            .with_sink(gate)
+            .with_sink_failure(policy)
+            .build()
+            .unwrap();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let returned = emit_on_another_thread(&dispatch);
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        // The record is stuck in the stalled sink.
+        let early = returned.recv_timeout(Duration::from_millis(300));
+        match policy {
+            SinkFailurePolicy::FailClosed => assert!(early.is_err(), "returned before written"),
+            _ => assert!(early.is_ok(), "fail-open callers do not wait"),
+        }
+        open.send(()).unwrap();
+        if policy == SinkFailurePolicy::FailClosed {
+            returned.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        assert_eq!(guard.shutdown().unwrap().written, 1);
+    }
+}

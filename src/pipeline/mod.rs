@@ -51,9 +51,13 @@ pub enum SinkFailurePolicy {
 type Reply = Sender<Result<(), Vec<SinkFailure>>>;
 
 /// A message to the worker.
+// Events travel unboxed on purpose (see `Event`); control messages are rare.
+#[allow(clippy::large_enum_variant)]
 enum Message {
     Event {
-        event: Box<CapturedEvent>,
+        // By value: a box would be allocated by the caller and freed by the worker, and such
+        // cross-thread frees contend on the allocator's locks.
+        event: CapturedEvent,
         /// Answered once the record is written, when the caller waits for it.
         written: Option<Sender<()>>,
     },
@@ -139,10 +143,7 @@ impl Pipeline {
         } else {
             (None, None)
         };
-        let message = Message::Event {
-            event: Box::new(event),
-            written,
-        };
+        let message = Message::Event { event, written };
         let sent = if self.overflow == OverflowPolicy::Block && !on_worker {
             self.sender.send(message).is_ok()
         } else {

@@ -17,7 +17,7 @@ use crate::value::FieldValue;
 /// Builds records in queue order; owns the sequence counter, so `seq` is gap-free.
 #[derive(Debug)]
 pub(crate) struct RecordAssembler {
-    service: ServiceInfo,
+    service: Arc<ServiceInfo>,
     redactor: Redactor,
     clock: Arc<dyn Clock>,
     last_seq: u64,
@@ -27,7 +27,7 @@ pub(crate) struct RecordAssembler {
 impl RecordAssembler {
     pub(crate) fn new(service: ServiceInfo, redactor: Redactor, clock: Arc<dyn Clock>) -> Self {
         RecordAssembler {
-            service,
+            service: Arc::new(service),
             redactor,
             clock,
             last_seq: 0,

@@ -8,6 +8,7 @@ mod assemble;
 mod message;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::SerializeMap;
@@ -65,7 +66,7 @@ pub struct SecurityRecord {
     pub changes: Option<serde_json::Value>,
     /// The service that wrote the record.
     #[serde(skip_serializing_if = "ServiceInfo::is_empty")]
-    pub service: ServiceInfo,
+    pub service: Arc<ServiceInfo>,
 }
 
 /// `event` in the record: the name and its classification.

@@ -1,0 +1,144 @@
+//! End-to-end throughput: records on disk per second, from 1 and 4 producer threads, with the hash
+//! chain off and on and each fsync policy, beside `fmt().json()` + `tracing_appender::non_blocking`
+//! writing the same event to a file, in one run.
+//!
+//! `cargo bench --bench throughput`
+//!
+//! One measurement emits N events spread over the producers and stops the clock once every
+//! record is in the file: for ours when `FlushGuard::flush` returns (written and, as the policy
+//! says, synced), for the appender when its guard's drop has written every line.
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use tracing_security_events::sink::{FileConfig, FsyncPolicy};
+use tracing_security_events::{security_event, SecurityEvent};
+use tracing_subscriber::prelude::*;
+
+fn produce(dispatch: &tracing::Dispatch, producers: u64, events: u64) {
+    let threads: Vec<_> = (0..producers)
+        .map(|_| {
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let span = tracing::info_span!(
+                        "request",
+                        client.ip = "203.0.113.7",
+                        user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0",
+                        request.id = "req-9f1c",
+                    );
+                    let _entered = span.enter();
+                    for attempt in 0..events / producers {
+                        security_event!(
+                            SecurityEvent::LoginFailed,
+                            actor.name = "alice",
+                            authentication.method = "password",
+                            attempt,
+                        );
+                    }
+                })
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+fn ours(
+    dir: &Path,
+    name: &str,
+    config: impl Fn(FileConfig) -> FileConfig,
+    producers: u64,
+) -> impl FnMut(u64) -> Duration {
+    let (layer, guard) = tracing_security_events::builder()
+        .with_file_config(config(FileConfig::new(
+            dir.join(format!("{name}-{producers}.jsonl")),
+        )))
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    move |events| {
+        let start = Instant::now();
+        produce(&dispatch, producers, events);
+        guard.flush().unwrap();
+        start.elapsed()
+    }
+}
+
+fn fmt_json(dir: &Path, producers: u64) -> impl FnMut(u64) -> Duration {
+    let path = dir.join(format!("fmt-json-{producers}.jsonl"));
+    move |events| {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let (writer, appender_guard) =
+            tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .finish(file);
+        let fmt = tracing_subscriber::fmt::layer().json().with_writer(writer);
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(fmt));
+        let start = Instant::now();
+        produce(&dispatch, producers, events);
+        drop(appender_guard); // returns once every line is written
+        start.elapsed()
+    }
+}
+
+fn throughput(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("records_on_disk");
+    group.throughput(Throughput::Elements(1));
+    for producers in [1, 4] {
+        let mut fmt = fmt_json(dir.path(), producers);
+        group.bench_function(
+            BenchmarkId::new("fmt-json + non_blocking", producers),
+            |b| b.iter_custom(&mut fmt),
+        );
+        let variants: [(&str, fn(FileConfig) -> FileConfig); 3] = [
+            ("chain off, fsync interval", |c| c.without_chain()),
+            ("chain on, fsync never", |c| c.fsync(FsyncPolicy::Never)),
+            ("chain on, fsync interval", |c| c),
+        ];
+        for (name, config) in variants {
+            let mut run = ours(dir.path(), name, config, producers);
+            group.bench_function(BenchmarkId::new(name, producers), |b| {
+                b.iter_custom(&mut run)
+            });
+        }
+    }
+    group.finish();
+
+    // Every record waits for its fsync: far fewer per second, so fewer samples.
+    let mut group = c.benchmark_group("records_on_disk_fsync_always");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(10);
+    for producers in [1, 4] {
+        let mut run = ours(
+            dir.path(),
+            "always",
+            |c| c.fsync(FsyncPolicy::Always),
+            producers,
+        );
+        group.bench_function(BenchmarkId::new("chain on, fsync always", producers), |b| {
+            b.iter_custom(&mut run)
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(20);
+    targets = throughput
+}
+criterion_main!(benches);
