@@ -91,6 +91,9 @@ fn fmt_json(dir: &Path, producers: u64) -> impl FnMut(u64) -> Duration {
     }
 }
 
+/// How a variant changes the default file settings.
+type Configure = fn(FileConfig) -> FileConfig;
+
 fn throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("records_on_disk");
@@ -101,7 +104,7 @@ fn throughput(c: &mut Criterion) {
             BenchmarkId::new("fmt-json + non_blocking", producers),
             |b| b.iter_custom(&mut fmt),
         );
-        let variants: [(&str, fn(FileConfig) -> FileConfig); 3] = [
+        let variants: [(&str, Configure); 3] = [
             ("chain off, fsync interval", |c| c.without_chain()),
             ("chain on, fsync never", |c| c.fsync(FsyncPolicy::Never)),
             ("chain on, fsync interval", |c| c),
