@@ -1,5 +1,6 @@
 //! The builder: every setting, with defaults, validated before the service starts.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::capture::CapturedEvent;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, EventRegistry, SecurityEvent};
+use crate::gate::{CallerGate, EventFilter, RecordGate};
 use crate::layer::{RecordingLayer, SecurityLayer};
 use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
 use crate::record::{RecordAssembler, ServiceInfo};
@@ -59,6 +61,12 @@ pub struct Builder {
     catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
     clock: Arc<dyn Clock>,
+    pinned: HashSet<&'static str>,
+    pub(crate) enabled: bool,
+    pub(crate) filter: EventFilter,
+    /// The configuration the reloadable settings came from.
+    #[cfg(feature = "config")]
+    pub(crate) config: Option<crate::config::Config>,
 }
 
 impl fmt::Debug for Builder {
@@ -83,7 +91,10 @@ impl fmt::Debug for Builder {
             .field("catalogs", &self.catalogs.len())
             .field("report_errors", &self.report_errors)
             .field("clock", &self.clock)
-            .finish()
+            .field("pinned", &self.pinned)
+            .field("enabled", &self.enabled)
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,6 +116,11 @@ impl Default for Builder {
             catalogs: Vec::new(),
             report_errors: true,
             clock: Arc::new(SystemClock),
+            pinned: HashSet::new(),
+            enabled: true,
+            filter: EventFilter::default(),
+            #[cfg(feature = "config")]
+            config: None,
         }
     }
 }
@@ -229,6 +245,13 @@ impl Builder {
         self
     }
 
+    /// Records `event` whatever the configuration says: no filter and no `enabled = false` leaves
+    /// it out (for the events compliance requires).
+    pub fn with_pinned_event<C: Catalog>(mut self, event: C) -> Self {
+        self.pinned.insert(event.info().name());
+        self
+    }
+
     /// Checks the settings, opens every sink and starts the worker.
     ///
     /// Returns the layer, to add to a `tracing_subscriber::registry()`, and the guard that keeps
@@ -237,6 +260,12 @@ impl Builder {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        self.build_parts()
+            .map(|parts| (parts.layer.with_filter(), parts.guard))
+    }
+
+    /// Everything `build` makes, and what a reload handle needs of it.
+    pub(crate) fn build_parts(self) -> Result<BuiltParts, BuildError> {
         if self.queue_capacity == 0 {
             return Err(BuildError::ZeroCapacity);
         }
@@ -250,14 +279,17 @@ impl Builder {
         for register in &self.catalogs {
             register(&mut registry)?;
         }
-        let mut rules = self.redaction;
-        if self.default_redaction {
-            rules.extend(RedactionRule::defaults(self.redaction_key.is_some()));
-        }
-        let redactor = Redactor::new(rules, self.redaction_key.as_deref())?;
+        let reloadable = self.reloadable_settings()?;
+        let redactor = reloadable.redactor(
+            &self.redaction,
+            self.redaction_key.as_deref(),
+            self.default_redaction,
+        )?;
+        let service = reloadable.service(&self.service);
 
         let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
-            || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always);
+            || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
+            || reloadable.fsync_always;
         let mut sinks = Vec::with_capacity(self.files.len() + self.sinks.len() + 1);
         let mut crash_notices = Vec::new();
         for mut config in self.files {
@@ -282,36 +314,132 @@ impl Builder {
             sinks.push(Box::new(StdoutSink::new()));
         }
         sinks.extend(self.sinks);
+        let code_sinks = sinks.len();
+        for (sink, torn_at) in reloadable.open_sinks(&self.clock)? {
+            if let Some(path) = torn_at {
+                crash_notices.push(torn_line_notice(
+                    &path,
+                    self.report_errors,
+                    self.clock.now(),
+                ));
+            }
+            sinks.push(sink);
+        }
         if sinks.is_empty() {
             return Err(BuildError::NoSink);
         }
 
+        let caller_gate = Arc::new(CallerGate::new(self.enabled, self.pinned));
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
-            assembler: RecordAssembler::new(
-                with_default_identity(self.service),
-                redactor,
-                self.clock.clone(),
-            ),
+            assembler: RecordAssembler::new(service, redactor, self.clock.clone()),
             capacity: self.queue_capacity,
             overflow: self.overflow,
             wait_for_write,
             flush_timeout: self.flush_timeout,
             report_errors: self.report_errors,
+            gate: RecordGate {
+                enabled: self.enabled,
+                filter: self.filter,
+                caller: caller_gate.clone(),
+            },
         })
         .map_err(BuildError::SpawnWorker)?;
         for notice in crash_notices {
             pipeline.submit(notice);
         }
-        let layer =
-            RecordingLayer::new(registry, pipeline, self.clock, self.max_value_len).with_filter();
-        Ok((layer, guard))
+        let layer = RecordingLayer::new(
+            registry,
+            pipeline.clone(),
+            caller_gate.clone(),
+            self.clock.clone(),
+            self.max_value_len,
+        );
+        Ok(BuiltParts {
+            layer,
+            guard,
+            pipeline,
+            caller_gate,
+            code_sinks,
+            code_redaction: (self.redaction, self.redaction_key, self.default_redaction),
+            code_service: self.service,
+            clock: self.clock,
+            flush_timeout: self.flush_timeout,
+            report_errors: self.report_errors,
+        })
     }
+
+    #[cfg(not(feature = "config"))]
+    fn reloadable_settings(&self) -> Result<NoConfig, BuildError> {
+        Ok(NoConfig {
+            fsync_always: false,
+        })
+    }
+}
+
+/// A sink opened from the configuration, and the path of a file found ending mid-line.
+pub(crate) type OpenedSink = (Box<dyn Sink>, Option<std::path::PathBuf>);
+
+/// What `build_parts` hands on: the layer and guard, and what a reload needs.
+#[allow(dead_code)]
+pub(crate) struct BuiltParts {
+    pub(crate) layer: RecordingLayer,
+    pub(crate) guard: FlushGuard,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) caller_gate: Arc<CallerGate>,
+    /// Sinks set in code come first and never change; the configuration's follow.
+    pub(crate) code_sinks: usize,
+    pub(crate) code_redaction: (Vec<RedactionRule>, Option<Vec<u8>>, bool),
+    pub(crate) code_service: ServiceInfo,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) flush_timeout: Duration,
+    pub(crate) report_errors: bool,
+}
+
+/// Without the `config` feature, the reloadable settings are the code's alone.
+#[cfg(not(feature = "config"))]
+struct NoConfig {
+    fsync_always: bool,
+}
+
+#[cfg(not(feature = "config"))]
+impl NoConfig {
+    fn redactor(
+        &self,
+        rules: &[RedactionRule],
+        key: Option<&[u8]>,
+        defaults: bool,
+    ) -> Result<Redactor, BuildError> {
+        Ok(code_redactor(rules, key, defaults, Vec::new())?)
+    }
+
+    fn service(&self, code: &ServiceInfo) -> ServiceInfo {
+        with_default_identity(code.clone())
+    }
+
+    fn open_sinks(&self, _: &Arc<dyn Clock>) -> Result<Vec<OpenedSink>, BuildError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The code's redaction rules first, then `extra` (a configuration's), then the defaults.
+pub(crate) fn code_redactor(
+    rules: &[RedactionRule],
+    key: Option<&[u8]>,
+    defaults: bool,
+    extra: Vec<RedactionRule>,
+) -> Result<Redactor, crate::redact::MissingRedactionKey> {
+    let mut all = rules.to_vec();
+    all.extend(extra);
+    if defaults {
+        all.extend(RedactionRule::defaults(key.is_some()));
+    }
+    Redactor::new(all, key)
 }
 
 /// The `system.crash` record of a file found ending in an unfinished line: the writer died
 /// mid-write (the line itself was closed and is left as evidence).
-fn torn_line_notice(
+pub(crate) fn torn_line_notice(
     path: &Path,
     report: bool,
     time: chrono::DateTime<chrono::Utc>,
@@ -337,7 +465,7 @@ fn torn_line_notice(
 }
 
 /// Fills the service name and instance the code left unset from the environment.
-fn with_default_identity(mut service: ServiceInfo) -> ServiceInfo {
+pub(crate) fn with_default_identity(mut service: ServiceInfo) -> ServiceInfo {
     if service.name.is_none() {
         service.name = std::env::var("OTEL_SERVICE_NAME")
             .ok()

@@ -11,7 +11,7 @@ use tracing_core::field::{Field, Visit};
 use tracing_core::Level;
 
 use crate::context::{ContextFields, ContextKey};
-use crate::event::{EventInfo, EventRegistry};
+use crate::event::{EventInfo, EventRegistry, Outcome, Severity};
 use crate::value::{BoundedText, FieldValue};
 
 /// The field that marks an event or span as a security event.
@@ -166,6 +166,33 @@ impl CapturedEvent {
             context: ContextFields::default(),
             ancestors: Vec::new(),
             duration: None,
+            from_the_log: true,
+        }
+    }
+
+    /// The same notice, saying how it ended and why.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    pub(crate) fn with_outcome(mut self, outcome: Outcome, reason: String) -> Self {
+        self.context.outcome = Some(outcome);
+        self.context.reason = Some(reason);
+        self
+    }
+
+    /// Name, category, severity and outcome, as the record will show them.
+    pub(crate) fn classification(&self) -> (&str, &str, Severity, Outcome) {
+        match &self.name {
+            EventName::Known(info) => (
+                info.name(),
+                info.category().as_str(),
+                info.severity(),
+                self.context.outcome.unwrap_or(info.outcome()),
+            ),
+            EventName::Unrecognised(name) => (
+                name,
+                name.split('.').next().unwrap_or_default(),
+                Severity::from_level(self.level),
+                self.context.outcome.unwrap_or(Outcome::Unknown),
+            ),
         }
     }
 }
@@ -183,4 +210,6 @@ pub(crate) struct CapturedEvent {
     pub(crate) ancestors: Vec<Arc<ContextFields>>,
     /// For a span tagged `security_event`: how long it was open.
     pub(crate) duration: Option<Duration>,
+    /// Written by the log about itself: no filter applies.
+    pub(crate) from_the_log: bool,
 }

@@ -47,6 +47,10 @@ pub enum BuildError {
     /// A redaction rule cannot work as configured.
     #[error(transparent)]
     Redaction(#[from] crate::redact::MissingRedactionKey),
+    /// The configuration cannot be applied (a key file cannot be read, a file cannot be opened).
+    #[cfg(feature = "config")]
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The worker thread could not be started.
     #[error("cannot start the security log worker thread: {0}")]
     SpawnWorker(#[source] io::Error),

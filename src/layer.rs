@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::context::ContextFields;
 use crate::event::EventRegistry;
 use crate::filter::SecurityFilter;
+use crate::gate::CallerGate;
 use crate::pipeline::Pipeline;
 
 /// The security layer as the builder returns it: [`RecordingLayer`] behind its
@@ -28,6 +29,7 @@ pub type SecurityLayer<S> = Filtered<RecordingLayer, SecurityFilter, S>;
 pub struct RecordingLayer {
     registry: Arc<EventRegistry>,
     pipeline: Pipeline,
+    gate: Arc<CallerGate>,
     clock: Arc<dyn Clock>,
     max_value_len: usize,
 }
@@ -54,12 +56,14 @@ impl RecordingLayer {
     pub(crate) fn new(
         registry: EventRegistry,
         pipeline: Pipeline,
+        gate: Arc<CallerGate>,
         clock: Arc<dyn Clock>,
         max_value_len: usize,
     ) -> Self {
         RecordingLayer {
             registry: Arc::new(registry),
             pipeline,
+            gate,
             clock,
             max_value_len,
         }
@@ -141,6 +145,9 @@ where
         let Some(name) = fields.name.take() else {
             return;
         };
+        if self.gate.skips(&name) {
+            return;
+        }
         let ancestors = ctx
             .event_scope(event)
             .map(|scope| contexts_of(scope))
@@ -153,6 +160,7 @@ where
             context,
             ancestors,
             duration: None,
+            from_the_log: false,
         });
     }
 
@@ -166,6 +174,9 @@ where
             let Some(name) = state.fields.name.clone() else {
                 return;
             };
+            if self.gate.skips(&name) {
+                return;
+            }
             (
                 name,
                 state.fields.clone(),
@@ -182,6 +193,7 @@ where
             context,
             ancestors,
             duration: Some(duration),
+            from_the_log: false,
         });
     }
 }

@@ -74,6 +74,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `config` | no | [configuration](config) from a TOML file and the environment, reloaded at run time |
 //! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -82,11 +83,15 @@ mod builder;
 mod capture;
 mod changes;
 mod clock;
+#[cfg(feature = "config")]
+pub mod config;
 mod context;
 mod error;
 mod escape;
 pub mod event;
 mod filter;
+mod gate;
+mod glob;
 mod hex;
 pub mod integrity;
 mod layer;
@@ -110,7 +115,8 @@ pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, 
 pub use filter::SecurityFilter;
 pub use layer::{RecordingLayer, SecurityLayer};
 pub use pipeline::{
-    FlushError, FlushGuard, OverflowPolicy, SinkFailure, SinkFailurePolicy, Stats, StatsHandle,
+    FlushError, FlushGuard, OverflowPolicy, ReopenHandle, SinkFailure, SinkFailurePolicy, Stats,
+    StatsHandle,
 };
 pub use record::SecurityRecord;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};

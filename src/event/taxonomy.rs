@@ -77,6 +77,8 @@ impl Category {
 /// How serious an event is; decides the `tracing` level of `security_event!` and the
 /// OpenTelemetry severity number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "config", derive(serde::Deserialize, schemars::JsonSchema))]
+#[cfg_attr(feature = "config", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Diagnostic detail (`tracing` DEBUG).
     Debug,
@@ -145,6 +147,8 @@ impl Severity {
 
 /// Whether the action an event describes succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "config", derive(serde::Deserialize, schemars::JsonSchema))]
+#[cfg_attr(feature = "config", serde(rename_all = "lowercase"))]
 pub enum Outcome {
     /// The action succeeded.
     Success,

@@ -105,6 +105,15 @@ impl FlushGuard {
         self.round_trip(Message::Flush)
     }
 
+    /// A cloneable handle that does what [`reopen`](FlushGuard::reopen) does, for a signal
+    /// handler thread.
+    pub fn reopen_handle(&self) -> ReopenHandle {
+        ReopenHandle {
+            sender: self.sender.clone(),
+            timeout: self.timeout,
+        }
+    }
+
     /// Writes everything queued, then closes and reopens every sink's destination: call it when
     /// an external tool (`logrotate` with `create`) has moved the file away, typically from a
     /// SIGHUP handler. Waits at most the flush timeout.
@@ -156,6 +165,33 @@ impl FlushGuard {
             Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(timed_out()),
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(FlushError::WorkerGone),
+        }
+    }
+}
+
+/// Reopens every sink's destination, from any thread; see [`FlushGuard::reopen`].
+#[derive(Debug, Clone)]
+pub struct ReopenHandle {
+    sender: Sender<Message>,
+    timeout: Duration,
+}
+
+impl ReopenHandle {
+    /// Writes everything queued, then reopens every sink, within the flush timeout.
+    pub fn reopen(&self) -> Result<(), FlushError> {
+        let deadline = Instant::now() + self.timeout;
+        let (reply, answer) = bounded(1);
+        self.sender
+            .send_deadline(Message::Reopen(reply), deadline)
+            .map_err(|_| FlushError::WorkerGone)?;
+        match answer.recv_deadline(deadline) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(FlushError::TimedOut {
+                timeout: self.timeout,
+                queued: self.sender.len(),
+            }),
+            Err(_) => Err(FlushError::WorkerGone),
         }
     }
 }

@@ -12,9 +12,11 @@ use std::time::Duration;
 use crossbeam_channel::{bounded, Sender};
 
 use crate::capture::CapturedEvent;
-use crate::record::RecordAssembler;
+use crate::gate::{EventFilter, RecordGate};
+use crate::record::{RecordAssembler, ServiceInfo};
+use crate::redact::Redactor;
 use crate::sink::Sink;
-pub use guard::{FlushError, FlushGuard, SinkFailure};
+pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
 
@@ -67,6 +69,29 @@ enum Message {
     Reopen(Reply),
     /// As `Flush`, then stop.
     Shutdown(Reply),
+    /// Write everything queued before this under the old settings, then switch.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    Reconfigure(Box<Reconfiguration>, Reply),
+}
+
+/// A sink of the new configuration: one the worker already has, or a newly opened one.
+#[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+pub(crate) enum SinkSlot {
+    Keep(usize),
+    Open(Box<dyn Sink>),
+}
+
+/// New run-time settings, applied by the worker between two records.
+pub(crate) struct Reconfiguration {
+    pub(crate) enabled: bool,
+    pub(crate) filter: EventFilter,
+    pub(crate) redactor: Redactor,
+    pub(crate) service: ServiceInfo,
+    pub(crate) sinks: Vec<SinkSlot>,
+    /// Written under the old settings (`audit.disabled`: before the log goes quiet).
+    pub(crate) before: Vec<CapturedEvent>,
+    /// Written under the new settings.
+    pub(crate) after: Vec<CapturedEvent>,
 }
 
 /// The caller-side handle of the queue, held by the layer.
@@ -97,6 +122,7 @@ pub(crate) struct PipelineSettings {
     pub(crate) wait_for_write: bool,
     pub(crate) flush_timeout: Duration,
     pub(crate) report_errors: bool,
+    pub(crate) gate: RecordGate,
 }
 
 impl Pipeline {
@@ -111,6 +137,7 @@ impl Pipeline {
             settings.assembler,
             counters.clone(),
             abandon.clone(),
+            settings.gate,
             settings.report_errors,
         );
         let handle = std::thread::Builder::new()
@@ -130,6 +157,30 @@ impl Pipeline {
             counters,
         };
         Ok((pipeline, guard))
+    }
+
+    /// Hands new settings to the worker, in queue order, and waits (at most `timeout`) until
+    /// they are in force.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    pub(crate) fn reconfigure(
+        &self,
+        change: Reconfiguration,
+        timeout: Duration,
+    ) -> Result<(), FlushError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let (reply, answer) = bounded(1);
+        self.sender
+            .send_deadline(Message::Reconfigure(Box::new(change), reply), deadline)
+            .map_err(|_| FlushError::WorkerGone)?;
+        match answer.recv_deadline(deadline) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(FlushError::TimedOut {
+                timeout,
+                queued: self.sender.len(),
+            }),
+            Err(_) => Err(FlushError::WorkerGone),
+        }
     }
 
     /// Queues a captured event, waiting for room or dropping it as the policy says, then for

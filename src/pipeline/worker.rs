@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{Counters, Message, Reply, SinkFailure};
+use super::{Counters, Message, Reconfiguration, Reply, SinkFailure, SinkSlot};
 use crate::capture::EventName;
 use crate::escape::write_json_line;
+use crate::gate::RecordGate;
 use crate::record::{RecordAssembler, SecurityRecord};
 use crate::sink::{Batch, Sink};
 
@@ -36,6 +37,7 @@ enum Control {
     Flush(Reply),
     Reopen(Reply),
     Shutdown(Reply),
+    Reconfigure(Box<Reconfiguration>, Reply),
 }
 
 pub(super) struct Worker {
@@ -44,6 +46,7 @@ pub(super) struct Worker {
     assembler: RecordAssembler,
     counters: Arc<Counters>,
     abandon: Arc<AtomicBool>,
+    gate: RecordGate,
     reporter: ErrorReporter,
     records: Vec<SecurityRecord>,
     lines: Vec<u8>,
@@ -59,6 +62,7 @@ impl Worker {
         assembler: RecordAssembler,
         counters: Arc<Counters>,
         abandon: Arc<AtomicBool>,
+        gate: RecordGate,
         report_errors: bool,
     ) -> Self {
         Worker {
@@ -67,6 +71,7 @@ impl Worker {
             assembler,
             counters,
             abandon,
+            gate,
             reporter: ErrorReporter::new(report_errors),
             records: Vec::with_capacity(MAX_BATCH),
             lines: Vec::with_capacity(MAX_BATCH * 512),
@@ -104,6 +109,9 @@ impl Worker {
                     let _ = reply.send(self.reopen_sinks());
                 }
                 Some(Control::Shutdown(reply)) => return self.shut_down(reply),
+                Some(Control::Reconfigure(change, reply)) => {
+                    let _ = reply.send(self.reconfigure(*change));
+                }
             }
         }
         let _ = self.flush_sinks();
@@ -115,7 +123,7 @@ impl Worker {
         while let Ok(message) = self.receiver.try_recv() {
             match self.take(message) {
                 Some(Control::Flush(other) | Control::Shutdown(other)) => replies.push(other),
-                Some(Control::Reopen(other)) => {
+                Some(Control::Reopen(other)) | Some(Control::Reconfigure(_, other)) => {
                     let _ = other.send(Ok(()));
                 }
                 None => {}
@@ -134,17 +142,69 @@ impl Worker {
     fn take(&mut self, message: Message) -> Option<Control> {
         match message {
             Message::Event { event, written } => {
+                self.waiting.extend(written);
+                if !self.gate.admits(&event) {
+                    return None;
+                }
                 if matches!(event.name, EventName::Unrecognised(_)) {
                     Counters::add(&self.counters.unrecognised, 1);
                 }
                 let record = self.assembler.assemble(event);
                 self.push(record);
-                self.waiting.extend(written);
                 None
             }
             Message::Flush(reply) => Some(Control::Flush(reply)),
             Message::Reopen(reply) => Some(Control::Reopen(reply)),
             Message::Shutdown(reply) => Some(Control::Shutdown(reply)),
+            Message::Reconfigure(change, reply) => Some(Control::Reconfigure(change, reply)),
+        }
+    }
+
+    /// Switches to new settings between two records: what came before is written under the old
+    /// ones, sinks that did not change are kept open, sinks no longer wanted are flushed.
+    fn reconfigure(&mut self, change: Reconfiguration) -> Result<(), Vec<SinkFailure>> {
+        self.write_batch();
+        for notice in change.before {
+            let record = self.assembler.assemble(notice);
+            self.push(record);
+        }
+        self.write_batch();
+
+        self.gate.enabled = change.enabled;
+        self.gate.filter = change.filter;
+        self.assembler.reconfigure(change.redactor, change.service);
+        let mut old: Vec<Option<Box<dyn Sink>>> = self.sinks.drain(..).map(Some).collect();
+        for slot in change.sinks {
+            match slot {
+                SinkSlot::Keep(index) => {
+                    if let Some(sink) = old.get_mut(index).and_then(Option::take) {
+                        self.sinks.push(sink);
+                    }
+                }
+                SinkSlot::Open(sink) => self.sinks.push(sink),
+            }
+        }
+        let retired: Vec<Box<dyn Sink>> = old.into_iter().flatten().collect();
+        let mut failures = Vec::new();
+        for mut sink in retired {
+            if let Err(error) = call_sink(|| sink.flush()) {
+                Counters::add(&self.counters.sink_errors, 1);
+                failures.push(SinkFailure {
+                    sink: sink.name().to_owned(),
+                    error,
+                });
+            }
+        }
+
+        for notice in change.after {
+            let record = self.assembler.assemble(notice);
+            self.push(record);
+        }
+        self.write_batch();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
         }
     }
 

@@ -44,6 +44,7 @@ impl RecordAssembler {
             mut context,
             ancestors,
             duration,
+            ..
         } = captured;
         let CapturedFields {
             message,
@@ -119,6 +120,12 @@ impl RecordAssembler {
             (None, None) => format!("unrecognised security event {}", record.event.name),
         };
         record
+    }
+
+    /// New redaction rules and service identity, from a reload.
+    pub(crate) fn reconfigure(&mut self, redactor: Redactor, service: ServiceInfo) {
+        self.redactor = redactor;
+        self.service = Arc::new(service);
     }
 
     /// The `audit.events_dropped` record telling that `dropped` records were lost.

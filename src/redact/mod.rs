@@ -6,8 +6,6 @@
 //! recorded on the event or on a span. The message is rendered afterwards, so a template never
 //! reveals a redacted value; a message the caller wrote itself is kept as written.
 
-mod glob;
-
 use std::collections::HashMap;
 use std::fmt;
 
@@ -15,6 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
+use crate::glob;
 use crate::record::SecurityRecord;
 use crate::value::FieldValue;
 

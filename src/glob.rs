@@ -1,4 +1,4 @@
-//! Case-insensitive glob matching of field names: `*` is any run of characters, `?` any one.
+//! Case-insensitive glob matching of field and event names: `*` is any run of characters, `?` any one.
 
 /// Whether `name` matches `pattern`, ignoring ASCII case.
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {

@@ -1,0 +1,318 @@
+//! The configuration's shape: every key, its type and its default.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Outcome, Severity};
+
+/// The whole configuration. Every key is optional; unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Whether security events are recorded. Events pinned by the code are recorded regardless.
+    pub enabled: bool,
+    /// The identity written in every record's `service`.
+    pub service: ServiceConfig,
+    /// The queue between the application's threads and the writer.
+    pub queue: QueueConfig,
+    /// Where records go. Default: one file, `security-events.jsonl` in the working directory.
+    pub sinks: Vec<SinkConfig>,
+    /// Which events are recorded.
+    pub filter: FilterConfig,
+    /// How secrets are kept out of records.
+    pub redaction: RedactionConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            service: ServiceConfig::default(),
+            queue: QueueConfig::default(),
+            sinks: vec![SinkConfig::File(FileSinkConfig::new(
+                "security-events.jsonl",
+            ))],
+            filter: FilterConfig::default(),
+            redaction: RedactionConfig::default(),
+        }
+    }
+}
+
+/// `[service]`: unset parts come from `OTEL_SERVICE_NAME`, the executable's name and the host name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// `service.name`.
+    pub name: Option<String>,
+    /// `service.version`.
+    pub version: Option<String>,
+    /// `service.instance`.
+    pub instance: Option<String>,
+}
+
+/// `[queue]`: read at start-up only; a reload that changes it takes effect at the next start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Records that may wait for the writer (at least 1).
+    pub capacity: usize,
+    /// What to do when the queue is full.
+    pub overflow: OverflowSetting,
+    /// What to do while a sink cannot write.
+    pub sink_failure: SinkFailureSetting,
+    /// How long flushing at shutdown may take (`"5s"`, `"500ms"`).
+    #[serde(with = "duration_text")]
+    #[schemars(with = "String")]
+    pub flush_timeout: Duration,
+    /// The longest field value kept, in bytes (at least 64).
+    pub max_value_len: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            capacity: 8192,
+            overflow: OverflowSetting::Block,
+            sink_failure: SinkFailureSetting::FailOpen,
+            flush_timeout: Duration::from_secs(5),
+            max_value_len: crate::DEFAULT_MAX_VALUE_LEN,
+        }
+    }
+}
+
+/// `queue.overflow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OverflowSetting {
+    /// The caller waits for room.
+    Block,
+    /// The record is dropped, counted and reported.
+    Drop,
+}
+
+/// `queue.sink_failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkFailureSetting {
+    /// Callers go on; records wait in the queue.
+    FailOpen,
+    /// Callers wait until their record is written.
+    FailClosed,
+}
+
+/// One `[[sinks]]` entry, by its `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SinkConfig {
+    /// JSON lines in a file.
+    File(FileSinkConfig),
+    /// JSON lines on standard output.
+    Stdout,
+}
+
+/// A `type = "file"` sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSinkConfig {
+    /// The active file.
+    pub path: PathBuf,
+    /// Start a new file before this many bytes.
+    #[serde(default)]
+    pub rotate_bytes: Option<u64>,
+    /// Start a new file every `hourly` or `daily` (UTC).
+    #[serde(default)]
+    pub rotate_every: Option<PeriodSetting>,
+    /// Keep at most this many rotated files.
+    #[serde(default)]
+    pub keep_files: Option<usize>,
+    /// Delete rotated files older than this (`"90days"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub keep_for: Option<Duration>,
+    /// `never`, `interval` (every `fsync_interval`) or `always`.
+    #[serde(default = "default_fsync")]
+    pub fsync: FsyncSetting,
+    /// The interval of `fsync = "interval"`.
+    #[serde(default = "default_fsync_interval", with = "duration_text")]
+    #[schemars(with = "String")]
+    pub fsync_interval: Duration,
+    /// Chain records with SHA-256 for tamper evidence.
+    #[serde(default = "default_true")]
+    pub chain: bool,
+    /// A file holding the chain's HMAC key; without it the chain is plain SHA-256.
+    #[serde(default)]
+    pub chain_key_file: Option<PathBuf>,
+}
+
+impl FileSinkConfig {
+    /// A file sink at `path` with the defaults.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileSinkConfig {
+            path: path.into(),
+            rotate_bytes: None,
+            rotate_every: None,
+            keep_files: None,
+            keep_for: None,
+            fsync: default_fsync(),
+            fsync_interval: default_fsync_interval(),
+            chain: true,
+            chain_key_file: None,
+        }
+    }
+}
+
+fn default_fsync() -> FsyncSetting {
+    FsyncSetting::Interval
+}
+
+fn default_fsync_interval() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `rotate_every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodSetting {
+    /// Every UTC hour.
+    Hourly,
+    /// Every UTC day.
+    Daily,
+}
+
+/// `fsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FsyncSetting {
+    /// Never.
+    Never,
+    /// At most `fsync_interval` after a write.
+    Interval,
+    /// After every batch, before its callers continue.
+    Always,
+}
+
+/// `[filter]`: an event is recorded when it passes every test. Pinned events always pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilterConfig {
+    /// The least severe event recorded: `debug`, `info`, `warn`, `error`, `critical`.
+    pub min_severity: Severity,
+    /// Event names or globs (`authentication.*`) to record; empty: all.
+    pub include: Vec<String>,
+    /// Event names or globs never to record.
+    pub exclude: Vec<String>,
+    /// Categories to record (`authentication`, `threat`, ...); empty: all.
+    pub categories: Vec<String>,
+    /// Outcomes to record (`success`, `failure`, `unknown`); empty: all.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            min_severity: Severity::Debug,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            categories: Vec::new(),
+            outcomes: Vec::new(),
+        }
+    }
+}
+
+/// `[redaction]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedactionConfig {
+    /// Apply the default rules after these.
+    pub defaults: bool,
+    /// A file holding the HMAC key of `hmac` rules.
+    pub key_file: Option<PathBuf>,
+    /// Rules, tried in order.
+    pub rules: Vec<RedactionRuleConfig>,
+}
+
+impl Default for RedactionConfig {
+    fn default() -> Self {
+        RedactionConfig {
+            defaults: true,
+            key_file: None,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// One `[[redaction.rules]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionRuleConfig {
+    /// A field name or glob, matched ignoring case.
+    pub field: String,
+    /// `drop`, `mask` or `hmac`.
+    pub action: ActionSetting,
+}
+
+/// A redaction rule's `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionSetting {
+    /// Remove the field.
+    Drop,
+    /// Keep the last 4 characters.
+    Mask,
+    /// HMAC-SHA256 under the redaction key.
+    Hmac,
+}
+
+/// Durations as text: `"5s"`, `"500ms"`, `"90days"`.
+mod duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&humantime::format_duration(*value))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text).map_err(|err| {
+            serde::de::Error::custom(format!(
+                "invalid duration {text:?} ({err}); write it like \"500ms\", \"5s\", \"1h\" or \"90days\""
+            ))
+        })
+    }
+}
+
+mod optional_duration_text {
+    use std::time::Duration;
+
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(duration) => super::duration_text::serialize(duration, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        super::duration_text::deserialize(deserializer).map(Some)
+    }
+}

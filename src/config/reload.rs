@@ -1,0 +1,362 @@
+//! Changing the configuration while the service runs: checked first, applied between two
+//! records, audited either way.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+use tracing_core::Subscriber;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::apply::Reloadable;
+use super::model::{Config, SinkConfig};
+use super::ConfigError;
+use crate::builder::{Builder, BuiltParts};
+use crate::capture::CapturedEvent;
+use crate::event::{Outcome, SecurityEvent};
+use crate::layer::SecurityLayer;
+use crate::pipeline::{Reconfiguration, SinkSlot};
+use crate::value::FieldValue;
+use crate::{BuildError, Changes, FlushError, FlushGuard};
+
+/// Why a reload was refused; the configuration in force stays as it was.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The new configuration is not valid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// It is valid but could not be applied (a sink cannot be opened, a key is missing).
+    #[error("the new configuration cannot be applied: {0}")]
+    Build(#[from] BuildError),
+    /// The writer did not take it in time (or is stopped).
+    #[error("the new configuration was not taken in: {0}")]
+    Apply(#[from] FlushError),
+}
+
+impl Builder {
+    /// As [`build`](Builder::build), with a handle to change the configuration at run time.
+    pub fn build_with_reload<S>(
+        self,
+    ) -> Result<(SecurityLayer<S>, FlushGuard, ReloadHandle), BuildError>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let config = self.config.clone().unwrap_or_else(|| Config {
+            sinks: Vec::new(),
+            ..Config::default()
+        });
+        let parts = self.build_parts()?;
+        let BuiltParts { layer, guard, .. } = parts;
+        let handle = ReloadHandle {
+            inner: Arc::new(Inner {
+                state: Mutex::new(config),
+                pipeline: parts.pipeline,
+                caller_gate: parts.caller_gate,
+                code_sinks: parts.code_sinks,
+                code_redaction: parts.code_redaction,
+                code_service: parts.code_service,
+                clock: parts.clock,
+                timeout: parts.flush_timeout,
+                report_errors: parts.report_errors,
+            }),
+        };
+        Ok((layer.with_filter(), guard, handle))
+    }
+}
+
+/// Changes the configuration of a running security log; cloneable, for a signal handler, a
+/// file watcher or an admin endpoint.
+#[derive(Clone)]
+pub struct ReloadHandle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The configuration in force; the lock also makes reloads one at a time.
+    state: Mutex<Config>,
+    pipeline: crate::pipeline::Pipeline,
+    caller_gate: Arc<crate::gate::CallerGate>,
+    code_sinks: usize,
+    code_redaction: (Vec<crate::redact::RedactionRule>, Option<Vec<u8>>, bool),
+    code_service: crate::record::ServiceInfo,
+    clock: Arc<dyn crate::Clock>,
+    timeout: Duration,
+    report_errors: bool,
+}
+
+impl std::fmt::Debug for ReloadHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadHandle").finish_non_exhaustive()
+    }
+}
+
+impl ReloadHandle {
+    /// The configuration in force.
+    pub fn current(&self) -> Config {
+        lock(&self.inner.state).clone()
+    }
+
+    /// Applies `config`, or refuses it whole. Records emitted before the call are written under
+    /// the old configuration, records after it under the new; sinks that did not change keep
+    /// their files. Either way an `audit.*` record says what happened.
+    pub fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        let mut current = lock(&self.inner.state);
+        let result = self.apply(&current, &config);
+        match &result {
+            Ok(()) => *current = config,
+            Err(err) => self.report_rejection(err),
+        }
+        result
+    }
+
+    /// Reads the file at `path` (with `SECURITY_LOG_*` variables over it) and applies it.
+    pub fn reload_from_file(&self, path: impl AsRef<Path>) -> Result<(), ReloadError> {
+        match Config::from_file(path) {
+            Ok(config) => self.reload(config),
+            Err(err) => {
+                let err = ReloadError::Config(err);
+                self.report_rejection(&err);
+                Err(err)
+            }
+        }
+    }
+
+    fn apply(&self, old: &Config, new: &Config) -> Result<(), ReloadError> {
+        let inner = &self.inner;
+        let reloadable = Reloadable::from_config(new.clone(), true)?;
+        let (rules, key, defaults) = &inner.code_redaction;
+        let redactor = reloadable.redactor(rules, key.as_deref(), *defaults)?;
+        let service = reloadable.service(&inner.code_service);
+
+        let mut restart_required = Vec::new();
+        if old.queue != new.queue {
+            restart_required.push("queue".to_owned());
+        }
+        let mut sinks: Vec<SinkSlot> = (0..inner.code_sinks).map(SinkSlot::Keep).collect();
+        let mut after = Vec::new();
+        for (index, sink) in new.sinks.iter().enumerate() {
+            match old.sinks.iter().position(|o| same_destination(o, sink)) {
+                Some(at) => {
+                    if &old.sinks[at] != sink {
+                        restart_required.push(format!("sinks[{index}] options"));
+                    }
+                    sinks.push(SinkSlot::Keep(inner.code_sinks + at));
+                }
+                None => {
+                    let (opened, torn) = reloadable.open_sink(index, &inner.clock)?;
+                    if let Some(path) = torn {
+                        after.push(crate::builder::torn_line_notice(
+                            &path,
+                            inner.report_errors,
+                            inner.clock.now(),
+                        ));
+                    }
+                    sinks.push(SinkSlot::Open(opened));
+                }
+            }
+        }
+
+        let mut before = Vec::new();
+        if old.enabled && !new.enabled {
+            before.push(self.notice(SecurityEvent::AuditDisabled, Vec::new()));
+        }
+        if !old.enabled && new.enabled {
+            after.push(self.notice(SecurityEvent::AuditEnabled, Vec::new()));
+        }
+        let changes = diff(old, new);
+        if !changes.is_empty() {
+            let mut fields = vec![("changes", FieldValue::Str(changes.to_string()))];
+            if !restart_required.is_empty() {
+                let text = restart_required.join(", ");
+                fields.push(("restart_required", FieldValue::Str(text)));
+            }
+            after.push(self.notice(SecurityEvent::AuditConfigChanged, fields));
+        }
+
+        inner.pipeline.reconfigure(
+            Reconfiguration {
+                enabled: reloadable.enabled,
+                filter: reloadable.filter.clone(),
+                redactor,
+                service,
+                sinks,
+                before,
+                after,
+            },
+            inner.timeout,
+        )?;
+        inner.caller_gate.set_enabled(new.enabled);
+        Ok(())
+    }
+
+    fn notice(
+        &self,
+        event: SecurityEvent,
+        fields: Vec<(&'static str, FieldValue)>,
+    ) -> CapturedEvent {
+        let mut notice = CapturedEvent::notice(event.info(), Vec::new(), self.inner.clock.now());
+        for (name, value) in fields {
+            if name == "changes" {
+                notice.own.changes = Some(value.to_text());
+            } else {
+                notice.own.extra.push((name, value));
+            }
+        }
+        notice
+    }
+
+    /// A refused reload is written down too, and said on stderr.
+    fn report_rejection(&self, err: &ReloadError) {
+        if self.inner.report_errors {
+            eprintln!("tracing-security-events: configuration reload refused: {err}");
+        }
+        let notice = CapturedEvent::notice(
+            SecurityEvent::AuditConfigChanged.info(),
+            Vec::new(),
+            self.inner.clock.now(),
+        )
+        .with_outcome(Outcome::Failure, format!("reload refused: {err}"));
+        self.inner.pipeline.submit(notice);
+    }
+
+    /// Reloads `path` whenever its content changes, checking every `every`, until the returned
+    /// watcher is dropped.
+    pub fn watch_file(&self, path: impl Into<PathBuf>, every: Duration) -> FileWatcher {
+        let path = path.into();
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = self.clone();
+        let thread = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("security-config-watch".into())
+                .spawn(move || {
+                    let mut seen = std::fs::read(&path).ok();
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(every);
+                        let now = std::fs::read(&path).ok();
+                        if now.is_some() && now != seen {
+                            seen = now;
+                            // A refusal is already reported and audited.
+                            let _ = handle.reload_from_file(&path);
+                        }
+                    }
+                })
+                .ok()
+        };
+        FileWatcher { stop, thread }
+    }
+
+    /// On every SIGHUP, reopens the log files (for `logrotate`) and reloads `path`, until the
+    /// returned listener is dropped.
+    #[cfg(unix)]
+    pub fn reload_on_sighup(
+        &self,
+        path: impl Into<PathBuf>,
+        guard: &FlushGuard,
+    ) -> std::io::Result<SighupListener> {
+        use signal_hook::consts::SIGHUP;
+        use signal_hook::iterator::Signals;
+
+        let path = path.into();
+        let mut signals = Signals::new([SIGHUP])?;
+        let close = signals.handle();
+        let handle = self.clone();
+        let reopen = guard.reopen_handle();
+        let thread = std::thread::Builder::new()
+            .name("security-sighup".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    let _ = reopen.reopen();
+                    let _ = handle.reload_from_file(&path);
+                }
+            })?;
+        Ok(SighupListener {
+            close,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn lock(state: &Mutex<Config>) -> std::sync::MutexGuard<'_, Config> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Two sink entries write to the same place: the same file, or both stdout.
+fn same_destination(a: &SinkConfig, b: &SinkConfig) -> bool {
+    match (a, b) {
+        (SinkConfig::File(a), SinkConfig::File(b)) => a.path == b.path,
+        (SinkConfig::Stdout, SinkConfig::Stdout) => true,
+        _ => false,
+    }
+}
+
+/// What changed, section by section (`enabled` has records of its own).
+fn diff(old: &Config, new: &Config) -> Changes {
+    fn section(
+        changes: Changes,
+        name: &str,
+        old: &impl Serialize,
+        new: &impl Serialize,
+    ) -> Changes {
+        let (old, new) = (
+            serde_json::to_value(old).ok(),
+            serde_json::to_value(new).ok(),
+        );
+        if old == new {
+            changes
+        } else {
+            changes.field(name, old, new)
+        }
+    }
+    let changes = section(Changes::new(), "service", &old.service, &new.service);
+    let changes = section(changes, "queue", &old.queue, &new.queue);
+    let changes = section(changes, "sinks", &old.sinks, &new.sinks);
+    let changes = section(changes, "filter", &old.filter, &new.filter);
+    section(changes, "redaction", &old.redaction, &new.redaction)
+}
+
+/// Watches a configuration file; stops when dropped.
+#[derive(Debug)]
+pub struct FileWatcher {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for FileWatcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Listens for SIGHUP; stops when dropped.
+#[cfg(unix)]
+pub struct SighupListener {
+    close: signal_hook::iterator::Handle,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[cfg(unix)]
+impl std::fmt::Debug for SighupListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SighupListener").finish_non_exhaustive()
+    }
+}
+
+#[cfg(unix)]
+impl Drop for SighupListener {
+    fn drop(&mut self) {
+        self.close.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
