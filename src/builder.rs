@@ -62,8 +62,6 @@ pub struct Builder {
     report_errors: bool,
     clock: Arc<dyn Clock>,
     pinned: HashSet<&'static str>,
-    pub(crate) enabled: bool,
-    pub(crate) filter: EventFilter,
     /// The configuration the reloadable settings came from.
     #[cfg(feature = "config")]
     pub(crate) config: Option<crate::config::Config>,
@@ -92,8 +90,6 @@ impl fmt::Debug for Builder {
             .field("report_errors", &self.report_errors)
             .field("clock", &self.clock)
             .field("pinned", &self.pinned)
-            .field("enabled", &self.enabled)
-            .field("filter", &self.filter)
             .finish_non_exhaustive()
     }
 }
@@ -117,8 +113,6 @@ impl Default for Builder {
             report_errors: true,
             clock: Arc::new(SystemClock),
             pinned: HashSet::new(),
-            enabled: true,
-            filter: EventFilter::default(),
             #[cfg(feature = "config")]
             config: None,
         }
@@ -329,7 +323,7 @@ impl Builder {
             return Err(BuildError::NoSink);
         }
 
-        let caller_gate = Arc::new(CallerGate::new(self.enabled, self.pinned));
+        let caller_gate = Arc::new(CallerGate::new(reloadable.enabled, self.pinned));
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
             assembler: RecordAssembler::new(service, redactor, self.clock.clone()),
@@ -339,8 +333,8 @@ impl Builder {
             flush_timeout: self.flush_timeout,
             report_errors: self.report_errors,
             gate: RecordGate {
-                enabled: self.enabled,
-                filter: self.filter,
+                enabled: reloadable.enabled,
+                filter: reloadable.filter.clone(),
                 caller: caller_gate.clone(),
             },
         })
@@ -372,6 +366,8 @@ impl Builder {
     #[cfg(not(feature = "config"))]
     fn reloadable_settings(&self) -> Result<NoConfig, BuildError> {
         Ok(NoConfig {
+            enabled: true,
+            filter: EventFilter::default(),
             fsync_always: false,
         })
     }
@@ -399,6 +395,8 @@ pub(crate) struct BuiltParts {
 /// Without the `config` feature, the reloadable settings are the code's alone.
 #[cfg(not(feature = "config"))]
 struct NoConfig {
+    enabled: bool,
+    filter: EventFilter,
     fsync_always: bool,
 }
 

@@ -98,6 +98,11 @@ impl Config {
                     |(_, var)| format!("environment variable {var}"),
                 )
         };
+        check_sink_entries(&table).map_err(|(key, message)| ConfigError::Invalid {
+            origin: origin_of(&key),
+            key,
+            message,
+        })?;
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|err| {
                 let key = err.path().to_string();
@@ -182,6 +187,36 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Checks each `type = "file"` entry on its own: inside a `type`-tagged list entry, serde no
+/// longer knows the key path, and a message should name `sinks[0].fsync`, not `sinks[0]`.
+fn check_sink_entries(table: &toml::Table) -> Result<(), (String, String)> {
+    let Some(toml::Value::Array(sinks)) = table.get("sinks") else {
+        return Ok(());
+    };
+    for (index, sink) in sinks.iter().enumerate() {
+        let toml::Value::Table(entry) = sink else {
+            continue;
+        };
+        if entry.get("type").and_then(toml::Value::as_str) != Some("file") {
+            continue;
+        }
+        let mut fields = entry.clone();
+        fields.remove("type");
+        let checked: Result<super::model::FileSinkConfig, _> =
+            serde_path_to_error::deserialize(toml::Value::Table(fields));
+        if let Err(err) = checked {
+            let inner = err.path().to_string();
+            let key = if inner == "." || inner.is_empty() {
+                format!("sinks[{index}]")
+            } else {
+                format!("sinks[{index}].{inner}")
+            };
+            return Err((key, err.into_inner().to_string()));
+        }
+    }
+    Ok(())
 }
 
 /// Sets the keys named by `SECURITY_LOG_*` variables; returns which key each variable set.

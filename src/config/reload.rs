@@ -229,12 +229,13 @@ impl ReloadHandle {
         let path = path.into();
         let stop = Arc::new(AtomicBool::new(false));
         let handle = self.clone();
+        // Read before the thread starts, so that an edit made right after this call is a change.
+        let mut seen = std::fs::read(&path).ok();
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
                 .name("security-config-watch".into())
                 .spawn(move || {
-                    let mut seen = std::fs::read(&path).ok();
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(every);
                         let now = std::fs::read(&path).ok();
