@@ -12,7 +12,9 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::capture::CapturedEvent;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, EventRegistry, SecurityEvent};
-use crate::gate::{CallerGate, EventFilter, RecordGate};
+#[cfg(not(feature = "config"))]
+use crate::gate::EventFilter;
+use crate::gate::{CallerGate, RecordGate};
 use crate::layer::{RecordingLayer, SecurityLayer};
 use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
 use crate::record::{RecordAssembler, ServiceInfo};
