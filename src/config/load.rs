@@ -108,7 +108,7 @@ impl Config {
                 let key = err.path().to_string();
                 ConfigError::Invalid {
                     origin: origin_of(&key),
-                    message: err.into_inner().to_string(),
+                    message: first_line(err.into_inner().to_string()),
                     key,
                 }
             })?;
@@ -189,6 +189,14 @@ impl Config {
     }
 }
 
+/// The TOML library appends "in `key`" on a line of its own; the message names the key already.
+fn first_line(message: String) -> String {
+    match message.lines().next() {
+        Some(first) if first.len() < message.len() => first.trim_end().to_owned(),
+        _ => message,
+    }
+}
+
 /// Checks each `type = "file"` entry on its own: inside a `type`-tagged list entry, serde no
 /// longer knows the key path, and a message should name `sinks[0].fsync`, not `sinks[0]`.
 fn check_sink_entries(table: &toml::Table) -> Result<(), (String, String)> {
@@ -213,7 +221,7 @@ fn check_sink_entries(table: &toml::Table) -> Result<(), (String, String)> {
             } else {
                 format!("sinks[{index}].{inner}")
             };
-            return Err((key, err.into_inner().to_string()));
+            return Err((key, first_line(err.into_inner().to_string())));
         }
     }
     Ok(())
