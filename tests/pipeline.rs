@@ -77,6 +77,18 @@ struct GateSink {
     opened: bool,
 }
 
+/// A stalled sink; the receiver tells when it is stuck, the sender releases it.
+fn gate_sink() -> (GateSink, Receiver<()>, Sender<()>) {
+    let (entered_tx, entered) = bounded(1);
+    let (open, open_rx) = bounded(1);
+    let gate = GateSink {
+        entered: entered_tx,
+        open: open_rx,
+        opened: false,
+    };
+    (gate, entered, open)
+}
+
 impl Sink for GateSink {
     fn name(&self) -> &str {
         "gate"
@@ -95,13 +107,7 @@ impl Sink for GateSink {
 #[test]
 fn the_drop_policy_counts_losses_and_writes_an_audit_record() {
     let log = TempLog::new();
-    let (entered_tx, entered) = bounded(1);
-    let (open, open_rx) = bounded(1);
-    let gate = GateSink {
-        entered: entered_tx,
-        open: open_rx,
-        opened: false,
-    };
+    let (gate, entered, open) = gate_sink();
     let builder = log
         .builder()
         .with_sink(gate)
@@ -310,13 +316,7 @@ fn shutdown_reports_the_sinks_that_could_not_flush() {
 #[test]
 fn a_stalled_sink_makes_shutdown_time_out_instead_of_hanging() {
     let log = TempLog::new();
-    let (entered_tx, entered) = bounded(1);
-    let (open, open_rx) = bounded(1);
-    let gate = GateSink {
-        entered: entered_tx,
-        open: open_rx,
-        opened: false,
-    };
+    let (gate, entered, open) = gate_sink();
     let (layer, guard) = log
         .builder()
         .with_sink(gate)
@@ -369,13 +369,7 @@ fn fail_closed_callers_wait_until_their_record_is_written() {
     use tracing_security_events::SinkFailurePolicy;
     for policy in [SinkFailurePolicy::FailClosed, SinkFailurePolicy::FailOpen] {
         let log = TempLog::new();
-        let (entered_tx, entered) = bounded(1);
-        let (open, open_rx) = bounded(1);
-        let gate = GateSink {
-            entered: entered_tx,
-            open: open_rx,
-            opened: false,
-        };
+        let (gate, entered, open) = gate_sink();
         let (layer, guard) = log
             .builder()
             .with_sink(gate)

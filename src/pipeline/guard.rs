@@ -147,25 +147,35 @@ impl FlushGuard {
         result
     }
 
-    fn round_trip(&self, message: fn(Reply) -> Message) -> Result<Stats, FlushError> {
-        let deadline = Instant::now() + self.timeout;
-        let (reply, answer) = bounded(1);
-        let timed_out = || FlushError::TimedOut {
-            timeout: self.timeout,
-            queued: self.sender.len(),
-        };
-        self.sender
-            .send_deadline(message(reply), deadline)
-            .map_err(|err| match err {
-                crossbeam_channel::SendTimeoutError::Timeout(_) => timed_out(),
-                crossbeam_channel::SendTimeoutError::Disconnected(_) => FlushError::WorkerGone,
-            })?;
-        match answer.recv_deadline(deadline) {
-            Ok(Ok(())) => Ok(self.stats()),
-            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(timed_out()),
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(FlushError::WorkerGone),
-        }
+    fn round_trip(&self, message: impl FnOnce(Reply) -> Message) -> Result<Stats, FlushError> {
+        ask_worker(&self.sender, message, self.timeout).map(|()| self.stats())
+    }
+}
+
+/// Sends the worker a message carrying a reply channel and waits for the answer, both within
+/// `timeout`.
+pub(super) fn ask_worker(
+    sender: &Sender<Message>,
+    message: impl FnOnce(Reply) -> Message,
+    timeout: Duration,
+) -> Result<(), FlushError> {
+    let deadline = Instant::now() + timeout;
+    let (reply, answer) = bounded(1);
+    let timed_out = || FlushError::TimedOut {
+        timeout,
+        queued: sender.len(),
+    };
+    sender
+        .send_deadline(message(reply), deadline)
+        .map_err(|err| match err {
+            crossbeam_channel::SendTimeoutError::Timeout(_) => timed_out(),
+            crossbeam_channel::SendTimeoutError::Disconnected(_) => FlushError::WorkerGone,
+        })?;
+    match answer.recv_deadline(deadline) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(timed_out()),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(FlushError::WorkerGone),
     }
 }
 
@@ -179,20 +189,7 @@ pub struct ReopenHandle {
 impl ReopenHandle {
     /// Writes everything queued, then reopens every sink, within the flush timeout.
     pub fn reopen(&self) -> Result<(), FlushError> {
-        let deadline = Instant::now() + self.timeout;
-        let (reply, answer) = bounded(1);
-        self.sender
-            .send_deadline(Message::Reopen(reply), deadline)
-            .map_err(|_| FlushError::WorkerGone)?;
-        match answer.recv_deadline(deadline) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(FlushError::TimedOut {
-                timeout: self.timeout,
-                queued: self.sender.len(),
-            }),
-            Err(_) => Err(FlushError::WorkerGone),
-        }
+        ask_worker(&self.sender, Message::Reopen, self.timeout)
     }
 }
 

@@ -167,20 +167,11 @@ impl Pipeline {
         change: Reconfiguration,
         timeout: Duration,
     ) -> Result<(), FlushError> {
-        let deadline = std::time::Instant::now() + timeout;
-        let (reply, answer) = bounded(1);
-        self.sender
-            .send_deadline(Message::Reconfigure(Box::new(change), reply), deadline)
-            .map_err(|_| FlushError::WorkerGone)?;
-        match answer.recv_deadline(deadline) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(failures)) => Err(FlushError::Sinks(failures)),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(FlushError::TimedOut {
-                timeout,
-                queued: self.sender.len(),
-            }),
-            Err(_) => Err(FlushError::WorkerGone),
-        }
+        guard::ask_worker(
+            &self.sender,
+            |reply| Message::Reconfigure(Box::new(change), reply),
+            timeout,
+        )
     }
 
     /// Queues a captured event, waiting for room or dropping it as the policy says, then for
