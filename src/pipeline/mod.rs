@@ -53,13 +53,11 @@ pub enum SinkFailurePolicy {
 type Reply = Sender<Result<(), Vec<SinkFailure>>>;
 
 /// A message to the worker.
-// Events travel unboxed on purpose (see `Event`); control messages are rare.
-#[allow(clippy::large_enum_variant)]
 enum Message {
     Event {
-        // By value: a box would be allocated by the caller and freed by the worker, and such
-        // cross-thread frees contend on the allocator's locks.
-        event: CapturedEvent,
+        // Boxed: a slot of the queue is then a pointer, not ~600 bytes the caller must copy into
+        // memory it has not touched (measured: the unboxed form cost callers ~0.15-0.3 µs).
+        event: Box<CapturedEvent>,
         /// Answered once the record is written, when the caller waits for it.
         written: Option<Sender<()>>,
     },
@@ -185,7 +183,10 @@ impl Pipeline {
         } else {
             (None, None)
         };
-        let message = Message::Event { event, written };
+        let message = Message::Event {
+            event: Box::new(event),
+            written,
+        };
         let sent = if self.overflow == OverflowPolicy::Block && !on_worker {
             self.sender.send(message).is_ok()
         } else {

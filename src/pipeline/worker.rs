@@ -149,7 +149,7 @@ impl Worker {
                 if matches!(event.name, EventName::Unrecognised(_)) {
                     Counters::add(&self.counters.unrecognised, 1);
                 }
-                let record = self.assembler.assemble(event);
+                let record = self.assembler.assemble(*event);
                 self.push(record);
                 None
             }
