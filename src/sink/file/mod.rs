@@ -389,13 +389,19 @@ impl FileSink {
                 last = first + 1;
             }
             let to = ends[last - 1].0;
-            let mut bytes = Vec::with_capacity(lead + to - from);
-            if lead == 1 {
+            // Copied only in the rare case a line left open by a failed write must be closed
+            // first; one `append` keeps the write whole-or-nothing either way.
+            let written = if lead == 1 {
+                let mut bytes = Vec::with_capacity(1 + to - from);
                 bytes.push(b'\n');
-            }
-            bytes.extend_from_slice(&out[from..to]);
-            self.append(&bytes)?;
-            if self.period.is_none() || self.size == bytes.len() as u64 {
+                bytes.extend_from_slice(&out[from..to]);
+                self.append(&bytes)?;
+                bytes.len()
+            } else {
+                self.append(&out[from..to])?;
+                to - from
+            };
+            if self.period.is_none() || self.size == written as u64 {
                 self.period = period;
             }
             if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, &ends[last - 1].1) {
