@@ -379,7 +379,7 @@ impl Builder {
 pub(crate) type OpenedSink = (Box<dyn Sink>, Option<std::path::PathBuf>);
 
 /// What `build_parts` hands on: the layer and guard, and what a reload needs.
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "config"), allow(dead_code))] // the rest serves configuration reloads
 pub(crate) struct BuiltParts {
     pub(crate) layer: RecordingLayer,
     pub(crate) guard: FlushGuard,

@@ -66,9 +66,9 @@ impl FieldCapture<'_> {
     fn record_value(&mut self, field: &Field, value: FieldValue) {
         let name = field.name();
         match name {
-            EVENT_FIELD => self.record_event_name(&value.to_text()),
-            MESSAGE_FIELD => self.fields.message = Some(value.to_text()),
-            CHANGES_FIELD => self.fields.changes = Some(value.to_text()),
+            EVENT_FIELD => self.record_event_name(&value.text()),
+            MESSAGE_FIELD => self.fields.message = Some(value.into_text()),
+            CHANGES_FIELD => self.fields.changes = Some(value.into_text()),
             _ => match ContextKey::from_field_name(name) {
                 Some(key) => {
                     if let Err(unparsed) = self.context.set(key, value) {
@@ -180,21 +180,32 @@ impl CapturedEvent {
 
     /// Name, category, severity and outcome, as the record will show them.
     pub(crate) fn classification(&self) -> (&str, &str, Severity, Outcome) {
+        let (severity, outcome) = self.severity_and_outcome();
+        match &self.name {
+            EventName::Known(info) => (info.name(), info.category().as_str(), severity, outcome),
+            EventName::Unrecognised(name) => (name, unrecognised_category(name), severity, outcome),
+        }
+    }
+
+    /// The catalog's severity (else the `tracing` level's), and the recorded outcome (else the
+    /// catalog's, else unknown).
+    pub(crate) fn severity_and_outcome(&self) -> (Severity, Outcome) {
         match &self.name {
             EventName::Known(info) => (
-                info.name(),
-                info.category().as_str(),
                 info.severity(),
                 self.context.outcome.unwrap_or(info.outcome()),
             ),
-            EventName::Unrecognised(name) => (
-                name,
-                name.split('.').next().unwrap_or_default(),
+            EventName::Unrecognised(_) => (
                 Severity::from_level(self.level),
                 self.context.outcome.unwrap_or(Outcome::Unknown),
             ),
         }
     }
+}
+
+/// The category of a name in no catalog: the part before the first dot.
+pub(crate) fn unrecognised_category(name: &str) -> &str {
+    name.split('.').next().unwrap_or_default()
 }
 
 /// One security event as the caller's thread hands it to the worker.

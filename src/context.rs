@@ -232,7 +232,7 @@ impl ContextFields {
                 None => return Err(value),
             },
             ContextKey::ClientIp => {
-                let text = value.to_text();
+                let text = value.text();
                 let text = text.trim();
                 if let Ok(ip) = text.parse::<IpAddr>() {
                     self.client.ip = Some(ip);
@@ -243,29 +243,29 @@ impl ContextFields {
                     return Err(value);
                 }
             }
-            ContextKey::ActorKind => match value.to_text().parse() {
+            ContextKey::ActorKind => match value.text().parse() {
                 Ok(kind) => self.actor.kind = Some(kind),
                 Err(()) => return Err(value),
             },
-            ContextKey::Outcome => match value.to_text().parse() {
+            ContextKey::Outcome => match value.text().parse() {
                 Ok(outcome) => self.outcome = Some(outcome),
                 Err(_) => return Err(value),
             },
-            ContextKey::ActorRoles => self.actor.roles = Some(parse_roles(&value.to_text())),
-            ContextKey::ActorId => self.actor.id = Some(value.to_text()),
-            ContextKey::ActorName => self.actor.name = Some(value.to_text()),
-            ContextKey::ActorEmail => self.actor.email = Some(value.to_text()),
-            ContextKey::ActorAnonymousId => self.actor.anonymous_id = Some(value.to_text()),
-            ContextKey::SessionId => self.session.id = Some(value.to_text()),
-            ContextKey::UserAgent => self.user_agent.original = Some(value.to_text()),
-            ContextKey::RequestId => self.request.id = Some(value.to_text()),
-            ContextKey::HttpMethod => self.request.method = Some(value.to_text()),
-            ContextKey::UrlPath => self.request.path = Some(value.to_text()),
-            ContextKey::TargetKind => self.target.kind = Some(value.to_text()),
-            ContextKey::TargetId => self.target.id = Some(value.to_text()),
-            ContextKey::TargetName => self.target.name = Some(value.to_text()),
-            ContextKey::Reason => self.reason = Some(value.to_text()),
-            ContextKey::Source => self.source = Some(value.to_text()),
+            ContextKey::ActorRoles => self.actor.roles = Some(parse_roles(&value.text())),
+            ContextKey::ActorId => self.actor.id = Some(value.into_text()),
+            ContextKey::ActorName => self.actor.name = Some(value.into_text()),
+            ContextKey::ActorEmail => self.actor.email = Some(value.into_text()),
+            ContextKey::ActorAnonymousId => self.actor.anonymous_id = Some(value.into_text()),
+            ContextKey::SessionId => self.session.id = Some(value.into_text()),
+            ContextKey::UserAgent => self.user_agent.original = Some(value.into_text()),
+            ContextKey::RequestId => self.request.id = Some(value.into_text()),
+            ContextKey::HttpMethod => self.request.method = Some(value.into_text()),
+            ContextKey::UrlPath => self.request.path = Some(value.into_text()),
+            ContextKey::TargetKind => self.target.kind = Some(value.into_text()),
+            ContextKey::TargetId => self.target.id = Some(value.into_text()),
+            ContextKey::TargetName => self.target.name = Some(value.into_text()),
+            ContextKey::Reason => self.reason = Some(value.into_text()),
+            ContextKey::Source => self.source = Some(value.into_text()),
         }
         Ok(())
     }

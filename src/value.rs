@@ -42,6 +42,22 @@ impl FieldValue {
         }
     }
 
+    /// The value as text, borrowed when it is text already.
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            FieldValue::Str(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.to_text()),
+        }
+    }
+
+    /// The value as text, without copying it when it is text already.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            FieldValue::Str(s) => s,
+            other => other.to_text(),
+        }
+    }
+
     /// The value as an unsigned integer, when it is one or is text holding one.
     pub fn to_u64(&self) -> Option<u64> {
         match self {

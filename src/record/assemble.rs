@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use uuid::{ContextV7, Timestamp, Uuid};
 
 use super::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
-use crate::capture::{CapturedEvent, CapturedFields, EventName};
+use crate::capture::{unrecognised_category, CapturedEvent, CapturedFields, EventName};
 use crate::clock::Clock;
-use crate::event::{Outcome, SecurityEvent, Severity};
+use crate::event::SecurityEvent;
 use crate::redact::Redactor;
 use crate::value::FieldValue;
 
@@ -36,9 +36,9 @@ impl RecordAssembler {
     }
 
     pub(crate) fn assemble(&mut self, captured: CapturedEvent) -> SecurityRecord {
+        let (severity, outcome) = captured.severity_and_outcome();
         let CapturedEvent {
             time,
-            level,
             name,
             own,
             mut context,
@@ -61,8 +61,8 @@ impl RecordAssembler {
                 EventSummary {
                     name: Cow::Borrowed(info.name()),
                     category: Cow::Borrowed(info.category().as_str()),
-                    outcome: context.outcome.unwrap_or(info.outcome()),
-                    severity: info.severity(),
+                    outcome,
+                    severity,
                     owasp: info.owasp(),
                     reason: context.reason.take(),
                     source: context.source.take(),
@@ -73,10 +73,10 @@ impl RecordAssembler {
             ),
             EventName::Unrecognised(name) => (
                 EventSummary {
-                    category: Cow::Owned(name.split('.').next().unwrap_or_default().to_owned()),
+                    category: Cow::Owned(unrecognised_category(&name).to_owned()),
                     name: Cow::Owned(name),
-                    outcome: context.outcome.unwrap_or(Outcome::Unknown),
-                    severity: Severity::from_level(level),
+                    outcome,
+                    severity,
                     owasp: None,
                     reason: context.reason.take(),
                     source: context.source.take(),
