@@ -25,6 +25,13 @@ pub(crate) enum ContextKey {
     ClientIp,
     ClientPort,
     UserAgent,
+    UserAgentName,
+    UserAgentVersion,
+    UserAgentOs,
+    UserAgentDevice,
+    GeoCountry,
+    GeoCity,
+    GeoAsn,
     RequestId,
     HttpMethod,
     UrlPath,
@@ -34,7 +41,17 @@ pub(crate) enum ContextKey {
     Outcome,
     Reason,
     Source,
+    /// Request-scoped detail kept under `fields` of every record in the request (the raw
+    /// forwarding chain, the query string): the static field name.
+    Carried(&'static str),
 }
+
+/// The field names carried from a request span into the `fields` of the records inside it.
+pub(crate) const CARRIED_FIELDS: [&str; 3] = [
+    "http.request.header.x-forwarded-for",
+    "http.request.header.forwarded",
+    "url.query",
+];
 
 impl ContextKey {
     /// The key a field name stands for, if it is a recognised context field or an alias of one.
@@ -50,6 +67,13 @@ impl ContextKey {
             "client.ip" | "client.address" => ContextKey::ClientIp,
             "client.port" => ContextKey::ClientPort,
             "user_agent" | "user_agent.original" => ContextKey::UserAgent,
+            "user_agent.name" => ContextKey::UserAgentName,
+            "user_agent.version" => ContextKey::UserAgentVersion,
+            "user_agent.os" | "user_agent.os.name" => ContextKey::UserAgentOs,
+            "user_agent.device" => ContextKey::UserAgentDevice,
+            "client.geo.country" | "geo.country.iso_code" => ContextKey::GeoCountry,
+            "client.geo.city" | "geo.locality.name" => ContextKey::GeoCity,
+            "client.geo.asn" => ContextKey::GeoAsn,
             "request.id" => ContextKey::RequestId,
             "http.method" | "http.request.method" => ContextKey::HttpMethod,
             "url.path" => ContextKey::UrlPath,
@@ -59,7 +83,10 @@ impl ContextKey {
             "outcome" => ContextKey::Outcome,
             "reason" => ContextKey::Reason,
             "source" => ContextKey::Source,
-            _ => return None,
+            _ => {
+                let carried = CARRIED_FIELDS.iter().find(|carried| **carried == name)?;
+                ContextKey::Carried(carried)
+            }
         })
     }
 }
@@ -78,6 +105,19 @@ pub enum ActorKind {
     Anonymous,
     /// The service itself (scheduled jobs, start-up).
     System,
+}
+
+impl ActorKind {
+    /// The name written in records (`user`, `api_key`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::Service => "service",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::Anonymous => "anonymous",
+            ActorKind::System => "system",
+        }
+    }
 }
 
 impl FromStr for ActorKind {
@@ -119,6 +159,47 @@ pub struct Actor {
     pub roles: Option<Vec<String>>,
 }
 
+impl Actor {
+    /// An actor of `kind` known by `id`; add the rest with the `with_*` methods.
+    pub fn new(kind: ActorKind, id: impl Into<String>) -> Self {
+        Actor {
+            id: Some(id.into()),
+            kind: Some(kind),
+            ..Actor::default()
+        }
+    }
+
+    /// A signed-in user known by `id`.
+    pub fn user(id: impl Into<String>) -> Self {
+        Actor::new(ActorKind::User, id)
+    }
+
+    /// With a display name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// With an email address.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// With roles.
+    #[must_use]
+    pub fn with_roles<I, R>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<String>,
+    {
+        self.roles = Some(roles.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// The session the actor acted in: `session` in the record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -138,6 +219,24 @@ pub struct Client {
     /// Source port (`client.port`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// Where the address is, from a geolocation database (`client.geo.*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<ClientGeo>,
+}
+
+/// Where a client address is: `client.geo` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientGeo {
+    /// ISO 3166-1 country code (`client.geo.country`, alias `geo.country.iso_code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// City name (`client.geo.city`, alias `geo.locality.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Autonomous system number of the network (`client.geo.asn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
 }
 
 /// What the client used: `user_agent` in the record.
@@ -147,6 +246,18 @@ pub struct UserAgent {
     /// The user agent string as sent (`user_agent`, alias `user_agent.original`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
+    /// Browser or client name, parsed (`user_agent.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its version (`user_agent.version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Operating system (`user_agent.os`, alias `user_agent.os.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Device class: `desktop`, `mobile`, `tablet`, `bot`, ... (`user_agent.device`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// The request the event happened in: `request` in the record.
@@ -199,8 +310,8 @@ macro_rules! impl_is_empty {
 impl_is_empty! {
     Actor { id, name, email, kind, anonymous_id, roles }
     Session { id }
-    Client { ip, port }
-    UserAgent { original }
+    Client { ip, port, geo }
+    UserAgent { original, name, version, os, device }
     Request { id, method, path }
     Target { kind, id, name }
 }
@@ -219,6 +330,8 @@ pub(crate) struct ContextFields {
     /// Describes the event itself: never inherited from an ancestor.
     pub(crate) reason: Option<String>,
     pub(crate) source: Option<String>,
+    /// Request-scoped detail for `fields` (see [`CARRIED_FIELDS`]), inherited like the rest.
+    pub(crate) carried: Vec<(&'static str, String)>,
 }
 
 impl ContextFields {
@@ -258,6 +371,23 @@ impl ContextFields {
             ContextKey::ActorAnonymousId => self.actor.anonymous_id = Some(value.into_text()),
             ContextKey::SessionId => self.session.id = Some(value.into_text()),
             ContextKey::UserAgent => self.user_agent.original = Some(value.into_text()),
+            ContextKey::UserAgentName => self.user_agent.name = Some(value.into_text()),
+            ContextKey::UserAgentVersion => self.user_agent.version = Some(value.into_text()),
+            ContextKey::UserAgentOs => self.user_agent.os = Some(value.into_text()),
+            ContextKey::UserAgentDevice => self.user_agent.device = Some(value.into_text()),
+            ContextKey::GeoCountry => self.geo().country = Some(value.into_text()),
+            ContextKey::GeoCity => self.geo().city = Some(value.into_text()),
+            ContextKey::GeoAsn => match value.to_u64().and_then(|asn| u32::try_from(asn).ok()) {
+                Some(asn) => self.geo().asn = Some(asn),
+                None => return Err(value),
+            },
+            ContextKey::Carried(name) => {
+                let text = value.into_text();
+                match self.carried.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = text,
+                    None => self.carried.push((name, text)),
+                }
+            }
             ContextKey::RequestId => self.request.id = Some(value.into_text()),
             ContextKey::HttpMethod => self.request.method = Some(value.into_text()),
             ContextKey::UrlPath => self.request.path = Some(value.into_text()),
@@ -270,6 +400,10 @@ impl ContextFields {
         Ok(())
     }
 
+    fn geo(&mut self) -> &mut ClientGeo {
+        self.client.geo.get_or_insert_with(ClientGeo::default)
+    }
+
     /// Fills what is still unset from an outer context (an ancestor span's).
     pub(crate) fn inherit_from(&mut self, outer: &ContextFields) {
         self.actor.fill_missing_from(&outer.actor);
@@ -280,6 +414,11 @@ impl ContextFields {
         self.target.fill_missing_from(&outer.target);
         if self.source.is_none() {
             self.source.clone_from(&outer.source);
+        }
+        for (name, value) in &outer.carried {
+            if !self.carried.iter().any(|(own, _)| own == name) {
+                self.carried.push((name, value.clone()));
+            }
         }
     }
 }

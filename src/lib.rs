@@ -93,6 +93,9 @@ mod filter;
 mod gate;
 mod glob;
 mod hex;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod integrity;
 mod layer;
 mod macros;
@@ -110,6 +113,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub use builder::Builder;
 pub use changes::Changes;
 pub use clock::{Clock, SystemClock};
+pub use context::{Actor, ActorKind};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 pub use filter::SecurityFilter;

@@ -91,6 +91,9 @@ impl RecordAssembler {
         for (name, value) in extra {
             fields.push(name, value);
         }
+        for (name, value) in std::mem::take(&mut context.carried) {
+            fields.push(name, FieldValue::Str(value));
+        }
 
         let mut record = SecurityRecord {
             schema: SCHEMA_VERSION,

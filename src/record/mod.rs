@@ -15,7 +15,9 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
-pub use crate::context::{Actor, ActorKind, Client, Request, Session, Target, UserAgent};
+pub use crate::context::{
+    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, UserAgent,
+};
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
 pub(crate) use assemble::RecordAssembler;
