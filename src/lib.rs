@@ -76,6 +76,8 @@
 //! |---|---|---|
 //! | `config` | no | [configuration](config) from a TOML file and the environment, reloaded at run time |
 //! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
+//! | `http` | no | [request context](http) for tower and axum services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
+//! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
