@@ -157,7 +157,7 @@ impl fmt::Write for BoundedText {
     }
 }
 
-/// Whether a captured text was cut by [`BoundedText`].
+/// Whether a captured text was cut at the value size limit (it ends with the truncation marker).
 pub fn is_truncated(text: &str) -> bool {
     text.ends_with(" bytes in all]") && text.contains("…[truncated: ")
 }

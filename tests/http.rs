@@ -697,3 +697,46 @@ mod geoip {
         assert!(err.contains("broken.mmdb"), "{err}");
     }
 }
+
+/// Any tower service, not only axum: the peer from a `SocketAddr` extension or a custom lookup.
+#[test]
+fn a_plain_tower_service_with_its_own_peer_lookup() {
+    use tower::{Layer, ServiceExt};
+
+    /// What a server other than axum might put into the extensions.
+    #[derive(Clone)]
+    struct RemoteAddr(SocketAddr);
+
+    let service = tower::service_fn(|_request: axum::http::Request<String>| async {
+        security_event!(SecurityEvent::SensitiveDataRead, target.id = "payroll");
+        Ok::<_, std::convert::Infallible>(axum::http::Response::new(String::new()))
+    });
+    let plain = SecurityContextLayer::new().layer(service);
+    let custom = SecurityContextLayer::new()
+        .with_peer_address(|ext: &axum::http::Extensions| ext.get::<RemoteAddr>().map(|a| a.0))
+        .layer(service);
+    let log = TempLog::new();
+    let (records, _) = run(&log, log.builder(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut request = axum::http::Request::new(String::new());
+        request
+            .extensions_mut()
+            .insert("192.0.2.1:4000".parse::<SocketAddr>().unwrap());
+        runtime.block_on(plain.oneshot(request)).unwrap();
+        let mut request = axum::http::Request::new(String::new());
+        request
+            .extensions_mut()
+            .insert(RemoteAddr("[2001:db8::5]:4001".parse().unwrap()));
+        runtime.block_on(custom.oneshot(request)).unwrap();
+    });
+    assert_eq!(
+        records[0]["client"],
+        serde_json::json!({"ip": "192.0.2.1", "port": 4000})
+    );
+    assert_eq!(
+        records[1]["client"],
+        serde_json::json!({"ip": "2001:db8::5", "port": 4001})
+    );
+}

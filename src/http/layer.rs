@@ -36,12 +36,37 @@ where
     }
 }
 
+/// Finds the socket peer of a request in its extensions, for servers that put it somewhere the
+/// layer does not look by itself (tonic's `TcpConnectInfo`, say). Implemented for closures
+/// `Fn(&http::Extensions) -> Option<SocketAddr>`.
+pub trait PeerAddress: Send + Sync + 'static {
+    /// The peer's address, if the extensions hold it.
+    fn peer_address(&self, extensions: &http::Extensions) -> Option<SocketAddr>;
+}
+
+impl<F> PeerAddress for F
+where
+    F: Fn(&http::Extensions) -> Option<SocketAddr> + Send + Sync + 'static,
+{
+    fn peer_address(&self, extensions: &http::Extensions) -> Option<SocketAddr> {
+        self(extensions)
+    }
+}
+
+/// axum's `ConnectInfo<SocketAddr>`, else a bare `SocketAddr`.
+fn default_peer_address(extensions: &http::Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+        .or_else(|| extensions.get::<SocketAddr>().copied())
+}
+
 /// A tower [`Layer`](tower_layer::Layer) that opens a span per request carrying the recognised
 /// context fields, so every security event of the request is enriched without the handler's help:
 ///
 /// | field | from |
 /// |---|---|
-/// | `client.ip`, `client.port` | the socket peer (axum `ConnectInfo<SocketAddr>`, or a `SocketAddr` extension), or the forwarding header when the peer is a [trusted proxy](Self::with_trusted_proxies) |
+/// | `client.ip`, `client.port` | the socket peer (axum `ConnectInfo<SocketAddr>`, a `SocketAddr` extension, or [your lookup](Self::with_peer_address)), or the forwarding header when the peer is a [trusted proxy](Self::with_trusted_proxies) |
 /// | `user_agent`, `user_agent.{name,version,os,device}` | `User-Agent`, cut at 1 KiB, parsed with a cache |
 /// | `request.id` | the [request id header](Self::with_request_id_header) (`x-request-id`) when valid, else a new UUIDv7; echoed on the response |
 /// | `http.method`, `url.path` | the request line; the query string only [on request](Self::with_query) |
@@ -84,6 +109,7 @@ struct Settings {
     user_agents: Option<UserAgentParser>,
     max_user_agent_len: usize,
     anonymous_id: Option<Arc<dyn AnonymousId>>,
+    peer_address: Option<Arc<dyn PeerAddress>>,
     query: bool,
     #[cfg(feature = "geoip")]
     geoip: Option<Arc<super::GeoIp>>,
@@ -99,6 +125,7 @@ impl fmt::Debug for SecurityContextLayer {
             .field("user_agents", &s.user_agents)
             .field("max_user_agent_len", &s.max_user_agent_len)
             .field("anonymous_id", &s.anonymous_id.is_some())
+            .field("peer_address", &s.peer_address.is_some())
             .field("query", &s.query)
             .finish_non_exhaustive()
     }
@@ -124,6 +151,7 @@ impl SecurityContextLayer {
                 user_agents: Some(UserAgentParser::new()),
                 max_user_agent_len: Self::DEFAULT_MAX_USER_AGENT_LEN,
                 anonymous_id: None,
+                peer_address: None,
                 query: false,
                 #[cfg(feature = "geoip")]
                 geoip: None,
@@ -169,6 +197,12 @@ impl SecurityContextLayer {
     /// Record `actor.anonymous_id` from the request's headers.
     pub fn with_anonymous_id(self, anonymous_id: impl AnonymousId) -> Self {
         self.with(|s| s.anonymous_id = Some(Arc::new(anonymous_id)))
+    }
+
+    /// Find the socket peer with `peer_address` instead of looking for axum's
+    /// `ConnectInfo<SocketAddr>` or a `SocketAddr` in the request's extensions.
+    pub fn with_peer_address(self, peer_address: impl PeerAddress) -> Self {
+        self.with(|s| s.peer_address = Some(Arc::new(peer_address)))
     }
 
     /// Record the query string as `url.query` under `fields`. Off by default: query strings
@@ -240,11 +274,10 @@ where
 impl Settings {
     fn open_span<B>(&self, request: &Request<B>) -> RequestSecurity {
         let headers = request.headers();
-        let extensions = request.extensions();
-        let peer = extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0)
-            .or_else(|| extensions.get::<SocketAddr>().copied());
+        let peer = match &self.peer_address {
+            Some(hook) => hook.peer_address(request.extensions()),
+            None => default_peer_address(request.extensions()),
+        };
         let client = self.resolver.resolve(peer, headers);
         let forwarding_chain = self.resolver.raw_chain(headers);
 

@@ -28,7 +28,8 @@
 //!
 //! - The socket peer is the client unless it is a [trusted proxy](TrustedProxies) (none by
 //!   default). axum gives the peer with `into_make_service_with_connect_info::<SocketAddr>()`;
-//!   other servers insert the `SocketAddr` into the request's extensions.
+//!   other servers insert the `SocketAddr` into the request's extensions, or tell the layer where
+//!   to find it with [`SecurityContextLayer::with_peer_address`] (tonic's `TcpConnectInfo`).
 //! - Behind a trusted peer, only the configured [`ForwardedHeader`] is read, from the right: the
 //!   first address that is not a trusted proxy is the client.
 //! - A header that is too long (8 KiB), has too many hops (64), is not text, or reaches an entry
@@ -50,7 +51,9 @@ pub use client_ip::{ClientAddress, ForwardedHeader, InvalidTrustedProxy, Trusted
 #[cfg(feature = "geoip")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geoip")))]
 pub use geoip::{GeoIp, GeoIpError};
-pub use layer::{AnonymousId, ResponseFuture, SecurityContextLayer, SecurityContextService};
+pub use layer::{
+    AnonymousId, PeerAddress, ResponseFuture, SecurityContextLayer, SecurityContextService,
+};
 pub use new_device::{DeviceCheck, DeviceKey, DeviceStore, MemoryDeviceStore, NewDeviceDetector};
 pub use request_security::{MissingSecurityContext, RequestSecurity};
 pub use user_agent::{DeviceClass, ParsedUserAgent, UserAgentParser};
