@@ -133,6 +133,11 @@ async fn send(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &[
     }
 }
 
+/// `GET /export`, the route that emits one `data.exported`.
+async fn get_export(addr: SocketAddr, headers: &[(&str, &[u8])]) -> Reply {
+    send(addr, "GET", "/export", headers).await
+}
+
 /// Serves `app` on 127.0.0.1 inside a current-thread runtime (so the test's default subscriber
 /// sees the handlers), runs `client` against it, and returns the records and replies. The
 /// server stops with the runtime.
@@ -215,14 +220,8 @@ fn the_peer_address_user_agent_and_request_are_recorded() {
 #[test]
 fn a_valid_request_id_is_propagated_and_a_bad_one_replaced() {
     let (records, (good, bad)) = with_server(SecurityContextLayer::new(), async |addr| {
-        let good = send(addr, "GET", "/export", &[("x-request-id", b"abc-123")]).await;
-        let bad = send(
-            addr,
-            "GET",
-            "/export",
-            &[("x-request-id", "x".repeat(300).as_bytes())],
-        )
-        .await;
+        let good = get_export(addr, &[("x-request-id", b"abc-123")]).await;
+        let bad = get_export(addr, &[("x-request-id", "x".repeat(300).as_bytes())]).await;
         (good, bad)
     });
     assert_eq!(records[0]["request"]["id"], "abc-123");
@@ -236,13 +235,7 @@ fn a_valid_request_id_is_propagated_and_a_bad_one_replaced() {
 fn forwarded_headers_from_an_untrusted_peer_are_ignored_but_kept() {
     let layer = SecurityContextLayer::new().with_trusted_proxies("10.0.0.0/8".parse().unwrap());
     let (records, reply) = with_server(layer, async |addr| {
-        send(
-            addr,
-            "GET",
-            "/export",
-            &[("x-forwarded-for", b"198.51.100.7")],
-        )
-        .await
+        get_export(addr, &[("x-forwarded-for", b"198.51.100.7")]).await
     });
     let record = &records[0];
     assert_eq!(
@@ -262,25 +255,15 @@ fn behind_trusted_proxies_the_right_most_untrusted_hop_is_the_client() {
     let layer = SecurityContextLayer::new().with_trusted_proxies(proxies);
     let (records, _) = with_server(layer, async |addr| {
         // "6.6.6.6" was forged by the client; the edge proxy appended the address it saw.
-        send(
+        get_export(
             addr,
-            "GET",
-            "/export",
             &[("x-forwarded-for", b"6.6.6.6, 198.51.100.7, 10.0.0.2")],
         )
         .await;
-        send(
-            addr,
-            "GET",
-            "/export",
-            &[("x-forwarded-for", b"2001:db8::7, 2001:db8:ff::1")],
-        )
-        .await;
+        get_export(addr, &[("x-forwarded-for", b"2001:db8::7, 2001:db8:ff::1")]).await;
         // Two header lines are one list.
-        send(
+        get_export(
             addr,
-            "GET",
-            "/export",
             &[
                 ("x-forwarded-for", b"203.0.113.50"),
                 ("x-forwarded-for", b"10.9.9.9"),
@@ -307,15 +290,9 @@ fn the_forwarded_header_when_configured_and_only_it() {
         .with_forwarded_header(ForwardedHeader::Forwarded);
     let (records, _) = with_server(layer, async |addr| {
         let forwarded: &[u8] = br#"for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.1"#;
-        send(addr, "GET", "/export", &[("forwarded", forwarded)]).await;
+        get_export(addr, &[("forwarded", forwarded)]).await;
         // The proxies write `Forwarded`: an X-Forwarded-For is the client's own invention.
-        send(
-            addr,
-            "GET",
-            "/export",
-            &[("x-forwarded-for", b"198.51.100.7")],
-        )
-        .await;
+        get_export(addr, &[("x-forwarded-for", b"198.51.100.7")]).await;
     });
     assert_eq!(
         records[0]["client"],
@@ -353,7 +330,7 @@ fn malformed_huge_and_spoofed_headers_fall_back_to_what_is_known() {
                 b"Evil\xc3\x28\xa0\xa1 \xe2\x80\xa8bot\xff".as_slice(),
             )],
         ] {
-            replies.push(send(addr, "GET", "/export", &headers).await);
+            replies.push(get_export(addr, &headers).await);
         }
         replies
     });
@@ -551,13 +528,7 @@ fn real_browser_strings_are_parsed() {
 fn without_parsing_only_the_original_is_kept() {
     let layer = SecurityContextLayer::new().without_user_agent_parsing();
     let (records, _) = with_server(layer, async |addr| {
-        send(
-            addr,
-            "GET",
-            "/export",
-            &[("user-agent", FIREFOX.as_bytes())],
-        )
-        .await
+        get_export(addr, &[("user-agent", FIREFOX.as_bytes())]).await
     });
     assert_eq!(
         records[0]["user_agent"],
@@ -652,21 +623,9 @@ mod geoip {
             .with_trusted_proxies("127.0.0.1".parse().unwrap())
             .with_geoip(geoip);
         let (records, _) = with_server(layer, async |addr| {
-            send(
-                addr,
-                "GET",
-                "/export",
-                &[("x-forwarded-for", b"198.51.100.7")],
-            )
-            .await;
-            send(
-                addr,
-                "GET",
-                "/export",
-                &[("x-forwarded-for", b"198.51.103.1")],
-            )
-            .await;
-            send(addr, "GET", "/export", &[]).await;
+            get_export(addr, &[("x-forwarded-for", b"198.51.100.7")]).await;
+            get_export(addr, &[("x-forwarded-for", b"198.51.103.1")]).await;
+            get_export(addr, &[]).await;
         });
         assert_eq!(
             records[0]["client"]["geo"],
