@@ -60,6 +60,8 @@ pub struct Builder {
     flush_timeout: Duration,
     max_value_len: usize,
     service: ServiceInfo,
+    #[cfg(feature = "otlp")]
+    otlp: Vec<crate::sink::otlp::OtlpConfig>,
     catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
     clock: Arc<dyn Clock>,
@@ -111,6 +113,8 @@ impl Default for Builder {
             flush_timeout: Duration::from_secs(5),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             service: ServiceInfo::default(),
+            #[cfg(feature = "otlp")]
+            otlp: Vec::new(),
             catalogs: Vec::new(),
             report_errors: true,
             clock: Arc::new(SystemClock),
@@ -142,6 +146,15 @@ impl Builder {
     /// Writes records as JSON lines to standard output.
     pub fn with_stdout(mut self) -> Self {
         self.stdout = true;
+        self
+    }
+
+    /// Ships records to an OpenTelemetry collector (feature `otlp`); see
+    /// [`OtlpConfig`](crate::sink::otlp::OtlpConfig).
+    #[cfg(feature = "otlp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+    pub fn with_otlp(mut self, config: crate::sink::otlp::OtlpConfig) -> Self {
+        self.otlp.push(config);
         self
     }
 
@@ -308,6 +321,12 @@ impl Builder {
         }
         if self.stdout {
             sinks.push(Box::new(StdoutSink::new()));
+        }
+        #[cfg(feature = "otlp")]
+        for config in self.otlp {
+            sinks.push(Box::new(crate::sink::otlp::OtlpSink::open(
+                config, &service,
+            )?));
         }
         sinks.extend(self.sinks);
         let code_sinks = sinks.len();

@@ -47,6 +47,11 @@ pub enum BuildError {
     /// A redaction rule cannot work as configured.
     #[error(transparent)]
     Redaction(#[from] crate::redact::MissingRedactionKey),
+    /// The OTLP sink could not start (a bad setting or variable, a spool directory that cannot
+    /// be created, an exporter that cannot be built).
+    #[cfg(feature = "otlp")]
+    #[error(transparent)]
+    Otlp(#[from] crate::sink::otlp::OtlpError),
     /// The configuration cannot be applied (a key file cannot be read, a file cannot be opened).
     #[cfg(feature = "config")]
     #[error(transparent)]

@@ -87,6 +87,8 @@ impl Worker {
                 Ok(message) => message,
                 Err(RecvTimeoutError::Timeout) => {
                     self.tick_sinks();
+                    // Writes the notices of losses found since the last batch, if any.
+                    self.write_batch();
                     continue;
                 }
                 // Every sender is gone and the queue is empty.
@@ -229,8 +231,29 @@ impl Worker {
         }
     }
 
+    /// Adds an `audit.events_dropped` record for each sink that gave up records it had
+    /// accepted (the OTLP sink past its memory and spool limits); they count as dropped.
+    fn note_sink_losses(&mut self) {
+        let mut losses = Vec::new();
+        for sink in &mut self.sinks {
+            let lost = sink.take_losses();
+            if lost > 0 {
+                losses.push((sink.name().to_owned(), lost));
+            }
+        }
+        for (sink, lost) in losses {
+            Counters::add(&self.counters.dropped, lost);
+            self.drops_reported += lost;
+            self.reporter
+                .report(format_args!("sink {sink} gave up {lost} records"));
+            let record = self.assembler.sink_losses_notice(&sink, lost);
+            self.push(record);
+        }
+    }
+
     fn write_batch(&mut self) {
         self.note_drops();
+        self.note_sink_losses();
         if self.records.is_empty() {
             return;
         }

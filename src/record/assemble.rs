@@ -140,6 +140,19 @@ impl RecordAssembler {
         ))
     }
 
+    /// The `audit.events_dropped` record telling that the sink `sink` gave up `dropped` records
+    /// it had accepted.
+    pub(crate) fn sink_losses_notice(&mut self, sink: &str, dropped: u64) -> SecurityRecord {
+        self.assemble(CapturedEvent::notice(
+            SecurityEvent::AuditEventsDropped.info(),
+            vec![
+                ("dropped", FieldValue::U64(dropped)),
+                ("sink", FieldValue::Str(sink.to_owned())),
+            ],
+            self.clock.now(),
+        ))
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.last_seq += 1;
         self.last_seq

@@ -5,6 +5,9 @@
 
 mod file;
 pub(crate) mod log_files;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
 mod stdout;
 
 use std::io;
@@ -80,5 +83,12 @@ pub trait Sink: Send + 'static {
     /// file, then asks the service to reopen it); see [`FlushGuard::reopen`](crate::FlushGuard::reopen).
     fn reopen(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// Records this sink accepted and then had to give up since the last call (a limit of its
+    /// own was reached). The worker asks after every batch and writes an
+    /// `audit.events_dropped` record naming the sink.
+    fn take_losses(&mut self) -> u64 {
+        0
     }
 }

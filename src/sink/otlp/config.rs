@@ -1,0 +1,188 @@
+//! What the OTLP sink needs to know: where to send, how, and how much to hold while it cannot.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The OTLP transport. Always chosen explicitly: the exporter's own default depends on which of
+/// its cargo features other crates in the build happen to switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OtlpProtocol {
+    /// gRPC (port 4317 by convention).
+    Grpc,
+    /// HTTP with protobuf bodies (port 4318, `/v1/logs`): the OpenTelemetry default.
+    HttpProtobuf,
+    /// HTTP with JSON bodies (port 4318, `/v1/logs`).
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    /// The name used by `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc`, `http/protobuf`, `http/json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OtlpProtocol::Grpc => "grpc",
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::HttpJson => "http/json",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text.trim() {
+            "grpc" => OtlpProtocol::Grpc,
+            "http/protobuf" => OtlpProtocol::HttpProtobuf,
+            "http/json" => OtlpProtocol::HttpJson,
+            _ => return None,
+        })
+    }
+}
+
+/// Payload compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OtlpCompression {
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}
+
+/// Settings of the OTLP sink. Every setting left unset falls back to the standard
+/// OpenTelemetry variable, then to the OpenTelemetry default:
+///
+/// | setting | variable (the `_LOGS_` one wins) | default |
+/// |---|---|---|
+/// | [`with_protocol`](Self::with_protocol) | `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` |
+/// | [`with_endpoint`](Self::with_endpoint) | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT` | `http://localhost:4318` (HTTP), `http://localhost:4317` (gRPC) |
+/// | [`with_header`](Self::with_header) | `OTEL_EXPORTER_OTLP_LOGS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS` | none |
+/// | [`with_timeout`](Self::with_timeout) | `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` | 10 s |
+/// | [`with_compression`](Self::with_compression) | `OTEL_EXPORTER_OTLP_LOGS_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` | none |
+/// | resource `service.name` | the builder's service name, else `OTEL_SERVICE_NAME` | `unknown_service` |
+/// | other resource attributes | `OTEL_RESOURCE_ATTRIBUTES` | |
+///
+/// An `https://` endpoint uses TLS with the system's root certificates.
+///
+/// Delivery is ours, not the OpenTelemetry SDK's: records wait in memory (up to
+/// [`with_memory_limit`](Self::with_memory_limit), 8 MiB by default) while the collector is
+/// unreachable, then in [spool files](Self::with_spool_dir) on disk (up to
+/// [`with_spool_limit`](Self::with_spool_limit), 256 MiB by default), and are sent again in order
+/// when it is back. What the limits make us give up is counted and reported as an
+/// `audit.events_dropped` record.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct OtlpConfig {
+    pub(crate) protocol: Option<OtlpProtocol>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) compression: Option<OtlpCompression>,
+    pub(crate) memory_limit: usize,
+    pub(crate) spool_dir: Option<PathBuf>,
+    pub(crate) spool_limit: u64,
+    pub(crate) max_batch: usize,
+}
+
+impl Default for OtlpConfig {
+    fn default() -> Self {
+        OtlpConfig::new()
+    }
+}
+
+impl OtlpConfig {
+    /// Default memory held while the collector is away.
+    pub const DEFAULT_MEMORY_LIMIT: usize = 8 << 20;
+    /// Default disk held in spool files.
+    pub const DEFAULT_SPOOL_LIMIT: u64 = 256 << 20;
+    /// Default number of records per export request.
+    pub const DEFAULT_MAX_BATCH: usize = 512;
+
+    /// Everything from the environment and the defaults.
+    pub fn new() -> Self {
+        OtlpConfig {
+            protocol: None,
+            endpoint: None,
+            headers: HashMap::new(),
+            timeout: None,
+            compression: None,
+            memory_limit: Self::DEFAULT_MEMORY_LIMIT,
+            spool_dir: None,
+            spool_limit: Self::DEFAULT_SPOOL_LIMIT,
+            max_batch: Self::DEFAULT_MAX_BATCH,
+        }
+    }
+
+    /// The transport.
+    pub fn with_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// The collector's address: `http://collector:4317` for gRPC; for HTTP the full URL of the
+    /// logs endpoint (`http://collector:4318/v1/logs`).
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// A header sent with every request (an API key, say); gRPC metadata for gRPC.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// How long one export request may take.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Compress the payloads.
+    pub fn with_compression(mut self, compression: OtlpCompression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// Bytes of records held in memory while the collector is unreachable.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Spill records beyond the memory limit to files in `dir` (created, mode 0700); records
+    /// found there at start-up, left by an earlier run, are sent first.
+    pub fn with_spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// Bytes of records held in spool files; beyond it new records are given up and counted.
+    pub fn with_spool_limit(mut self, bytes: u64) -> Self {
+        self.spool_limit = bytes;
+        self
+    }
+
+    /// Records per export request (default 512).
+    pub fn with_max_batch(mut self, records: usize) -> Self {
+        self.max_batch = records.max(1);
+        self
+    }
+
+    /// The protocol in force: the explicit one, else the variables, else `http/protobuf`. A
+    /// variable naming no protocol is an error naming it.
+    pub(crate) fn resolved_protocol(&self) -> Result<OtlpProtocol, String> {
+        if let Some(protocol) = self.protocol {
+            return Ok(protocol);
+        }
+        for variable in [
+            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ] {
+            if let Ok(value) = std::env::var(variable) {
+                return OtlpProtocol::parse(&value).ok_or_else(|| {
+                    format!("{variable}={value:?} is not grpc, http/protobuf or http/json")
+                });
+            }
+        }
+        Ok(OtlpProtocol::HttpProtobuf)
+    }
+}

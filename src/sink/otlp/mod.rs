@@ -1,0 +1,204 @@
+//! The OTLP sink (cargo feature `otlp`): records as OpenTelemetry log records, sent to a collector
+//! over gRPC or HTTP, held in memory and then on disk while the collector is away.
+
+mod backlog;
+mod config;
+mod mapping;
+mod shipper;
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_sdk::Resource;
+
+pub use config::{OtlpCompression, OtlpConfig, OtlpProtocol};
+
+use self::backlog::Backlog;
+use self::shipper::{Shipper, ShipperCounters};
+use super::{Batch, Sink};
+use crate::record::ServiceInfo;
+use crate::{FieldValue, SecurityEvent};
+
+/// How long [`Sink::flush`] waits for the collector to take what is waiting: well under the
+/// guard's flush timeout, so that a missing collector is reported as this sink's failure while
+/// the other sinks' flushes complete.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// Ships records to an OpenTelemetry collector; see [`OtlpConfig`] for the settings and the
+/// delivery rules. Added with [`Builder::with_otlp`](crate::Builder::with_otlp).
+///
+/// Writing only queues: the export runs on a thread of the sink's own, so a slow or absent
+/// collector never holds up the pipeline, and the file sinks beside it keep writing.
+pub struct OtlpSink {
+    name: String,
+    backlog: Arc<Backlog>,
+    counters: Arc<ShipperCounters>,
+    shipper: Shipper,
+}
+
+impl fmt::Debug for OtlpSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpSink")
+            .field("name", &self.name)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The counters of an [`OtlpSink`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OtlpStats {
+    /// Records the collector accepted.
+    pub exported: u64,
+    /// Export requests that failed (each is retried).
+    pub failed_exports: u64,
+    /// Records waiting in memory.
+    pub waiting_in_memory: usize,
+    /// Bytes of records waiting in spool files.
+    pub waiting_on_disk: u64,
+    /// The last export error, if any.
+    pub last_error: Option<String>,
+}
+
+/// The OTLP sink could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the OTLP sink: {reason}")]
+pub struct OtlpError {
+    reason: String,
+}
+
+impl OtlpSink {
+    /// Starts the sink: checks the settings, builds the exporter on the sink's thread, opens the
+    /// spool directory. `service` gives `service.name`, `service.version` and
+    /// `service.instance.id` of the resource, over `OTEL_SERVICE_NAME` and
+    /// `OTEL_RESOURCE_ATTRIBUTES`.
+    pub fn open(config: OtlpConfig, service: &ServiceInfo) -> Result<Self, OtlpError> {
+        let protocol = config
+            .resolved_protocol()
+            .map_err(|reason| OtlpError { reason })?;
+        let spool = config
+            .spool_dir
+            .clone()
+            .map(|dir| (dir, config.spool_limit));
+        let backlog =
+            Backlog::new(config.memory_limit, spool.clone()).map_err(|err| OtlpError {
+                reason: format!(
+                    "spool directory {}: {err}",
+                    spool
+                        .map(|(dir, _)| dir.display().to_string())
+                        .unwrap_or_default()
+                ),
+            })?;
+        let backlog = Arc::new(backlog);
+        let counters = Arc::new(ShipperCounters::default());
+        let shipper = Shipper::start(
+            &config,
+            resource(service),
+            backlog.clone(),
+            counters.clone(),
+        )
+        .map_err(|reason| OtlpError { reason })?;
+        let endpoint = config
+            .endpoint
+            .as_deref()
+            .unwrap_or("(from the environment)");
+        Ok(OtlpSink {
+            name: format!("otlp:{}:{endpoint}", protocol.as_str()),
+            backlog,
+            counters,
+            shipper,
+        })
+    }
+
+    /// The counters as they are now.
+    pub fn stats(&self) -> OtlpStats {
+        let (waiting_in_memory, waiting_on_disk) = self.backlog.pending();
+        OtlpStats {
+            exported: self.counters.exported.load(Ordering::Relaxed),
+            failed_exports: self.counters.failed_exports.load(Ordering::Relaxed),
+            waiting_in_memory,
+            waiting_on_disk,
+            last_error: self
+                .counters
+                .last_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone(),
+        }
+    }
+}
+
+/// The resource: the environment's attributes, then the service identity set in code.
+fn resource(service: &ServiceInfo) -> Resource {
+    let mut builder = Resource::builder();
+    if let Some(name) = &service.name {
+        builder = builder.with_service_name(name.clone());
+    }
+    let mut attributes = Vec::new();
+    if let Some(version) = &service.version {
+        attributes.push(opentelemetry::KeyValue::new(
+            "service.version",
+            version.clone(),
+        ));
+    }
+    if let Some(instance) = &service.instance {
+        attributes.push(opentelemetry::KeyValue::new(
+            "service.instance.id",
+            instance.clone(),
+        ));
+    }
+    builder.with_attributes(attributes).build()
+}
+
+impl Sink for OtlpSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        let lines = batch.json_lines().split_inclusive(|byte| *byte == b'\n');
+        // A notice of this sink's own losses, lost in turn, is not a new loss: counting it would
+        // make a notice every tick for as long as the collector stays away with the spool full.
+        let entries = batch.records().iter().zip(lines).map(|(record, line)| {
+            let own_loss_notice = record.event.name == SecurityEvent::AuditEventsDropped.as_str()
+                && matches!(record.fields.get("sink"), Some(FieldValue::Str(sink)) if *sink == self.name);
+            (line, !own_loss_notice)
+        });
+        self.backlog.push(entries)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.backlog.wait_until_empty(FLUSH_WAIT) {
+            return Ok(());
+        }
+        let stats = self.stats();
+        Err(io::Error::other(format!(
+            "{} records in memory and {} bytes on disk not yet delivered (last error: {})",
+            stats.waiting_in_memory,
+            stats.waiting_on_disk,
+            stats.last_error.as_deref().unwrap_or("none")
+        )))
+    }
+
+    fn take_losses(&mut self) -> u64 {
+        self.backlog.take_given_up()
+    }
+}
+
+impl Drop for OtlpSink {
+    fn drop(&mut self) {
+        self.backlog.close();
+        self.shipper.stop();
+        let lost = self.backlog.spill_remaining() + self.backlog.take_given_up();
+        if lost > 0 {
+            eprintln!(
+                "tracing-security-events: sink {}: {lost} records given up at shutdown (collector unreachable, no spool room)",
+                self.name
+            );
+        }
+    }
+}
