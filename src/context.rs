@@ -316,6 +316,16 @@ impl_is_empty! {
     Target { kind, id, name }
 }
 
+/// The OpenTelemetry span the event ran in: `trace` in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TraceContext {
+    /// The trace id, 32 hex digits.
+    pub trace_id: String,
+    /// The span id, 16 hex digits.
+    pub span_id: String,
+}
+
 /// The context fields recorded on one span or event, typed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ContextFields {
@@ -332,6 +342,8 @@ pub(crate) struct ContextFields {
     pub(crate) source: Option<String>,
     /// Request-scoped detail for `fields` (see [`CARRIED_FIELDS`]), inherited like the rest.
     pub(crate) carried: Vec<(&'static str, String)>,
+    /// Read from the OpenTelemetry layer for the event itself; never inherited.
+    pub(crate) trace: Option<TraceContext>,
 }
 
 impl ContextFields {

@@ -32,6 +32,9 @@ pub struct RecordingLayer {
     gate: Arc<CallerGate>,
     clock: Arc<dyn Clock>,
     max_value_len: usize,
+    /// The subscriber the layer is part of, to ask `tracing-opentelemetry` for trace ids.
+    #[cfg(feature = "otlp")]
+    dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
 }
 
 impl fmt::Debug for RecordingLayer {
@@ -66,7 +69,38 @@ impl RecordingLayer {
             gate,
             clock,
             max_value_len,
+            #[cfg(feature = "otlp")]
+            dispatch: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The trace and span ids of the OpenTelemetry span the event runs in, when
+    /// `tracing-opentelemetry`'s layer is part of the same subscriber.
+    #[cfg(feature = "otlp")]
+    fn trace_context<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) -> Option<crate::context::TraceContext>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        use opentelemetry::trace::TraceContextExt;
+        // The innermost span, whether or not it carries context fields (this layer's filter
+        // hides those that do not).
+        let span = if event.is_contextual() {
+            ctx.current_span().id()?.clone()
+        } else {
+            event.parent()?.clone()
+        };
+        let dispatch = self.dispatch.get()?.upgrade()?;
+        let otel = tracing_opentelemetry::get_otel_context(&span, &dispatch)?;
+        let otel_span = otel.span();
+        let ids = otel_span.span_context();
+        ids.is_valid().then(|| crate::context::TraceContext {
+            trace_id: ids.trace_id().to_string(),
+            span_id: ids.span_id().to_string(),
+        })
     }
 
     pub(crate) fn with_filter<S>(self) -> SecurityLayer<S>
@@ -110,6 +144,11 @@ impl<S> Layer<S> for RecordingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    #[cfg(feature = "otlp")]
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
@@ -152,6 +191,10 @@ where
             .event_scope(event)
             .map(|scope| contexts_of(scope))
             .unwrap_or_default();
+        #[cfg(feature = "otlp")]
+        {
+            context.trace = self.trace_context(event, &ctx);
+        }
         self.pipeline.submit(CapturedEvent {
             time,
             level: *event.metadata().level(),

@@ -346,3 +346,46 @@ fn a_bad_protocol_fails_the_build_naming_it() {
         .to_string();
     assert!(err.contains("OTLP") || err.contains("otlp"), "{err}");
 }
+
+#[test]
+fn the_trace_context_of_an_opentelemetry_span_is_carried() {
+    use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let rt = runtime();
+    let server = start_server(&rt, Protocol::Grpc, 0);
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_otlp(
+            OtlpConfig::new()
+                .with_protocol(OtlpProtocol::Grpc)
+                .with_endpoint(endpoint(&server, OtlpProtocol::Grpc)),
+        )
+        .build()
+        .unwrap();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("tests"));
+    let subscriber = tracing_subscriber::registry().with(layer).with(otel);
+    let (trace_id, span_id) = tracing::subscriber::with_default(subscriber, || {
+        // An ordinary span, without context fields: only OpenTelemetry knows it.
+        let span = tracing::info_span!("handle_export");
+        let _entered = span.enter();
+        security_event!(SecurityEvent::DataExported, target.id = "report-1");
+        let context = span.context();
+        let ids = context.span().span_context().clone();
+        (ids.trace_id().to_string(), ids.span_id().to_string())
+    });
+    security_event!(SecurityEvent::DataExported, target.id = "outside any span");
+    guard.shutdown().unwrap();
+
+    let record = &log.records()[0];
+    assert_eq!(
+        record["trace"],
+        serde_json::json!({"trace_id": trace_id, "span_id": span_id})
+    );
+    let logs = received(&rt, &server, 1);
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(hex(&logs[0].trace_id), trace_id);
+    assert_eq!(hex(&logs[0].span_id), span_id);
+}

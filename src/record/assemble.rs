@@ -113,6 +113,7 @@ impl RecordAssembler {
             target: context.target,
             fields,
             changes: changes.map(parse_changes),
+            trace: context.trace.take(),
             service: self.service.clone(),
         };
         // Before the message is rendered, so that a template cannot reveal a redacted value.

@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 pub use crate::context::{
-    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, UserAgent,
+    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, TraceContext, UserAgent,
 };
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
@@ -66,6 +66,10 @@ pub struct SecurityRecord {
     /// A structured diff (`{"email":{"old":..,"new":..}}`), from a `changes` field holding JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<serde_json::Value>,
+    /// The OpenTelemetry trace and span the event ran in (feature `otlp`, with
+    /// `tracing-opentelemetry`'s layer installed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceContext>,
     /// The service that wrote the record.
     #[serde(skip_serializing_if = "ServiceInfo::is_empty")]
     pub service: Arc<ServiceInfo>,
