@@ -116,6 +116,35 @@ impl OtlpSink {
 
     /// The counters as they are now.
     pub fn stats(&self) -> OtlpStats {
+        self.stats_handle().get()
+    }
+
+    /// A reader of this sink's counters that stays usable once the sink is handed to the
+    /// builder (`with_sink`) and runs on the worker.
+    pub fn stats_handle(&self) -> OtlpStatsHandle {
+        OtlpStatsHandle {
+            backlog: self.backlog.clone(),
+            counters: self.counters.clone(),
+        }
+    }
+}
+
+/// Reads the counters of an [`OtlpSink`] from any thread.
+#[derive(Clone)]
+pub struct OtlpStatsHandle {
+    backlog: Arc<Backlog>,
+    counters: Arc<ShipperCounters>,
+}
+
+impl fmt::Debug for OtlpStatsHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OtlpStatsHandle").field(&self.get()).finish()
+    }
+}
+
+impl OtlpStatsHandle {
+    /// The counters as they are now.
+    pub fn get(&self) -> OtlpStats {
         let (waiting_in_memory, waiting_on_disk) = self.backlog.pending();
         OtlpStats {
             exported: self.counters.exported.load(Ordering::Relaxed),
