@@ -13,7 +13,8 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use serde_json::Value;
-use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+use tracing_security_events::record::ServiceInfo;
+use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol, OtlpSink};
 use tracing_security_events::{security_event, Builder, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -217,18 +218,18 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
     let port = first.addr().port();
     let log = TempLog::new();
     let spool = log.dir.path().join("spool");
-    let (layer, guard) = log
-        .builder()
-        .with_otlp(
-            OtlpConfig::new()
-                .with_protocol(OtlpProtocol::HttpProtobuf)
-                .with_endpoint(endpoint(&first, OtlpProtocol::HttpProtobuf))
-                .with_timeout(Duration::from_secs(2))
-                .with_memory_limit(64 * 1024)
-                .with_spool_dir(&spool),
-        )
-        .build()
-        .unwrap();
+    let sink = OtlpSink::open(
+        OtlpConfig::new()
+            .with_protocol(OtlpProtocol::HttpProtobuf)
+            .with_endpoint(endpoint(&first, OtlpProtocol::HttpProtobuf))
+            .with_timeout(Duration::from_secs(2))
+            .with_memory_limit(64 * 1024)
+            .with_spool_dir(&spool),
+        &ServiceInfo::default(),
+    )
+    .unwrap();
+    let otlp_stats = sink.stats_handle();
+    let (layer, guard) = log.builder().with_sink(sink).build().unwrap();
     let subscriber = tracing_subscriber::registry().with(layer);
     let _default = tracing::subscriber::set_default(subscriber);
 
@@ -249,6 +250,15 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
     assert_eq!(read_records(&log.path).len(), 1200);
     let stats_before = guard.stats();
     assert_eq!(stats_before.dropped, 0);
+    let held = otlp_stats.get();
+    assert!(
+        held.memory_bytes <= 64 * 1024,
+        "memory stays bounded: {held:?}"
+    );
+    assert!(
+        held.failed_exports > 0 && held.last_error.is_some(),
+        "{held:?}"
+    );
     let on_disk: u64 = std::fs::read_dir(&spool)
         .unwrap()
         .map(|f| f.unwrap().metadata().unwrap().len())
@@ -271,6 +281,7 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
         })
         .collect();
     assert_eq!(all, file_ids, "every record exactly once, in seq order");
+    assert_eq!(otlp_stats.get().exported, 1200);
     drop(_default);
     guard.shutdown().unwrap();
     assert_eq!(

@@ -165,11 +165,16 @@ impl Backlog {
         self.changed.notify_all();
     }
 
-    /// Records waiting, in memory (including the batch in flight) and on disk.
-    pub(crate) fn pending(&self) -> (usize, u64) {
+    /// Records waiting in memory (including the batch in flight), their bytes, and the bytes
+    /// waiting on disk.
+    pub(crate) fn pending(&self) -> (usize, usize, u64) {
         let state = self.lock();
         let on_disk = state.spool.as_ref().map_or(0, |spool| spool.bytes);
-        (state.memory.len() + state.in_flight, on_disk)
+        (
+            state.memory.len() + state.in_flight,
+            state.memory_bytes,
+            on_disk,
+        )
     }
 
     /// Waits until nothing is waiting, up to `timeout`; whether that happened.
@@ -434,14 +439,14 @@ mod tests {
         backlog
             .push(all.iter().map(|l| (l.as_slice(), true)))
             .unwrap();
-        let (in_memory, on_disk) = backlog.pending();
+        let (in_memory, _, on_disk) = backlog.pending();
         assert!(in_memory < 50 && on_disk > 0, "{in_memory} {on_disk}");
         let expected: Vec<String> = all
             .iter()
             .map(|l| String::from_utf8(l.clone()).unwrap())
             .collect();
         assert_eq!(drain(&backlog), expected);
-        assert_eq!(backlog.pending(), (0, 0));
+        assert_eq!(backlog.pending(), (0, 0, 0));
         assert_eq!(
             fs::read_dir(dir.path().join("spool")).unwrap().count(),
             0,

@@ -58,6 +58,8 @@ pub struct OtlpStats {
     pub failed_exports: u64,
     /// Records waiting in memory.
     pub waiting_in_memory: usize,
+    /// Their size in bytes (bounded by [`OtlpConfig::with_memory_limit`]).
+    pub memory_bytes: usize,
     /// Bytes of records waiting in spool files.
     pub waiting_on_disk: u64,
     /// The last export error, if any.
@@ -145,11 +147,12 @@ impl fmt::Debug for OtlpStatsHandle {
 impl OtlpStatsHandle {
     /// The counters as they are now.
     pub fn get(&self) -> OtlpStats {
-        let (waiting_in_memory, waiting_on_disk) = self.backlog.pending();
+        let (waiting_in_memory, memory_bytes, waiting_on_disk) = self.backlog.pending();
         OtlpStats {
             exported: self.counters.exported.load(Ordering::Relaxed),
             failed_exports: self.counters.failed_exports.load(Ordering::Relaxed),
             waiting_in_memory,
+            memory_bytes,
             waiting_on_disk,
             last_error: self
                 .counters
