@@ -121,16 +121,13 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
     });
     let built = match protocol {
         OtlpProtocol::Grpc => {
-            let mut builder = LogExporter::builder()
-                .with_tonic()
-                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                .with_retry_policy(RetryPolicy::disabled());
-            if let Some(endpoint) = &config.endpoint {
-                builder = builder.with_endpoint(endpoint.clone());
-            }
-            if let Some(timeout) = config.timeout {
-                builder = builder.with_timeout(timeout);
-            }
+            let mut builder = with_export_settings(
+                LogExporter::builder()
+                    .with_tonic()
+                    .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                    .with_retry_policy(RetryPolicy::disabled()),
+                config,
+            );
             if let Some(compression) = compression {
                 builder = builder.with_compression(compression);
             }
@@ -144,16 +141,13 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
                 OtlpProtocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
                 _ => opentelemetry_otlp::Protocol::HttpBinary,
             };
-            let mut builder = LogExporter::builder()
-                .with_http()
-                .with_protocol(wire)
-                .with_retry_policy(RetryPolicy::disabled());
-            if let Some(endpoint) = &config.endpoint {
-                builder = builder.with_endpoint(endpoint.clone());
-            }
-            if let Some(timeout) = config.timeout {
-                builder = builder.with_timeout(timeout);
-            }
+            let mut builder = with_export_settings(
+                LogExporter::builder()
+                    .with_http()
+                    .with_protocol(wire)
+                    .with_retry_policy(RetryPolicy::disabled()),
+                config,
+            );
             if let Some(compression) = compression {
                 builder = builder.with_compression(compression);
             }
@@ -164,6 +158,17 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
         }
     };
     built.map_err(|err| format!("cannot build the {} exporter: {err}", protocol.as_str()))
+}
+
+/// The settings both transports share; unset ones are left to the standard variables.
+fn with_export_settings<B: WithExportConfig>(mut builder: B, config: &OtlpConfig) -> B {
+    if let Some(endpoint) = &config.endpoint {
+        builder = builder.with_endpoint(endpoint.clone());
+    }
+    if let Some(timeout) = config.timeout {
+        builder = builder.with_timeout(timeout);
+    }
+    builder
 }
 
 fn metadata(headers: &HashMap<String, String>) -> Result<tonic::metadata::MetadataMap, String> {
@@ -187,16 +192,12 @@ fn ship(
     counters: &ShipperCounters,
     stop: &AtomicBool,
 ) {
+    // A provider without processors: only a source of empty log records for the mapping.
     let provider = SdkLoggerProvider::builder().build();
-    let logger = opentelemetry::logs::LoggerProvider::logger_with_scope(
-        &provider,
-        InstrumentationScope::builder("tracing-security-events")
-            .with_version(env!("CARGO_PKG_VERSION"))
-            .build(),
-    );
     let scope = InstrumentationScope::builder("tracing-security-events")
         .with_version(env!("CARGO_PKG_VERSION"))
         .build();
+    let logger = opentelemetry::logs::LoggerProvider::logger_with_scope(&provider, scope.clone());
     let mut backoff = FIRST_BACKOFF;
     while let Some(batch) = backlog.take(config.max_batch, IDLE_WAIT) {
         if stop.load(Ordering::Relaxed) {
