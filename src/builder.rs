@@ -330,7 +330,7 @@ impl Builder {
         }
         sinks.extend(self.sinks);
         let code_sinks = sinks.len();
-        for (sink, torn_at) in reloadable.open_sinks(&self.clock)? {
+        for (sink, torn_at) in reloadable.open_sinks(&self.clock, &service)? {
             if let Some(path) = torn_at {
                 crash_notices.push(torn_line_notice(
                     &path,
@@ -436,7 +436,11 @@ impl NoConfig {
         with_default_identity(code.clone())
     }
 
-    fn open_sinks(&self, _: &Arc<dyn Clock>) -> Result<Vec<OpenedSink>, BuildError> {
+    fn open_sinks(
+        &self,
+        _: &Arc<dyn Clock>,
+        _: &ServiceInfo,
+    ) -> Result<Vec<OpenedSink>, BuildError> {
         Ok(Vec::new())
     }
 }

@@ -400,3 +400,64 @@ fn the_trace_context_of_an_opentelemetry_span_is_carried() {
     assert_eq!(hex(&logs[0].trace_id), trace_id);
     assert_eq!(hex(&logs[0].span_id), span_id);
 }
+
+/// `type = "otlp"` in the configuration file, applied with the rest of it.
+#[cfg(feature = "config")]
+#[test]
+fn an_otlp_sink_from_the_configuration_file() {
+    use tracing_security_events::config::Config;
+
+    let rt = runtime();
+    let server = start_server(&rt, Protocol::HttpJson, 0);
+    let log = TempLog::new();
+    let toml = format!(
+        r#"
+        [service]
+        name = "from-config"
+
+        [[sinks]]
+        type = "file"
+        path = "{}"
+
+        [[sinks]]
+        type = "otlp"
+        protocol = "http/json"
+        endpoint = "http://{}/v1/logs"
+        headers = {{ "x-api-key" = "k3y" }}
+        timeout = "5s"
+        compression = "gzip"
+        memory_limit = 1048576
+        spool_dir = "{}"
+        "#,
+        log.path.display(),
+        server.addr(),
+        log.dir.path().join("spool").display()
+    );
+    let config = Config::parse(&toml, "test.toml", Vec::new()).unwrap();
+    let (layer, guard) = tracing_security_events::Builder::from_config(&config)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        security_event!(SecurityEvent::ApiKeyRotated, target.id = "k-1");
+    });
+    guard.shutdown().unwrap();
+    let logs = received(&rt, &server, 1);
+    assert_eq!(logs[0].event_name, "api_key.rotated");
+    assert_eq!(
+        resource(&rt, &server).get("service.name"),
+        Some(&text("from-config"))
+    );
+    assert_eq!(log.records().len(), 1);
+
+    let err = Config::parse(
+        "[[sinks]]\ntype = \"otlp\"\nprotocol = \"carrier-pigeon\"\n",
+        "bad.toml",
+        Vec::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("sinks[0].protocol") || err.contains("sinks[0]"),
+        "{err}"
+    );
+}

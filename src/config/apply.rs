@@ -131,19 +131,46 @@ impl Reloadable {
     }
 
     /// Opens every sink of the configuration; a file found ending mid-line is named.
-    pub(crate) fn open_sinks(&self, clock: &Arc<dyn Clock>) -> Result<Vec<OpenedSink>, BuildError> {
+    pub(crate) fn open_sinks(
+        &self,
+        clock: &Arc<dyn Clock>,
+        service: &ServiceInfo,
+    ) -> Result<Vec<OpenedSink>, BuildError> {
         (0..self.config.sinks.len())
-            .map(|index| self.open_sink(index, clock).map_err(BuildError::Config))
+            .map(|index| {
+                self.open_sink(index, clock, service)
+                    .map_err(BuildError::Config)
+            })
             .collect()
     }
 
+    /// Opens sink `index`; `service` is the identity an OTLP sink gives its resource.
     pub(crate) fn open_sink(
         &self,
         index: usize,
         clock: &Arc<dyn Clock>,
+        #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] service: &ServiceInfo,
     ) -> Result<OpenedSink, ConfigError> {
         match &self.config.sinks[index] {
             SinkConfig::Stdout => Ok((Box::new(StdoutSink::new()), None)),
+            #[cfg(feature = "otlp")]
+            SinkConfig::Otlp(otlp) => {
+                let sink = crate::sink::otlp::OtlpSink::open(otlp_config(otlp), service).map_err(
+                    |err| ConfigError::Invalid {
+                        origin: "the configuration".into(),
+                        key: format!("sinks[{index}]"),
+                        message: err.to_string(),
+                    },
+                )?;
+                Ok((Box::new(sink), None))
+            }
+            #[cfg(not(feature = "otlp"))]
+            SinkConfig::Otlp(_) => Err(ConfigError::Invalid {
+                origin: "the configuration".into(),
+                key: format!("sinks[{index}].type"),
+                message: "\"otlp\" needs the `otlp` cargo feature of tracing-security-events"
+                    .into(),
+            }),
             SinkConfig::File(file) => {
                 let config = file_config(file, index)?.with_clock(clock.clone());
                 let sink = FileSink::with_config(config).map_err(|err| ConfigError::Invalid {
@@ -156,6 +183,45 @@ impl Reloadable {
             }
         }
     }
+}
+
+#[cfg(feature = "otlp")]
+fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpConfig {
+    use super::model::{CompressionSetting, OtlpProtocolSetting};
+    use crate::sink::otlp::{OtlpCompression, OtlpConfig, OtlpProtocol};
+    let mut config = OtlpConfig::new();
+    if let Some(protocol) = otlp.protocol {
+        config = config.with_protocol(match protocol {
+            OtlpProtocolSetting::Grpc => OtlpProtocol::Grpc,
+            OtlpProtocolSetting::HttpProtobuf => OtlpProtocol::HttpProtobuf,
+            OtlpProtocolSetting::HttpJson => OtlpProtocol::HttpJson,
+        });
+    }
+    if let Some(endpoint) = &otlp.endpoint {
+        config = config.with_endpoint(endpoint.clone());
+    }
+    for (name, value) in &otlp.headers {
+        config = config.with_header(name.clone(), value.clone());
+    }
+    if let Some(timeout) = otlp.timeout {
+        config = config.with_timeout(timeout);
+    }
+    if let Some(compression) = otlp.compression {
+        config = config.with_compression(match compression {
+            CompressionSetting::Gzip => OtlpCompression::Gzip,
+            CompressionSetting::Zstd => OtlpCompression::Zstd,
+        });
+    }
+    if let Some(bytes) = otlp.memory_limit {
+        config = config.with_memory_limit(bytes);
+    }
+    if let Some(dir) = &otlp.spool_dir {
+        config = config.with_spool_dir(dir.clone());
+    }
+    if let Some(bytes) = otlp.spool_limit {
+        config = config.with_spool_limit(bytes);
+    }
+    config
 }
 
 fn file_config(file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {

@@ -51,9 +51,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
-    ActionSetting, Config, FileSinkConfig, FilterConfig, FsyncSetting, OverflowSetting,
-    PeriodSetting, QueueConfig, RedactionConfig, RedactionRuleConfig, ServiceConfig, SinkConfig,
-    SinkFailureSetting,
+    ActionSetting, CompressionSetting, Config, FileSinkConfig, FilterConfig, FsyncSetting,
+    OtlpProtocolSetting, OtlpSinkConfig, OverflowSetting, PeriodSetting, QueueConfig,
+    RedactionConfig, RedactionRuleConfig, ServiceConfig, SinkConfig, SinkFailureSetting,
 };
 #[cfg(unix)]
 pub use reload::SighupListener;

@@ -111,6 +111,64 @@ pub enum SinkConfig {
     File(FileSinkConfig),
     /// JSON lines on standard output.
     Stdout,
+    /// OpenTelemetry log records to a collector (needs the `otlp` cargo feature).
+    Otlp(OtlpSinkConfig),
+}
+
+/// A `type = "otlp"` sink. Unset settings come from the standard `OTEL_EXPORTER_OTLP_*`
+/// variables, then the OpenTelemetry defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSinkConfig {
+    /// `grpc`, `http/protobuf` or `http/json`.
+    #[serde(default)]
+    pub protocol: Option<OtlpProtocolSetting>,
+    /// The collector (`http://collector:4317`; for HTTP the logs URL, `.../v1/logs`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Headers sent with every request (`{ "x-api-key" = "..." }`).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// How long one export may take (`"10s"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
+    /// `gzip` or `zstd`.
+    #[serde(default)]
+    pub compression: Option<CompressionSetting>,
+    /// Bytes held in memory while the collector is away (default 8 MiB).
+    #[serde(default)]
+    pub memory_limit: Option<usize>,
+    /// Where records wait on disk beyond the memory limit.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Bytes held in spool files (default 256 MiB).
+    #[serde(default)]
+    pub spool_limit: Option<u64>,
+}
+
+/// `protocol` of an OTLP sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum OtlpProtocolSetting {
+    /// gRPC.
+    #[serde(rename = "grpc")]
+    Grpc,
+    /// HTTP with protobuf bodies.
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// HTTP with JSON bodies.
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+/// `compression` of an OTLP sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompressionSetting {
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
 }
 
 /// A `type = "file"` sink.

@@ -147,7 +147,7 @@ impl ReloadHandle {
                     sinks.push(SinkSlot::Keep(inner.code_sinks + at));
                 }
                 None => {
-                    let (opened, torn) = reloadable.open_sink(index, &inner.clock)?;
+                    let (opened, torn) = reloadable.open_sink(index, &inner.clock, &service)?;
                     if let Some(path) = torn {
                         after.push(crate::builder::torn_line_notice(
                             &path,
@@ -293,6 +293,7 @@ fn same_destination(a: &SinkConfig, b: &SinkConfig) -> bool {
     match (a, b) {
         (SinkConfig::File(a), SinkConfig::File(b)) => a.path == b.path,
         (SinkConfig::Stdout, SinkConfig::Stdout) => true,
+        (SinkConfig::Otlp(a), SinkConfig::Otlp(b)) => a == b,
         _ => false,
     }
 }
