@@ -85,7 +85,6 @@ impl RecordingLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        use opentelemetry::trace::TraceContextExt;
         // The innermost span, whether or not it carries context fields (this layer's filter
         // hides those that do not).
         let span = if event.is_contextual() {
@@ -93,8 +92,15 @@ impl RecordingLayer {
         } else {
             event.parent()?.clone()
         };
+        self.otel_ids(&span)
+    }
+
+    /// The OpenTelemetry trace and span ids `tracing-opentelemetry` keeps for `span`.
+    #[cfg(feature = "otlp")]
+    fn otel_ids(&self, span: &Id) -> Option<crate::context::TraceContext> {
+        use opentelemetry::trace::TraceContextExt;
         let dispatch = self.dispatch.get()?.upgrade()?;
-        let otel = tracing_opentelemetry::get_otel_context(&span, &dispatch)?;
+        let otel = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
         let otel_span = otel.span();
         let ids = otel_span.span_context();
         ids.is_valid().then(|| crate::context::TraceContext {
@@ -209,7 +215,8 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        let (name, own, context, duration) = {
+        #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
+        let (name, own, mut context, duration) = {
             let extensions = span.extensions();
             let Some(state) = extensions.get::<SpanState>() else {
                 return;
@@ -228,6 +235,10 @@ where
             )
         };
         let ancestors = contexts_of(span.scope().skip(1));
+        #[cfg(feature = "otlp")]
+        {
+            context.trace = self.otel_ids(&id);
+        }
         self.pipeline.submit(CapturedEvent {
             time: self.clock.now(),
             level: *span.metadata().level(),
