@@ -116,7 +116,7 @@ impl Backlog {
     ///
     /// [`acknowledge`]: Self::acknowledge
     /// [`put_back`]: Self::put_back
-    pub(crate) fn take(&self, max: usize, wait: Duration) -> Option<Vec<Entry>> {
+    pub(crate) fn take(&self, max: usize, max_bytes: usize, wait: Duration) -> Option<Vec<Entry>> {
         let mut state = self.lock();
         if state.memory.is_empty() {
             state.refill_from_spool();
@@ -134,7 +134,18 @@ impl Backlog {
         if state.memory.is_empty() {
             return (!state.closing).then(Vec::new);
         }
-        let n = state.memory.len().min(max);
+        // Whole records up to `max_bytes` (at least one).
+        let mut bytes = 0;
+        let n = state
+            .memory
+            .iter()
+            .take(max)
+            .take_while(|entry| {
+                bytes += entry.line.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(1);
         let batch: Vec<Entry> = state.memory.drain(..n).collect();
         state.in_flight = batch.len();
         Some(batch)
@@ -417,7 +428,7 @@ mod tests {
 
     fn drain(backlog: &Backlog) -> Vec<String> {
         let mut out = Vec::new();
-        while let Some(batch) = backlog.take(7, Duration::ZERO) {
+        while let Some(batch) = backlog.take(7, usize::MAX, Duration::ZERO) {
             if batch.is_empty() {
                 break;
             }
@@ -473,7 +484,7 @@ mod tests {
         backlog
             .push(lines(0..10).iter().map(|l| (l.as_slice(), true)))
             .unwrap();
-        let batch = backlog.take(4, Duration::ZERO).unwrap();
+        let batch = backlog.take(4, usize::MAX, Duration::ZERO).unwrap();
         backlog.put_back(batch);
         assert_eq!(
             drain(&backlog),

@@ -25,6 +25,10 @@ use super::mapping;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Records per request are also bounded by their JSON size: a request that fits in HTTP/2's
+/// initial 64 KiB flow-control window goes out without waiting for the collector's window
+/// updates, which some servers hold back (Nagle against delayed ACKs: ~40 ms a request).
+const MAX_REQUEST_BYTES: usize = 60 * 1024;
 /// How long the shipper waits for records before looking at its stop flag again.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
@@ -199,7 +203,7 @@ fn ship(
         .build();
     let logger = opentelemetry::logs::LoggerProvider::logger_with_scope(&provider, scope.clone());
     let mut backoff = FIRST_BACKOFF;
-    while let Some(batch) = backlog.take(config.max_batch, IDLE_WAIT) {
+    while let Some(batch) = backlog.take(config.max_batch, MAX_REQUEST_BYTES, IDLE_WAIT) {
         if stop.load(Ordering::Relaxed) {
             backlog.put_back(batch);
             break;
