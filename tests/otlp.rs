@@ -488,3 +488,26 @@ fn a_security_span_carries_its_own_opentelemetry_ids() {
         serde_json::json!({"trace_id": trace_id, "span_id": span_id})
     );
 }
+
+#[test]
+fn an_invalid_header_fails_the_build_for_every_transport() {
+    for protocol in [
+        OtlpProtocol::Grpc,
+        OtlpProtocol::HttpProtobuf,
+        OtlpProtocol::HttpJson,
+    ] {
+        let log = TempLog::new();
+        let err = log
+            .builder()
+            .with_otlp(
+                OtlpConfig::new()
+                    .with_protocol(protocol)
+                    .with_endpoint("http://127.0.0.1:4318/v1/logs")
+                    .with_header("x-api-key", "line\nbreak"),
+            )
+            .build::<tracing_subscriber::Registry>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("header x-api-key"), "{protocol:?}: {err}");
+    }
+}

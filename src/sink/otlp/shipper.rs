@@ -123,6 +123,7 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
         OtlpCompression::Gzip => opentelemetry_otlp::Compression::Gzip,
         OtlpCompression::Zstd => opentelemetry_otlp::Compression::Zstd,
     });
+    let headers = header_map(&config.headers)?;
     let built = match protocol {
         OtlpProtocol::Grpc => {
             let mut builder = with_export_settings(
@@ -136,7 +137,8 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
                 builder = builder.with_compression(compression);
             }
             if !config.headers.is_empty() {
-                builder = builder.with_metadata(metadata(&config.headers)?);
+                builder =
+                    builder.with_metadata(tonic::metadata::MetadataMap::from_headers(headers));
             }
             builder.build()
         }
@@ -175,7 +177,8 @@ fn with_export_settings<B: WithExportConfig>(mut builder: B, config: &OtlpConfig
     builder
 }
 
-fn metadata(headers: &HashMap<String, String>) -> Result<tonic::metadata::MetadataMap, String> {
+/// The configured headers, checked: the HTTP exporter would skip an invalid one silently.
+fn header_map(headers: &HashMap<String, String>) -> Result<http::HeaderMap, String> {
     let mut map = http::HeaderMap::new();
     for (name, value) in headers {
         let name = http::HeaderName::try_from(name.as_str())
@@ -184,7 +187,7 @@ fn metadata(headers: &HashMap<String, String>) -> Result<tonic::metadata::Metada
             .map_err(|err| format!("header {name}: {err}"))?;
         map.insert(name, value);
     }
-    Ok(tonic::metadata::MetadataMap::from_headers(map))
+    Ok(map)
 }
 
 /// The loop: take the oldest records, export them, retry until delivered or stopped.
