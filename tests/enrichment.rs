@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use common::{capture, read_records, TempLog};
+use common::{capture, read_records, SharedBuffer, TempLog};
 use tracing::field::Empty;
 use tracing_security_events::{security_event, security_span, SecurityEvent};
 use tracing_subscriber::prelude::*;
@@ -178,25 +176,11 @@ fn a_security_span_makes_one_record_when_it_closes() {
     assert!(closed["seq"].as_u64() > inner["seq"].as_u64());
 }
 
-/// A `MakeWriter` collecting the fmt layer's output.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn it_composes_with_a_fmt_layer_under_set_default() {
     let log = TempLog::new();
     let (security, guard) = log.builder().build().unwrap();
-    let buffer = Buffer::default();
+    let buffer = SharedBuffer::default();
     let writer = buffer.clone();
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(false)
@@ -216,7 +200,7 @@ fn it_composes_with_a_fmt_layer_under_set_default() {
     assert_eq!(records.len(), 1, "ordinary events are not security records");
     assert_eq!(records[0]["actor"]["id"], "42");
 
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = buffer.text();
     assert!(
         text.contains("an ordinary event"),
         "the fmt layer still sees everything: {text}"

@@ -7,32 +7,16 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::read_records;
+use common::{read_records, SharedBuffer};
 use mock_collector::{MockServer, Protocol};
 use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
 use tracing_security_events::{security_event, SecurityEvent};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
-
-/// Collects what the fmt layer writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn exporter_logs_never_loop_back_and_late_events_are_harmless() {
@@ -61,7 +45,7 @@ fn exporter_logs_never_loop_back_and_late_events_are_harmless() {
         )
         .build()
         .unwrap();
-    let captured = Captured::default();
+    let captured = SharedBuffer::default();
     let writer = captured.clone();
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(move || writer.clone())
@@ -102,7 +86,7 @@ fn exporter_logs_never_loop_back_and_late_events_are_harmless() {
     assert!(records
         .iter()
         .all(|r| r["event"]["name"] == "data.exported"));
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         ["h2", "hyper", "tonic", "tower"]
             .iter()
