@@ -10,34 +10,14 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
+mod support;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tracing_security_events::{security_event, SecurityEvent};
+use support::{chunked, context_span, one_security_event, CHUNK};
 use tracing_subscriber::prelude::*;
-
-/// Events timed between two untimed flushes: well below the queue capacity, so the time is the
-/// caller's work only, never waiting for the worker.
-const CHUNK: u64 = 4096;
-
-fn one_security_event() {
-    security_event!(
-        SecurityEvent::LoginFailed,
-        actor.name = "alice",
-        authentication.method = "password",
-        attempt = black_box(3_u64),
-    );
-}
-
-fn context_span() -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        client.ip = "203.0.113.7",
-        user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        request.id = "req-9f1c",
-    )
-}
 
 fn security_event_cost(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
@@ -55,19 +35,9 @@ fn security_event_cost(c: &mut Criterion) {
             let _entered = span.enter();
             group.bench_function("tracing-security-events", |b| {
                 b.iter_custom(|iters| {
-                    let mut timed = Duration::ZERO;
-                    let mut left = iters;
-                    while left > 0 {
-                        let n = left.min(CHUNK);
-                        let start = Instant::now();
-                        for _ in 0..n {
-                            one_security_event();
-                        }
-                        timed += start.elapsed();
+                    chunked(iters, &|| {
                         guard.flush().unwrap();
-                        left -= n;
-                    }
-                    timed
+                    })
                 })
             });
         });

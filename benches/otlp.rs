@@ -14,7 +14,8 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use std::hint::black_box;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -24,47 +25,11 @@ use opentelemetry_otlp::{LogExporter, WithExportConfig};
 use opentelemetry_sdk::logs::log_processor_with_async_runtime::BatchLogProcessor;
 use opentelemetry_sdk::logs::{BatchConfigBuilder, SdkLoggerProvider};
 use opentelemetry_sdk::runtime::Tokio;
+use support::{chunked, context_span, one_security_event, CHUNK};
 use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
-use tracing_security_events::{security_event, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
-const CHUNK: u64 = 4096;
 const THROUGHPUT_EVENTS: usize = 20_000;
-
-fn one_security_event() {
-    security_event!(
-        SecurityEvent::LoginFailed,
-        actor.name = "alice",
-        authentication.method = "password",
-        attempt = black_box(3_u64),
-    );
-}
-
-fn context_span() -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        client.ip = "203.0.113.7",
-        user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        request.id = "req-9f1c",
-    )
-}
-
-/// Times `iters` events in chunks, calling `flush` untimed between chunks.
-fn chunked(iters: u64, flush: &dyn Fn()) -> Duration {
-    let mut timed = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(CHUNK);
-        let start = Instant::now();
-        for _ in 0..n {
-            one_security_event();
-        }
-        timed += start.elapsed();
-        flush();
-        left -= n;
-    }
-    timed
-}
 
 /// Emits the throughput events and waits until the collector holds them all.
 fn throughput_run(

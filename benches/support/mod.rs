@@ -1,0 +1,47 @@
+//! The event and span the caller-cost benches measure, and the chunked timing they share.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use tracing_security_events::{security_event, SecurityEvent};
+
+/// Events timed between two untimed flushes: well below the queue capacity, so the time is the
+/// caller's work only, never waiting for the worker.
+pub(crate) const CHUNK: u64 = 4096;
+
+/// One security event with three fields.
+pub(crate) fn one_security_event() {
+    security_event!(
+        SecurityEvent::LoginFailed,
+        actor.name = "alice",
+        authentication.method = "password",
+        attempt = black_box(3_u64),
+    );
+}
+
+/// The context span the event runs in.
+pub(crate) fn context_span() -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        client.ip = "203.0.113.7",
+        user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        request.id = "req-9f1c",
+    )
+}
+
+/// Times `iters` events in chunks of [`CHUNK`], calling `flush` untimed after each chunk.
+pub(crate) fn chunked(iters: u64, flush: &dyn Fn()) -> Duration {
+    let mut timed = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let start = Instant::now();
+        for _ in 0..n {
+            one_security_event();
+        }
+        timed += start.elapsed();
+        flush();
+        left -= n;
+    }
+    timed
+}
