@@ -46,13 +46,6 @@ pub(crate) enum ContextKey {
     Carried(&'static str),
 }
 
-/// The field names carried from a request span into the `fields` of the records inside it.
-pub(crate) const CARRIED_FIELDS: [&str; 3] = [
-    "http.request.header.x-forwarded-for",
-    "http.request.header.forwarded",
-    "url.query",
-];
-
 impl ContextKey {
     /// The key a field name stands for, if it is a recognised context field or an alias of one.
     pub(crate) fn from_field_name(name: &str) -> Option<Self> {
@@ -83,10 +76,13 @@ impl ContextKey {
             "outcome" => ContextKey::Outcome,
             "reason" => ContextKey::Reason,
             "source" => ContextKey::Source,
-            _ => {
-                let carried = CARRIED_FIELDS.iter().find(|carried| **carried == name)?;
-                ContextKey::Carried(carried)
+            // Carried from a request span into the `fields` of the records inside it.
+            "http.request.header.x-forwarded-for" => {
+                ContextKey::Carried("http.request.header.x-forwarded-for")
             }
+            "http.request.header.forwarded" => ContextKey::Carried("http.request.header.forwarded"),
+            "url.query" => ContextKey::Carried("url.query"),
+            _ => return None,
         })
     }
 }
@@ -340,7 +336,7 @@ pub(crate) struct ContextFields {
     /// Describes the event itself: never inherited from an ancestor.
     pub(crate) reason: Option<String>,
     pub(crate) source: Option<String>,
-    /// Request-scoped detail for `fields` (see [`CARRIED_FIELDS`]), inherited like the rest.
+    /// Request-scoped detail for `fields` ([`ContextKey::Carried`]), inherited like the rest.
     pub(crate) carried: Vec<(&'static str, String)>,
     /// Read from the OpenTelemetry layer for the event itself; never inherited.
     pub(crate) trace: Option<TraceContext>,
