@@ -1,13 +1,11 @@
-//! What the caller's thread captures from an event or span: its fields, read once by a visitor,
-//! typed where they are context, bounded in size. Everything else happens on the worker.
+//! An event or span's fields sorted out: the event name, message, changes, typed context and the
+//! other fields, bounded in size. Read on the caller's thread by [`crate::pending`]'s visitor.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use tracing_core::field::{Field, Visit};
 use tracing_core::Level;
 
 use crate::context::{ContextFields, ContextKey};
@@ -28,6 +26,16 @@ pub(crate) enum EventName {
     Unrecognised(String),
 }
 
+impl EventName {
+    /// Looks `name` up in the registered catalogs.
+    pub(crate) fn resolve(registry: &EventRegistry, name: &str, max_value_len: usize) -> Self {
+        match registry.get(name) {
+            Some(info) => EventName::Known(info),
+            None => EventName::Unrecognised(BoundedText::copy(name, max_value_len)),
+        }
+    }
+}
+
 /// The fields of one event or span.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CapturedFields {
@@ -39,112 +47,34 @@ pub(crate) struct CapturedFields {
 }
 
 impl CapturedFields {
+    /// Files a field (not the event name) as the message, the changes, a typed context field or,
+    /// failing those, under `fields`.
+    pub(crate) fn record(
+        &mut self,
+        context: &mut ContextFields,
+        name: &'static str,
+        value: FieldValue,
+    ) {
+        match name {
+            MESSAGE_FIELD => self.message = Some(value.into_text()),
+            CHANGES_FIELD => self.changes = Some(value.into_text()),
+            _ => match ContextKey::from_field_name(name) {
+                Some(key) => {
+                    if let Err(unparsed) = context.set(key, value) {
+                        self.set_extra(name, unparsed);
+                    }
+                }
+                None => self.set_extra(name, value),
+            },
+        }
+    }
+
     /// Records `value` under `name`, replacing an earlier value (a span's field recorded again).
     fn set_extra(&mut self, name: &'static str, value: FieldValue) {
         match self.extra.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
             None => self.extra.push((name, value)),
         }
-    }
-}
-
-/// The visitor filling [`CapturedFields`] and the typed [`ContextFields`].
-pub(crate) struct FieldCapture<'a> {
-    pub(crate) fields: &'a mut CapturedFields,
-    pub(crate) context: &'a mut ContextFields,
-    pub(crate) registry: &'a EventRegistry,
-    pub(crate) max_value_len: usize,
-}
-
-impl fmt::Debug for FieldCapture<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FieldCapture").finish_non_exhaustive()
-    }
-}
-
-impl FieldCapture<'_> {
-    fn record_value(&mut self, field: &Field, value: FieldValue) {
-        let name = field.name();
-        match name {
-            EVENT_FIELD => self.record_event_name(&value.text()),
-            MESSAGE_FIELD => self.fields.message = Some(value.into_text()),
-            CHANGES_FIELD => self.fields.changes = Some(value.into_text()),
-            _ => match ContextKey::from_field_name(name) {
-                Some(key) => {
-                    if let Err(unparsed) = self.context.set(key, value) {
-                        self.fields.set_extra(name, unparsed);
-                    }
-                }
-                None => self.fields.set_extra(name, value),
-            },
-        }
-    }
-
-    fn record_event_name(&mut self, name: &str) {
-        self.fields.name = Some(match self.registry.get(name) {
-            Some(info) => EventName::Known(info),
-            None => EventName::Unrecognised(BoundedText::copy(name, self.max_value_len)),
-        });
-    }
-}
-
-impl Visit for FieldCapture<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == EVENT_FIELD {
-            // The common case: a catalog name, resolved without copying it.
-            return self.record_event_name(value);
-        }
-        let value = BoundedText::copy(value, self.max_value_len);
-        self.record_value(field, FieldValue::Str(value));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let value = BoundedText::debug(value, self.max_value_len);
-        self.record_value(field, FieldValue::Str(value));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.record_value(field, FieldValue::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.record_value(field, FieldValue::U64(value));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.record_value(field, FieldValue::I128(value));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.record_value(field, FieldValue::U128(value));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.record_value(field, FieldValue::F64(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.record_value(field, FieldValue::Bool(value));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let value = BoundedText::display(&ErrorChain(value), self.max_value_len);
-        self.record_value(field, FieldValue::Str(value));
-    }
-}
-
-/// An error and its sources, `outer: inner: root`.
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(err) = source {
-            write!(f, ": {err}")?;
-            source = err.source();
-        }
-        Ok(())
     }
 }
 

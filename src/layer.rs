@@ -11,7 +11,7 @@ use tracing_subscriber::filter::Filtered;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::capture::{CapturedEvent, CapturedFields, FieldCapture};
+use crate::capture::{CapturedEvent, CapturedFields};
 use crate::clock::Clock;
 use crate::context::ContextFields;
 use crate::event::EventRegistry;
@@ -116,34 +116,32 @@ impl RecordingLayer {
         Filtered::new(self, SecurityFilter::default())
     }
 
-    fn capture<'a>(
-        &'a self,
-        fields: &'a mut CapturedFields,
-        context: &'a mut ContextFields,
-    ) -> FieldCapture<'a> {
-        FieldCapture {
-            fields,
-            context,
-            registry: &self.registry,
-            max_value_len: self.max_value_len,
-        }
+    /// Records `values` into a span's fields and typed context.
+    fn record_span_fields(
+        &self,
+        values: &Record<'_>,
+        fields: &mut CapturedFields,
+        context: &mut ContextFields,
+    ) {
+        let mut shell = self.pipeline.shell();
+        values.record(&mut shell.capture(&self.registry, self.max_value_len));
+        shell.decode_into(fields, context);
+        self.pipeline.recycle(shell);
     }
 }
 
-/// The context of `spans`, nearest first.
-fn contexts_of<'a, S, I>(spans: I) -> Vec<Arc<ContextFields>>
+/// Appends the context of `spans` to `out`, nearest first.
+fn contexts_of<'a, S, I>(spans: I, out: &mut Vec<Arc<ContextFields>>)
 where
     S: for<'l> LookupSpan<'l> + 'a,
     I: Iterator<Item = SpanRef<'a, S>>,
 {
-    spans
-        .filter_map(|span| {
-            let extensions = span.extensions();
-            extensions
-                .get::<SpanState>()
-                .map(|state| state.context.clone())
-        })
-        .collect()
+    out.extend(spans.filter_map(|span| {
+        let extensions = span.extensions();
+        extensions
+            .get::<SpanState>()
+            .map(|state| state.context.clone())
+    }));
 }
 
 impl<S> Layer<S> for RecordingLayer
@@ -164,7 +162,7 @@ where
         }
         let mut fields = CapturedFields::default();
         let mut context = ContextFields::default();
-        attrs.record(&mut self.capture(&mut fields, &mut context));
+        self.record_span_fields(&Record::new(attrs.values()), &mut fields, &mut context);
         extensions.insert(SpanState {
             context: Arc::new(context),
             fields,
@@ -179,38 +177,29 @@ where
             return;
         };
         let context = Arc::make_mut(&mut state.context);
-        values.record(&mut self.capture(&mut state.fields, context));
+        self.record_span_fields(values, &mut state.fields, context);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let time = self.clock.now();
-        let mut fields = CapturedFields::default();
-        let mut context = ContextFields::default();
-        event.record(&mut self.capture(&mut fields, &mut context));
-        let Some(name) = fields.name.take() else {
-            return;
+        let mut pending = self.pipeline.shell();
+        pending.time = self.clock.now();
+        event.record(&mut pending.capture(&self.registry, self.max_value_len));
+        let skip = match &pending.name {
+            Some(name) => self.gate.skips(name),
+            None => true,
         };
-        if self.gate.skips(&name) {
-            return;
+        if skip {
+            return self.pipeline.recycle(pending);
         }
-        let ancestors = ctx
-            .event_scope(event)
-            .map(|scope| contexts_of(scope))
-            .unwrap_or_default();
+        pending.level = *event.metadata().level();
+        if let Some(scope) = ctx.event_scope(event) {
+            contexts_of(scope, &mut pending.ancestors);
+        }
         #[cfg(feature = "otlp")]
         {
-            context.trace = self.trace_context(event, &ctx);
+            pending.trace = self.trace_context(event, &ctx);
         }
-        self.pipeline.submit(CapturedEvent {
-            time,
-            level: *event.metadata().level(),
-            name,
-            own: fields,
-            context,
-            ancestors,
-            duration: None,
-            from_the_log: false,
-        });
+        self.pipeline.submit_pending(pending);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -234,7 +223,8 @@ where
                 state.opened.elapsed(),
             )
         };
-        let ancestors = contexts_of(span.scope().skip(1));
+        let mut ancestors = Vec::new();
+        contexts_of(span.scope().skip(1), &mut ancestors);
         #[cfg(feature = "otlp")]
         {
             context.trace = self.otel_ids(&id);

@@ -102,6 +102,7 @@ pub mod http;
 pub mod integrity;
 mod layer;
 mod macros;
+mod pending;
 mod pipeline;
 pub mod record;
 pub mod redact;

@@ -86,72 +86,89 @@ impl Serialize for FieldValue {
     }
 }
 
-/// Text of at most `limit` bytes, cut at a character boundary, with a marker saying how long
-/// the whole value was. Keeping the writer bounded means a megabyte value is never copied whole.
+/// Text of at most `limit` bytes appended to a buffer, cut at a character boundary, with a
+/// marker saying how long the whole value was. Keeping the writer bounded means a megabyte value
+/// is never copied whole; appending to a caller's buffer lets one buffer hold many values.
 #[derive(Debug)]
-pub(crate) struct BoundedText {
-    text: String,
+pub(crate) struct BoundedText<'a> {
+    out: &'a mut String,
+    /// Where this value starts in `out`.
+    start: usize,
     limit: usize,
     total: usize,
 }
 
-impl BoundedText {
-    pub(crate) fn new(limit: usize) -> Self {
+impl<'a> BoundedText<'a> {
+    /// A writer appending at most `limit` bytes to `out`.
+    pub(crate) fn append_to(out: &'a mut String, limit: usize) -> Self {
+        let start = out.len();
         BoundedText {
-            text: String::new(),
+            out,
+            start,
             limit,
             total: 0,
         }
     }
 
-    /// Formats `value` with `Display`, bounded.
-    pub(crate) fn display(value: &dyn fmt::Display, limit: usize) -> String {
-        let mut out = BoundedText::new(limit);
+    /// Appends `value` formatted with `Display`, bounded.
+    pub(crate) fn append_display(out: &mut String, value: &dyn fmt::Display, limit: usize) {
+        let mut writer = BoundedText::append_to(out, limit);
         // Our writer never fails; a failing Display impl leaves what it wrote so far.
-        let _ = write!(out, "{value}");
-        out.finish()
+        let _ = write!(writer, "{value}");
+        writer.finish();
     }
 
-    /// Formats `value` with `Debug`, bounded.
-    pub(crate) fn debug(value: &dyn fmt::Debug, limit: usize) -> String {
-        let mut out = BoundedText::new(limit);
-        let _ = write!(out, "{value:?}");
-        out.finish()
+    /// Appends `value` formatted with `Debug`, bounded.
+    pub(crate) fn append_debug(out: &mut String, value: &dyn fmt::Debug, limit: usize) {
+        let mut writer = BoundedText::append_to(out, limit);
+        let _ = write!(writer, "{value:?}");
+        writer.finish();
+    }
+
+    /// Appends `value`, bounded.
+    pub(crate) fn append_str(out: &mut String, value: &str, limit: usize) {
+        let mut writer = BoundedText::append_to(out, limit);
+        let _ = writer.write_str(value);
+        writer.finish();
     }
 
     /// Copies `value`, bounded.
     pub(crate) fn copy(value: &str, limit: usize) -> String {
-        let mut out = BoundedText::new(limit);
-        let _ = out.write_str(value);
-        out.finish()
+        let mut out = String::with_capacity(value.len().min(limit));
+        BoundedText::append_str(&mut out, value, limit);
+        out
     }
 
-    pub(crate) fn finish(mut self) -> String {
-        if self.total > self.text.len() {
-            let _ = write!(self.text, "…[truncated: {} bytes in all]", self.total);
+    fn written(&self) -> usize {
+        self.out.len() - self.start
+    }
+
+    /// Adds the marker if the value was cut.
+    pub(crate) fn finish(self) {
+        if self.total > self.written() {
+            let _ = write!(self.out, "…[truncated: {} bytes in all]", self.total);
         }
-        self.text
     }
 }
 
-impl fmt::Write for BoundedText {
+impl fmt::Write for BoundedText<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.total = self.total.saturating_add(s.len());
-        let room = self.limit.saturating_sub(self.text.len());
+        let room = self.limit.saturating_sub(self.written());
         if room == 0 {
             return Ok(());
         }
         if s.len() <= room {
-            self.text.push_str(s);
+            self.out.push_str(s);
         } else {
             // Stop at the last character boundary that fits; the rest only counts.
             let mut end = room;
             while !s.is_char_boundary(end) {
                 end -= 1;
             }
-            self.text.push_str(&s[..end]);
+            self.out.push_str(&s[..end]);
             // A later, shorter write must not slip in after the cut.
-            self.limit = self.text.len();
+            self.limit = self.written();
         }
         Ok(())
     }
@@ -166,10 +183,16 @@ pub fn is_truncated(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn display(value: &dyn fmt::Display, limit: usize) -> String {
+        let mut out = String::new();
+        BoundedText::append_display(&mut out, value, limit);
+        out
+    }
+
     #[test]
     fn short_values_are_kept_whole() {
         assert_eq!(BoundedText::copy("hello", 16), "hello");
-        assert_eq!(BoundedText::display(&42, 16), "42");
+        assert_eq!(display(&42, 16), "42");
         assert!(!is_truncated("hello"));
     }
 
@@ -189,7 +212,7 @@ mod tests {
         // 'é' is two bytes: a limit of 3 keeps one 'é' and never half of the second.
         let cut = BoundedText::copy("éé", 3);
         assert!(cut.starts_with("é…"), "{cut}");
-        let cut = BoundedText::display(&"日本語", 4);
+        let cut = display(&"日本語", 4);
         assert!(cut.starts_with("日…"), "{cut}");
     }
 
@@ -203,7 +226,16 @@ mod tests {
             }
         }
         // "abc" fits, 'é' does not, and "z" must not follow it.
-        assert!(BoundedText::display(&Pieces, 4).starts_with("abc…"));
+        assert!(display(&Pieces, 4).starts_with("abc…"));
+    }
+
+    #[test]
+    fn appended_values_are_bounded_one_by_one() {
+        let mut buffer = String::from("before|");
+        BoundedText::append_str(&mut buffer, "0123456789", 4);
+        buffer.push('|');
+        BoundedText::append_display(&mut buffer, &42, 4);
+        assert_eq!(buffer, "before|0123…[truncated: 10 bytes in all]|42");
     }
 
     #[test]

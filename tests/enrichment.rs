@@ -210,3 +210,44 @@ fn it_composes_with_a_fmt_layer_under_set_default() {
         "{text}"
     );
 }
+
+#[test]
+fn nothing_of_one_event_carries_over_to_the_next() {
+    // Events reuse the caller-side buffers of earlier ones once the worker is done with them:
+    // each record must hold its own fields only, whatever came before on the same thread.
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().with_queue_capacity(1).build().unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        {
+            let span = tracing::info_span!("request", client.ip = "198.51.100.9");
+            let _entered = span.enter();
+            security_event!(
+                SecurityEvent::LoginFailed,
+                actor.id = "first",
+                session.id = "s-1",
+                changes = r#"{"role":{"old":"a","new":"b"}}"#,
+                ticket = "T-1",
+                attempt = 1_u64,
+                "first attempt"
+            );
+        }
+        guard.flush().unwrap();
+        security_event!(SecurityEvent::LoginSucceeded, other = "x");
+        guard.flush().unwrap();
+    });
+    guard.shutdown().unwrap();
+    let records = log.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["actor"]["id"], "first");
+    assert_eq!(records[0]["fields"]["ticket"], "T-1");
+    let second = records[1].as_object().unwrap();
+    for part in ["actor", "session", "client", "changes"] {
+        assert!(
+            !second.contains_key(part),
+            "{part} carried over: {second:?}"
+        );
+    }
+    assert_eq!(records[1]["fields"], serde_json::json!({"other": "x"}));
+    assert_ne!(records[1]["message"], records[0]["message"]);
+}

@@ -6,16 +6,23 @@ use super::catalog::check_event_name;
 use super::{Catalog, EventInfo, SecurityEvent};
 use crate::BuildError;
 
+/// A fast hash for the lookup every event makes on the caller's thread. The map is filled once at
+/// build time from fixed catalog names, so hash flooding has nothing to grow.
+type NameHasher = foldhash::fast::FixedState;
+
 /// Every registered catalog row by name: the built-in catalog plus the service's own.
 #[derive(Debug, Clone)]
 pub(crate) struct EventRegistry {
-    by_name: HashMap<&'static str, &'static EventInfo>,
+    by_name: HashMap<&'static str, &'static EventInfo, NameHasher>,
 }
 
 impl Default for EventRegistry {
     fn default() -> Self {
         let mut registry = EventRegistry {
-            by_name: HashMap::with_capacity(SecurityEvent::ALL.len() * 2),
+            by_name: HashMap::with_capacity_and_hasher(
+                SecurityEvent::ALL.len() * 2,
+                NameHasher::default(),
+            ),
         };
         registry
             .register::<SecurityEvent>()

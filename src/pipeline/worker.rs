@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{Counters, Message, Reconfiguration, Reply, SinkFailure, SinkSlot};
+use super::{
+    Counters, Message, Reconfiguration, Reply, ShellPool, SinkFailure, SinkSlot, Submitted,
+};
 use crate::capture::EventName;
 use crate::escape::write_json_line;
 use crate::gate::RecordGate;
@@ -40,8 +42,16 @@ enum Control {
     Reconfigure(Box<Reconfiguration>, Reply),
 }
 
+/// What the worker reads from the callers: the queue, and the pool their shells go back to.
+pub(super) struct Inbox {
+    pub(super) receiver: Receiver<Message>,
+    pub(super) shells: Arc<ShellPool>,
+}
+
 pub(super) struct Worker {
     receiver: Receiver<Message>,
+    /// Where decoded events' shells go back to the callers.
+    shells: Arc<ShellPool>,
     sinks: Vec<Box<dyn Sink>>,
     assembler: RecordAssembler,
     counters: Arc<Counters>,
@@ -57,7 +67,7 @@ pub(super) struct Worker {
 
 impl Worker {
     pub(super) fn new(
-        receiver: Receiver<Message>,
+        Inbox { receiver, shells }: Inbox,
         sinks: Vec<Box<dyn Sink>>,
         assembler: RecordAssembler,
         counters: Arc<Counters>,
@@ -67,6 +77,7 @@ impl Worker {
     ) -> Self {
         Worker {
             receiver,
+            shells,
             sinks,
             assembler,
             counters,
@@ -145,13 +156,21 @@ impl Worker {
         match message {
             Message::Event { event, written } => {
                 self.waiting.extend(written);
+                let event = match event {
+                    Submitted::Captured(event) => *event,
+                    Submitted::Pending(mut shell) => {
+                        let event = shell.decode();
+                        self.shells.put(shell);
+                        event?
+                    }
+                };
                 if !self.gate.admits(&event) {
                     return None;
                 }
                 if matches!(event.name, EventName::Unrecognised(_)) {
                     Counters::add(&self.counters.unrecognised, 1);
                 }
-                let record = self.assembler.assemble(*event);
+                let record = self.assembler.assemble(event);
                 self.push(record);
                 None
             }
