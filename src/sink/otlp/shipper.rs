@@ -25,10 +25,11 @@ use super::mapping;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Records per request are also bounded by their JSON size: a request that fits in HTTP/2's
-/// initial 64 KiB flow-control window goes out without waiting for the collector's window
-/// updates, which some servers hold back (Nagle against delayed ACKs: ~40 ms a request).
-const MAX_REQUEST_BYTES: usize = 60 * 1024;
+/// Records per request are also bounded by their JSON size. HTTP/2 lets a client send 64 KiB on a
+/// connection before the server's window updates, which some servers hold back (Nagle against
+/// delayed ACKs: ~40 ms). Measured against mock-collector, 20,000 records: at 60 KiB one request
+/// in five waited that long (1.39 s in all); at 30 KiB 6 requests in 1537 did (0.47 s).
+const MAX_REQUEST_BYTES: usize = 30 * 1024;
 /// How long the shipper waits for records before looking at its stop flag again.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
