@@ -44,6 +44,17 @@ impl<'a> Batch<'a> {
         self.json_lines
     }
 
+    /// The JSON lines one by one, each with its `\n`.
+    pub fn lines(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let bytes = self.json_lines;
+        let mut start = 0;
+        memchr::memchr_iter(b'\n', bytes).map(move |end| {
+            let line = &bytes[start..=end];
+            start = end + 1;
+            line
+        })
+    }
+
     /// How many records.
     pub fn len(&self) -> usize {
         self.records.len()

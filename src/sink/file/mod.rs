@@ -257,7 +257,7 @@ impl FileSink {
     fn seal_batch(&mut self, batch: &Batch<'_>, out: &mut Vec<u8>) -> Vec<(usize, Option<String>)> {
         let mut ends = Vec::with_capacity(batch.len());
         let mut tip = self.chain.as_ref().map(|(_, tip)| tip.clone());
-        for line in batch.json_lines().split_inclusive(|&b| b == b'\n') {
+        for line in batch.lines() {
             match (&self.chain, &mut tip) {
                 (Some((hasher, _)), Some(tip)) => {
                     let record = line.strip_suffix(b"\n").unwrap_or(line);

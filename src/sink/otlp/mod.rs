@@ -192,7 +192,7 @@ impl Sink for OtlpSink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        let lines = batch.json_lines().split_inclusive(|byte| *byte == b'\n');
+        let lines = batch.lines();
         // A notice of this sink's own losses, lost in turn, is not a new loss: counting it would
         // make a notice every tick for as long as the collector stays away with the spool full.
         let entries = batch.records().iter().zip(lines).map(|(record, line)| {
