@@ -3,6 +3,7 @@
 
 mod backlog;
 mod config;
+mod json_view;
 mod mapping;
 mod shipper;
 

@@ -206,6 +206,7 @@ fn ship(
         .with_version(env!("CARGO_PKG_VERSION"))
         .build();
     let logger = opentelemetry::logs::LoggerProvider::logger_with_scope(&provider, scope.clone());
+    let mut mapper = mapping::Mapper::default();
     let mut backoff = FIRST_BACKOFF;
     while let Some(batch) = backlog.take(config.max_batch, MAX_REQUEST_BYTES, IDLE_WAIT) {
         if stop.load(Ordering::Relaxed) {
@@ -218,7 +219,7 @@ fn ship(
         let records: Vec<SdkLogRecord> = batch
             .iter()
             .filter_map(|entry| {
-                let mapped = mapping::log_record(&logger, &entry.line);
+                let mapped = mapper.log_record(&logger, &entry.line);
                 if mapped.is_none() {
                     counters.unmappable.fetch_add(1, Ordering::Relaxed);
                 }
