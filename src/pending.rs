@@ -24,15 +24,11 @@ const MAX_KEPT_TEXT: usize = 1024;
 const MAX_KEPT_VALUES: usize = 16;
 const MAX_KEPT_ANCESTORS: usize = 8;
 
-/// One field value, with its text as a range of the event's buffer.
+/// One field value: a number or boolean as recorded, text as a range of the event's buffer.
 #[derive(Debug, Clone)]
 enum PendingValue {
-    Bool(bool),
-    I64(i64),
-    U64(u64),
-    I128(i128),
-    U128(u128),
-    F64(f64),
+    /// Never [`FieldValue::Str`]: text goes to the buffer.
+    Scalar(FieldValue),
     Text(Range<usize>),
 }
 
@@ -104,12 +100,7 @@ impl PendingEvent {
         }
         for (field, value) in self.values.drain(..) {
             let value = match value {
-                PendingValue::Bool(v) => FieldValue::Bool(v),
-                PendingValue::I64(v) => FieldValue::I64(v),
-                PendingValue::U64(v) => FieldValue::U64(v),
-                PendingValue::I128(v) => FieldValue::I128(v),
-                PendingValue::U128(v) => FieldValue::U128(v),
-                PendingValue::F64(v) => FieldValue::F64(v),
+                PendingValue::Scalar(value) => value,
                 PendingValue::Text(range) => FieldValue::Str(self.text[range].to_owned()),
             };
             fields.record(context, field, value);
@@ -169,13 +160,14 @@ impl PendingCapture<'_> {
         }
     }
 
-    fn scalar(&mut self, field: &Field, value: PendingValue, as_text: impl fmt::Display) {
+    fn scalar(&mut self, field: &Field, value: FieldValue) {
         if field.name() == EVENT_FIELD {
-            self.text(field, |out, limit| {
-                BoundedText::append_display(out, &as_text, limit)
-            });
+            let name = EventName::resolve(self.registry, &value.text(), self.max_value_len);
+            self.event.name = Some(name);
         } else {
-            self.event.values.push((field.name(), value));
+            self.event
+                .values
+                .push((field.name(), PendingValue::Scalar(value)));
         }
     }
 }
@@ -206,27 +198,27 @@ impl Visit for PendingCapture<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.scalar(field, PendingValue::I64(value), value);
+        self.scalar(field, FieldValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.scalar(field, PendingValue::U64(value), value);
+        self.scalar(field, FieldValue::U64(value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.scalar(field, PendingValue::I128(value), value);
+        self.scalar(field, FieldValue::I128(value));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.scalar(field, PendingValue::U128(value), value);
+        self.scalar(field, FieldValue::U128(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.scalar(field, PendingValue::F64(value), value);
+        self.scalar(field, FieldValue::F64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.scalar(field, PendingValue::Bool(value), value);
+        self.scalar(field, FieldValue::Bool(value));
     }
 }
 
