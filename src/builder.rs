@@ -165,6 +165,10 @@ impl Builder {
     }
 
     /// How many records may wait for the worker; at least 1.
+    ///
+    /// The callers' per-event buffers are reused: as many as the queue holds (at most 8192) are
+    /// kept once a burst has needed them, a few hundred bytes each for ordinary events (values
+    /// over 1 KiB in all are not kept), so that the next burst allocates nothing.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self
