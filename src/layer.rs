@@ -182,7 +182,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut pending = self.pipeline.shell();
-        pending.time = self.clock.now();
+        pending.time = self.clock.now_system_time();
         event.record(&mut pending.capture(&self.registry, self.max_value_len));
         let skip = match &pending.name {
             Some(name) => self.gate.skips(name),

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use tracing_core::field::{Field, Visit};
@@ -35,7 +36,8 @@ enum PendingValue {
 /// One security event on its way to the worker.
 #[derive(Debug)]
 pub(crate) struct PendingEvent {
-    pub(crate) time: DateTime<Utc>,
+    /// When it happened, by the log's clock; made a date on the worker.
+    pub(crate) time: SystemTime,
     pub(crate) level: Level,
     /// The `security_event` value, resolved on the caller's thread (the gate needs it).
     pub(crate) name: Option<EventName>,
@@ -50,7 +52,7 @@ pub(crate) struct PendingEvent {
 impl Default for PendingEvent {
     fn default() -> Self {
         PendingEvent {
-            time: DateTime::<Utc>::UNIX_EPOCH,
+            time: SystemTime::UNIX_EPOCH,
             level: Level::INFO,
             name: None,
             values: Vec::new(),
@@ -118,7 +120,7 @@ impl PendingEvent {
             context.trace = self.trace.take();
         }
         Some(CapturedEvent {
-            time: self.time,
+            time: DateTime::<Utc>::from(self.time),
             level: self.level,
             name,
             own,

@@ -127,6 +127,10 @@ impl<'a> BoundedText<'a> {
 
     /// Appends `value`, bounded.
     pub(crate) fn append_str(out: &mut String, value: &str, limit: usize) {
+        if value.len() <= limit {
+            // The common case, without the writer.
+            return out.push_str(value);
+        }
         let mut writer = BoundedText::append_to(out, limit);
         let _ = writer.write_str(value);
         writer.finish();

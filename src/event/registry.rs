@@ -14,12 +14,19 @@ type NameHasher = foldhash::fast::FixedState;
 #[derive(Debug, Clone)]
 pub(crate) struct EventRegistry {
     by_name: HashMap<&'static str, &'static EventInfo, NameHasher>,
+    /// The same rows by the address of their name: `security_event!` records the catalog's own
+    /// text, found this way without hashing it.
+    by_address: HashMap<usize, &'static EventInfo, NameHasher>,
 }
 
 impl Default for EventRegistry {
     fn default() -> Self {
         let mut registry = EventRegistry {
             by_name: HashMap::with_capacity_and_hasher(
+                SecurityEvent::ALL.len() * 2,
+                NameHasher::default(),
+            ),
+            by_address: HashMap::with_capacity_and_hasher(
                 SecurityEvent::ALL.len() * 2,
                 NameHasher::default(),
             ),
@@ -45,11 +52,16 @@ impl EventRegistry {
                     name: info.name().to_owned(),
                 });
             }
+            self.by_address.insert(info.name().as_ptr() as usize, info);
         }
         Ok(())
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&'static EventInfo> {
-        self.by_name.get(name).copied()
+        // The same address and length is the same text.
+        match self.by_address.get(&(name.as_ptr() as usize)) {
+            Some(info) if info.name().len() == name.len() => Some(info),
+            _ => self.by_name.get(name).copied(),
+        }
     }
 }
