@@ -8,7 +8,7 @@ use crate::pending::PendingEvent;
 /// Shells kept for reuse, at most.
 const KEPT: usize = 8192;
 
-/// A bounded, lock-free stack of empty shells shared by the callers and the worker.
+/// A bounded, lock-free queue of empty shells shared by the callers and the worker.
 #[derive(Debug)]
 pub(crate) struct ShellPool {
     free: ArrayQueue<Box<PendingEvent>>,
