@@ -2,6 +2,7 @@
 //! owns ordering, and the guard that flushes it.
 
 mod guard;
+mod room;
 mod shells;
 mod stats;
 mod worker;
@@ -10,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, Sender, TrySendError};
 
 use crate::capture::CapturedEvent;
 use crate::gate::{EventFilter, RecordGate};
@@ -19,6 +20,7 @@ use crate::record::{RecordAssembler, ServiceInfo};
 use crate::redact::Redactor;
 use crate::sink::Sink;
 pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
+use room::Room;
 pub(crate) use shells::ShellPool;
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
@@ -112,6 +114,7 @@ pub(crate) struct Pipeline {
     wait_for_write: bool,
     counters: Arc<Counters>,
     shells: Arc<ShellPool>,
+    room: Arc<Room>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -142,10 +145,12 @@ impl Pipeline {
         let counters = Arc::new(Counters::default());
         let abandon = Arc::new(AtomicBool::new(false));
         let shells = Arc::new(ShellPool::new(settings.capacity));
+        let room = Arc::new(Room::default());
         let worker = worker::Worker::new(
             worker::Inbox {
                 receiver,
                 shells: shells.clone(),
+                room: room.clone(),
             },
             settings.sinks,
             settings.assembler,
@@ -170,6 +175,7 @@ impl Pipeline {
             wait_for_write: settings.wait_for_write,
             counters,
             shells,
+            room,
         };
         Ok((pipeline, guard))
     }
@@ -222,7 +228,7 @@ impl Pipeline {
         };
         let message = Message::Event { event, written };
         let sent = if self.overflow == OverflowPolicy::Block && !on_worker {
-            self.sender.send(message).is_ok()
+            self.send_waiting_for_room(message)
         } else {
             self.sender.try_send(message).is_ok()
         };
@@ -231,6 +237,18 @@ impl Pipeline {
         } else if let Some(wait) = wait {
             // An error means the worker stopped; the record was then counted as lost.
             let _ = wait.recv();
+        }
+    }
+
+    /// Queues `message`, sleeping while the queue is full; false when the worker is gone.
+    fn send_waiting_for_room(&self, mut message: Message) -> bool {
+        loop {
+            match self.sender.try_send(message) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => message = back,
+            }
+            self.room.wait(|| self.sender.is_full());
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::{
-    Counters, Message, Reconfiguration, Reply, ShellPool, SinkFailure, SinkSlot, Submitted,
+    Counters, Message, Reconfiguration, Reply, Room, ShellPool, SinkFailure, SinkSlot, Submitted,
 };
 use crate::capture::EventName;
 use crate::escape::write_json_line;
@@ -42,16 +42,19 @@ enum Control {
     Reconfigure(Box<Reconfiguration>, Reply),
 }
 
-/// What the worker reads from the callers: the queue, and the pool their shells go back to.
+/// What the worker reads from the callers: the queue, the pool their shells go back to, and
+/// where callers wait for room.
 pub(super) struct Inbox {
     pub(super) receiver: Receiver<Message>,
     pub(super) shells: Arc<ShellPool>,
+    pub(super) room: Arc<Room>,
 }
 
 pub(super) struct Worker {
     receiver: Receiver<Message>,
     /// Where decoded events' shells go back to the callers.
     shells: Arc<ShellPool>,
+    room: Arc<Room>,
     sinks: Vec<Box<dyn Sink>>,
     assembler: RecordAssembler,
     counters: Arc<Counters>,
@@ -67,7 +70,11 @@ pub(super) struct Worker {
 
 impl Worker {
     pub(super) fn new(
-        Inbox { receiver, shells }: Inbox,
+        Inbox {
+            receiver,
+            shells,
+            room,
+        }: Inbox,
         sinks: Vec<Box<dyn Sink>>,
         assembler: RecordAssembler,
         counters: Arc<Counters>,
@@ -78,6 +85,7 @@ impl Worker {
         Worker {
             receiver,
             shells,
+            room,
             sinks,
             assembler,
             counters,
@@ -112,6 +120,8 @@ impl Worker {
                     Err(_) => break,
                 }
             }
+            // Callers blocked on a full queue refill it while this batch is written.
+            self.room.made();
             self.write_batch();
             match control {
                 None => {}
@@ -142,6 +152,7 @@ impl Worker {
                 None => {}
             }
             if self.records.len() >= MAX_BATCH {
+                self.room.made();
                 self.write_batch();
             }
         }
