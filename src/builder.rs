@@ -169,6 +169,11 @@ impl Builder {
     /// The callers' per-event buffers are reused: as many as the queue holds (at most 8192) are
     /// kept once a burst has needed them, a few hundred bytes each for ordinary events (values
     /// over 1 KiB in all are not kept), so that the next burst allocates nothing.
+    ///
+    /// Beyond the queue, up to two encoded batches wait for the writer thread, so that encoding
+    /// and writing run on two cores at once. A batch buffer holds up to 512 records and their
+    /// lines (about 1 MiB for ordinary events); at full load four or five are in use, and they
+    /// are reused, not reallocated.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self

@@ -3,8 +3,9 @@
 //! Events and spans tagged `security_event` (a name from a fixed catalog such as
 //! `authentication.failed`, `user.invited`, `api_key.rotated`) become **security records**:
 //! enriched with the actor, the client, the user agent and the request from the enclosing spans,
-//! numbered, and written as JSON lines (schema v1) by a worker thread. Everything else that flows
-//! through `tracing` is ignored at near-zero cost: a per-layer filter decides per callsite.
+//! numbered, and written as JSON lines (schema v1) by two background threads (one encodes in
+//! order, one writes). Everything else that flows through `tracing` is ignored at near-zero cost:
+//! a per-layer filter decides per callsite.
 //!
 //! # Getting started
 //!

@@ -1,11 +1,14 @@
 //! The path from the caller's thread to the sinks: one bounded queue, one worker thread that
-//! owns ordering, and the guard that flushes it.
+//! owns ordering and encodes, one writer thread that owns the sinks, and the guard that flushes
+//! them.
 
 mod guard;
+mod reporter;
 mod room;
 mod shells;
 mod stats;
 mod worker;
+mod writer;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -24,6 +27,11 @@ use room::Room;
 pub(crate) use shells::ShellPool;
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
+
+/// Encoded batches waiting for the writer, at most: enough to keep both threads busy, few
+/// enough that a sink that cannot write holds the worker back soon (and the queue's overflow
+/// policy applies).
+const WRITER_QUEUE: usize = 2;
 
 /// What to do with a new record when the queue is full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -139,23 +147,43 @@ pub(crate) struct PipelineSettings {
 }
 
 impl Pipeline {
-    /// Starts the worker thread.
+    /// Starts the worker and writer threads.
     pub(crate) fn start(settings: PipelineSettings) -> std::io::Result<(Pipeline, FlushGuard)> {
         let (sender, receiver) = bounded(settings.capacity);
         let counters = Arc::new(Counters::default());
         let abandon = Arc::new(AtomicBool::new(false));
         let shells = Arc::new(ShellPool::new(settings.capacity));
         let room = Arc::new(Room::default());
+
+        let (to_writer, writer_inbox) = bounded(WRITER_QUEUE);
+        let (spent, spent_inbox) = bounded(WRITER_QUEUE + 2);
+        let (losses, losses_inbox) = crossbeam_channel::unbounded();
+        let writer = writer::Writer::new(
+            writer_inbox,
+            writer::WriterLinks { spent, losses },
+            settings.sinks,
+            counters.clone(),
+            abandon.clone(),
+            settings.report_errors,
+        );
+        let writer_thread = std::thread::Builder::new()
+            .name("security-writer".into())
+            .spawn(move || writer.run())?;
+
         let worker = worker::Worker::new(
             worker::Inbox {
                 receiver,
                 shells: shells.clone(),
                 room: room.clone(),
             },
-            settings.sinks,
+            worker::WriterHandle {
+                sender: to_writer,
+                spent: spent_inbox,
+                losses: losses_inbox,
+                thread: writer_thread,
+            },
             settings.assembler,
             counters.clone(),
-            abandon.clone(),
             settings.gate,
             settings.report_errors,
         );

@@ -1,7 +1,8 @@
-//! Where records go. The worker hands each sink a [`Batch`] of whole records, already encoded
-//! once as JSON lines; a sink writes the lines (files, stdout) or maps the records (OTLP).
+//! Where records go. The writer thread hands each sink a [`Batch`] of whole records, already
+//! encoded once as JSON lines (by the worker, in `seq` order); a sink writes the lines (files,
+//! stdout) or maps the records (OTLP).
 //!
-//! A sink runs on the worker thread only, so it needs `Send` but not `Sync`.
+//! A sink runs on the log's writer thread only, so it needs `Send` but not `Sync`.
 
 mod file;
 pub(crate) mod log_files;
@@ -85,7 +86,8 @@ pub trait Sink: Send + 'static {
         Ok(())
     }
 
-    /// Called by the worker at least every 100 ms, for work due by time (a periodic fsync).
+    /// Called on the writer thread when no batch came for 100 ms, for work due by time (a
+    /// periodic fsync); a busy sink sees writes instead.
     fn tick(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -97,7 +99,7 @@ pub trait Sink: Send + 'static {
     }
 
     /// Records this sink accepted and then had to give up since the last call (a limit of its
-    /// own was reached). The worker asks after every batch and writes an
+    /// own was reached). The writer asks after every batch, and the worker then writes an
     /// `audit.events_dropped` record naming the sink.
     fn take_losses(&mut self) -> u64 {
         0

@@ -22,7 +22,7 @@ pub(crate) struct Entry {
     segment: Option<u64>,
 }
 
-/// The shared queue between the sink (on the pipeline's worker) and the shipper thread.
+/// The shared queue between the sink (on the pipeline's writer thread) and the shipper thread.
 #[derive(Debug)]
 pub(crate) struct Backlog {
     state: Mutex<State>,

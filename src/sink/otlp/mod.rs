@@ -123,7 +123,7 @@ impl OtlpSink {
     }
 
     /// A reader of this sink's counters that stays usable once the sink is handed to the
-    /// builder (`with_sink`) and runs on the worker.
+    /// builder (`with_sink`) and runs on the log's writer thread.
     pub fn stats_handle(&self) -> OtlpStatsHandle {
         OtlpStatsHandle {
             backlog: self.backlog.clone(),

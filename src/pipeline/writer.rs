@@ -1,0 +1,288 @@
+//! The writer thread: owns the sinks and writes the batches the worker encoded, in the order it
+//! sent them, retrying a failing sink until it recovers.
+//!
+//! Encoding (on the worker) and writing (here: sealing, the write itself, fsync, OTLP mapping)
+//! run on two cores at once; ordering stays with the worker, which assigns `seq` and sends
+//! batches through one FIFO channel. The channel holds few batches, so a sink that cannot write
+//! stops the worker soon after, and the queue's overflow policy applies as before.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use super::reporter::ErrorReporter;
+use super::{Counters, Reply, SinkFailure, SinkSlot};
+use crate::record::SecurityRecord;
+use crate::sink::{Batch, Sink};
+
+/// How often idle sinks get a `tick` (a periodic fsync is due).
+pub(super) const TICK: Duration = Duration::from_millis(100);
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Encoded records on their way to the sinks, and their buffers on their way back.
+#[derive(Default)]
+pub(super) struct Encoded {
+    pub(super) records: Vec<SecurityRecord>,
+    pub(super) lines: Vec<u8>,
+    /// Callers waiting for these records to be written.
+    pub(super) waiting: Vec<Sender<()>>,
+}
+
+/// What the worker asks of the writer, answered in order after every batch sent before it.
+pub(super) enum ToWriter {
+    Write(Encoded),
+    Flush(Reply),
+    Reopen(Reply),
+    /// Switch to these sinks, flushing those no longer wanted.
+    Swap(Vec<SinkSlot>),
+    /// A reconfiguration is written: answer with the failures of the last `Swap`.
+    Reconfigured(Reply),
+    /// Answer once everything before it is written or given up.
+    Drained(Sender<()>),
+    /// Flush, answer every reply with the result, and stop.
+    Shutdown(Vec<Reply>),
+}
+
+/// Where the writer tells the worker about its sinks.
+pub(super) struct WriterLinks {
+    /// Buffers of written batches, for the worker to reuse (their records are dropped there,
+    /// on the thread that allocated them).
+    pub(super) spent: Sender<Encoded>,
+    /// Records a sink had accepted and later gave up, by sink name.
+    pub(super) losses: Sender<(String, u64)>,
+}
+
+pub(super) struct Writer {
+    receiver: Receiver<ToWriter>,
+    links: WriterLinks,
+    sinks: Vec<Box<dyn Sink>>,
+    counters: Arc<Counters>,
+    abandon: Arc<AtomicBool>,
+    reporter: ErrorReporter,
+    /// Retired sinks that failed to flush at the last `Swap`, until it is answered.
+    swap_failures: Vec<SinkFailure>,
+}
+
+impl Writer {
+    pub(super) fn new(
+        receiver: Receiver<ToWriter>,
+        links: WriterLinks,
+        sinks: Vec<Box<dyn Sink>>,
+        counters: Arc<Counters>,
+        abandon: Arc<AtomicBool>,
+        report_errors: bool,
+    ) -> Self {
+        Writer {
+            receiver,
+            links,
+            sinks,
+            counters,
+            abandon,
+            reporter: ErrorReporter::new(report_errors),
+            swap_failures: Vec::new(),
+        }
+    }
+
+    pub(super) fn run(mut self) {
+        super::worker::mark_log_thread();
+        loop {
+            match self.receiver.recv_timeout(TICK) {
+                Ok(ToWriter::Write(encoded)) => self.write(encoded),
+                Ok(ToWriter::Flush(reply)) => {
+                    let _ = reply.send(self.flush_sinks());
+                }
+                Ok(ToWriter::Reopen(reply)) => {
+                    let _ = reply.send(self.reopen_sinks());
+                }
+                Ok(ToWriter::Swap(slots)) => self.swap_failures = self.swap(slots),
+                Ok(ToWriter::Reconfigured(reply)) => {
+                    let failures = std::mem::take(&mut self.swap_failures);
+                    let _ = reply.send(if failures.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(failures)
+                    });
+                }
+                Ok(ToWriter::Drained(done)) => {
+                    let _ = done.send(());
+                }
+                Ok(ToWriter::Shutdown(replies)) => {
+                    let result = self.flush_sinks();
+                    for reply in replies {
+                        let _ = reply.send(result.clone());
+                    }
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.for_each_sink("tick", |sink| sink.tick());
+                    self.report_losses();
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.flush_sinks();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, mut encoded: Encoded) {
+        let batch = Batch::new(&encoded.records, &encoded.lines);
+        let mut delivered = true;
+        for sink in &mut self.sinks {
+            delivered &= write_until_done(
+                sink.as_mut(),
+                &batch,
+                &self.counters,
+                &self.abandon,
+                &mut self.reporter,
+            );
+        }
+        if delivered {
+            Counters::add(&self.counters.written, batch.len() as u64);
+        }
+        for caller in encoded.waiting.drain(..) {
+            let _ = caller.send(());
+        }
+        self.report_losses();
+        // A full return channel drops the buffers here instead: the worker makes new ones.
+        let _ = self.links.spent.try_send(encoded);
+    }
+
+    /// Tells the worker which sinks gave up records they had accepted (the OTLP sink past its
+    /// memory and spool limits).
+    fn report_losses(&mut self) {
+        for sink in &mut self.sinks {
+            let lost = sink.take_losses();
+            if lost > 0 {
+                let _ = self.links.losses.send((sink.name().to_owned(), lost));
+            }
+        }
+    }
+
+    /// Switches to a new set of sinks: those kept stay open, those no longer wanted are flushed.
+    fn swap(&mut self, slots: Vec<SinkSlot>) -> Vec<SinkFailure> {
+        let mut old: Vec<Option<Box<dyn Sink>>> = self.sinks.drain(..).map(Some).collect();
+        for slot in slots {
+            match slot {
+                SinkSlot::Keep(index) => {
+                    if let Some(sink) = old.get_mut(index).and_then(Option::take) {
+                        self.sinks.push(sink);
+                    }
+                }
+                SinkSlot::Open(sink) => self.sinks.push(sink),
+            }
+        }
+        let mut failures = Vec::new();
+        for mut sink in old.into_iter().flatten() {
+            if let Err(error) = call_sink(|| sink.flush()) {
+                Counters::add(&self.counters.sink_errors, 1);
+                failures.push(SinkFailure {
+                    sink: sink.name().to_owned(),
+                    error,
+                });
+            }
+        }
+        failures
+    }
+
+    fn flush_sinks(&mut self) -> Result<(), Vec<SinkFailure>> {
+        self.for_each_sink("flush", |sink| sink.flush())
+    }
+
+    fn reopen_sinks(&mut self) -> Result<(), Vec<SinkFailure>> {
+        self.for_each_sink("reopen", |sink| sink.reopen())
+    }
+
+    fn for_each_sink(
+        &mut self,
+        what: &str,
+        mut op: impl FnMut(&mut dyn Sink) -> std::io::Result<()>,
+    ) -> Result<(), Vec<SinkFailure>> {
+        let mut failures = Vec::new();
+        for sink in &mut self.sinks {
+            if let Err(err) = call_sink(|| op(sink.as_mut())) {
+                Counters::add(&self.counters.sink_errors, 1);
+                self.reporter
+                    .report(format_args!("sink {} failed to {what}: {err}", sink.name()));
+                failures.push(SinkFailure {
+                    sink: sink.name().to_owned(),
+                    error: err,
+                });
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures)
+        }
+    }
+}
+
+/// Writes `batch` to `sink`, retrying with back-off until it succeeds; gives up only when the
+/// guard's shutdown has timed out, counting the batch as dropped. Returns whether it was written.
+fn write_until_done(
+    sink: &mut dyn Sink,
+    batch: &Batch<'_>,
+    counters: &Counters,
+    abandon: &AtomicBool,
+    reporter: &mut ErrorReporter,
+) -> bool {
+    let mut backoff = FIRST_BACKOFF;
+    let mut failures = 0_u64;
+    loop {
+        match call_sink(|| sink.write(batch)) {
+            Ok(()) => {
+                if failures > 0 {
+                    reporter.force(format_args!(
+                        "sink {} recovered after {failures} failed attempts",
+                        sink.name()
+                    ));
+                }
+                return true;
+            }
+            Err(err) => {
+                failures += 1;
+                Counters::add(&counters.sink_errors, 1);
+                reporter.report(format_args!(
+                    "sink {} failed to write {} records (retrying): {err}",
+                    sink.name(),
+                    batch.len()
+                ));
+            }
+        }
+        let deadline = Instant::now() + backoff;
+        while Instant::now() < deadline {
+            if abandon.load(Ordering::Relaxed) {
+                Counters::add(&counters.dropped, batch.len() as u64);
+                reporter.force(format_args!(
+                    "sink {} given up at shutdown: {} records not written",
+                    sink.name(),
+                    batch.len()
+                ));
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Runs a sink operation; a panic in a sink becomes an error, and the writer lives on.
+fn call_sink(op: impl FnOnce() -> std::io::Result<()>) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(op)) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(panic) => Err(format!(
+            "panicked: {}",
+            panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)")
+        )),
+    }
+}
