@@ -322,6 +322,24 @@ pub struct TraceContext {
     pub span_id: String,
 }
 
+/// The OpenTelemetry ids as the caller takes them: plain bytes, made text on the worker.
+#[cfg(feature = "otlp")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceIds {
+    pub(crate) trace_id: opentelemetry::trace::TraceId,
+    pub(crate) span_id: opentelemetry::trace::SpanId,
+}
+
+#[cfg(feature = "otlp")]
+impl From<TraceIds> for TraceContext {
+    fn from(ids: TraceIds) -> Self {
+        TraceContext {
+            trace_id: ids.trace_id.to_string(),
+            span_id: ids.span_id.to_string(),
+        }
+    }
+}
+
 /// The context fields recorded on one span or event, typed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ContextFields {

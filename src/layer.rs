@@ -53,6 +53,9 @@ struct SpanState {
     /// The span's other fields; a record is made at close when they name a `security_event`.
     fields: CapturedFields,
     opened: Instant,
+    /// The OpenTelemetry ids of the span, asked once: they are fixed from the first ask.
+    #[cfg(feature = "otlp")]
+    trace: std::sync::OnceLock<Option<crate::context::TraceIds>>,
 }
 
 impl RecordingLayer {
@@ -74,39 +77,42 @@ impl RecordingLayer {
         }
     }
 
-    /// The trace and span ids of the OpenTelemetry span the event runs in, when
-    /// `tracing-opentelemetry`'s layer is part of the same subscriber.
-    #[cfg(feature = "otlp")]
-    fn trace_context<S>(
-        &self,
-        event: &Event<'_>,
-        ctx: &Context<'_, S>,
-    ) -> Option<crate::context::TraceContext>
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        // The innermost span, whether or not it carries context fields (this layer's filter
-        // hides those that do not).
-        let span = if event.is_contextual() {
-            ctx.current_span().id()?.clone()
-        } else {
-            event.parent()?.clone()
-        };
-        self.otel_ids(&span)
-    }
-
     /// The OpenTelemetry trace and span ids `tracing-opentelemetry` keeps for `span`.
     #[cfg(feature = "otlp")]
-    fn otel_ids(&self, span: &Id) -> Option<crate::context::TraceContext> {
+    fn otel_ids(&self, span: &Id) -> Option<crate::context::TraceIds> {
         use opentelemetry::trace::TraceContextExt;
         let dispatch = self.dispatch.get()?.upgrade()?;
         let otel = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
         let otel_span = otel.span();
         let ids = otel_span.span_context();
-        ids.is_valid().then(|| crate::context::TraceContext {
-            trace_id: ids.trace_id().to_string(),
-            span_id: ids.span_id().to_string(),
+        ids.is_valid().then(|| crate::context::TraceIds {
+            trace_id: ids.trace_id(),
+            span_id: ids.span_id(),
         })
+    }
+
+    /// [`otel_ids`](Self::otel_ids) of a span this layer keeps state for, kept in its state so
+    /// that only its first event asks. The answer cannot change afterwards: `tracing-opentelemetry`
+    /// attaches its data when the span is created, and asking starts the OpenTelemetry span,
+    /// fixing its ids. `known` is the answer the state held, if it was asked before.
+    #[cfg(feature = "otlp")]
+    fn span_otel_ids<S>(
+        &self,
+        span: &SpanRef<'_, S>,
+        known: Option<Option<crate::context::TraceIds>>,
+    ) -> Option<crate::context::TraceIds>
+    where
+        S: for<'a> LookupSpan<'a>,
+    {
+        if let Some(ids) = known {
+            return ids;
+        }
+        // Asked outside the extensions' lock, which tracing-opentelemetry takes to write.
+        let ids = self.otel_ids(&span.id());
+        if let Some(state) = span.extensions().get::<SpanState>() {
+            let _ = state.trace.set(ids);
+        }
+        ids
     }
 
     pub(crate) fn with_filter<S>(self) -> SecurityLayer<S>
@@ -127,6 +133,21 @@ impl RecordingLayer {
         values.record(&mut shell.capture(&self.registry, self.max_value_len));
         shell.decode_into(fields, context);
         self.pipeline.recycle(shell);
+    }
+}
+
+/// The innermost span `event` runs in, whether or not this layer's filter shows it (the
+/// OpenTelemetry span is the innermost of all).
+fn innermost_span<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<Id>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    if event.is_root() {
+        None
+    } else if event.is_contextual() {
+        ctx.current_span().id().cloned()
+    } else {
+        event.parent().cloned()
     }
 }
 
@@ -167,6 +188,8 @@ where
             context: Arc::new(context),
             fields,
             opened: Instant::now(),
+            #[cfg(feature = "otlp")]
+            trace: std::sync::OnceLock::new(),
         });
     }
 
@@ -192,12 +215,40 @@ where
             return self.pipeline.recycle(pending);
         }
         pending.level = *event.metadata().level();
-        if let Some(scope) = ctx.event_scope(event) {
-            contexts_of(scope, &mut pending.ancestors);
-        }
-        #[cfg(feature = "otlp")]
-        {
-            pending.trace = self.trace_context(event, &ctx);
+        // The innermost span is looked up once, for the context and the trace ids.
+        if let Some(id) = innermost_span(event, &ctx) {
+            if let Some(span) = ctx.span(&id) {
+                // One look at the innermost span's state, for its context and its trace ids.
+                #[cfg(feature = "otlp")]
+                let known_ids;
+                {
+                    let extensions = span.extensions();
+                    let state = extensions.get::<SpanState>();
+                    if let Some(state) = state {
+                        pending.ancestors.push(state.context.clone());
+                    }
+                    #[cfg(feature = "otlp")]
+                    {
+                        known_ids = state.and_then(|state| state.trace.get().copied());
+                    }
+                }
+                // Walked from parent to parent: `scope()` would look the span up again.
+                let outer = std::iter::successors(span.parent(), SpanRef::parent);
+                contexts_of(outer, &mut pending.ancestors);
+                #[cfg(feature = "otlp")]
+                {
+                    pending.trace = self.span_otel_ids(&span, known_ids);
+                }
+            } else {
+                // Hidden by this layer's filter: tracing-subscriber finds the nearest it shows.
+                if let Some(scope) = ctx.event_scope(event) {
+                    contexts_of(scope, &mut pending.ancestors);
+                }
+                #[cfg(feature = "otlp")]
+                {
+                    pending.trace = self.otel_ids(&id);
+                }
+            }
         }
         self.pipeline.submit_pending(pending);
     }
@@ -227,7 +278,11 @@ where
         contexts_of(span.scope().skip(1), &mut ancestors);
         #[cfg(feature = "otlp")]
         {
-            context.trace = self.otel_ids(&id);
+            let known = span
+                .extensions()
+                .get::<SpanState>()
+                .and_then(|state| state.trace.get().copied());
+            context.trace = self.span_otel_ids(&span, known).map(Into::into);
         }
         self.pipeline.submit(CapturedEvent {
             time: self.clock.now(),

@@ -24,14 +24,22 @@ macro_rules! security_event {
     ($event:expr $(,)?) => {
         $crate::_private::tracing::event!(
             target: $crate::TARGET,
-            $event.level(),
+            // Evaluated at compile time: tracing compares the level on every call.
+            {
+                const LEVEL: $crate::_private::Level = $event.level();
+                LEVEL
+            },
             security_event = $event.as_str()
         )
     };
     ($event:expr, $($fields:tt)+) => {
         $crate::_private::tracing::event!(
             target: $crate::TARGET,
-            $event.level(),
+            // Evaluated at compile time: tracing compares the level on every call.
+            {
+                const LEVEL: $crate::_private::Level = $event.level();
+                LEVEL
+            },
             security_event = $event.as_str(),
             $($fields)+
         )
@@ -61,7 +69,10 @@ macro_rules! security_span {
     ($event:expr, $($fields:tt)*) => {
         $crate::_private::tracing::span!(
             target: $crate::TARGET,
-            $event.level(),
+            {
+                const LEVEL: $crate::_private::Level = $event.level();
+                LEVEL
+            },
             $event.as_str(),
             security_event = $event.as_str(),
             outcome = $crate::_private::tracing::field::Empty,

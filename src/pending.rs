@@ -46,7 +46,7 @@ pub(crate) struct PendingEvent {
     /// The context of the enclosing spans, nearest first.
     pub(crate) ancestors: Vec<Arc<ContextFields>>,
     #[cfg(feature = "otlp")]
-    pub(crate) trace: Option<crate::context::TraceContext>,
+    pub(crate) trace: Option<crate::context::TraceIds>,
 }
 
 impl Default for PendingEvent {
@@ -117,7 +117,7 @@ impl PendingEvent {
         let name = own.name.take()?;
         #[cfg(feature = "otlp")]
         {
-            context.trace = self.trace.take();
+            context.trace = self.trace.take().map(Into::into);
         }
         Some(CapturedEvent {
             time: DateTime::<Utc>::from(self.time),
