@@ -7,19 +7,35 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use crate::record::{encode_record, SecurityRecord};
 
 fn needs_escape(c: char) -> bool {
     matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
 }
 
-/// Appends `value` as one JSON line (the line feed included) to `out`.
-pub(crate) fn write_json_line<T: Serialize>(
+/// Appends `record` as one JSON line (the line feed included) to `out`.
+pub(crate) fn write_record_line(
+    out: &mut Vec<u8>,
+    record: &SecurityRecord,
+) -> serde_json::Result<()> {
+    write_line_with(out, |out| encode_record(out, record))
+}
+
+/// Appends `value` as one JSON line, as [`write_record_line`] does a record.
+#[cfg(test)]
+pub(crate) fn write_json_line<T: serde::Serialize>(
     out: &mut Vec<u8>,
     value: &T,
 ) -> serde_json::Result<()> {
+    write_line_with(out, |out| serde_json::to_writer(out, value))
+}
+
+fn write_line_with(
+    out: &mut Vec<u8>,
+    encode: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
     let start = out.len();
-    if let Err(err) = serde_json::to_writer(&mut *out, value) {
+    if let Err(err) = encode(out) {
         // Never leave half a record behind.
         out.truncate(start);
         return Err(err);

@@ -54,14 +54,14 @@ impl ChainHasher {
                 hasher.update(prev.as_bytes());
                 hasher.update(b"\n");
                 hasher.update(record);
-                hasher.finalize().to_vec()
+                hasher.finalize()
             }
             ChainHasher::Keyed(mac) => {
                 let mut mac = mac.clone();
                 mac.update(prev.as_bytes());
                 mac.update(b"\n");
                 mac.update(record);
-                mac.finalize().into_bytes().to_vec()
+                mac.finalize().into_bytes()
             }
         };
         crate::hex::encode(&digest)

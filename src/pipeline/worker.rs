@@ -12,7 +12,7 @@ use super::reporter::ErrorReporter;
 use super::writer::{Encoded, ToWriter, TICK};
 use super::{Counters, Message, Reconfiguration, Reply, Room, ShellPool, Submitted};
 use crate::capture::EventName;
-use crate::escape::write_json_line;
+use crate::escape::write_record_line;
 use crate::gate::RecordGate;
 use crate::record::{RecordAssembler, SecurityRecord};
 
@@ -231,7 +231,7 @@ impl Worker {
     }
 
     fn push(&mut self, record: SecurityRecord) {
-        match write_json_line(&mut self.batch.lines, &record) {
+        match write_record_line(&mut self.batch.lines, &record) {
             Ok(()) => self.batch.records.push(record),
             Err(err) => {
                 Counters::add(&self.counters.dropped, 1);

@@ -1,8 +1,7 @@
 //! Filling in a catalog row's message template.
 
-use std::fmt::Write as _;
-
 use super::SecurityRecord;
+use crate::value::FieldValue;
 
 /// What `{actor}` becomes when the record names no actor.
 const NOBODY: &str = "someone";
@@ -32,21 +31,30 @@ fn fill(out: &mut String, placeholder: &str, record: &SecurityRecord) {
     let actor = &record.actor;
     let target = &record.target;
     let known = match placeholder {
-        "actor" => actor
-            .name
-            .as_deref()
-            .or(actor.id.as_deref())
-            .map(str::to_owned)
-            .or_else(|| {
-                actor
-                    .anonymous_id
-                    .as_ref()
-                    .map(|id| format!("anonymous visitor {id}"))
-            })
-            .or_else(|| Some(NOBODY.to_owned())),
-        "target" => target.name.clone().or_else(|| target.id.clone()),
-        "reason" => record.event.reason.clone(),
-        field => record.fields.get(field).map(|value| value.to_text()),
+        "actor" => {
+            match (
+                actor.name.as_deref().or(actor.id.as_deref()),
+                &actor.anonymous_id,
+            ) {
+                (Some(actor), _) => out.push_str(actor),
+                (None, Some(id)) => {
+                    out.push_str("anonymous visitor ");
+                    out.push_str(id);
+                }
+                (None, None) => out.push_str(NOBODY),
+            }
+            return;
+        }
+        "target" => target.name.as_deref().or(target.id.as_deref()),
+        "reason" => record.event.reason.as_deref(),
+        field => match record.fields.get(field) {
+            Some(FieldValue::Str(text)) => Some(text.as_str()),
+            Some(value) => {
+                out.push_str(&value.to_text());
+                return;
+            }
+            None => None,
+        },
     };
-    let _ = write!(out, "{}", known.as_deref().unwrap_or(UNKNOWN));
+    out.push_str(known.unwrap_or(UNKNOWN));
 }

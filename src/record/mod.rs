@@ -5,6 +5,7 @@
 //! `null`.
 
 mod assemble;
+mod encode;
 mod message;
 
 use std::borrow::Cow;
@@ -21,6 +22,7 @@ pub use crate::context::{
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
 pub(crate) use assemble::RecordAssembler;
+pub(crate) use encode::encode_record;
 
 /// The version of the record layout written in `schema`.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -120,7 +120,8 @@ pub(crate) struct Redactor {
     /// Whether any rule names `client.ip`, `client.port`, `actor.roles`.
     drop_typed: [bool; 3],
     /// The decision for each field name seen; `tracing` field names are a small, fixed set.
-    by_field: HashMap<String, Option<RedactionAction>>,
+    /// Hashed with foldhash (seeded per process): SipHash showed in the worker's profile.
+    by_field: HashMap<String, Option<RedactionAction>, foldhash::fast::RandomState>,
 }
 
 impl fmt::Debug for Redactor {
@@ -154,7 +155,7 @@ impl Redactor {
             key,
             text_parts,
             drop_typed,
-            by_field: HashMap::new(),
+            by_field: HashMap::default(),
         })
     }
 
