@@ -4,21 +4,23 @@
 //!
 //! 1. caller-thread cost of one event, timed in chunks of 4096 between untimed flushes, so the
 //!    time is the caller's own work, never waiting for the export;
-//! 2. throughput: 20,000 events, the clock stopping once the collector holds them all.
+//! 2. throughput: 20,000 events, the clock stopping once the collector holds them all;
+//! 3. with valgrind installed, the caller's instructions per event for both, counted with
+//!    callgrind (wall-clock time on two shared cores varies by more than the difference).
 //!
 //! The bridge uses the batch processor on the tokio runtime (tonic needs one); its queue is set
 //! to 65,536 so that it drops nothing in these runs (the SDK's default of 2,048 would).
 //!
 //! `cargo bench --bench otlp --features otlp`
 
-// criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
 mod support;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::Criterion;
 use mock_collector::{MockServer, Protocol, ServerHandle};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_otlp::{LogExporter, WithExportConfig};
@@ -27,6 +29,7 @@ use opentelemetry_sdk::logs::{BatchConfigBuilder, SdkLoggerProvider};
 use opentelemetry_sdk::runtime::Tokio;
 use support::{chunked, context_span, one_security_event, CHUNK};
 use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+use tracing_security_events::FlushGuard;
 use tracing_subscriber::prelude::*;
 
 const THROUGHPUT_EVENTS: usize = 20_000;
@@ -49,7 +52,8 @@ fn throughput_run(
     start.elapsed()
 }
 
-fn otlp(c: &mut Criterion) {
+/// A runtime for tonic and the collector, and the collector on 127.0.0.1.
+fn collector() -> (tokio::runtime::Runtime, ServerHandle) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -64,27 +68,32 @@ fn otlp(c: &mut Criterion) {
                 .start(),
         )
         .unwrap();
-    let endpoint = format!("http://{}", server.addr());
+    (runtime, server)
+}
 
-    // Ours.
+fn ours(endpoint: &str) -> (tracing::Dispatch, FlushGuard) {
     let (layer, guard) = tracing_security_events::builder()
         .with_queue_capacity(2 * CHUNK as usize)
         .with_otlp(
             OtlpConfig::new()
                 .with_protocol(OtlpProtocol::Grpc)
-                .with_endpoint(endpoint.clone())
+                .with_endpoint(endpoint)
                 // Room for a whole throughput run, like the bridge's queue below.
                 .with_memory_limit(64 << 20),
         )
         .build()
         .unwrap();
-    let ours = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
-    let flush_ours = || {
-        guard.flush().expect("flushed");
-        runtime.block_on(server.with_collector_mut(|c| c.clear()));
-    };
+    (
+        tracing::Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+    )
+}
 
-    // The bridge, with the same exporter.
+/// The bridge, with the same exporter.
+fn bridge(
+    runtime: &tokio::runtime::Runtime,
+    endpoint: &str,
+) -> (tracing::Dispatch, SdkLoggerProvider) {
     let provider = {
         let _entered = runtime.enter();
         let exporter = LogExporter::builder()
@@ -104,9 +113,24 @@ fn otlp(c: &mut Criterion) {
             .with_log_processor(processor)
             .build()
     };
-    let bridge = tracing::Dispatch::new(
-        tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&provider)),
-    );
+    (
+        tracing::Dispatch::new(
+            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&provider)),
+        ),
+        provider,
+    )
+}
+
+fn otlp(c: &mut Criterion) {
+    let (runtime, server) = collector();
+    let endpoint = format!("http://{}", server.addr());
+
+    let (ours, guard) = ours(&endpoint);
+    let flush_ours = || {
+        guard.flush().expect("flushed");
+        runtime.block_on(server.with_collector_mut(|c| c.clear()));
+    };
+    let (bridge, provider) = bridge(&runtime, &endpoint);
     let flush_bridge = || {
         provider.force_flush().expect("flushed");
         runtime.block_on(server.with_collector_mut(|c| c.clear()));
@@ -166,5 +190,83 @@ fn otlp(c: &mut Criterion) {
     let _ = provider.shutdown();
 }
 
-criterion_group!(benches, otlp);
-criterion_main!(benches);
+/// Events counted by callgrind: only this function's instructions are collected.
+#[inline(never)]
+fn counted_events() {
+    for _ in 0..PROBE_CHUNK {
+        one_security_event();
+    }
+}
+
+const PROBE_CHUNK: u64 = 100;
+const PROBE_EVENTS: u64 = 2_000;
+
+/// The measured program: warms one variant up, then emits the counted events in chunks with a
+/// flush between them, so that our callers always find reused buffers, as they do when warm.
+fn probe(variant: &str) {
+    let (runtime, server) = collector();
+    let endpoint = format!("http://{}", server.addr());
+    let (dispatch, flush): (tracing::Dispatch, Box<dyn Fn()>) = if variant == "ours" {
+        let (dispatch, guard) = ours(&endpoint);
+        // Under valgrind the export may outlast the flush timeout; the flush still waits for
+        // the worker, which is what hands the callers' buffers back.
+        (dispatch, Box::new(move || drop(guard.flush())))
+    } else {
+        let (dispatch, provider) = bridge(&runtime, &endpoint);
+        (dispatch, Box::new(move || drop(provider.force_flush())))
+    };
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = context_span();
+        let _entered = span.enter();
+        for _ in 0..PROBE_EVENTS {
+            one_security_event();
+        }
+        flush();
+        for _ in 0..PROBE_EVENTS / PROBE_CHUNK {
+            counted_events();
+            flush();
+        }
+    });
+}
+
+/// The caller's instructions per event for `variant`, or `None` without valgrind.
+fn instructions_per_event(variant: &str) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let output = Command::new("valgrind")
+        .args([
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            "--toggle-collect=*counted_events*",
+        ])
+        .arg(exe)
+        .args(["--probe", variant])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr.lines().find(|line| line.contains("Collected :"))?;
+    let total: u64 = line.rsplit(':').next()?.trim().parse().ok()?;
+    Some(total as f64 / PROBE_EVENTS as f64)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--probe") {
+        return probe(args.get(at + 1).map_or("ours", String::as_str));
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    otlp(&mut criterion);
+    criterion.final_summary();
+    match (
+        instructions_per_event("ours"),
+        instructions_per_event("bridge"),
+    ) {
+        (Some(ours), Some(bridge)) => println!(
+            "caller's instructions per event (callgrind):\n  \
+             tracing-security-events:        {ours:.0}\n  \
+             opentelemetry-appender-tracing: {bridge:.0}\n  \
+             ratio:                          {:.3}",
+            ours / bridge
+        ),
+        _ => println!("otlp: valgrind is not available; instructions not counted"),
+    }
+}
