@@ -31,15 +31,21 @@ pub(crate) fn context_span() -> tracing::Span {
 
 /// Times `iters` events in chunks of [`CHUNK`], calling `flush` untimed after each chunk.
 pub(crate) fn chunked(iters: u64, flush: &dyn Fn()) -> Duration {
+    let start = Instant::now();
+    chunked_by(iters, flush, &|| start.elapsed())
+}
+
+/// [`chunked`], reading the time from `clock` (the time since some fixed start).
+pub(crate) fn chunked_by(iters: u64, flush: &dyn Fn(), clock: &dyn Fn() -> Duration) -> Duration {
     let mut timed = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let n = left.min(CHUNK);
-        let start = Instant::now();
+        let start = clock();
         for _ in 0..n {
             one_security_event();
         }
-        timed += start.elapsed();
+        timed += clock() - start;
         flush();
         left -= n;
     }
