@@ -358,10 +358,14 @@ fn a_bad_protocol_fails_the_build_naming_it() {
     assert!(err.contains("OTLP") || err.contains("otlp"), "{err}");
 }
 
-#[test]
-fn the_trace_context_of_an_opentelemetry_span_is_carried() {
-    use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
+/// Runs `emit`, then an event outside any span, under our layer (file and OTLP) beside
+/// tracing-opentelemetry's; returns what `emit` returned, the file's records and the logs the
+/// collector received.
+fn with_opentelemetry_layer<T>(
+    expected_logs: usize,
+    emit: impl FnOnce() -> T,
+) -> (T, Vec<serde_json::Value>, Vec<LogRecord>) {
+    use opentelemetry::trace::TracerProvider as _;
 
     let rt = runtime();
     let server = start_server(&rt, Protocol::Grpc, 0);
@@ -378,27 +382,75 @@ fn the_trace_context_of_an_opentelemetry_span_is_carried() {
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("tests"));
     let subscriber = tracing_subscriber::registry().with(layer).with(otel);
-    let (trace_id, span_id) = tracing::subscriber::with_default(subscriber, || {
+    let returned = tracing::subscriber::with_default(subscriber, || {
+        let returned = emit();
+        security_event!(SecurityEvent::DataExported, target.id = "outside any span");
+        returned
+    });
+    guard.shutdown().unwrap();
+    let logs = received(&rt, &server, expected_logs);
+    (returned, log.records(), logs)
+}
+
+/// The trace and span ids OpenTelemetry gave `span`, as hex.
+fn otel_ids(span: &tracing::Span) -> serde_json::Value {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let context = span.context();
+    let ids = context.span().span_context().clone();
+    serde_json::json!({"trace_id": ids.trace_id().to_string(), "span_id": ids.span_id().to_string()})
+}
+
+#[test]
+fn the_trace_context_of_an_opentelemetry_span_is_carried() {
+    let (ids, records, logs) = with_opentelemetry_layer(2, || {
         // An ordinary span, without context fields: only OpenTelemetry knows it.
         let span = tracing::info_span!("handle_export");
         let _entered = span.enter();
         security_event!(SecurityEvent::DataExported, target.id = "report-1");
-        let context = span.context();
-        let ids = context.span().span_context().clone();
-        (ids.trace_id().to_string(), ids.span_id().to_string())
+        otel_ids(&span)
     });
-    security_event!(SecurityEvent::DataExported, target.id = "outside any span");
-    guard.shutdown().unwrap();
-
-    let record = &log.records()[0];
-    assert_eq!(
-        record["trace"],
-        serde_json::json!({"trace_id": trace_id, "span_id": span_id})
-    );
-    let logs = received(&rt, &server, 1);
+    assert_eq!(records[0]["trace"], ids);
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    assert_eq!(hex(&logs[0].trace_id), trace_id);
-    assert_eq!(hex(&logs[0].span_id), span_id);
+    assert_eq!(hex(&logs[0].trace_id), ids["trace_id"]);
+    assert_eq!(hex(&logs[0].span_id), ids["span_id"]);
+    assert!(records[1].get("trace").is_none());
+    assert!(logs[1].trace_id.is_empty());
+}
+
+/// The ids are kept with a context span after its first event: later events, a child span and
+/// an ordinary span inside it each get their own span's ids, and the context still comes through.
+#[test]
+fn each_event_carries_the_ids_of_its_innermost_span() {
+    let (ids, records, _) = with_opentelemetry_layer(5, || {
+        let request = tracing::info_span!("request", client.ip = "203.0.113.7");
+        let _request = request.enter();
+        security_event!(SecurityEvent::LoginFailed, attempt = 1);
+        security_event!(SecurityEvent::LoginFailed, attempt = 2);
+        let (handler_ids, query_ids) = {
+            let handler = tracing::info_span!("handler", actor.id = "42");
+            let _handler = handler.enter();
+            security_event!(SecurityEvent::LoginSucceeded);
+            let query = tracing::info_span!("query");
+            let _query = query.enter();
+            security_event!(SecurityEvent::DataExported, target.id = "report-1");
+            (otel_ids(&handler), otel_ids(&query))
+        };
+        [otel_ids(&request), handler_ids, query_ids]
+    });
+    let [request, handler, query] = ids;
+    assert_eq!(records[0]["trace"], request);
+    assert_eq!(records[1]["trace"], request);
+    assert_eq!(records[2]["trace"], handler);
+    assert_eq!(records[3]["trace"], query);
+    assert_eq!(handler["trace_id"], request["trace_id"]);
+    assert_ne!(handler["span_id"], request["span_id"]);
+    assert_ne!(query["span_id"], handler["span_id"]);
+    // Inside the ordinary span, the context of the spans around it.
+    assert_eq!(records[3]["client"]["ip"], "203.0.113.7");
+    assert_eq!(records[3]["actor"]["id"], "42");
+    assert!(records[4].get("trace").is_none());
 }
 
 /// `type = "otlp"` in the configuration file, applied with the rest of it.
