@@ -2,14 +2,20 @@
 
 /// `bytes` as lowercase hex.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = vec![0; bytes.len() * 2];
+    encode_into(bytes, &mut out);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Writes `bytes` as lowercase hex into `out`, which has room for exactly two digits a byte.
+/// (Pushed one char at a time into a `String`, this was a thousand instructions a hash.)
+pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    debug_assert_eq!(out.len(), bytes.len() * 2);
     for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
         pair[0] = DIGITS[usize::from(byte >> 4)];
         pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    // Pushed byte by byte as chars, this was a thousand instructions a hash.
-    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

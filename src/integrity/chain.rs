@@ -19,6 +19,35 @@ const HEX_LEN: usize = 64;
 /// Everything a seal adds after the record's own closing brace is removed.
 const SEAL_LEN: usize = PREFIX.len() + HEX_LEN + MIDDLE.len() + HEX_LEN + END.len();
 
+/// A hash as the chain writes it, 64 lowercase hex digits, kept by value: the file sink seals
+/// every record after the previous one's hash without allocating for either.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChainHash([u8; HEX_LEN]);
+
+impl ChainHash {
+    /// The `prev` of the very first record of a log ([`GENESIS`]).
+    pub(crate) const GENESIS: ChainHash = ChainHash([b'0'; HEX_LEN]);
+
+    /// `text`, if it is a hash as the chain writes it.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        is_hex(text.as_bytes()).then(|| {
+            let mut digits = [0; HEX_LEN];
+            digits.copy_from_slice(text.as_bytes());
+            ChainHash(digits)
+        })
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+impl std::fmt::Debug for ChainHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How hashes are computed: plain SHA-256, or HMAC-SHA256 under a key so that someone who can
 /// write the file still cannot rebuild the chain.
 #[derive(Clone)]
@@ -47,7 +76,7 @@ impl ChainHasher {
     }
 
     /// The hash of a record whose unsealed JSON is `record`, following `prev`.
-    pub(crate) fn hash(&self, prev: &str, record: &[u8]) -> String {
+    pub(crate) fn hash(&self, prev: &str, record: &[u8]) -> ChainHash {
         let digest = match self {
             ChainHasher::Sha256 => {
                 let mut hasher = Sha256::new();
@@ -64,19 +93,21 @@ impl ChainHasher {
                 mac.finalize().into_bytes()
             }
         };
-        crate::hex::encode(&digest)
+        let mut hash = ChainHash([0; HEX_LEN]);
+        crate::hex::encode_into(&digest, &mut hash.0);
+        hash
     }
 
     /// Appends `record` (one unsealed JSON object, no line feed) sealed after `prev`, and a line
     /// feed, to `out`; returns the record's hash.
-    pub(crate) fn seal(&self, prev: &str, record: &[u8], out: &mut Vec<u8>) -> String {
+    pub(crate) fn seal(&self, prev: &str, record: &[u8], out: &mut Vec<u8>) -> ChainHash {
         let hash = self.hash(prev, record);
         let body = record.strip_suffix(b"}").unwrap_or(record);
         out.extend_from_slice(body);
         out.extend_from_slice(PREFIX);
         out.extend_from_slice(prev.as_bytes());
         out.extend_from_slice(MIDDLE);
-        out.extend_from_slice(hash.as_bytes());
+        out.extend_from_slice(&hash.0);
         out.extend_from_slice(END);
         out.push(b'\n');
         hash
@@ -135,8 +166,10 @@ mod tests {
         assert_eq!(value["integrity"]["hash"], hash.as_str());
         let sealed = unseal(line).unwrap();
         assert_eq!(sealed.record, record);
-        assert_eq!(sealed.hash, hash);
+        assert_eq!(sealed.hash, hash.as_str());
         assert_eq!(hasher.hash(sealed.prev, &sealed.record), hash);
+        assert_eq!(ChainHash::parse(sealed.hash), Some(hash));
+        assert_eq!(ChainHash::GENESIS.as_str(), GENESIS);
     }
 
     #[test]

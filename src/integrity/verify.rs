@@ -271,7 +271,7 @@ impl Verifier {
             return Flow::Continue(());
         };
         let computed = self.hasher.hash(sealed.prev, &sealed.record);
-        if computed != sealed.hash {
+        if computed.as_str() != sealed.hash {
             let detail = if self.keyed {
                 "its seal does not verify under the key: changed or forged".to_owned()
             } else {

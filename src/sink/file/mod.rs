@@ -17,7 +17,7 @@ pub use config::{FileConfig, FsyncPolicy, RotationPeriod};
 use super::log_files::LogName;
 use super::{Batch, Sink};
 use crate::clock::Clock;
-use crate::integrity::chain::{unseal, ChainHasher, GENESIS};
+use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
 
 /// Appends records to a file as JSON lines, one write per batch of whole records.
 ///
@@ -42,7 +42,7 @@ pub struct FileSink {
     identity: Option<(u64, u64)>,
     /// The rotation period of the active file's first record.
     period: Option<DateTime<Utc>>,
-    chain: Option<(ChainHasher, String)>,
+    chain: Option<(ChainHasher, ChainHash)>,
     /// A write failed midway and could not be cut off: close that line before the next record.
     needs_line_feed: bool,
     unsynced: bool,
@@ -158,7 +158,8 @@ impl FileSink {
             let tip = last
                 .as_deref()
                 .and_then(unseal)
-                .map_or_else(|| GENESIS.to_owned(), |sealed| sealed.hash.to_owned());
+                .and_then(|sealed| ChainHash::parse(sealed.hash))
+                .unwrap_or(ChainHash::GENESIS);
             self.chain = Some((ChainHasher::new(self.config.chain_key.as_deref()), tip));
         }
         Ok(())
@@ -254,18 +255,22 @@ impl FileSink {
 
     /// Seals (or copies) each record of the batch into `out`; returns where each record ends
     /// and the chain tip after it.
-    fn seal_batch(&mut self, batch: &Batch<'_>, out: &mut Vec<u8>) -> Vec<(usize, Option<String>)> {
+    fn seal_batch(
+        &mut self,
+        batch: &Batch<'_>,
+        out: &mut Vec<u8>,
+    ) -> Vec<(usize, Option<ChainHash>)> {
         let mut ends = Vec::with_capacity(batch.len());
-        let mut tip = self.chain.as_ref().map(|(_, tip)| tip.clone());
+        let mut tip = self.chain.as_ref().map(|(_, tip)| *tip);
         for line in batch.lines() {
             match (&self.chain, &mut tip) {
                 (Some((hasher, _)), Some(tip)) => {
                     let record = line.strip_suffix(b"\n").unwrap_or(line);
-                    *tip = hasher.seal(tip, record, out);
+                    *tip = hasher.seal(tip.as_str(), record, out);
                 }
                 _ => out.extend_from_slice(line),
             }
-            ends.push((out.len(), tip.clone()));
+            ends.push((out.len(), tip));
         }
         ends
     }
@@ -358,7 +363,7 @@ impl FileSink {
     fn write_sealed(
         &mut self,
         out: &[u8],
-        ends: &[(usize, Option<String>)],
+        ends: &[(usize, Option<ChainHash>)],
         periods: &[Option<DateTime<Utc>>],
     ) -> io::Result<()> {
         let mut from = 0;
@@ -404,8 +409,8 @@ impl FileSink {
             if self.period.is_none() || self.size == written as u64 {
                 self.period = period;
             }
-            if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, &ends[last - 1].1) {
-                tip.clone_from(new_tip);
+            if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, ends[last - 1].1) {
+                *tip = new_tip;
             }
             from = to;
             first = last;
