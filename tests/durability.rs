@@ -302,3 +302,74 @@ fn a_full_disk_fails_open_and_writing_resumes_when_space_is_freed() {
         "no half-written batch was left behind"
     );
 }
+
+/// A disk that fills up between two files of one batch: the batch's first part reached the
+/// file before the rotation, the rest failed. The retry writes only the rest, so no record is
+/// in the log twice, and the chain across the rotated files still verifies.
+#[test]
+fn a_batch_cut_by_a_full_disk_after_a_rotation_is_not_written_twice() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mount_point = scratch.path().join("small");
+    let _fs = match SmallFilesystem::mount(&mount_point, "256k") {
+        Ok(fs) => fs,
+        Err(reason) => {
+            eprintln!("skipped: a small filesystem could not be mounted ({reason}); run as root");
+            return;
+        }
+    };
+    let dir = mount_point.join("logs");
+    let path = dir.join("security.jsonl");
+    let filler = mount_point.join("filler");
+    let (layer, guard) = tracing_security_events::builder()
+        .with_file_config(
+            FileConfig::new(&path)
+                .rotate_at_size(8 * 1024)
+                .keep_files(1000),
+        )
+        .with_sink_failure(SinkFailurePolicy::FailOpen)
+        .with_queue_capacity(10_000)
+        .with_error_reporting(false)
+        .with_flush_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    // Leave three pages: room for the first file's 8 KiB of a batch, not for the next file's.
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0_u8; 4096];
+        while file.write_all(&block).is_ok() {}
+        file.set_len(file.metadata().unwrap().len() - 3 * 4096)
+            .unwrap();
+    }
+    let stats = guard.stats_handle();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..200 {
+            security_event!(
+                SecurityEvent::SensitiveDataRead,
+                i,
+                padding = "d".repeat(200)
+            );
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats.get().sink_errors == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(stats.get().sink_errors > 0, "the disk filled up mid-batch");
+    std::fs::remove_file(&filler).unwrap();
+    let final_stats = guard.shutdown().unwrap();
+    assert_eq!(final_stats.written, 200);
+
+    let mut seqs = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        for record in read_records(&entry.unwrap().path()) {
+            seqs.push(record["seq"].as_u64().unwrap());
+        }
+    }
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (1..=seqs.last().copied().unwrap_or(0)).collect();
+    assert_eq!(seqs, expected, "every record once, none twice");
+    let report = verify(&dir).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+}

@@ -56,6 +56,16 @@ impl<'a> Batch<'a> {
         })
     }
 
+    /// The batch without its first `count` records.
+    pub(crate) fn skip(&self, count: usize) -> Batch<'a> {
+        let count = count.min(self.records.len());
+        let offset = self.lines().take(count).map(<[u8]>::len).sum();
+        Batch {
+            records: &self.records[count..],
+            json_lines: &self.json_lines[offset..],
+        }
+    }
+
     /// How many records.
     pub fn len(&self) -> usize {
         self.records.len()

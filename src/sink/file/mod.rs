@@ -28,7 +28,9 @@ use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
 ///
 /// If the file is deleted or replaced while open (`logrotate`, a removed directory), the next
 /// write notices and writes to a new file at the same path. When a write fails (a full disk),
-/// whatever part of the batch reached the file is cut off again, so a retry writes it whole.
+/// whatever part of a record reached the file is cut off again; the records of the batch that
+/// were written whole (before a rotation, or before a sync that failed) stay, and the retry
+/// writes only the rest, so no record is in the log twice.
 #[derive(Debug)]
 pub struct FileSink {
     config: FileConfig,
@@ -49,6 +51,10 @@ pub struct FileSink {
     last_sync: Instant,
     torn_at_open: bool,
     out: Vec<u8>,
+    /// A batch that failed partway: the `seq` of its first record and how many of its records
+    /// are in the file (or all of them, when only the sync after them failed). Its retry
+    /// writes the rest, so no record is written twice.
+    partial: Option<(u64, usize)>,
 }
 
 impl FileSink {
@@ -74,6 +80,7 @@ impl FileSink {
             last_sync: Instant::now(),
             torn_at_open: false,
             out: Vec::new(),
+            partial: None,
             config,
         };
         sink.open_active()?;
@@ -322,22 +329,24 @@ impl Sink for FileSink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        if batch.is_empty() {
+        let Some(first_seq) = batch.records().first().map(|record| record.seq) else {
             return Ok(());
+        };
+        // The retry of a batch that failed partway starts where the failure stopped it.
+        let done = match self.partial.take() {
+            Some((seq, done)) if seq == first_seq => done,
+            _ => 0,
+        };
+        let rest = batch.skip(done);
+        if !rest.is_empty() {
+            if let Err((written, err)) = self.write_records(&rest) {
+                self.partial = Some((first_seq, done + written));
+                return Err(err);
+            }
         }
-        self.follow_path()?;
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
-        let ends = self.seal_batch(batch, &mut out);
-        let periods: Vec<Option<DateTime<Utc>>> = batch
-            .records()
-            .iter()
-            .map(|record| self.config.period.map(|p| p.start_of(record.timestamp)))
-            .collect();
-        let result = self.write_sealed(&out, &ends, &periods);
-        self.out = out;
-        result?;
-        self.sync_if_due()
+        self.sync_if_due().inspect_err(|_| {
+            self.partial = Some((first_seq, batch.len()));
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -358,20 +367,37 @@ impl Sink for FileSink {
 }
 
 impl FileSink {
+    /// Seals and writes `batch`; on failure, how many of its records are in the file.
+    fn write_records(&mut self, batch: &Batch<'_>) -> Result<(), (usize, io::Error)> {
+        self.follow_path().map_err(|err| (0, err))?;
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let ends = self.seal_batch(batch, &mut out);
+        let periods: Vec<Option<DateTime<Utc>>> = batch
+            .records()
+            .iter()
+            .map(|record| self.config.period.map(|p| p.start_of(record.timestamp)))
+            .collect();
+        let result = self.write_sealed(&out, &ends, &periods);
+        self.out = out;
+        result
+    }
+
     /// Writes sealed records, rotating between records when the size limit or the records'
     /// timestamps say so: a file holds the records of one period, whenever they are written.
+    /// On failure, how many records are in the file: a write is whole or cut off again.
     fn write_sealed(
         &mut self,
         out: &[u8],
         ends: &[(usize, Option<ChainHash>)],
         periods: &[Option<DateTime<Utc>>],
-    ) -> io::Result<()> {
+    ) -> Result<(), (usize, io::Error)> {
         let mut from = 0;
         let mut first = 0;
         while first < ends.len() {
             let period = periods[first];
             if self.size > 0 && period.zip(self.period).is_some_and(|(new, old)| new > old) {
-                self.rotate(self.clock.now())?;
+                self.rotate(self.clock.now()).map_err(|err| (first, err))?;
             }
             let lead = usize::from(self.needs_line_feed);
             let room = self
@@ -388,7 +414,7 @@ impl FileSink {
             }
             if last == first {
                 if self.size > 0 {
-                    self.rotate(self.clock.now())?;
+                    self.rotate(self.clock.now()).map_err(|err| (first, err))?;
                     continue;
                 }
                 last = first + 1;
@@ -400,10 +426,10 @@ impl FileSink {
                 let mut bytes = Vec::with_capacity(1 + to - from);
                 bytes.push(b'\n');
                 bytes.extend_from_slice(&out[from..to]);
-                self.append(&bytes)?;
+                self.append(&bytes).map_err(|err| (first, err))?;
                 bytes.len()
             } else {
-                self.append(&out[from..to])?;
+                self.append(&out[from..to]).map_err(|err| (first, err))?;
                 to - from
             };
             if self.period.is_none() || self.size == written as u64 {
