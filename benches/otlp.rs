@@ -17,9 +17,10 @@
 
 #![allow(missing_docs)]
 
+#[path = "support/callgrind.rs"]
+mod callgrind;
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -259,20 +260,7 @@ fn probe(variant: &str) {
 
 /// The caller's instructions per event for `variant`, or `None` without valgrind.
 fn instructions_per_event(variant: &str) -> Option<f64> {
-    let exe = std::env::current_exe().ok()?;
-    let output = Command::new("valgrind")
-        .args([
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            "--toggle-collect=*counted_events*",
-        ])
-        .arg(exe)
-        .args(["--probe", variant])
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stderr.lines().find(|line| line.contains("Collected :"))?;
-    let total: u64 = line.rsplit(':').next()?.trim().parse().ok()?;
+    let total = callgrind::instructions(variant, Some("*counted_events*"))?;
     Some(total as f64 / PROBE_EVENTS as f64)
 }
 

@@ -8,8 +8,10 @@
 //! counts, which repeat exactly from run to run. Needs `valgrind`; without it, it says so and
 //! measures nothing.
 
-use std::process::Command;
+#[path = "support/callgrind.rs"]
+mod callgrind;
 
+use callgrind::instructions;
 use tracing_subscriber::prelude::*;
 
 const EVENTS: u64 = 200_000;
@@ -37,25 +39,13 @@ fn probe(with_security_layer: bool) {
     }
 }
 
-fn instructions(variant: &str) -> Option<u64> {
-    let exe = std::env::current_exe().ok()?;
-    let output = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-        .arg(exe)
-        .args(["--probe", variant])
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stderr.lines().find(|line| line.contains("Collected :"))?;
-    line.rsplit(':').next()?.trim().parse().ok()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--probe") {
         return probe(args.get(at + 1).map(String::as_str) == Some("security"));
     }
-    let (Some(fmt_only), Some(with_security)) = (instructions("fmt"), instructions("security"))
+    let (Some(fmt_only), Some(with_security)) =
+        (instructions("fmt", None), instructions("security", None))
     else {
         println!("overhead: valgrind is not available; nothing measured");
         return;

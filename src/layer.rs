@@ -58,6 +58,14 @@ struct SpanState {
     trace: std::sync::OnceLock<Option<crate::context::TraceIds>>,
 }
 
+#[cfg(feature = "otlp")]
+impl SpanState {
+    /// The span's OpenTelemetry ids, if they were asked before.
+    fn known_otel_ids(&self) -> Option<Option<crate::context::TraceIds>> {
+        self.trace.get().copied()
+    }
+}
+
 impl RecordingLayer {
     pub(crate) fn new(
         registry: EventRegistry,
@@ -229,7 +237,7 @@ where
                     }
                     #[cfg(feature = "otlp")]
                     {
-                        known_ids = state.and_then(|state| state.trace.get().copied());
+                        known_ids = state.and_then(SpanState::known_otel_ids);
                     }
                 }
                 // Walked from parent to parent: `scope()` would look the span up again.
@@ -281,7 +289,7 @@ where
             let known = span
                 .extensions()
                 .get::<SpanState>()
-                .and_then(|state| state.trace.get().copied());
+                .and_then(SpanState::known_otel_ids);
             context.trace = self.span_otel_ids(&span, known).map(Into::into);
         }
         self.pipeline.submit(CapturedEvent {

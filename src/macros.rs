@@ -24,22 +24,14 @@ macro_rules! security_event {
     ($event:expr $(,)?) => {
         $crate::_private::tracing::event!(
             target: $crate::TARGET,
-            // Evaluated at compile time: tracing compares the level on every call.
-            {
-                const LEVEL: $crate::_private::Level = $event.level();
-                LEVEL
-            },
+            $crate::__security_level!($event),
             security_event = $event.as_str()
         )
     };
     ($event:expr, $($fields:tt)+) => {
         $crate::_private::tracing::event!(
             target: $crate::TARGET,
-            // Evaluated at compile time: tracing compares the level on every call.
-            {
-                const LEVEL: $crate::_private::Level = $event.level();
-                LEVEL
-            },
+            $crate::__security_level!($event),
             security_event = $event.as_str(),
             $($fields)+
         )
@@ -69,10 +61,7 @@ macro_rules! security_span {
     ($event:expr, $($fields:tt)*) => {
         $crate::_private::tracing::span!(
             target: $crate::TARGET,
-            {
-                const LEVEL: $crate::_private::Level = $event.level();
-                LEVEL
-            },
+            $crate::__security_level!($event),
             $event.as_str(),
             security_event = $event.as_str(),
             outcome = $crate::_private::tracing::field::Empty,
@@ -80,4 +69,15 @@ macro_rules! security_span {
             $($fields)*
         )
     };
+}
+
+/// The level of a catalog event, as a constant: `tracing` would otherwise compute
+/// `$event.level()` on every call to compare it with the level filter.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __security_level {
+    ($event:expr) => {{
+        const LEVEL: $crate::_private::Level = $event.level();
+        LEVEL
+    }};
 }

@@ -227,6 +227,33 @@ impl SmallFilesystem {
     }
 }
 
+impl SmallFilesystem {
+    /// A 256 KiB filesystem under `scratch`, or `None` (with the reason printed) where it
+    /// cannot be mounted.
+    fn for_test(scratch: &Path) -> Option<(Self, std::path::PathBuf)> {
+        let mount_point = scratch.join("small");
+        match SmallFilesystem::mount(&mount_point, "256k") {
+            Ok(fs) => Some((fs, mount_point)),
+            Err(reason) => {
+                eprintln!(
+                    "skipped: a small filesystem could not be mounted ({reason}); run as root"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Fills every block left on the filesystem of `filler`, then gives `leave` bytes back.
+fn fill_disk(filler: &Path, leave: u64) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(filler).unwrap();
+    let block = vec![0_u8; 4096];
+    while file.write_all(&block).is_ok() {}
+    file.set_len(file.metadata().unwrap().len() - leave)
+        .unwrap();
+}
+
 impl Drop for SmallFilesystem {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
@@ -236,13 +263,8 @@ impl Drop for SmallFilesystem {
 #[test]
 fn a_full_disk_fails_open_and_writing_resumes_when_space_is_freed() {
     let scratch = tempfile::tempdir().unwrap();
-    let mount_point = scratch.path().join("small");
-    let _fs = match SmallFilesystem::mount(&mount_point, "256k") {
-        Ok(fs) => fs,
-        Err(reason) => {
-            eprintln!("skipped: a small filesystem could not be mounted ({reason}); run as root");
-            return;
-        }
+    let Some((_fs, mount_point)) = SmallFilesystem::for_test(scratch.path()) else {
+        return;
     };
     let path = mount_point.join("security.jsonl");
     let filler = mount_point.join("filler");
@@ -255,12 +277,7 @@ fn a_full_disk_fails_open_and_writing_resumes_when_space_is_freed() {
         .build()
         .unwrap();
     // Fill every block that is left.
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = vec![0_u8; 4096];
-        while file.write_all(&block).is_ok() {}
-    }
+    fill_disk(&filler, 0);
     let stats = guard.stats_handle();
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
@@ -309,13 +326,8 @@ fn a_full_disk_fails_open_and_writing_resumes_when_space_is_freed() {
 #[test]
 fn a_batch_cut_by_a_full_disk_after_a_rotation_is_not_written_twice() {
     let scratch = tempfile::tempdir().unwrap();
-    let mount_point = scratch.path().join("small");
-    let _fs = match SmallFilesystem::mount(&mount_point, "256k") {
-        Ok(fs) => fs,
-        Err(reason) => {
-            eprintln!("skipped: a small filesystem could not be mounted ({reason}); run as root");
-            return;
-        }
+    let Some((_fs, mount_point)) = SmallFilesystem::for_test(scratch.path()) else {
+        return;
     };
     let dir = mount_point.join("logs");
     let path = dir.join("security.jsonl");
@@ -333,14 +345,7 @@ fn a_batch_cut_by_a_full_disk_after_a_rotation_is_not_written_twice() {
         .build()
         .unwrap();
     // Leave three pages: room for the first file's 8 KiB of a batch, not for the next file's.
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = vec![0_u8; 4096];
-        while file.write_all(&block).is_ok() {}
-        file.set_len(file.metadata().unwrap().len() - 3 * 4096)
-            .unwrap();
-    }
+    fill_disk(&filler, 3 * 4096);
     let stats = guard.stats_handle();
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {

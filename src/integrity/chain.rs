@@ -77,17 +77,22 @@ impl ChainHasher {
 
     /// The hash of a record whose unsealed JSON is `record`, following `prev`.
     pub(crate) fn hash(&self, prev: &str, record: &[u8]) -> ChainHash {
+        self.hash_after(prev.as_bytes(), record)
+    }
+
+    /// [`hash`](Self::hash), with `prev` as bytes (the file sink's tip, never re-checked).
+    fn hash_after(&self, prev: &[u8], record: &[u8]) -> ChainHash {
         let digest = match self {
             ChainHasher::Sha256 => {
                 let mut hasher = Sha256::new();
-                hasher.update(prev.as_bytes());
+                hasher.update(prev);
                 hasher.update(b"\n");
                 hasher.update(record);
                 hasher.finalize()
             }
             ChainHasher::Keyed(mac) => {
                 let mut mac = mac.clone();
-                mac.update(prev.as_bytes());
+                mac.update(prev);
                 mac.update(b"\n");
                 mac.update(record);
                 mac.finalize().into_bytes()
@@ -100,12 +105,12 @@ impl ChainHasher {
 
     /// Appends `record` (one unsealed JSON object, no line feed) sealed after `prev`, and a line
     /// feed, to `out`; returns the record's hash.
-    pub(crate) fn seal(&self, prev: &str, record: &[u8], out: &mut Vec<u8>) -> ChainHash {
-        let hash = self.hash(prev, record);
+    pub(crate) fn seal(&self, prev: &ChainHash, record: &[u8], out: &mut Vec<u8>) -> ChainHash {
+        let hash = self.hash_after(&prev.0, record);
         let body = record.strip_suffix(b"}").unwrap_or(record);
         out.extend_from_slice(body);
         out.extend_from_slice(PREFIX);
-        out.extend_from_slice(prev.as_bytes());
+        out.extend_from_slice(&prev.0);
         out.extend_from_slice(MIDDLE);
         out.extend_from_slice(&hash.0);
         out.extend_from_slice(END);
@@ -158,7 +163,7 @@ mod tests {
         let hasher = ChainHasher::new(None);
         let record = br#"{"schema":1,"seq":1}"#;
         let mut out = Vec::new();
-        let hash = hasher.seal(GENESIS, record, &mut out);
+        let hash = hasher.seal(&ChainHash::GENESIS, record, &mut out);
         assert!(out.ends_with(b"\"}}\n"));
         let line = &out[..out.len() - 1];
         let value: serde_json::Value = serde_json::from_slice(line).unwrap();
@@ -185,7 +190,7 @@ mod tests {
     fn unsealed_or_damaged_lines_are_not_taken_for_sealed() {
         assert!(unseal(br#"{"schema":1}"#).is_none());
         let mut out = Vec::new();
-        ChainHasher::new(None).seal(GENESIS, b"{}", &mut out);
+        ChainHasher::new(None).seal(&ChainHash::GENESIS, b"{}", &mut out);
         let mut damaged = out[..out.len() - 1].to_vec();
         let at = damaged.len() - 5;
         damaged[at] = b'X';

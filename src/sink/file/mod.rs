@@ -273,7 +273,7 @@ impl FileSink {
             match (&self.chain, &mut tip) {
                 (Some((hasher, _)), Some(tip)) => {
                     let record = line.strip_suffix(b"\n").unwrap_or(line);
-                    *tip = hasher.seal(tip.as_str(), record, out);
+                    *tip = hasher.seal(tip, record, out);
                 }
                 _ => out.extend_from_slice(line),
             }
