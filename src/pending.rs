@@ -119,13 +119,17 @@ impl PendingEvent {
         {
             context.trace = self.trace.take().map(Into::into);
         }
+        // Merged here rather than handed on: the shell keeps its list of spans for reuse.
+        for outer in &self.ancestors {
+            context.inherit_from(outer);
+        }
         Some(CapturedEvent {
             time: DateTime::<Utc>::from(self.time),
             level: self.level,
             name,
             own,
             context,
-            ancestors: self.ancestors.drain(..).collect(),
+            ancestors: Vec::new(),
             duration: None,
             from_the_log: false,
         })
