@@ -37,7 +37,8 @@ pub enum FsyncPolicy {
     /// Never; the operating system writes back when it likes. A crash of the machine (not just
     /// of the process) can lose the last seconds.
     Never,
-    /// At most this long after a write (group commit). The default, at 1 second.
+    /// At most this long after a write (group commit). The default, at 1 second. The sync runs
+    /// beside the writes, which go on meanwhile; a flush or a rotation waits for it.
     Interval(Duration),
     /// After every batch, before the callers that emitted it continue: `security_event!` returns
     /// only once its record is on disk.

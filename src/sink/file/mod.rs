@@ -1,6 +1,7 @@
 //! Appending JSON lines to a file: rotation, retention, durability, the hash chain, and recovery
 //! from what an earlier run left.
 
+mod background_sync;
 mod config;
 mod recovery;
 
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use background_sync::BackgroundSync;
 pub use config::{FileConfig, FsyncPolicy, RotationPeriod};
 
 use super::log_files::LogName;
@@ -49,6 +51,10 @@ pub struct FileSink {
     needs_line_feed: bool,
     unsynced: bool,
     last_sync: Instant,
+    /// The interval policy's sync, running beside the writes.
+    background: BackgroundSync,
+    /// The last background sync failed: the next check syncs again, whatever the interval.
+    resync: bool,
     torn_at_open: bool,
     out: Vec<u8>,
     /// A batch that failed partway: the `seq` of its first record and how many of its records
@@ -78,6 +84,8 @@ impl FileSink {
             needs_line_feed: false,
             unsynced: false,
             last_sync: Instant::now(),
+            background: BackgroundSync::default(),
+            resync: false,
             torn_at_open: false,
             out: Vec::new(),
             partial: None,
@@ -243,7 +251,9 @@ impl FileSink {
         Ok(())
     }
 
+    /// Makes everything written so far durable before returning.
     fn sync(&mut self) -> io::Result<()> {
+        self.wait_for_background_sync()?;
         if let (true, Some(file)) = (self.unsynced, self.file.as_ref()) {
             file.sync_data()?;
             self.unsynced = false;
@@ -255,9 +265,49 @@ impl FileSink {
     fn sync_if_due(&mut self) -> io::Result<()> {
         match self.config.fsync {
             FsyncPolicy::Always => self.sync(),
-            FsyncPolicy::Interval(every) if self.last_sync.elapsed() >= every => self.sync(),
-            _ => Ok(()),
+            FsyncPolicy::Interval(every) => {
+                // One sync at a time: a slow disk makes the next one wait, not pile up.
+                if self.poll_background_sync()? {
+                    return Ok(());
+                }
+                if self.resync || self.last_sync.elapsed() >= every {
+                    self.start_background_sync()
+                } else {
+                    Ok(())
+                }
+            }
+            FsyncPolicy::Never => Ok(()),
         }
+    }
+
+    /// Hands what was written so far to a sync beside the writes (in line if none can start).
+    fn start_background_sync(&mut self) -> io::Result<()> {
+        self.resync = false;
+        let Some(file) = self.file.as_ref().filter(|_| self.unsynced) else {
+            self.last_sync = Instant::now();
+            return Ok(());
+        };
+        if self.background.start(file).is_err() {
+            return self.sync();
+        }
+        self.unsynced = false;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// Whether a background sync is still running; the error of one that failed, after which
+    /// the next check syncs again.
+    fn poll_background_sync(&mut self) -> io::Result<bool> {
+        self.background.poll().inspect_err(|_| self.sync_failed())
+    }
+
+    fn wait_for_background_sync(&mut self) -> io::Result<()> {
+        self.background.wait().inspect_err(|_| self.sync_failed())
+    }
+
+    fn sync_failed(&mut self) {
+        self.unsynced = true;
+        self.resync = true;
     }
 
     /// Seals (or copies) each record of the batch into `out`; returns where each record ends
