@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use tracing_security_events::sink::{FileConfig, FsyncPolicy};
 use tracing_security_events::{security_event, SecurityEvent};
 use tracing_subscriber::prelude::*;
@@ -107,6 +107,12 @@ fn throughput(c: &mut Criterion, only: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("records_on_disk");
     group.throughput(Throughput::Elements(1));
+    // Samples of equal size, each over a second long: a sample ends with a flush, which syncs
+    // everything written since the last interval's sync, as a running service does once a
+    // second. Criterion's default, from tiny samples up, paid that sync many times a second.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
     for producers in [1, 4] {
         let name = "fmt-json + non_blocking";
         if only == format!("records_on_disk/{name}/{producers}") {
@@ -172,8 +178,7 @@ fn main() {
     if let Ok(variant) = std::env::var(CHILD) {
         let mut criterion = Criterion::default()
             .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(4))
-            .sample_size(20);
+            .measurement_time(Duration::from_secs(4));
         throughput(&mut criterion, &variant);
         criterion.final_summary();
         return;
