@@ -161,7 +161,7 @@ impl OtlpConfig {
         self
     }
 
-    /// Records per export request (default 512; a request is also cut at 60 KiB of records).
+    /// Records per export request (default 512; a request is also cut at 30 KiB of records).
     pub fn with_max_batch(mut self, records: usize) -> Self {
         self.max_batch = records.max(1);
         self
