@@ -71,6 +71,10 @@ pub(super) struct Worker {
     reporter: ErrorReporter,
     /// The batch being filled.
     batch: Encoded,
+    /// Records of a written batch, dropped one before each new record is assembled: the memory
+    /// one frees is what the next allocates, from the allocator's per-thread cache. Dropped a
+    /// batch at a time, they overflowed that cache and cost a tenth of the worker's time.
+    spent_records: Vec<SecurityRecord>,
     drops_reported: u64,
 }
 
@@ -97,6 +101,7 @@ impl Worker {
             gate,
             reporter: ErrorReporter::new(report_errors),
             batch: new_batch(),
+            spent_records: Vec::new(),
             drops_reported: 0,
         }
     }
@@ -109,6 +114,8 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {
                     // Writes the notices of losses found since the last batch, if any.
                     self.write_batch();
+                    // Idle: nothing to hand the memory on to.
+                    self.spent_records.clear();
                     continue;
                 }
                 // Every sender is gone and the queue is empty.
@@ -181,6 +188,7 @@ impl Worker {
     fn take(&mut self, message: Message) -> Option<Control> {
         match message {
             Message::Event { event, written } => {
+                drop(self.spent_records.pop());
                 self.batch.waiting.extend(written);
                 let event = match event {
                     Submitted::Captured(event) => *event,
@@ -273,8 +281,9 @@ impl Worker {
         }
         let spare = match self.writer.spent.try_recv() {
             Ok(mut spent) => {
-                // The records are dropped here, where their memory was allocated.
-                spent.records.clear();
+                // Dropped here, where their memory was allocated, as new records come.
+                self.spent_records.clear();
+                std::mem::swap(&mut self.spent_records, &mut spent.records);
                 spent.lines.clear();
                 spent
             }

@@ -87,10 +87,7 @@ impl RecordAssembler {
             ),
         };
 
-        let mut fields = Fields::default();
-        for (name, value) in extra {
-            fields.push(name, value);
-        }
+        let mut fields = Fields::from_captured(extra);
         for (name, value) in std::mem::take(&mut context.carried) {
             fields.push(name, FieldValue::Str(value));
         }

@@ -130,7 +130,7 @@ impl ServiceInfo {
 
 /// `fields` in the record: the event's other fields, in the order they were recorded.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(Cow<'static, str>, FieldValue)>);
+pub struct Fields(Vec<(&'static str, FieldValue)>);
 
 impl Fields {
     /// Whether there are none.
@@ -140,16 +140,21 @@ impl Fields {
 
     /// The value of the field `name`.
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Every field, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
-        self.0.iter().map(|(n, v)| (n.as_ref(), v))
+        self.0.iter().map(|(n, v)| (*n, v))
     }
 
-    pub(crate) fn push(&mut self, name: impl Into<Cow<'static, str>>, value: FieldValue) {
-        self.0.push((name.into(), value));
+    /// The fields as captured, in the order recorded (field names come from the callsite).
+    pub(crate) fn from_captured(fields: Vec<(&'static str, FieldValue)>) -> Self {
+        Fields(fields)
+    }
+
+    pub(crate) fn push(&mut self, name: &'static str, value: FieldValue) {
+        self.0.push((name, value));
     }
 
     pub(crate) fn retain_mut(&mut self, mut keep: impl FnMut(&str, &mut FieldValue) -> bool) {
