@@ -147,7 +147,8 @@ pub(crate) struct CapturedEvent {
     pub(crate) name: EventName,
     pub(crate) own: CapturedFields,
     pub(crate) context: ContextFields,
-    /// The context of the enclosing spans, nearest first.
+    /// The context of the enclosing spans not yet merged into `context`, nearest first: a
+    /// closed span's own; an event's are merged as its shell is decoded.
     pub(crate) ancestors: Vec<Arc<ContextFields>>,
     /// For a span tagged `security_event`: how long it was open.
     pub(crate) duration: Option<Duration>,
