@@ -350,6 +350,10 @@ impl Builder {
             sinks.push(sink);
         }
         if sinks.is_empty() {
+            #[cfg(feature = "config")]
+            if let Some(config) = &self.config {
+                return Err(BuildError::Config(config.no_sink_error()));
+            }
             return Err(BuildError::NoSink);
         }
 

@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 /// What changed, field by field, written under `changes` in the record:
 /// `{"email":{"old":"a@example.com","new":"b@example.com"}}`.
 ///
-/// Record it as `changes = %diff`; its `Display` is the JSON object.
+/// Record it as `changes = %diff` or `changes = ?diff`: its `Display` and its `Debug` both
+/// write the JSON object, so either way the record holds the same structured diff, redacted at
+/// every level (a `password` changed is dropped, an `api_key` masked).
 ///
 /// ```
 /// use tracing_security_events::{security_event, Changes, SecurityEvent};
@@ -20,9 +22,10 @@ use serde_json::{Map, Value};
 ///     diff.to_string(),
 ///     r#"{"session_timeout_minutes":{"old":30,"new":15},"mfa_required":{"old":false,"new":true}}"#
 /// );
+/// assert_eq!(format!("{diff:?}"), diff.to_string());
 /// security_event!(SecurityEvent::ConfigUpdated, actor.id = "admin-1", changes = %diff);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Changes(Map<String, Value>);
 
 impl Changes {
@@ -54,6 +57,14 @@ impl Changes {
 
 fn to_json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or_else(|err| Value::String(err.to_string()))
+}
+
+/// The JSON object, as `Display` writes it: a derived `Debug` would put the diff in the record
+/// as one opaque string, which redaction cannot look into.
+impl fmt::Debug for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl fmt::Display for Changes {

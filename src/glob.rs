@@ -2,6 +2,23 @@
 
 /// Whether `name` matches `pattern`, ignoring ASCII case.
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    matches_by(pattern, name, u8::eq_ignore_ascii_case)
+}
+
+/// Whether the field name `name` matches `pattern`, ignoring ASCII case and treating `-`, `_`
+/// and `.` alike: middleware writes one secret as `x-api-key`, `x_api_key` or
+/// `http.request.header.x-api-key`, and a rule for `*api_key*` must see them all.
+pub(crate) fn matches_field_name(pattern: &str, name: &str) -> bool {
+    matches_by(pattern, name, |p, n| {
+        p.eq_ignore_ascii_case(n) || (is_separator(*p) && is_separator(*n))
+    })
+}
+
+fn is_separator(c: u8) -> bool {
+    matches!(c, b'-' | b'_' | b'.')
+}
+
+fn matches_by(pattern: &str, name: &str, same: impl Fn(&u8, &u8) -> bool) -> bool {
     let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
     let (mut p, mut n) = (0, 0);
     // Where to resume after the last `*`: the pattern position after it, and the name position
@@ -13,7 +30,7 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
                 p += 1;
                 resume = Some((p, n));
             }
-            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&name[n]) => {
+            Some(&c) if c == b'?' || same(&c, &name[n]) => {
                 p += 1;
                 n += 1;
             }
@@ -32,7 +49,7 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, matches_field_name};
 
     #[test]
     fn exact_names_match_ignoring_case() {
@@ -54,5 +71,21 @@ mod tests {
         assert!(matches("*", ""));
         assert!(matches("**cookie", "set-cookie"));
         assert!(!matches("", "x"));
+    }
+
+    #[test]
+    fn field_names_treat_dash_underscore_and_dot_alike() {
+        assert!(matches_field_name("*api_key*", "x-api-key"));
+        assert!(matches_field_name(
+            "*api_key*",
+            "http.request.header.x-api-key"
+        ));
+        assert!(matches_field_name("session.id", "Session_Id"));
+        assert!(matches_field_name("*authorization*", "proxy-authorization"));
+        assert!(!matches_field_name("*api_key*", "apikey"));
+        assert!(
+            !matches("*api_key*", "x-api-key"),
+            "event names keep their separators"
+        );
     }
 }

@@ -398,10 +398,8 @@ fn turning_the_log_off_and_on_is_audited_and_pinned_events_always_pass() {
         "{}[filter]\nexclude = [\"data.*\"]",
         file_sink(&path)
     ));
-    let off = Config {
-        enabled: false,
-        ..on.clone()
-    };
+    let mut off = on.clone();
+    off.enabled = false;
     let running = start(Builder::from_config(&on).with_pinned_event(SecurityEvent::DataExported));
     tracing::dispatcher::with_default(&running.dispatch, || {
         security_event!(SecurityEvent::LoginFailed);
@@ -464,6 +462,70 @@ fn a_refused_reload_keeps_the_old_configuration_and_is_audited() {
         .as_str()
         .unwrap()
         .contains("reload refused"));
+}
+
+#[test]
+fn no_sinks_is_refused_at_start_up_and_at_reload_naming_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-sinks.toml");
+    std::fs::write(&empty, "sinks = []\n").unwrap();
+    let config = Config::from_file(&empty).unwrap();
+    let err = Builder::from_config(&config)
+        .build_with_reload::<tracing_subscriber::Registry>()
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("`sinks`"), "{message}");
+    assert!(message.contains("no-sinks.toml"), "{message}");
+
+    let path = dir.path().join("a.jsonl");
+    let good_file = dir.path().join("good.toml");
+    std::fs::write(&good_file, file_sink(&path)).unwrap();
+    let good = Config::from_file(&good_file).unwrap();
+    let running = start(Builder::from_config(&good));
+    tracing::dispatcher::with_default(&running.dispatch, || {
+        security_event!(SecurityEvent::LoginFailed);
+        let err = running.reload.reload_from_file(&empty).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("`sinks`"), "{message}");
+        assert!(message.contains("no-sinks.toml"), "{message}");
+        assert_eq!(err_key(&err), Some("sinks"));
+        assert_eq!(
+            running.reload.current(),
+            good,
+            "the old configuration stays"
+        );
+        // The same through `reload`, with a configuration made in code.
+        let mut none = good.clone();
+        none.sinks.clear();
+        assert!(running.reload.reload(none).is_err());
+        security_event!(SecurityEvent::LoginSucceeded);
+    });
+    let stats = running.guard.shutdown().unwrap();
+    let records = read_records(&path);
+    assert_eq!(
+        names(&records),
+        [
+            "authentication.failed",
+            "audit.config_changed",
+            "audit.config_changed",
+            "authentication.succeeded"
+        ],
+        "the refusals are written to the sinks in force, and so is what follows"
+    );
+    assert!(records[1]["event"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`sinks`"));
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4], "no record went elsewhere");
+    assert_eq!((stats.written, stats.dropped), (4, 0));
+}
+
+fn err_key(err: &tracing_security_events::config::ReloadError) -> Option<&str> {
+    match err {
+        tracing_security_events::config::ReloadError::Config(config) => config.key(),
+        _ => None,
+    }
 }
 
 #[test]

@@ -392,3 +392,59 @@ fn fail_closed_callers_wait_until_their_record_is_written() {
         assert_eq!(guard.shutdown().unwrap().written, 1);
     }
 }
+
+#[test]
+fn queued_counts_every_record_accepted_and_not_yet_written() {
+    const EVENTS: u64 = 3000;
+    let log = TempLog::new();
+    let (gate, entered, open) = gate_sink();
+    let builder = log.builder().with_sink(gate).with_queue_capacity(256);
+    let (layer, guard) = builder.build().unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let producer = {
+        let (dispatch, accepted) = (dispatch.clone(), accepted.clone());
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for i in 0..EVENTS {
+                    security_event!(SecurityEvent::LoginFailed, i);
+                    accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        })
+    };
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    // The producer stops once the queue, the worker's batch and the writer's are all full.
+    let mut last = u64::MAX;
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let stats = guard.stats();
+    assert!(last < EVENTS, "the stalled sink held the producer back");
+    assert!(
+        last > 256,
+        "more than the queue's capacity is waiting: {last}"
+    );
+    assert_eq!(stats.written, 0, "the first batch is the stalled one");
+    assert_eq!(
+        stats.queued as u64, last,
+        "every accepted record is waiting somewhere: {stats:?}"
+    );
+    open.send(()).unwrap();
+    producer.join().unwrap();
+    let stats = guard.shutdown().unwrap();
+    assert_eq!(stats.queued, 0, "nothing waits once all is written");
+    assert_eq!((stats.written, stats.dropped), (EVENTS, 0));
+    let records = read_records(&log.path);
+    assert_eq!(records.len() as u64, EVENTS);
+    let waiting_at_snapshot = records
+        .iter()
+        .filter(|r| r["fields"]["i"].as_u64().unwrap() < last)
+        .count() as u64;
+    assert_eq!(waiting_at_snapshot, last);
+}

@@ -157,7 +157,7 @@ impl Reloadable {
             SinkConfig::Otlp(otlp) => {
                 let sink = crate::sink::otlp::OtlpSink::open(otlp_config(otlp), service).map_err(
                     |err| ConfigError::Invalid {
-                        origin: "the configuration".into(),
+                        origin: self.config.origin(),
                         key: format!("sinks[{index}]"),
                         message: err.to_string(),
                     },
@@ -166,7 +166,7 @@ impl Reloadable {
             }
             #[cfg(not(feature = "otlp"))]
             SinkConfig::Otlp(_) => Err(ConfigError::Invalid {
-                origin: "the configuration".into(),
+                origin: self.config.origin(),
                 key: format!("sinks[{index}].type"),
                 message: "\"otlp\" needs the `otlp` cargo feature of tracing-security-events"
                     .into(),
@@ -174,7 +174,7 @@ impl Reloadable {
             SinkConfig::File(file) => {
                 let config = file_config(file, index)?.with_clock(clock.clone());
                 let sink = FileSink::with_config(config).map_err(|err| ConfigError::Invalid {
-                    origin: "the configuration".into(),
+                    origin: self.config.origin(),
                     key: format!("sinks[{index}].path"),
                     message: format!("cannot open {}: {err}", file.path.display()),
                 })?;

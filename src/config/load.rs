@@ -103,8 +103,8 @@ impl Config {
             key,
             message,
         })?;
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|err| {
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|err| {
                 let key = err.path().to_string();
                 ConfigError::Invalid {
                     origin: origin_of(&key),
@@ -119,7 +119,20 @@ impl Config {
                 key,
                 message,
             })?;
+        config.origin = super::model::Origin(Some(origin_of("sinks")));
         Ok(config)
+    }
+
+    /// The error of a configuration under which records would go nowhere: it names no sink,
+    /// and none is set in code. Start-up and reloads refuse it alike.
+    pub(crate) fn no_sink_error(&self) -> ConfigError {
+        ConfigError::Invalid {
+            origin: self.origin(),
+            key: "sinks".to_owned(),
+            message: "names no sink and none is set in code: records would be written nowhere \
+                      (add a [[sinks]] entry)"
+                .to_owned(),
+        }
     }
 
     /// What serde cannot check: ranges, duplicates, rules that need a key.

@@ -24,6 +24,30 @@ pub struct Config {
     pub filter: FilterConfig,
     /// How secrets are kept out of records.
     pub redaction: RedactionConfig,
+    /// Where it was read from, for messages.
+    #[serde(skip)]
+    pub(crate) origin: Origin,
+}
+
+/// Where a configuration came from (a file, the defaults), named in its errors. Not part of
+/// what the configuration says: two configurations that say the same are equal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origin(pub(crate) Option<String>);
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Origin) -> bool {
+        true
+    }
+}
+
+impl Config {
+    /// The file (or "the defaults") it was read from, or "the configuration" when made in code.
+    pub(crate) fn origin(&self) -> String {
+        self.origin
+            .0
+            .clone()
+            .unwrap_or_else(|| "the configuration".to_owned())
+    }
 }
 
 impl Default for Config {
@@ -37,6 +61,7 @@ impl Default for Config {
             ))],
             filter: FilterConfig::default(),
             redaction: RedactionConfig::default(),
+            origin: Origin::default(),
         }
     }
 }

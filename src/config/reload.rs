@@ -160,6 +160,10 @@ impl ReloadHandle {
             }
         }
 
+        if sinks.is_empty() {
+            return Err(ReloadError::Config(new.no_sink_error()));
+        }
+
         let mut before = Vec::new();
         if old.enabled && !new.enabled {
             before.push(self.notice(SecurityEvent::AuditDisabled, Vec::new()));

@@ -31,7 +31,7 @@ pub enum FlushError {
     TimedOut {
         /// The timeout that ran out.
         timeout: Duration,
-        /// Records still waiting in the queue at that moment.
+        /// Records accepted and not yet written at that moment (see [`Stats::queued`]).
         queued: usize,
     },
     /// Everything was handed to the sinks, but some could not make it durable or delivered.
@@ -110,6 +110,7 @@ impl FlushGuard {
     pub fn reopen_handle(&self) -> ReopenHandle {
         ReopenHandle {
             sender: self.sender.clone(),
+            counters: self.counters.clone(),
             timeout: self.timeout,
         }
     }
@@ -148,7 +149,7 @@ impl FlushGuard {
     }
 
     fn round_trip(&self, message: impl FnOnce(Reply) -> Message) -> Result<Stats, FlushError> {
-        ask_worker(&self.sender, message, self.timeout).map(|()| self.stats())
+        ask_worker(&self.sender, &self.counters, message, self.timeout).map(|()| self.stats())
     }
 }
 
@@ -156,6 +157,7 @@ impl FlushGuard {
 /// `timeout`.
 pub(super) fn ask_worker(
     sender: &Sender<Message>,
+    counters: &Counters,
     message: impl FnOnce(Reply) -> Message,
     timeout: Duration,
 ) -> Result<(), FlushError> {
@@ -163,7 +165,7 @@ pub(super) fn ask_worker(
     let (reply, answer) = bounded(1);
     let timed_out = || FlushError::TimedOut {
         timeout,
-        queued: sender.len(),
+        queued: counters.backlog(sender.len()),
     };
     sender
         .send_deadline(message(reply), deadline)
@@ -183,13 +185,14 @@ pub(super) fn ask_worker(
 #[derive(Debug, Clone)]
 pub struct ReopenHandle {
     sender: Sender<Message>,
+    counters: Arc<Counters>,
     timeout: Duration,
 }
 
 impl ReopenHandle {
     /// Writes everything queued, then reopens every sink, within the flush timeout.
     pub fn reopen(&self) -> Result<(), FlushError> {
-        ask_worker(&self.sender, Message::Reopen, self.timeout)
+        ask_worker(&self.sender, &self.counters, Message::Reopen, self.timeout)
     }
 }
 

@@ -129,7 +129,7 @@ impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("overflow", &self.overflow)
-            .field("queued", &self.sender.len())
+            .field("queued", &self.counters.backlog(self.sender.len()))
             .finish_non_exhaustive()
     }
 }
@@ -218,6 +218,7 @@ impl Pipeline {
     ) -> Result<(), FlushError> {
         guard::ask_worker(
             &self.sender,
+            &self.counters,
             |reply| Message::Reconfigure(Box::new(change), reply),
             timeout,
         )

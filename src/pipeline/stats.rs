@@ -14,6 +14,10 @@ pub(crate) struct Counters {
     pub(crate) dropped: AtomicU64,
     pub(crate) unrecognised: AtomicU64,
     pub(crate) sink_errors: AtomicU64,
+    /// Records taken from the queue and not yet written or given up: in the worker's batch, in
+    /// the batches handed to the writer, and in the write under way. Kept by the two log
+    /// threads only, so callers pay nothing for it.
+    pub(crate) held: AtomicU64,
 }
 
 impl Counters {
@@ -21,13 +25,24 @@ impl Counters {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, queued: usize) -> Stats {
+    /// Records accepted and not yet written, with `in_queue` messages waiting in the queue.
+    pub(crate) fn backlog(&self, in_queue: usize) -> usize {
+        let held = usize::try_from(self.held.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        in_queue.saturating_add(held)
+    }
+
+    /// Takes `n` records off [`held`](Self::held): written, or given up.
+    pub(crate) fn release(&self, n: u64) {
+        self.held.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, in_queue: usize) -> Stats {
         Stats {
             written: self.written.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             unrecognised: self.unrecognised.load(Ordering::Relaxed),
             sink_errors: self.sink_errors.load(Ordering::Relaxed),
-            queued,
+            queued: self.backlog(in_queue),
         }
     }
 }
@@ -45,7 +60,10 @@ pub struct Stats {
     pub unrecognised: u64,
     /// Failed sink operations (a write or a flush that returned an error or panicked).
     pub sink_errors: u64,
-    /// Records waiting in the queue when the snapshot was taken.
+    /// Records accepted and not yet written when the snapshot was taken: waiting in the queue,
+    /// being encoded, or handed to the sinks and not yet written by all of them (the log's own
+    /// notices included). While a sink cannot write this is the backlog it will have to catch up
+    /// on; it comes back to 0 once everything accepted is written, or counted in `dropped`.
     pub queued: usize,
 }
 

@@ -240,7 +240,10 @@ impl Worker {
 
     fn push(&mut self, record: SecurityRecord) {
         match write_record_line(&mut self.batch.lines, &record) {
-            Ok(()) => self.batch.records.push(record),
+            Ok(()) => {
+                Counters::add(&self.counters.held, 1);
+                self.batch.records.push(record);
+            }
             Err(err) => {
                 Counters::add(&self.counters.dropped, 1);
                 self.reporter
@@ -293,6 +296,7 @@ impl Worker {
         let records = batch.records.len() as u64;
         if self.writer.sender.send(ToWriter::Write(batch)).is_err() {
             Counters::add(&self.counters.dropped, records);
+            self.counters.release(records);
         }
     }
 }

@@ -131,7 +131,16 @@ impl Writer {
 
     fn write(&mut self, mut encoded: Encoded) {
         let batch = Batch::new(&encoded.records, &encoded.lines);
-        let mut delivered = true;
+        // With no sink a record would be written nowhere and still look written. Reloads and
+        // the builder refuse a configuration without sinks; this keeps the count honest anyway.
+        let mut delivered = !self.sinks.is_empty();
+        if !delivered {
+            Counters::add(&self.counters.dropped, batch.len() as u64);
+            self.reporter.report(format_args!(
+                "no sink is configured: {} records not written",
+                batch.len()
+            ));
+        }
         for sink in &mut self.sinks {
             delivered &= write_until_done(
                 sink.as_mut(),
@@ -144,6 +153,7 @@ impl Writer {
         if delivered {
             Counters::add(&self.counters.written, batch.len() as u64);
         }
+        self.counters.release(batch.len() as u64);
         for caller in encoded.waiting.drain(..) {
             let _ = caller.send(());
         }

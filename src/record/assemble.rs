@@ -163,10 +163,16 @@ impl RecordAssembler {
     }
 }
 
-/// A `changes` value is JSON text; anything else is kept as a string rather than lost.
+/// A `changes` value is JSON text: an object or array is kept as such (a `Debug` string holding
+/// one, `?"{..}"`, too). Anything else is kept as a string, which redaction withholds.
 fn parse_changes(text: String) -> serde_json::Value {
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(value @ serde_json::Value::Object(_)) => value,
-        _ => serde_json::Value::String(text),
+    use serde_json::Value;
+    match serde_json::from_str::<Value>(&text) {
+        Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
+        Ok(Value::String(inner)) => match serde_json::from_str::<Value>(&inner) {
+            Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
+            _ => Value::String(text),
+        },
+        _ => Value::String(text),
     }
 }

@@ -1,10 +1,20 @@
 //! Redaction: secrets never leave in clear.
 //!
-//! Rules match field names, exactly or by glob (`*`, `?`), ignoring case; the first rule that
-//! matches decides. They apply on the worker, before encoding, to every sink: to `fields`, to
-//! every level of `changes`, and to the context parts (`actor.email`, `session.id`, ...), whether
-//! recorded on the event or on a span. The message is rendered afterwards, so a template never
-//! reveals a redacted value; a message the caller wrote itself is kept as written.
+//! Rules match field names, exactly or by glob (`*`, `?`), ignoring case and treating `-`, `_`
+//! and `.` alike (`*api_key*` matches `x-api-key` and `http.request.header.x-api-key`); the first
+//! rule that matches decides. They apply on the worker, before encoding, to every sink: to
+//! `fields`, to every level of `changes`, and to the context parts (`actor.email`, `session.id`,
+//! ...), whether recorded on the event or on a span. The message is rendered afterwards, so a
+//! template never reveals a redacted value; a message the caller wrote itself is kept as written.
+//!
+//! A value recorded with `?` (its `Debug`) is masked or hashed without its quotes: `token =
+//! ?"tok_live_abcdefgh"` and `token = "tok_live_abcdefgh"` give the same `***efgh`.
+//!
+//! Redaction finds secrets by their names, so `changes` must carry names: a [`Changes`](crate::Changes)
+//! value (recorded with `%` or `?`, both write its JSON) or any JSON object or array. A `changes`
+//! value that is neither (free text, the `Debug` of some other type, a value cut at the size
+//! limit) could hold a secret no rule can see: while any rule is in force it is written as
+//! [`WITHHELD_CHANGES`] instead.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -57,34 +67,53 @@ impl RedactionRule {
     }
 
     /// The default rules, applied after the service's own: credentials are dropped, bearer
-    /// secrets masked, session identifiers hashed when a key is set (masked otherwise).
+    /// secrets masked, session identifiers hashed when a key is set (masked otherwise). Names
+    /// match ignoring case, with `-`, `_` and `.` alike, so header names (`x-api-key`,
+    /// `proxy-authorization`, `http.request.header.cookie`) are covered.
     ///
     /// | pattern | action |
     /// |---|---|
-    /// | `*password*`, `*passwd*`, `*secret*`, `*private_key*` | drop |
-    /// | `*token*`, `*api_key*`, `*apikey*`, `authorization`, `*cookie*` (also `set-cookie`) | mask |
-    /// | `session.id`, `*session_id*` | hmac with a redaction key, mask without |
+    /// | `*password*`, `*passwd*`, `*passphrase*`, `pwd`, `*secret*`, `*private_key*`, `*privatekey*`, `*credential*`, `*recovery_code*`, `*database_url*`, `*connection_string*` | drop |
+    /// | `*token*`, `*api_key*`, `*apikey*`, `*authorization*`, `*cookie*`, `*csrf*`, `*xsrf*`, `*auth_key*` | mask |
+    /// | `session.id` (also `session_id`), `*session_id*`, `*sessionid*`, `*sessid*` | hmac with a redaction key, mask without |
     pub fn defaults(with_key: bool) -> Vec<RedactionRule> {
         use RedactionAction::{Drop, Hmac, Mask};
         let session = if with_key { Hmac } else { Mask };
         [
             ("*password*", Drop),
             ("*passwd*", Drop),
+            ("*passphrase*", Drop),
+            ("pwd", Drop),
             ("*secret*", Drop),
             ("*private_key*", Drop),
+            ("*privatekey*", Drop),
+            ("*credential*", Drop),
+            ("*recovery_code*", Drop),
+            ("*database_url*", Drop),
+            ("*connection_string*", Drop),
             ("*token*", Mask),
             ("*api_key*", Mask),
             ("*apikey*", Mask),
-            ("authorization", Mask),
+            ("*authorization*", Mask),
             ("*cookie*", Mask),
+            ("*csrf*", Mask),
+            ("*xsrf*", Mask),
+            ("*auth_key*", Mask),
             ("session.id", session),
             ("*session_id*", session),
+            ("*sessionid*", session),
+            ("*sessid*", session),
         ]
         .into_iter()
         .map(|(pattern, action)| RedactionRule::new(pattern, action))
         .collect()
     }
 }
+
+/// What a `changes` value that is not a JSON object or array becomes while redaction is on: its
+/// contents have no names a rule could match, so they are not written.
+pub const WITHHELD_CHANGES: &str =
+    "(withheld: changes must be a Changes value or a JSON object for redaction to see its names)";
 
 /// The error of a rule set that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,7 +217,11 @@ impl Redactor {
         });
         record.fields = fields;
         if let Some(changes) = &mut record.changes {
-            self.apply_to_json(changes);
+            if changes.is_object() || changes.is_array() {
+                self.apply_to_json(changes);
+            } else {
+                *changes = Value::String(WITHHELD_CHANGES.to_owned());
+            }
         }
         self.apply_to_context(record);
     }
@@ -265,6 +298,8 @@ impl Redactor {
     }
 
     fn transform(&self, action: RedactionAction, value: &str) -> String {
+        let unquoted = debug_unquoted(value);
+        let value = unquoted.as_deref().unwrap_or(value);
         match action {
             RedactionAction::Mask => mask(value),
             RedactionAction::Hmac => match &self.key {
@@ -280,8 +315,38 @@ impl Redactor {
 fn first_match(rules: &[RedactionRule], name: &str) -> Option<RedactionAction> {
     rules
         .iter()
-        .find(|rule| glob::matches(&rule.pattern, name))
+        .find(|rule| glob::matches_field_name(&rule.pattern, name))
         .map(|rule| rule.action)
+}
+
+/// The text of a string recorded with `?`: Rust's `Debug` of a `str` quotes and escapes it, and a
+/// mask must keep the secret's last characters, not the closing quote. `None` when `text` is not
+/// such a literal.
+fn debug_unquoted(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => out.push(match chars.next()? {
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                '0' => '\0',
+                c @ ('\\' | '"' | '\'') => c,
+                'u' => {
+                    let rest = chars.as_str().strip_prefix('{')?;
+                    let (hex, after) = rest.split_once('}')?;
+                    chars = after.chars();
+                    char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                }
+                _ => return None,
+            }),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 fn mask(value: &str) -> String {
@@ -342,6 +407,31 @@ mod tests {
             Some(RedactionAction::Mask)
         );
         assert_eq!(redactor.action_for("actor.name"), None);
+    }
+
+    #[test]
+    fn debug_strings_are_unquoted_before_masking() {
+        assert_eq!(debug_unquoted(r#""abc""#).as_deref(), Some("abc"));
+        assert_eq!(
+            debug_unquoted(r#""a\"b\\c\n\u{1b}""#).as_deref(),
+            Some("a\"b\\c\n\u{1b}")
+        );
+        assert_eq!(
+            debug_unquoted(&format!("{:?}", "tab\there é")).as_deref(),
+            Some("tab\there é")
+        );
+        assert_eq!(debug_unquoted("abc"), None);
+        assert_eq!(debug_unquoted(r#""a"b""#), None);
+        assert_eq!(debug_unquoted(r#""bad \q""#), None);
+        assert_eq!(debug_unquoted("\""), None);
+        let redactor = Redactor::new(RedactionRule::defaults(false), None).unwrap();
+        assert_eq!(
+            redactor.transform(
+                RedactionAction::Mask,
+                &format!("{:?}", "tok_live_abcd@mail")
+            ),
+            "***mail"
+        );
     }
 
     #[test]
