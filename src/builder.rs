@@ -34,12 +34,12 @@ type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
 /// | setting | default | setter |
 /// |---|---|---|
 /// | sinks | none (at least one is required) | [`with_file`](Builder::with_file), [`with_file_config`](Builder::with_file_config), [`with_stdout`](Builder::with_stdout), [`with_sink`](Builder::with_sink) |
-/// | queue capacity | 8192 records | [`with_queue_capacity`](Builder::with_queue_capacity) |
+/// | queue capacity | [`DEFAULT_QUEUE_CAPACITY`](crate::DEFAULT_QUEUE_CAPACITY): 8192 records | [`with_queue_capacity`](Builder::with_queue_capacity) |
 /// | when the queue is full | [`OverflowPolicy::Block`] | [`with_overflow`](Builder::with_overflow) |
 /// | when a sink cannot write | [`SinkFailurePolicy::FailOpen`] | [`with_sink_failure`](Builder::with_sink_failure) |
 /// | redaction | the [default rules](RedactionRule::defaults) after the service's own | [`with_redaction`](Builder::with_redaction), [`with_redaction_key`](Builder::with_redaction_key), [`without_default_redaction`](Builder::without_default_redaction) |
-/// | flush timeout (guard drop, `flush`, `shutdown`) | 5 s | [`with_flush_timeout`](Builder::with_flush_timeout) |
-/// | longest value kept | 16 KiB, cut and marked beyond | [`with_max_value_len`](Builder::with_max_value_len) |
+/// | flush timeout (guard drop, `flush`, `shutdown`) | [`DEFAULT_FLUSH_TIMEOUT`](crate::DEFAULT_FLUSH_TIMEOUT): 5 s | [`with_flush_timeout`](Builder::with_flush_timeout) |
+/// | longest value kept | [`DEFAULT_MAX_VALUE_LEN`](crate::DEFAULT_MAX_VALUE_LEN): 16 KiB, cut and marked beyond | [`with_max_value_len`](Builder::with_max_value_len) |
 /// | `service.name` | `OTEL_SERVICE_NAME`, else the executable's name | [`with_service_name`](Builder::with_service_name) |
 /// | `service.version` | none | [`with_service_version`](Builder::with_service_version) |
 /// | `service.instance` | the host name | [`with_service_instance`](Builder::with_service_instance) |
@@ -104,13 +104,13 @@ impl Default for Builder {
             files: Vec::new(),
             stdout: false,
             sinks: Vec::new(),
-            queue_capacity: 8192,
+            queue_capacity: crate::DEFAULT_QUEUE_CAPACITY,
             overflow: OverflowPolicy::Block,
             sink_failure: SinkFailurePolicy::FailOpen,
             redaction: Vec::new(),
             redaction_key: None,
             default_redaction: true,
-            flush_timeout: Duration::from_secs(5),
+            flush_timeout: crate::DEFAULT_FLUSH_TIMEOUT,
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             service: ServiceInfo::default(),
             #[cfg(feature = "otlp")]

@@ -125,7 +125,7 @@ pub use filter::SecurityFilter;
 pub use layer::{RecordingLayer, SecurityLayer};
 pub use pipeline::{
     FlushError, FlushGuard, OverflowPolicy, ReopenHandle, SinkFailure, SinkFailurePolicy, Stats,
-    StatsHandle,
+    StatsHandle, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
 };
 pub use record::SecurityRecord;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use common::read_records;
 use serde_json::Value;
-use tracing_security_events::config::{
-    ActionSetting, Config, ConfigError, FsyncSetting, OverflowSetting, PeriodSetting, SinkConfig,
-    SinkFailureSetting,
+use tracing_security_events::config::{Config, ConfigError, SinkConfig};
+use tracing_security_events::redact::RedactionAction;
+use tracing_security_events::sink::{FsyncPolicy, RotationPeriod};
+use tracing_security_events::{
+    security_event, Builder, Outcome, OverflowPolicy, SecurityEvent, Severity, SinkFailurePolicy,
 };
-use tracing_security_events::{security_event, Builder, Outcome, SecurityEvent, Severity};
 use tracing_subscriber::prelude::*;
 
 const FULL: &str = r#"
@@ -86,8 +87,8 @@ fn assert_full(config: &Config) {
     assert_eq!(config.service.version.as_deref(), Some("1.4.2"));
     assert_eq!(config.service.instance.as_deref(), Some("host-1"));
     assert_eq!(config.queue.capacity, 1024);
-    assert_eq!(config.queue.overflow, OverflowSetting::Drop);
-    assert_eq!(config.queue.sink_failure, SinkFailureSetting::FailClosed);
+    assert_eq!(config.queue.overflow, OverflowPolicy::Drop);
+    assert_eq!(config.queue.sink_failure, SinkFailurePolicy::FailClosed);
     assert_eq!(config.queue.flush_timeout, Duration::from_secs(2));
     assert_eq!(config.queue.max_value_len, 4096);
     let SinkConfig::File(file) = &config.sinks[0] else {
@@ -95,10 +96,10 @@ fn assert_full(config: &Config) {
     };
     assert_eq!(file.path, Path::new("/var/log/billing/security.jsonl"));
     assert_eq!(file.rotate_bytes, Some(1_048_576));
-    assert_eq!(file.rotate_every, Some(PeriodSetting::Daily));
+    assert_eq!(file.rotate_every, Some(RotationPeriod::Daily));
     assert_eq!(file.keep_files, Some(14));
     assert_eq!(file.keep_for, Some(Duration::from_secs(90 * 24 * 3600)));
-    assert_eq!(file.fsync, FsyncSetting::Always);
+    assert_eq!(file.fsync, FsyncPolicy::Always);
     assert_eq!(file.fsync_interval, Duration::from_millis(500));
     assert!(file.chain);
     assert_eq!(
@@ -119,9 +120,9 @@ fn assert_full(config: &Config) {
         config.redaction.key_file.as_deref(),
         Some(Path::new("/etc/billing/redaction.key"))
     );
-    assert_eq!(config.redaction.rules[0].field, "card.number");
-    assert_eq!(config.redaction.rules[0].action, ActionSetting::Mask);
-    assert_eq!(config.redaction.rules[1].action, ActionSetting::Hmac);
+    assert_eq!(config.redaction.rules[0].pattern(), "card.number");
+    assert_eq!(config.redaction.rules[0].action(), RedactionAction::Mask);
+    assert_eq!(config.redaction.rules[1].action(), RedactionAction::Hmac);
 }
 
 #[test]

@@ -2,18 +2,15 @@
 
 use std::sync::Arc;
 
-use super::model::{
-    ActionSetting, Config, FileSinkConfig, FsyncSetting, OverflowSetting, PeriodSetting,
-    SinkConfig, SinkFailureSetting,
-};
+use super::model::{Config, FileSinkConfig, SinkConfig};
 use super::ConfigError;
 use crate::builder::{code_redactor, with_default_identity, Builder, OpenedSink};
 use crate::clock::Clock;
 use crate::gate::EventFilter;
 use crate::record::ServiceInfo;
-use crate::redact::{RedactionAction, RedactionRule, Redactor};
-use crate::sink::{FileConfig, FileSink, FsyncPolicy, RotationPeriod, StdoutSink};
-use crate::{BuildError, OverflowPolicy, SinkFailurePolicy};
+use crate::redact::{RedactionRule, Redactor};
+use crate::sink::{FileConfig, FileSink, FsyncPolicy, StdoutSink};
+use crate::BuildError;
 
 impl Builder {
     /// A builder set up from a configuration; settings made in code afterwards take precedence.
@@ -24,14 +21,8 @@ impl Builder {
         let queue = &config.queue;
         let mut builder = Builder::new()
             .with_queue_capacity(queue.capacity)
-            .with_overflow(match queue.overflow {
-                OverflowSetting::Block => OverflowPolicy::Block,
-                OverflowSetting::Drop => OverflowPolicy::Drop,
-            })
-            .with_sink_failure(match queue.sink_failure {
-                SinkFailureSetting::FailOpen => SinkFailurePolicy::FailOpen,
-                SinkFailureSetting::FailClosed => SinkFailurePolicy::FailClosed,
-            })
+            .with_overflow(queue.overflow)
+            .with_sink_failure(queue.sink_failure)
             .with_flush_timeout(queue.flush_timeout)
             .with_max_value_len(queue.max_value_len);
         builder.config = Some(config.clone());
@@ -66,24 +57,12 @@ impl Reloadable {
             Some(path) => Some(read_key(path, "redaction.key_file")?),
             None => None,
         };
-        let rules = config
-            .redaction
-            .rules
-            .iter()
-            .map(|rule| {
-                let action = match rule.action {
-                    ActionSetting::Drop => RedactionAction::Drop,
-                    ActionSetting::Mask => RedactionAction::Mask,
-                    ActionSetting::Hmac => RedactionAction::Hmac,
-                };
-                RedactionRule::new(rule.field.clone(), action)
-            })
-            .collect();
+        let rules = config.redaction.rules.clone();
         let filter = &config.filter;
         let fsync_always = config
             .sinks
             .iter()
-            .any(|s| matches!(s, SinkConfig::File(f) if f.fsync == FsyncSetting::Always));
+            .any(|s| matches!(s, SinkConfig::File(f) if f.fsync == FsyncPolicy::Always));
         Ok(Reloadable {
             enabled: config.enabled || !from_file,
             filter: EventFilter {
@@ -187,15 +166,10 @@ impl Reloadable {
 
 #[cfg(feature = "otlp")]
 fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpConfig {
-    use super::model::{CompressionSetting, OtlpProtocolSetting};
-    use crate::sink::otlp::{OtlpCompression, OtlpConfig, OtlpProtocol};
+    use crate::sink::otlp::OtlpConfig;
     let mut config = OtlpConfig::new();
     if let Some(protocol) = otlp.protocol {
-        config = config.with_protocol(match protocol {
-            OtlpProtocolSetting::Grpc => OtlpProtocol::Grpc,
-            OtlpProtocolSetting::HttpProtobuf => OtlpProtocol::HttpProtobuf,
-            OtlpProtocolSetting::HttpJson => OtlpProtocol::HttpJson,
-        });
+        config = config.with_protocol(protocol);
     }
     if let Some(endpoint) = &otlp.endpoint {
         config = config.with_endpoint(endpoint.clone());
@@ -207,10 +181,7 @@ fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpCo
         config = config.with_timeout(timeout);
     }
     if let Some(compression) = otlp.compression {
-        config = config.with_compression(match compression {
-            CompressionSetting::Gzip => OtlpCompression::Gzip,
-            CompressionSetting::Zstd => OtlpCompression::Zstd,
-        });
+        config = config.with_compression(compression);
     }
     if let Some(bytes) = otlp.memory_limit {
         config = config.with_memory_limit(bytes);
@@ -225,19 +196,13 @@ fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpCo
 }
 
 fn file_config(file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {
-    let mut config = FileConfig::new(&file.path).fsync(match file.fsync {
-        FsyncSetting::Never => FsyncPolicy::Never,
-        FsyncSetting::Interval => FsyncPolicy::Interval(file.fsync_interval),
-        FsyncSetting::Always => FsyncPolicy::Always,
-    });
+    let mut config =
+        FileConfig::new(&file.path).fsync(file.fsync.with_interval(file.fsync_interval));
     if let Some(bytes) = file.rotate_bytes {
         config = config.rotate_at_size(bytes);
     }
     if let Some(period) = file.rotate_every {
-        config = config.rotate_every(match period {
-            PeriodSetting::Hourly => RotationPeriod::Hourly,
-            PeriodSetting::Daily => RotationPeriod::Daily,
-        });
+        config = config.rotate_every(period);
     }
     if let Some(count) = file.keep_files {
         config = config.keep_files(count);

@@ -193,7 +193,7 @@ impl Config {
             .redaction
             .rules
             .iter()
-            .position(|rule| rule.action == super::model::ActionSetting::Hmac);
+            .position(|rule| rule.action() == crate::redact::RedactionAction::Hmac);
         if let (Some(index), None) = (needs_key, &self.redaction.key_file) {
             let message = "action \"hmac\" needs redaction.key_file".to_owned();
             return fail(&format!("redaction.rules[{index}].action"), message);

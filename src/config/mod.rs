@@ -51,9 +51,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
-    ActionSetting, CompressionSetting, Config, FileSinkConfig, FilterConfig, FsyncSetting,
-    OtlpProtocolSetting, OtlpSinkConfig, OverflowSetting, PeriodSetting, QueueConfig,
-    RedactionConfig, RedactionRuleConfig, ServiceConfig, SinkConfig, SinkFailureSetting,
+    Config, FileSinkConfig, FilterConfig, OtlpSinkConfig, QueueConfig, RedactionConfig,
+    ServiceConfig, SinkConfig,
 };
 #[cfg(unix)]
 pub use reload::SighupListener;

@@ -7,10 +7,16 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Outcome, Severity};
+use crate::redact::RedactionRule;
+use crate::sink::{
+    FsyncPolicy, OtlpCompression, OtlpProtocol, RotationPeriod, DEFAULT_FSYNC_INTERVAL,
+};
+use crate::{OverflowPolicy, SinkFailurePolicy};
 
 /// The whole configuration. Every key is optional; unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Config {
     /// Whether security events are recorded. Events pinned by the code are recorded regardless.
     pub enabled: bool,
@@ -69,6 +75,7 @@ impl Default for Config {
 /// `[service]`: unset parts come from `OTEL_SERVICE_NAME`, the executable's name and the host name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ServiceConfig {
     /// `service.name`.
     pub name: Option<String>,
@@ -81,13 +88,14 @@ pub struct ServiceConfig {
 /// `[queue]`: read at start-up only; a reload that changes it takes effect at the next start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct QueueConfig {
     /// Records that may wait for the writer (at least 1).
     pub capacity: usize,
     /// What to do when the queue is full.
-    pub overflow: OverflowSetting,
+    pub overflow: OverflowPolicy,
     /// What to do while a sink cannot write.
-    pub sink_failure: SinkFailureSetting,
+    pub sink_failure: SinkFailurePolicy,
     /// How long flushing at shutdown may take (`"5s"`, `"500ms"`).
     #[serde(with = "duration_text")]
     #[schemars(with = "String")]
@@ -99,38 +107,19 @@ pub struct QueueConfig {
 impl Default for QueueConfig {
     fn default() -> Self {
         QueueConfig {
-            capacity: 8192,
-            overflow: OverflowSetting::Block,
-            sink_failure: SinkFailureSetting::FailOpen,
-            flush_timeout: Duration::from_secs(5),
+            capacity: crate::DEFAULT_QUEUE_CAPACITY,
+            overflow: OverflowPolicy::default(),
+            sink_failure: SinkFailurePolicy::default(),
+            flush_timeout: crate::DEFAULT_FLUSH_TIMEOUT,
             max_value_len: crate::DEFAULT_MAX_VALUE_LEN,
         }
     }
 }
 
-/// `queue.overflow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OverflowSetting {
-    /// The caller waits for room.
-    Block,
-    /// The record is dropped, counted and reported.
-    Drop,
-}
-
-/// `queue.sink_failure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SinkFailureSetting {
-    /// Callers go on; records wait in the queue.
-    FailOpen,
-    /// Callers wait until their record is written.
-    FailClosed,
-}
-
 /// One `[[sinks]]` entry, by its `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum SinkConfig {
     /// JSON lines in a file.
     File(FileSinkConfig),
@@ -144,10 +133,11 @@ pub enum SinkConfig {
 /// variables, then the OpenTelemetry defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct OtlpSinkConfig {
     /// `grpc`, `http/protobuf` or `http/json`.
     #[serde(default)]
-    pub protocol: Option<OtlpProtocolSetting>,
+    pub protocol: Option<OtlpProtocol>,
     /// The collector (`http://collector:4317`; for HTTP the logs URL, `.../v1/logs`).
     #[serde(default)]
     pub endpoint: Option<String>,
@@ -160,45 +150,23 @@ pub struct OtlpSinkConfig {
     pub timeout: Option<Duration>,
     /// `gzip` or `zstd`.
     #[serde(default)]
-    pub compression: Option<CompressionSetting>,
-    /// Bytes held in memory while the collector is away (default 8 MiB).
+    pub compression: Option<OtlpCompression>,
+    /// Bytes held in memory while the collector is away (default 8 MiB:
+    /// `sink::DEFAULT_OTLP_MEMORY_LIMIT`).
     #[serde(default)]
     pub memory_limit: Option<usize>,
     /// Where records wait on disk beyond the memory limit.
     #[serde(default)]
     pub spool_dir: Option<PathBuf>,
-    /// Bytes held in spool files (default 256 MiB).
+    /// Bytes held in spool files (default 256 MiB: `sink::DEFAULT_OTLP_SPOOL_LIMIT`).
     #[serde(default)]
     pub spool_limit: Option<u64>,
-}
-
-/// `protocol` of an OTLP sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum OtlpProtocolSetting {
-    /// gRPC.
-    #[serde(rename = "grpc")]
-    Grpc,
-    /// HTTP with protobuf bodies.
-    #[serde(rename = "http/protobuf")]
-    HttpProtobuf,
-    /// HTTP with JSON bodies.
-    #[serde(rename = "http/json")]
-    HttpJson,
-}
-
-/// `compression` of an OTLP sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CompressionSetting {
-    /// gzip.
-    Gzip,
-    /// zstd.
-    Zstd,
 }
 
 /// A `type = "file"` sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FileSinkConfig {
     /// The active file.
     pub path: PathBuf,
@@ -207,7 +175,7 @@ pub struct FileSinkConfig {
     pub rotate_bytes: Option<u64>,
     /// Start a new file every `hourly` or `daily` (UTC).
     #[serde(default)]
-    pub rotate_every: Option<PeriodSetting>,
+    pub rotate_every: Option<RotationPeriod>,
     /// Keep at most this many rotated files.
     #[serde(default)]
     pub keep_files: Option<usize>,
@@ -217,7 +185,7 @@ pub struct FileSinkConfig {
     pub keep_for: Option<Duration>,
     /// `never`, `interval` (every `fsync_interval`) or `always`.
     #[serde(default = "default_fsync")]
-    pub fsync: FsyncSetting,
+    pub fsync: FsyncPolicy,
     /// The interval of `fsync = "interval"`.
     #[serde(default = "default_fsync_interval", with = "duration_text")]
     #[schemars(with = "String")]
@@ -247,43 +215,22 @@ impl FileSinkConfig {
     }
 }
 
-fn default_fsync() -> FsyncSetting {
-    FsyncSetting::Interval
+fn default_fsync() -> FsyncPolicy {
+    FsyncPolicy::default()
 }
 
 fn default_fsync_interval() -> Duration {
-    Duration::from_secs(1)
+    DEFAULT_FSYNC_INTERVAL
 }
 
 fn default_true() -> bool {
     true
 }
 
-/// `rotate_every`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PeriodSetting {
-    /// Every UTC hour.
-    Hourly,
-    /// Every UTC day.
-    Daily,
-}
-
-/// `fsync`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FsyncSetting {
-    /// Never.
-    Never,
-    /// At most `fsync_interval` after a write.
-    Interval,
-    /// After every batch, before its callers continue.
-    Always,
-}
-
 /// `[filter]`: an event is recorded when it passes every test. Pinned events always pass.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FilterConfig {
     /// The least severe event recorded: `debug`, `info`, `warn`, `error`, `critical`.
     pub min_severity: Severity,
@@ -312,13 +259,14 @@ impl Default for FilterConfig {
 /// `[redaction]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RedactionConfig {
     /// Apply the default rules after these.
     pub defaults: bool,
     /// A file holding the HMAC key of `hmac` rules.
     pub key_file: Option<PathBuf>,
     /// Rules, tried in order.
-    pub rules: Vec<RedactionRuleConfig>,
+    pub rules: Vec<RedactionRule>,
 }
 
 impl Default for RedactionConfig {
@@ -329,28 +277,6 @@ impl Default for RedactionConfig {
             rules: Vec::new(),
         }
     }
-}
-
-/// One `[[redaction.rules]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RedactionRuleConfig {
-    /// A field name or glob, matched ignoring case.
-    pub field: String,
-    /// `drop`, `mask` or `hmac`.
-    pub action: ActionSetting,
-}
-
-/// A redaction rule's `action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionSetting {
-    /// Remove the field.
-    Drop,
-    /// Keep the last 4 characters.
-    Mask,
-    /// HMAC-SHA256 under the redaction key.
-    Hmac,
 }
 
 /// Durations as text: `"5s"`, `"500ms"`, `"90days"`.

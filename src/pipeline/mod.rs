@@ -28,6 +28,12 @@ pub(crate) use shells::ShellPool;
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
 
+/// Records the queue holds by default (the builder's `with_queue_capacity`, `queue.capacity`).
+pub const DEFAULT_QUEUE_CAPACITY: usize = 8192;
+/// How long flushing at shutdown may take by default (`with_flush_timeout`,
+/// `queue.flush_timeout`).
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Encoded batches waiting for the writer, at most: enough to keep both threads busy, few
 /// enough that a sink that cannot write holds the worker back soon (and the queue's overflow
 /// policy applies).
@@ -35,6 +41,11 @@ const WRITER_QUEUE: usize = 2;
 
 /// What to do with a new record when the queue is full.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "config",
+    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum OverflowPolicy {
     /// Wait for room: the caller of `security_event!` slows down, nothing is lost.
@@ -51,6 +62,11 @@ pub enum OverflowPolicy {
 /// are written, and writing resumes by itself when the cause goes away; the failures are counted
 /// in [`Stats::sink_errors`] and reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "config",
+    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum SinkFailurePolicy {
     /// The service goes on: `security_event!` returns at once, records wait in the queue, and

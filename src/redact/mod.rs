@@ -29,6 +29,11 @@ use crate::value::FieldValue;
 
 /// What a redaction rule does to a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "config",
+    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum RedactionAction {
     /// Remove the field.
@@ -40,10 +45,19 @@ pub enum RedactionAction {
     Hmac,
 }
 
-/// One redaction rule: a field-name pattern and an action.
+/// One redaction rule: a field-name pattern and an action (in a configuration, one
+/// `[[redaction.rules]]` entry: `field = "card.number"`, `action = "mask"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "config",
+    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct RedactionRule {
+    /// A field name or glob, matched ignoring case, with `-`, `_` and `.` alike.
+    #[cfg_attr(feature = "config", serde(rename = "field"))]
     pattern: String,
+    /// `drop`, `mask` or `hmac`.
     action: RedactionAction,
 }
 

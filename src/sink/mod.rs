@@ -9,11 +9,15 @@ pub(crate) mod log_files;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
+mod otlp_settings;
 mod stdout;
 
 use std::io;
 
-pub use file::{FileConfig, FileSink, FsyncPolicy, RotationPeriod};
+pub use file::{FileConfig, FileSink, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
+pub use otlp_settings::{
+    OtlpCompression, OtlpProtocol, DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT,
+};
 pub use stdout::StdoutSink;
 
 use crate::record::SecurityRecord;

@@ -9,8 +9,13 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::clock::{Clock, SystemClock};
 
-/// When the file starts afresh, besides size.
+/// When the file starts afresh, besides size (`rotate_every = "hourly"` or `"daily"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "config",
+    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
+    serde(rename_all = "snake_case")
+)]
 #[non_exhaustive]
 pub enum RotationPeriod {
     /// At the start of every UTC hour.
@@ -45,9 +50,77 @@ pub enum FsyncPolicy {
     Always,
 }
 
+/// The interval of the default [`FsyncPolicy::Interval`]: 1 second.
+pub const DEFAULT_FSYNC_INTERVAL: Duration = Duration::from_secs(1);
+
 impl Default for FsyncPolicy {
     fn default() -> Self {
-        FsyncPolicy::Interval(Duration::from_secs(1))
+        FsyncPolicy::Interval(DEFAULT_FSYNC_INTERVAL)
+    }
+}
+
+impl FsyncPolicy {
+    /// The name of the policy in a configuration: `never`, `interval`, `always`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FsyncPolicy::Never => "never",
+            FsyncPolicy::Interval(_) => "interval",
+            FsyncPolicy::Always => "always",
+        }
+    }
+
+    /// The same policy, with `interval` as its interval when it is [`FsyncPolicy::Interval`].
+    pub const fn with_interval(self, interval: Duration) -> FsyncPolicy {
+        match self {
+            FsyncPolicy::Interval(_) => FsyncPolicy::Interval(interval),
+            other => other,
+        }
+    }
+}
+
+/// In a configuration the policy is its name (`fsync = "interval"`); the interval is a key of its
+/// own (`fsync_interval = "500ms"`), applied with [`FsyncPolicy::with_interval`].
+#[cfg(feature = "config")]
+mod fsync_as_name {
+    use std::borrow::Cow;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{FsyncPolicy, DEFAULT_FSYNC_INTERVAL};
+
+    impl Serialize for FsyncPolicy {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for FsyncPolicy {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let name = Cow::<'de, str>::deserialize(deserializer)?;
+            match &*name {
+                "never" => Ok(FsyncPolicy::Never),
+                "interval" => Ok(FsyncPolicy::Interval(DEFAULT_FSYNC_INTERVAL)),
+                "always" => Ok(FsyncPolicy::Always),
+                other => Err(serde::de::Error::unknown_variant(
+                    other,
+                    &["never", "interval", "always"],
+                )),
+            }
+        }
+    }
+
+    impl schemars::JsonSchema for FsyncPolicy {
+        fn schema_name() -> Cow<'static, str> {
+            "FsyncPolicy".into()
+        }
+
+        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({
+                "description": "When written records are made durable: `never`, `interval` (every `fsync_interval`) or `always` (after every batch).",
+                "type": "string",
+                "enum": ["never", "interval", "always"]
+            })
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use background_sync::BackgroundSync;
-pub use config::{FileConfig, FsyncPolicy, RotationPeriod};
+pub use config::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
 
 use super::log_files::LogName;
 use super::{Batch, Sink};

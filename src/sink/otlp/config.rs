@@ -4,48 +4,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The OTLP transport. Always chosen explicitly: the exporter's own default depends on which of
-/// its cargo features other crates in the build happen to switch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OtlpProtocol {
-    /// gRPC (port 4317 by convention).
-    Grpc,
-    /// HTTP with protobuf bodies (port 4318, `/v1/logs`): the OpenTelemetry default.
-    HttpProtobuf,
-    /// HTTP with JSON bodies (port 4318, `/v1/logs`).
-    HttpJson,
-}
-
-impl OtlpProtocol {
-    /// The name used by `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc`, `http/protobuf`, `http/json`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OtlpProtocol::Grpc => "grpc",
-            OtlpProtocol::HttpProtobuf => "http/protobuf",
-            OtlpProtocol::HttpJson => "http/json",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text.trim() {
-            "grpc" => OtlpProtocol::Grpc,
-            "http/protobuf" => OtlpProtocol::HttpProtobuf,
-            "http/json" => OtlpProtocol::HttpJson,
-            _ => return None,
-        })
-    }
-}
-
-/// Payload compression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OtlpCompression {
-    /// gzip.
-    Gzip,
-    /// zstd.
-    Zstd,
-}
+pub use crate::sink::otlp_settings::{OtlpCompression, OtlpProtocol};
+use crate::sink::otlp_settings::{DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT};
 
 /// Settings of the OTLP sink. Every setting left unset falls back to the standard
 /// OpenTelemetry variable, then to the OpenTelemetry default:
@@ -90,9 +50,9 @@ impl Default for OtlpConfig {
 
 impl OtlpConfig {
     /// Default memory held while the collector is away.
-    pub const DEFAULT_MEMORY_LIMIT: usize = 8 << 20;
+    pub const DEFAULT_MEMORY_LIMIT: usize = DEFAULT_OTLP_MEMORY_LIMIT;
     /// Default disk held in spool files.
-    pub const DEFAULT_SPOOL_LIMIT: u64 = 256 << 20;
+    pub const DEFAULT_SPOOL_LIMIT: u64 = DEFAULT_OTLP_SPOOL_LIMIT;
     /// Default number of records per export request.
     pub const DEFAULT_MAX_BATCH: usize = 512;
 
