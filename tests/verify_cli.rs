@@ -1,6 +1,7 @@
 //! The `security-log-verify` command on a real log: 0 when intact, 1 with the place when not.
 #![cfg(feature = "cli")]
 
+#[path = "../e2e/tests/common/mod.rs"]
 mod common;
 
 use std::process::Command;

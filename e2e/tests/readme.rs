@@ -23,7 +23,7 @@ fn expected_row(event: SecurityEvent) -> String {
 #[test]
 fn the_readme_catalog_table_matches_the_code() {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let table_rows: Vec<&str> = readme
         .lines()
         .filter(|line| line.starts_with("| `") && line.matches(" | ").count() == 6)

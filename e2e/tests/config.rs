@@ -726,7 +726,7 @@ fn sighup_reloads_the_file() {
 fn the_commented_example_parses_and_the_schema_file_is_current() {
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/security-log.toml"
+        "/../examples/security-log.toml"
     ))
     .unwrap();
     let config = Config::parse(&example, "examples/security-log.toml", no_env()).unwrap();
@@ -748,7 +748,7 @@ fn the_commented_example_parses_and_the_schema_file_is_current() {
     }
     let committed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/security-log.schema.json"
+        "/../security-log.schema.json"
     ))
     .unwrap_or_default();
     let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
