@@ -6,6 +6,11 @@
 //!
 //! The file is watched: a stricter filter takes effect without a restart, a broken edit is
 //! refused (and recorded) while the running configuration stays in force.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example shows what it does"
+)]
 
 use std::error::Error;
 use std::path::Path;

@@ -6,6 +6,11 @@
 //!
 //! A sign-in that fails twice then succeeds from one IP and user agent, a role change, an API key
 //! rotation and a data export, each inside a request span that carries the client's context.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example shows what it does"
+)]
 
 use std::error::Error;
 

@@ -4,6 +4,11 @@
 //! ```text
 //! cargo run --example request_context [PATH]     # default: request-context.jsonl
 //! ```
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example shows what it does"
+)]
 
 use std::error::Error;
 

@@ -63,7 +63,7 @@ pub struct Builder {
     #[cfg(feature = "otlp")]
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
     catalogs: Vec<RegisterCatalog>,
-    report_errors: bool,
+    pub(crate) report_errors: bool,
     clock: Arc<dyn Clock>,
     pinned: HashSet<&'static str>,
     /// The configuration the reloadable settings came from.
@@ -333,6 +333,7 @@ impl Builder {
         }
         #[cfg(feature = "otlp")]
         for config in self.otlp {
+            let config = config.with_error_reporting(self.report_errors);
             sinks.push(Box::new(crate::sink::otlp::OtlpSink::open(
                 config, &service,
             )?));
@@ -480,13 +481,14 @@ pub(crate) fn torn_line_notice(
     report: bool,
     time: chrono::DateTime<chrono::Utc>,
 ) -> CapturedEvent {
-    if report {
-        eprintln!(
-            "tracing-security-events: {} ended in an unfinished line (a crash while writing); \
-             it was closed and left as it was",
+    crate::report::report_line(
+        report,
+        format_args!(
+            "{} ended in an unfinished line (a crash while writing); it was closed and left as \
+             it was",
             path.display()
-        );
-    }
+        ),
+    );
     CapturedEvent::notice(
         SecurityEvent::SystemCrash.info(),
         vec![

@@ -61,6 +61,10 @@ struct SpanState {
 #[cfg(feature = "otlp")]
 impl SpanState {
     /// The span's OpenTelemetry ids, if they were asked before.
+    #[allow(
+        clippy::option_option,
+        reason = "not asked yet, or asked and the span had none"
+    )]
     fn known_otel_ids(&self) -> Option<Option<crate::context::TraceIds>> {
         self.trace.get().copied()
     }
@@ -104,6 +108,10 @@ impl RecordingLayer {
     /// attaches its data when the span is created, and asking starts the OpenTelemetry span,
     /// fixing its ids. `known` is the answer the state held, if it was asked before.
     #[cfg(feature = "otlp")]
+    #[allow(
+        clippy::option_option,
+        reason = "not asked yet, or asked and the span had none"
+    )]
     fn span_otel_ids<S>(
         &self,
         span: &SpanRef<'_, S>,

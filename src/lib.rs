@@ -107,6 +107,7 @@ mod pending;
 mod pipeline;
 pub mod record;
 pub mod redact;
+mod report;
 pub mod sink;
 mod value;
 

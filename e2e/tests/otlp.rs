@@ -243,7 +243,7 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
     match guard.flush() {
         Err(tracing_security_events::FlushError::Sinks(failures)) => {
             assert_eq!(failures.len(), 1, "{failures:?}");
-            assert!(failures[0].sink.starts_with("otlp:"), "{failures:?}");
+            assert!(failures[0].sink().starts_with("otlp:"), "{failures:?}");
         }
         other => panic!("the OTLP sink reports what it holds, nothing else fails: {other:?}"),
     }

@@ -305,8 +305,9 @@ fn shutdown_reports_the_sinks_that_could_not_flush() {
     match guard.shutdown() {
         Err(FlushError::Sinks(failures)) => {
             assert_eq!(failures.len(), 1);
-            assert_eq!(failures[0].sink, "flaky");
-            assert!(failures[0].error.contains("cannot sync"));
+            assert_eq!(failures[0].sink(), "flaky");
+            assert_eq!(failures[0].kind(), Some(io::ErrorKind::Other));
+            assert!(failures[0].reason().contains("cannot sync"));
         }
         other => panic!("expected a sink failure, got {other:?}"),
     }

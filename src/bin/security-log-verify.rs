@@ -7,6 +7,12 @@
 //! PATH is a log file or a directory of rotated files. Exit status: 0 when the chain verifies,
 //! 1 when a problem is found (named with its file and line), 2 for a usage or read error.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command line tool prints its results"
+)]
+
 use std::process::ExitCode;
 
 use tracing_security_events::integrity::{verify_with, VerifyOptions};

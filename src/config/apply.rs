@@ -34,7 +34,8 @@ impl Builder {
             sinks: Vec::new(),
             ..Config::default()
         });
-        Reloadable::from_config(config, self.config.is_some()).map_err(BuildError::Config)
+        Reloadable::from_config(config, self.config.is_some(), self.report_errors)
+            .map_err(BuildError::Config)
     }
 }
 
@@ -47,12 +48,18 @@ pub(crate) struct Reloadable {
     rules: Vec<RedactionRule>,
     key: Option<Vec<u8>>,
     pub(crate) fsync_always: bool,
+    /// Whether the sinks it opens may report on stderr.
+    report_errors: bool,
 }
 
 impl Reloadable {
     /// `from_file`: whether the settings came from a configuration at all (without one, the
     /// builder's `enabled` and filter stand).
-    pub(crate) fn from_config(config: Config, from_file: bool) -> Result<Self, ConfigError> {
+    pub(crate) fn from_config(
+        config: Config,
+        from_file: bool,
+        report_errors: bool,
+    ) -> Result<Self, ConfigError> {
         let key = match &config.redaction.key_file {
             Some(path) => Some(read_key(path, "redaction.key_file")?),
             None => None,
@@ -75,6 +82,7 @@ impl Reloadable {
             rules,
             key,
             fsync_always,
+            report_errors,
             config,
         })
     }
@@ -134,13 +142,15 @@ impl Reloadable {
             SinkConfig::Stdout => Ok((Box::new(StdoutSink::new()), None)),
             #[cfg(feature = "otlp")]
             SinkConfig::Otlp(otlp) => {
-                let sink = crate::sink::otlp::OtlpSink::open(otlp_config(otlp), service).map_err(
-                    |err| ConfigError::Invalid {
-                        origin: self.config.origin(),
-                        key: format!("sinks[{index}]"),
-                        message: err.to_string(),
-                    },
-                )?;
+                let sink = crate::sink::otlp::OtlpSink::open(
+                    otlp_config(otlp).with_error_reporting(self.report_errors),
+                    service,
+                )
+                .map_err(|err| ConfigError::Invalid {
+                    origin: self.config.origin(),
+                    key: format!("sinks[{index}]"),
+                    message: err.to_string(),
+                })?;
                 Ok((Box::new(sink), None))
             }
             #[cfg(not(feature = "otlp"))]

@@ -127,7 +127,7 @@ impl ReloadHandle {
 
     fn apply(&self, old: &Config, new: &Config) -> Result<(), ReloadError> {
         let inner = &self.inner;
-        let reloadable = Reloadable::from_config(new.clone(), true)?;
+        let reloadable = Reloadable::from_config(new.clone(), true, inner.report_errors)?;
         let (rules, key, defaults) = &inner.code_redaction;
         let redactor = reloadable.redactor(rules, key.as_deref(), *defaults)?;
         let service = reloadable.service(&inner.code_service);
@@ -215,9 +215,10 @@ impl ReloadHandle {
 
     /// A refused reload is written down too, and said on stderr.
     fn report_rejection(&self, err: &ReloadError) {
-        if self.inner.report_errors {
-            eprintln!("tracing-security-events: configuration reload refused: {err}");
-        }
+        crate::report::report_line(
+            self.inner.report_errors,
+            format_args!("configuration reload refused: {err}"),
+        );
         let notice = CapturedEvent::notice(
             SecurityEvent::AuditConfigChanged.info(),
             Vec::new(),

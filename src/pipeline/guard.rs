@@ -10,14 +10,61 @@ use std::sync::Arc;
 
 use super::{Counters, Message, Reply, Stats, StatsHandle};
 
-/// A sink that failed to flush, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A sink that failed an operation (a flush, a sync, a reopen), and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub struct SinkFailure {
-    /// The sink's name (`"file:/var/log/security.jsonl"`).
-    pub sink: String,
-    /// What went wrong.
-    pub error: String,
+pub enum SinkFailure {
+    /// The sink returned an I/O error.
+    #[error("{sink}: {message}")]
+    Io {
+        /// The sink's name (`"file:/var/log/security.jsonl"`).
+        sink: String,
+        /// The error's kind (`StorageFull`, `PermissionDenied`, ...).
+        kind: std::io::ErrorKind,
+        /// The error as it was reported.
+        message: String,
+    },
+    /// The sink panicked; the writer caught it and went on.
+    #[error("{sink}: panicked: {message}")]
+    Panicked {
+        /// The sink's name.
+        sink: String,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+impl SinkFailure {
+    pub(super) fn from_io(sink: &str, error: &std::io::Error) -> Self {
+        SinkFailure::Io {
+            sink: sink.to_owned(),
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+
+    /// The sink's name.
+    pub fn sink(&self) -> &str {
+        match self {
+            SinkFailure::Io { sink, .. } | SinkFailure::Panicked { sink, .. } => sink,
+        }
+    }
+
+    /// The I/O error's kind, when the sink returned one.
+    pub fn kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            SinkFailure::Io { kind, .. } => Some(*kind),
+            SinkFailure::Panicked { .. } => None,
+        }
+    }
+
+    /// What went wrong, without the sink's name.
+    pub fn reason(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            SinkFailure::Io { message, .. } => message.into(),
+            SinkFailure::Panicked { message, .. } => format!("panicked: {message}").into(),
+        }
+    }
 }
 
 /// Why a flush or a shutdown did not complete.
@@ -45,7 +92,7 @@ pub enum FlushError {
 fn describe(failures: &[SinkFailure]) -> String {
     failures
         .iter()
-        .map(|f| format!("{}: {}", f.sink, f.error))
+        .map(SinkFailure::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -67,6 +114,7 @@ pub struct FlushGuard {
     abandon: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
     timeout: Duration,
+    report_errors: bool,
 }
 
 impl FlushGuard {
@@ -76,6 +124,7 @@ impl FlushGuard {
         abandon: Arc<AtomicBool>,
         worker: JoinHandle<()>,
         timeout: Duration,
+        report_errors: bool,
     ) -> Self {
         FlushGuard {
             sender,
@@ -83,6 +132,7 @@ impl FlushGuard {
             abandon,
             worker: Some(worker),
             timeout,
+            report_errors,
         }
     }
 
@@ -200,7 +250,7 @@ impl Drop for FlushGuard {
     fn drop(&mut self) {
         if self.worker.is_some() {
             if let Err(err) = self.stop() {
-                eprintln!("tracing-security-events: {err}");
+                crate::report::report_line(self.report_errors, format_args!("{err}"));
             }
         }
     }

@@ -3,7 +3,6 @@
 //! them.
 
 mod guard;
-mod reporter;
 mod room;
 mod shells;
 mod stats;
@@ -212,6 +211,7 @@ impl Pipeline {
             abandon,
             handle,
             settings.flush_timeout,
+            settings.report_errors,
         );
         let pipeline = Pipeline {
             sender,

@@ -8,13 +8,13 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::reporter::ErrorReporter;
 use super::writer::{Encoded, ToWriter, TICK};
 use super::{Counters, Message, Reconfiguration, Reply, Room, ShellPool, Submitted};
 use crate::capture::EventName;
 use crate::escape::write_record_line;
 use crate::gate::RecordGate;
 use crate::record::{RecordAssembler, SecurityRecord};
+use crate::report::ErrorReporter;
 
 /// Records handed to the writer in one go, at most.
 const MAX_BATCH: usize = 512;
@@ -150,7 +150,7 @@ impl Worker {
         while let Ok(message) = self.receiver.try_recv() {
             match self.take(message) {
                 Some(Control::Flush(other) | Control::Shutdown(other)) => replies.push(other),
-                Some(Control::Reopen(other)) | Some(Control::Reconfigure(_, other)) => {
+                Some(Control::Reopen(other) | Control::Reconfigure(_, other)) => {
                     let _ = other.send(Ok(()));
                 }
                 None => {}

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::reporter::ErrorReporter;
 use super::{Counters, Reply, SinkFailure, SinkSlot};
 use crate::record::SecurityRecord;
+use crate::report::ErrorReporter;
 use crate::sink::{Batch, Sink};
 
 /// How often idle sinks get a `tick` (a periodic fsync is due).
@@ -188,12 +188,10 @@ impl Writer {
         }
         let mut failures = Vec::new();
         for mut sink in old.into_iter().flatten() {
-            if let Err(error) = call_sink(|| sink.flush()) {
+            let name = sink.name().to_owned();
+            if let Err(failure) = call_sink(&name, || sink.flush()) {
                 Counters::add(&self.counters.sink_errors, 1);
-                failures.push(SinkFailure {
-                    sink: sink.name().to_owned(),
-                    error,
-                });
+                failures.push(failure);
             }
         }
         failures
@@ -214,14 +212,14 @@ impl Writer {
     ) -> Result<(), Vec<SinkFailure>> {
         let mut failures = Vec::new();
         for sink in &mut self.sinks {
-            if let Err(err) = call_sink(|| op(sink.as_mut())) {
+            let name = sink.name().to_owned();
+            if let Err(failure) = call_sink(&name, || op(sink.as_mut())) {
                 Counters::add(&self.counters.sink_errors, 1);
-                self.reporter
-                    .report(format_args!("sink {} failed to {what}: {err}", sink.name()));
-                failures.push(SinkFailure {
-                    sink: sink.name().to_owned(),
-                    error: err,
-                });
+                self.reporter.report(format_args!(
+                    "sink {name} failed to {what}: {}",
+                    failure.reason()
+                ));
+                failures.push(failure);
             }
         }
         if failures.is_empty() {
@@ -243,8 +241,9 @@ fn write_until_done(
 ) -> bool {
     let mut backoff = FIRST_BACKOFF;
     let mut failures = 0_u64;
+    let name = sink.name().to_owned();
     loop {
-        match call_sink(|| sink.write(batch)) {
+        match call_sink(&name, || sink.write(batch)) {
             Ok(()) => {
                 if failures > 0 {
                     reporter.force(format_args!(
@@ -254,13 +253,13 @@ fn write_until_done(
                 }
                 return true;
             }
-            Err(err) => {
+            Err(failure) => {
                 failures += 1;
                 Counters::add(&counters.sink_errors, 1);
                 reporter.report(format_args!(
-                    "sink {} failed to write {} records (retrying): {err}",
-                    sink.name(),
-                    batch.len()
+                    "sink {name} failed to write {} records (retrying): {}",
+                    batch.len(),
+                    failure.reason()
                 ));
             }
         }
@@ -281,18 +280,20 @@ fn write_until_done(
     }
 }
 
-/// Runs a sink operation; a panic in a sink becomes an error, and the writer lives on.
-fn call_sink(op: impl FnOnce() -> std::io::Result<()>) -> Result<(), String> {
+/// Runs an operation of the sink `name`; a panic in a sink becomes a failure, and the writer
+/// lives on.
+fn call_sink(name: &str, op: impl FnOnce() -> std::io::Result<()>) -> Result<(), SinkFailure> {
     match catch_unwind(AssertUnwindSafe(op)) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(panic) => Err(format!(
-            "panicked: {}",
-            panic
+        Ok(Err(err)) => Err(SinkFailure::from_io(name, &err)),
+        Err(panic) => Err(SinkFailure::Panicked {
+            sink: name.to_owned(),
+            message: panic
                 .downcast_ref::<&str>()
                 .copied()
                 .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("(no message)")
-        )),
+                .to_owned(),
+        }),
     }
 }

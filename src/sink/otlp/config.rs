@@ -40,6 +40,9 @@ pub struct OtlpConfig {
     pub(crate) spool_dir: Option<PathBuf>,
     pub(crate) spool_limit: u64,
     pub(crate) max_batch: usize,
+    /// Whether the sink may say on stderr what it gave up at shutdown (the builder's
+    /// `with_error_reporting`).
+    pub(crate) report_errors: bool,
 }
 
 impl Default for OtlpConfig {
@@ -56,6 +59,12 @@ impl OtlpConfig {
     /// Default number of records per export request.
     pub const DEFAULT_MAX_BATCH: usize = 512;
 
+    /// Sets whether the sink may report on stderr (from the builder).
+    pub(crate) fn with_error_reporting(mut self, enabled: bool) -> Self {
+        self.report_errors = enabled;
+        self
+    }
+
     /// Everything from the environment and the defaults.
     pub fn new() -> Self {
         OtlpConfig {
@@ -68,6 +77,7 @@ impl OtlpConfig {
             spool_dir: None,
             spool_limit: Self::DEFAULT_SPOOL_LIMIT,
             max_batch: Self::DEFAULT_MAX_BATCH,
+            report_errors: true,
         }
     }
 
@@ -129,7 +139,7 @@ impl OtlpConfig {
 
     /// The protocol in force: the explicit one, else the variables, else `http/protobuf`. A
     /// variable naming no protocol is an error naming it.
-    pub(crate) fn resolved_protocol(&self) -> Result<OtlpProtocol, String> {
+    pub(crate) fn resolved_protocol(&self) -> Result<OtlpProtocol, super::OtlpError> {
         if let Some(protocol) = self.protocol {
             return Ok(protocol);
         }
@@ -138,8 +148,10 @@ impl OtlpConfig {
             "OTEL_EXPORTER_OTLP_PROTOCOL",
         ] {
             if let Ok(value) = std::env::var(variable) {
-                return OtlpProtocol::parse(&value).ok_or_else(|| {
-                    format!("{variable}={value:?} is not grpc, http/protobuf or http/json")
+                return OtlpProtocol::parse(&value).ok_or(super::OtlpError::InvalidVariable {
+                    variable,
+                    value,
+                    allowed: "grpc, http/protobuf, http/json",
                 });
             }
         }

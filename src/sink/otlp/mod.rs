@@ -3,6 +3,7 @@
 
 mod backlog;
 mod config;
+mod error;
 mod json_view;
 mod mapping;
 mod shipper;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use opentelemetry_sdk::Resource;
 
 pub use config::{OtlpCompression, OtlpConfig, OtlpProtocol};
+pub use error::OtlpError;
 
 use self::backlog::Backlog;
 use self::shipper::{Shipper, ShipperCounters};
@@ -38,6 +40,7 @@ pub struct OtlpSink {
     backlog: Arc<Backlog>,
     counters: Arc<ShipperCounters>,
     shipper: Shipper,
+    report_errors: bool,
 }
 
 impl fmt::Debug for OtlpSink {
@@ -57,6 +60,9 @@ pub struct OtlpStats {
     pub exported: u64,
     /// Export requests that failed (each is retried).
     pub failed_exports: u64,
+    /// Records that could not be read back as OTLP log records and were not sent (a line that
+    /// is not one of our records; never expected, counted so it cannot pass unseen).
+    pub unmappable: u64,
     /// Records waiting in memory.
     pub waiting_in_memory: usize,
     /// Their size in bytes (bounded by [`OtlpConfig::with_memory_limit`]).
@@ -67,35 +73,23 @@ pub struct OtlpStats {
     pub last_error: Option<String>,
 }
 
-/// The OTLP sink could not start.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot start the OTLP sink: {reason}")]
-pub struct OtlpError {
-    reason: String,
-}
-
 impl OtlpSink {
     /// Starts the sink: checks the settings, builds the exporter on the sink's thread, opens the
     /// spool directory. `service` gives `service.name`, `service.version` and
     /// `service.instance.id` of the resource, over `OTEL_SERVICE_NAME` and
     /// `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn open(config: OtlpConfig, service: &ServiceInfo) -> Result<Self, OtlpError> {
-        let protocol = config
-            .resolved_protocol()
-            .map_err(|reason| OtlpError { reason })?;
+        let protocol = config.resolved_protocol()?;
         let spool = config
             .spool_dir
             .clone()
             .map(|dir| (dir, config.spool_limit));
-        let backlog =
-            Backlog::new(config.memory_limit, spool.clone()).map_err(|err| OtlpError {
-                reason: format!(
-                    "spool directory {}: {err}",
-                    spool
-                        .map(|(dir, _)| dir.display().to_string())
-                        .unwrap_or_default()
-                ),
-            })?;
+        let backlog = Backlog::new(config.memory_limit, spool.clone()).map_err(|source| {
+            OtlpError::Spool {
+                dir: spool.map(|(dir, _)| dir).unwrap_or_default(),
+                source,
+            }
+        })?;
         let backlog = Arc::new(backlog);
         let counters = Arc::new(ShipperCounters::default());
         let shipper = Shipper::start(
@@ -103,8 +97,7 @@ impl OtlpSink {
             resource(service),
             backlog.clone(),
             counters.clone(),
-        )
-        .map_err(|reason| OtlpError { reason })?;
+        )?;
         let endpoint = config
             .endpoint
             .as_deref()
@@ -114,6 +107,7 @@ impl OtlpSink {
             backlog,
             counters,
             shipper,
+            report_errors: config.report_errors,
         })
     }
 
@@ -152,6 +146,7 @@ impl OtlpStatsHandle {
         OtlpStats {
             exported: self.counters.exported.load(Ordering::Relaxed),
             failed_exports: self.counters.failed_exports.load(Ordering::Relaxed),
+            unmappable: self.counters.unmappable.load(Ordering::Relaxed),
             waiting_in_memory,
             memory_bytes,
             waiting_on_disk,
@@ -228,9 +223,13 @@ impl Drop for OtlpSink {
         self.shipper.stop();
         let lost = self.backlog.spill_remaining() + self.backlog.take_given_up();
         if lost > 0 {
-            eprintln!(
-                "tracing-security-events: sink {}: {lost} records given up at shutdown (collector unreachable, no spool room)",
-                self.name
+            crate::report::report_line(
+                self.report_errors,
+                format_args!(
+                    "sink {}: {lost} records given up at shutdown (collector unreachable, no \
+                     spool room)",
+                    self.name
+                ),
             );
         }
     }

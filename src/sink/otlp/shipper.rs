@@ -22,6 +22,7 @@ use opentelemetry_sdk::Resource;
 use super::backlog::Backlog;
 use super::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
 use super::mapping;
+use super::OtlpError;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -57,7 +58,7 @@ impl Shipper {
         resource: Resource,
         backlog: Arc<Backlog>,
         counters: Arc<ShipperCounters>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, OtlpError> {
         let protocol = config.resolved_protocol()?;
         let config = config.clone();
         let stop = Arc::new(AtomicBool::new(false));
@@ -72,7 +73,10 @@ impl Shipper {
                 {
                     Ok(runtime) => runtime,
                     Err(err) => {
-                        let _ = built.send(Err(format!("cannot start its runtime: {err}")));
+                        let _ = built.send(Err(OtlpError::Start {
+                            what: "runtime",
+                            source: err,
+                        }));
                         return;
                     }
                 };
@@ -96,7 +100,10 @@ impl Shipper {
                 );
                 let _ = exporter.shutdown();
             })
-            .map_err(|err| format!("cannot start its thread: {err}"))?;
+            .map_err(|source| OtlpError::Start {
+                what: "thread",
+                source,
+            })?;
         match was_built.recv() {
             Ok(Ok(())) => Ok(Shipper {
                 thread: Some(thread),
@@ -106,7 +113,7 @@ impl Shipper {
                 let _ = thread.join();
                 Err(err)
             }
-            Err(_) => Err("its thread ended before building the exporter".into()),
+            Err(_) => Err(OtlpError::ThreadEnded),
         }
     }
 
@@ -119,7 +126,7 @@ impl Shipper {
     }
 }
 
-fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExporter, String> {
+fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExporter, OtlpError> {
     let compression = config.compression.map(|c| match c {
         OtlpCompression::Gzip => opentelemetry_otlp::Compression::Gzip,
         OtlpCompression::Zstd => opentelemetry_otlp::Compression::Zstd,
@@ -164,7 +171,10 @@ fn build_exporter(config: &OtlpConfig, protocol: OtlpProtocol) -> Result<LogExpo
             builder.build()
         }
     };
-    built.map_err(|err| format!("cannot build the {} exporter: {err}", protocol.as_str()))
+    built.map_err(|source| OtlpError::Exporter {
+        protocol: protocol.as_str(),
+        source,
+    })
 }
 
 /// The settings both transports share; unset ones are left to the standard variables.
@@ -179,14 +189,16 @@ fn with_export_settings<B: WithExportConfig>(mut builder: B, config: &OtlpConfig
 }
 
 /// The configured headers, checked: the HTTP exporter would skip an invalid one silently.
-fn header_map(headers: &HashMap<String, String>) -> Result<http::HeaderMap, String> {
+fn header_map(headers: &HashMap<String, String>) -> Result<http::HeaderMap, OtlpError> {
     let mut map = http::HeaderMap::new();
     for (name, value) in headers {
-        let name = http::HeaderName::try_from(name.as_str())
-            .map_err(|err| format!("header name {name:?}: {err}"))?;
-        let value = http::HeaderValue::try_from(value.as_str())
-            .map_err(|err| format!("header {name}: {err}"))?;
-        map.insert(name, value);
+        let invalid = |reason: http::Error| OtlpError::InvalidHeader {
+            name: name.clone(),
+            reason,
+        };
+        let header = http::HeaderName::try_from(name.as_str()).map_err(|e| invalid(e.into()))?;
+        let value = http::HeaderValue::try_from(value.as_str()).map_err(|e| invalid(e.into()))?;
+        map.insert(header, value);
     }
     Ok(map)
 }

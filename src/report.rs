@@ -1,10 +1,12 @@
-//! The log's own errors, on stderr, rate-limited.
+//! The one place the crate writes to stderr: the log's own errors, prefixed with the crate's
+//! name, rate-limited where they can repeat, and silenced whole by
+//! [`Builder::with_error_reporting(false)`](crate::Builder::with_error_reporting).
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 /// Writes internal errors to stderr, at most one line a second so a broken sink cannot flood it.
-pub(super) struct ErrorReporter {
+pub(crate) struct ErrorReporter {
     enabled: bool,
     last: Option<Instant>,
     suppressed: u64,
@@ -13,7 +15,7 @@ pub(super) struct ErrorReporter {
 impl ErrorReporter {
     const INTERVAL: Duration = Duration::from_secs(1);
 
-    pub(super) fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool) -> Self {
         ErrorReporter {
             enabled,
             last: None,
@@ -21,7 +23,7 @@ impl ErrorReporter {
         }
     }
 
-    pub(super) fn report(&mut self, what: fmt::Arguments<'_>) {
+    pub(crate) fn report(&mut self, what: fmt::Arguments<'_>) {
         if self.enabled
             && self
                 .last
@@ -34,7 +36,8 @@ impl ErrorReporter {
     }
 
     /// Reports regardless of the rate limit (recoveries and losses are rare and matter).
-    pub(super) fn force(&mut self, what: fmt::Arguments<'_>) {
+    #[allow(clippy::print_stderr, reason = "the crate's one stderr path")]
+    pub(crate) fn force(&mut self, what: fmt::Arguments<'_>) {
         if !self.enabled {
             return;
         }
@@ -48,5 +51,14 @@ impl ErrorReporter {
         } else {
             eprintln!("tracing-security-events: {what}");
         }
+    }
+}
+
+/// Writes one line about a rare event (a refused reload, a crash found at start-up, losses at
+/// shutdown), unless reporting is off.
+#[allow(clippy::print_stderr, reason = "the crate's one stderr path")]
+pub(crate) fn report_line(enabled: bool, what: fmt::Arguments<'_>) {
+    if enabled {
+        eprintln!("tracing-security-events: {what}");
     }
 }
