@@ -1,5 +1,5 @@
 //! An event or span's fields sorted out: the event name, message, changes, typed context and the
-//! other fields, bounded in size. Read on the caller's thread by [`crate::pending`]'s visitor.
+//! other fields, bounded in size, as the worker decodes them from a pending event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,7 +96,7 @@ impl CapturedEvent {
             context: ContextFields::default(),
             ancestors: Vec::new(),
             duration: None,
-            from_the_log: true,
+            is_log_notice: true,
         }
     }
 
@@ -148,10 +148,10 @@ pub(crate) struct CapturedEvent {
     pub(crate) own: CapturedFields,
     pub(crate) context: ContextFields,
     /// The context of the enclosing spans not yet merged into `context`, nearest first: a
-    /// closed span's own; an event's are merged as its shell is decoded.
+    /// closed span's own; an event's are merged as its pending event is decoded.
     pub(crate) ancestors: Vec<Arc<ContextFields>>,
     /// For a span tagged `security_event`: how long it was open.
     pub(crate) duration: Option<Duration>,
     /// Written by the log about itself: no filter applies.
-    pub(crate) from_the_log: bool,
+    pub(crate) is_log_notice: bool,
 }

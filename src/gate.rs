@@ -89,7 +89,7 @@ pub(crate) struct RecordGate {
 impl RecordGate {
     pub(crate) fn admits(&self, event: &CapturedEvent) -> bool {
         // The log's own records (audit.*, a crash found at start-up) and pinned events always pass.
-        if event.from_the_log || self.caller.is_pinned(&event.name) {
+        if event.is_log_notice || self.caller.is_pinned(&event.name) {
             return true;
         }
         if !self.enabled {

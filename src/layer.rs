@@ -145,10 +145,10 @@ impl RecordingLayer {
         fields: &mut CapturedFields,
         context: &mut ContextFields,
     ) {
-        let mut shell = self.pipeline.shell();
-        values.record(&mut shell.capture(&self.registry, self.max_value_len));
-        shell.decode_into(fields, context);
-        self.pipeline.recycle(shell);
+        let mut pending = self.pipeline.empty_event();
+        values.record(&mut pending.capture(&self.registry, self.max_value_len));
+        pending.decode_into(fields, context);
+        self.pipeline.recycle(pending);
     }
 }
 
@@ -220,7 +220,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut pending = self.pipeline.shell();
+        let mut pending = self.pipeline.empty_event();
         pending.time = self.clock.now_system_time();
         event.record(&mut pending.capture(&self.registry, self.max_value_len));
         let skip = match &pending.name {
@@ -308,7 +308,7 @@ where
             context,
             ancestors,
             duration: Some(duration),
-            from_the_log: false,
+            is_log_notice: false,
         });
     }
 }

@@ -102,6 +102,7 @@ mod hex;
 pub mod http;
 pub mod integrity;
 mod layer;
+mod log_files;
 mod macros;
 mod pending;
 mod pipeline;

@@ -1,9 +1,8 @@
 //! An event as the caller's thread hands it over: the fields as `tracing` recorded them, their
 //! text in one buffer, typed and sorted into context on the worker.
 //!
-//! The caller allocates nothing here once warm: a `PendingEvent` is taken from the
-//! [`ShellPool`](crate::pipeline::ShellPool), filled, queued, decoded on the worker and put back
-//! with its buffers' capacity. Allocating on the caller and freeing on the worker made the two
+//! The caller allocates nothing here once warm: a `PendingEvent` is taken from the pipeline's
+//! pool, filled, queued, decoded on the worker and put back with its buffers' capacity. Allocating on the caller and freeing on the worker made the two
 //! threads fight over the caller's malloc arena (a futex wake-up on most events).
 
 use std::fmt;
@@ -20,7 +19,7 @@ use crate::context::ContextFields;
 use crate::event::EventRegistry;
 use crate::value::{BoundedText, FieldValue};
 
-/// A shell holding more than this is not reused (a burst of huge values must not stay pinned).
+/// A pending event holding more than this is not reused (a burst of huge values must not stay pinned).
 const MAX_KEPT_TEXT: usize = 1024;
 const MAX_KEPT_VALUES: usize = 16;
 const MAX_KEPT_ANCESTORS: usize = 8;
@@ -65,7 +64,7 @@ impl Default for PendingEvent {
 }
 
 impl PendingEvent {
-    /// A visitor recording an event's fields into this shell.
+    /// A visitor recording an event's fields into this pending event.
     pub(crate) fn capture<'a>(
         &'a mut self,
         registry: &'a EventRegistry,
@@ -78,7 +77,7 @@ impl PendingEvent {
         }
     }
 
-    /// Empties the shell for its next event; `false` if it grew too big to be worth keeping.
+    /// Empties the pending event for its next event; `false` if it grew too big to be worth keeping.
     pub(crate) fn reset(&mut self) -> bool {
         self.name = None;
         self.values.clear();
@@ -94,7 +93,7 @@ impl PendingEvent {
     }
 
     /// Files the captured values into `fields` and `context` (a span's, or a new event's),
-    /// typing the context fields. The shell keeps its buffers; [`reset`](Self::reset) it before
+    /// typing the context fields. The pending event keeps its buffers; [`reset`](Self::reset) it before
     /// reuse.
     pub(crate) fn decode_into(&mut self, fields: &mut CapturedFields, context: &mut ContextFields) {
         if let Some(name) = self.name.take() {
@@ -119,7 +118,7 @@ impl PendingEvent {
         {
             context.trace = self.trace.take().map(Into::into);
         }
-        // Merged here rather than handed on: the shell keeps its list of spans for reuse.
+        // Merged here rather than handed on: the pending event keeps its list of spans for reuse.
         for outer in &self.ancestors {
             context.inherit_from(outer);
         }
@@ -131,7 +130,7 @@ impl PendingEvent {
             context,
             ancestors: Vec::new(),
             duration: None,
-            from_the_log: false,
+            is_log_notice: false,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::chain::{unseal, ChainHasher, GENESIS};
-use crate::sink::log_files::LogName;
+use crate::log_files::LogName;
 
 /// What to verify against.
 #[derive(Clone, Default)]

@@ -2,13 +2,15 @@
 //! owns ordering and encodes, one writer thread that owns the sinks, and the guard that flushes
 //! them.
 
+mod assemble;
 mod guard;
-mod room;
-mod shells;
+mod pending_pool;
+mod queue_space;
 mod stats;
 mod worker;
 mod writer;
 
+use std::cell::Cell;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,12 +20,13 @@ use crossbeam_channel::{bounded, Sender, TrySendError};
 use crate::capture::CapturedEvent;
 use crate::gate::{EventFilter, RecordGate};
 use crate::pending::PendingEvent;
-use crate::record::{RecordAssembler, ServiceInfo};
+use crate::record::{SecurityRecord, ServiceInfo};
 use crate::redact::Redactor;
 use crate::sink::Sink;
+pub(crate) use assemble::RecordAssembler;
 pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
-use room::Room;
-pub(crate) use shells::ShellPool;
+pub(crate) use pending_pool::PendingEventPool;
+use queue_space::QueueSpace;
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
 
@@ -102,7 +105,7 @@ enum Message {
 /// of bytes the caller must copy into memory it has not touched (measured: the unboxed form cost
 /// callers ~0.15-0.3 µs).
 enum Submitted {
-    /// From an event: the fields as recorded, sorted out on the worker; the shell is reused.
+    /// From an event: the fields as recorded, sorted out on the worker; the pending event is reused.
     Pending(Box<PendingEvent>),
     /// Already sorted out: a span closing, the log's own notices.
     Captured(Box<CapturedEvent>),
@@ -128,6 +131,49 @@ pub(crate) struct Reconfiguration {
     pub(crate) after: Vec<CapturedEvent>,
 }
 
+/// How often idle threads look up: the worker writes pending loss notices, the writer gives
+/// idle sinks a `tick` (a periodic fsync is due).
+const TICK: Duration = Duration::from_millis(100);
+
+thread_local! {
+    static ON_LOG_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as one of the log's own (the worker, the writer).
+fn mark_log_thread() {
+    ON_LOG_THREAD.with(|on| on.set(true));
+}
+
+/// Whether this is one of the log's own threads, which must never block on the queue they
+/// empty (a sink's own `tracing` events come back through the layer on the writer thread).
+fn on_log_thread() -> bool {
+    ON_LOG_THREAD.with(Cell::get)
+}
+
+/// Encoded records on their way to the sinks, and their buffers on their way back.
+#[derive(Default)]
+struct EncodedBatch {
+    records: Vec<SecurityRecord>,
+    lines: Vec<u8>,
+    /// Callers waiting for these records to be written.
+    waiting: Vec<Sender<()>>,
+}
+
+/// What the worker asks of the writer, answered in order after every batch sent before it.
+enum ToWriter {
+    Write(EncodedBatch),
+    Flush(Reply),
+    Reopen(Reply),
+    /// Switch to these sinks, flushing those no longer wanted.
+    Swap(Vec<SinkSlot>),
+    /// A reconfiguration is written: answer with the failures of the last `Swap`.
+    Reconfigured(Reply),
+    /// Answer once everything before it is written or given up.
+    Drained(Sender<()>),
+    /// Flush, answer every reply with the result, and stop.
+    Shutdown(Vec<Reply>),
+}
+
 /// The caller-side handle of the queue, held by the layer.
 #[derive(Clone)]
 pub(crate) struct Pipeline {
@@ -136,8 +182,8 @@ pub(crate) struct Pipeline {
     /// Callers wait for their record to be written (fail-closed, or fsync on every write).
     wait_for_write: bool,
     counters: Arc<Counters>,
-    shells: Arc<ShellPool>,
-    room: Arc<Room>,
+    pool: Arc<PendingEventPool>,
+    space: Arc<QueueSpace>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -167,15 +213,15 @@ impl Pipeline {
         let (sender, receiver) = bounded(settings.capacity);
         let counters = Arc::new(Counters::default());
         let abandon = Arc::new(AtomicBool::new(false));
-        let shells = Arc::new(ShellPool::new(settings.capacity));
-        let room = Arc::new(Room::default());
+        let pool = Arc::new(PendingEventPool::new(settings.capacity));
+        let space = Arc::new(QueueSpace::default());
 
         let (to_writer, writer_inbox) = bounded(WRITER_QUEUE);
-        let (spent, spent_inbox) = bounded(WRITER_QUEUE + 2);
+        let (returned, returned_inbox) = bounded(WRITER_QUEUE + 2);
         let (losses, losses_inbox) = crossbeam_channel::unbounded();
         let writer = writer::Writer::new(
             writer_inbox,
-            writer::WriterLinks { spent, losses },
+            writer::WriterLinks { returned, losses },
             settings.sinks,
             counters.clone(),
             abandon.clone(),
@@ -188,12 +234,12 @@ impl Pipeline {
         let worker = worker::Worker::new(
             worker::Inbox {
                 receiver,
-                shells: shells.clone(),
-                room: room.clone(),
+                pool: pool.clone(),
+                space: space.clone(),
             },
             worker::WriterHandle {
                 sender: to_writer,
-                spent: spent_inbox,
+                returned: returned_inbox,
                 losses: losses_inbox,
                 thread: writer_thread,
             },
@@ -218,8 +264,8 @@ impl Pipeline {
             overflow: settings.overflow,
             wait_for_write: settings.wait_for_write,
             counters,
-            shells,
-            room,
+            pool,
+            space,
         };
         Ok((pipeline, guard))
     }
@@ -240,14 +286,14 @@ impl Pipeline {
         )
     }
 
-    /// An empty shell for an event's fields, reused when one is free.
-    pub(crate) fn shell(&self) -> Box<PendingEvent> {
-        self.shells.take()
+    /// An empty pending event for an event's fields, reused when one is free.
+    pub(crate) fn empty_event(&self) -> Box<PendingEvent> {
+        self.pool.take()
     }
 
-    /// Gives back a shell that will not be submitted.
-    pub(crate) fn recycle(&self, shell: Box<PendingEvent>) {
-        self.shells.put(shell);
+    /// Gives back a pending event that will not be submitted.
+    pub(crate) fn recycle(&self, pending: Box<PendingEvent>) {
+        self.pool.put(pending);
     }
 
     /// Queues an event as recorded (see [`submit`](Self::submit)).
@@ -260,11 +306,11 @@ impl Pipeline {
         self.send(Submitted::Captured(Box::new(event)));
     }
 
-    /// Queues an event, waiting for room or dropping it as the policy says, then for its record
+    /// Queues an event, waiting for space or dropping it as the policy says, then for its record
     /// to be written when the policy says so.
     fn send(&self, event: Submitted) {
         // The worker must never wait on its own queue: events that sinks emit never block.
-        let on_worker = worker::on_worker_thread();
+        let on_worker = on_log_thread();
         let (written, wait) = if self.wait_for_write && !on_worker {
             let (tx, rx) = bounded(1);
             (Some(tx), Some(rx))
@@ -273,7 +319,7 @@ impl Pipeline {
         };
         let message = Message::Event { event, written };
         let sent = if self.overflow == OverflowPolicy::Block && !on_worker {
-            self.send_waiting_for_room(message)
+            self.send_waiting_for_space(message)
         } else {
             self.sender.try_send(message).is_ok()
         };
@@ -286,14 +332,14 @@ impl Pipeline {
     }
 
     /// Queues `message`, sleeping while the queue is full; false when the worker is gone.
-    fn send_waiting_for_room(&self, mut message: Message) -> bool {
+    fn send_waiting_for_space(&self, mut message: Message) -> bool {
         loop {
             match self.sender.try_send(message) {
                 Ok(()) => return true,
                 Err(TrySendError::Disconnected(_)) => return false,
                 Err(TrySendError::Full(back)) => message = back,
             }
-            self.room.wait(|| self.sender.is_full());
+            self.space.wait(|| self.sender.is_full());
         }
     }
 }

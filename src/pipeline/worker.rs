@@ -1,38 +1,25 @@
 //! The worker thread: assembles records in queue order and encodes each once, then hands
 //! batches of whole records to the writer thread, which owns the sinks.
 
-use std::cell::Cell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::writer::{Encoded, ToWriter, TICK};
-use super::{Counters, Message, Reconfiguration, Reply, Room, ShellPool, Submitted};
+use super::RecordAssembler;
+use super::{
+    mark_log_thread, Counters, EncodedBatch, Message, PendingEventPool, QueueSpace,
+    Reconfiguration, Reply, Submitted, ToWriter, TICK,
+};
 use crate::capture::EventName;
 use crate::escape::write_record_line;
 use crate::gate::RecordGate;
-use crate::record::{RecordAssembler, SecurityRecord};
+use crate::record::SecurityRecord;
 use crate::report::ErrorReporter;
 
 /// Records handed to the writer in one go, at most.
 const MAX_BATCH: usize = 512;
-
-thread_local! {
-    static ON_LOG_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Marks this thread as one of the log's own (the worker, the writer).
-pub(super) fn mark_log_thread() {
-    ON_LOG_THREAD.with(|on| on.set(true));
-}
-
-/// Whether this is one of the log's own threads, which must never block on the queue they
-/// empty (a sink's own `tracing` events come back through the layer on the writer thread).
-pub(super) fn on_worker_thread() -> bool {
-    ON_LOG_THREAD.with(Cell::get)
-}
 
 enum Control {
     Flush(Reply),
@@ -41,19 +28,19 @@ enum Control {
     Reconfigure(Box<Reconfiguration>, Reply),
 }
 
-/// What the worker reads from the callers: the queue, the pool their shells go back to, and
-/// where callers wait for room.
+/// What the worker reads from the callers: the queue, the pool their pending events go back to, and
+/// where callers wait for space.
 pub(super) struct Inbox {
     pub(super) receiver: Receiver<Message>,
-    pub(super) shells: Arc<ShellPool>,
-    pub(super) room: Arc<Room>,
+    pub(super) pool: Arc<PendingEventPool>,
+    pub(super) space: Arc<QueueSpace>,
 }
 
 /// The worker's side of the writer thread.
 pub(super) struct WriterHandle {
     pub(super) sender: Sender<ToWriter>,
     /// Buffers of written batches, back for reuse.
-    pub(super) spent: Receiver<Encoded>,
+    pub(super) returned: Receiver<EncodedBatch>,
     /// Records a sink gave up after accepting them, by sink name.
     pub(super) losses: Receiver<(String, u64)>,
     pub(super) thread: JoinHandle<()>,
@@ -61,20 +48,20 @@ pub(super) struct WriterHandle {
 
 pub(super) struct Worker {
     receiver: Receiver<Message>,
-    /// Where decoded events' shells go back to the callers.
-    shells: Arc<ShellPool>,
-    room: Arc<Room>,
+    /// Where decoded pending events go back to the callers.
+    pool: Arc<PendingEventPool>,
+    space: Arc<QueueSpace>,
     writer: WriterHandle,
     assembler: RecordAssembler,
     counters: Arc<Counters>,
     gate: RecordGate,
     reporter: ErrorReporter,
     /// The batch being filled.
-    batch: Encoded,
+    batch: EncodedBatch,
     /// Records of a written batch, dropped one before each new record is assembled: the memory
     /// one frees is what the next allocates, from the allocator's per-thread cache. Dropped a
     /// batch at a time, they overflowed that cache and cost a tenth of the worker's time.
-    spent_records: Vec<SecurityRecord>,
+    written_records: Vec<SecurityRecord>,
     drops_reported: u64,
 }
 
@@ -82,8 +69,8 @@ impl Worker {
     pub(super) fn new(
         Inbox {
             receiver,
-            shells,
-            room,
+            pool,
+            space,
         }: Inbox,
         writer: WriterHandle,
         assembler: RecordAssembler,
@@ -93,15 +80,15 @@ impl Worker {
     ) -> Self {
         Worker {
             receiver,
-            shells,
-            room,
+            pool,
+            space,
             writer,
             assembler,
             counters,
             gate,
             reporter: ErrorReporter::new(report_errors),
             batch: new_batch(),
-            spent_records: Vec::new(),
+            written_records: Vec::new(),
             drops_reported: 0,
         }
     }
@@ -115,7 +102,7 @@ impl Worker {
                     // Writes the notices of losses found since the last batch, if any.
                     self.write_batch();
                     // Idle: nothing to hand the memory on to.
-                    self.spent_records.clear();
+                    self.written_records.clear();
                     continue;
                 }
                 // Every sender is gone and the queue is empty.
@@ -129,7 +116,7 @@ impl Worker {
                 }
             }
             // Callers blocked on a full queue refill it while this batch is written.
-            self.room.made();
+            self.space.freed();
             self.write_batch();
             match control {
                 None => {}
@@ -156,7 +143,7 @@ impl Worker {
                 None => {}
             }
             if self.batch.records.len() >= MAX_BATCH {
-                self.room.made();
+                self.space.freed();
                 self.write_batch();
             }
         }
@@ -188,13 +175,13 @@ impl Worker {
     fn take(&mut self, message: Message) -> Option<Control> {
         match message {
             Message::Event { event, written } => {
-                drop(self.spent_records.pop());
+                drop(self.written_records.pop());
                 self.batch.waiting.extend(written);
                 let event = match event {
                     Submitted::Captured(event) => *event,
-                    Submitted::Pending(mut shell) => {
-                        let event = shell.decode();
-                        self.shells.put(shell);
+                    Submitted::Pending(mut pending) => {
+                        let event = pending.decode();
+                        self.pool.put(pending);
                         event?
                     }
                 };
@@ -282,13 +269,13 @@ impl Worker {
         if self.batch.records.is_empty() {
             return;
         }
-        let spare = match self.writer.spent.try_recv() {
-            Ok(mut spent) => {
+        let spare = match self.writer.returned.try_recv() {
+            Ok(mut returned) => {
                 // Dropped here, where their memory was allocated, as new records come.
-                self.spent_records.clear();
-                std::mem::swap(&mut self.spent_records, &mut spent.records);
-                spent.lines.clear();
-                spent
+                self.written_records.clear();
+                std::mem::swap(&mut self.written_records, &mut returned.records);
+                returned.lines.clear();
+                returned
             }
             Err(_) => new_batch(),
         };
@@ -301,8 +288,8 @@ impl Worker {
     }
 }
 
-fn new_batch() -> Encoded {
-    Encoded {
+fn new_batch() -> EncodedBatch {
+    EncodedBatch {
         records: Vec::with_capacity(MAX_BATCH),
         lines: Vec::with_capacity(MAX_BATCH * 512),
         waiting: Vec::new(),

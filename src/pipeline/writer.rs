@@ -13,45 +13,18 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{Counters, Reply, SinkFailure, SinkSlot};
-use crate::record::SecurityRecord;
+use super::{Counters, EncodedBatch, SinkFailure, SinkSlot, ToWriter, TICK};
 use crate::report::ErrorReporter;
 use crate::sink::{Batch, Sink};
 
-/// How often idle sinks get a `tick` (a periodic fsync is due).
-pub(super) const TICK: Duration = Duration::from_millis(100);
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-
-/// Encoded records on their way to the sinks, and their buffers on their way back.
-#[derive(Default)]
-pub(super) struct Encoded {
-    pub(super) records: Vec<SecurityRecord>,
-    pub(super) lines: Vec<u8>,
-    /// Callers waiting for these records to be written.
-    pub(super) waiting: Vec<Sender<()>>,
-}
-
-/// What the worker asks of the writer, answered in order after every batch sent before it.
-pub(super) enum ToWriter {
-    Write(Encoded),
-    Flush(Reply),
-    Reopen(Reply),
-    /// Switch to these sinks, flushing those no longer wanted.
-    Swap(Vec<SinkSlot>),
-    /// A reconfiguration is written: answer with the failures of the last `Swap`.
-    Reconfigured(Reply),
-    /// Answer once everything before it is written or given up.
-    Drained(Sender<()>),
-    /// Flush, answer every reply with the result, and stop.
-    Shutdown(Vec<Reply>),
-}
 
 /// Where the writer tells the worker about its sinks.
 pub(super) struct WriterLinks {
     /// Buffers of written batches, for the worker to reuse (their records are dropped there,
     /// on the thread that allocated them).
-    pub(super) spent: Sender<Encoded>,
+    pub(super) returned: Sender<EncodedBatch>,
     /// Records a sink had accepted and later gave up, by sink name.
     pub(super) losses: Sender<(String, u64)>,
 }
@@ -88,7 +61,7 @@ impl Writer {
     }
 
     pub(super) fn run(mut self) {
-        super::worker::mark_log_thread();
+        super::mark_log_thread();
         loop {
             match self.receiver.recv_timeout(TICK) {
                 Ok(ToWriter::Write(encoded)) => self.write(encoded),
@@ -129,7 +102,7 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, mut encoded: Encoded) {
+    fn write(&mut self, mut encoded: EncodedBatch) {
         let batch = Batch::new(&encoded.records, &encoded.lines);
         // With no sink a record would be written nowhere and still look written. Reloads and
         // the builder refuse a configuration without sinks; this keeps the count honest anyway.
@@ -159,7 +132,7 @@ impl Writer {
         }
         self.report_losses();
         // A full return channel drops the buffers here instead: the worker makes new ones.
-        let _ = self.links.spent.try_send(encoded);
+        let _ = self.links.returned.try_send(encoded);
     }
 
     /// Tells the worker which sinks gave up records they had accepted (the OTLP sink past its

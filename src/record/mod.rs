@@ -4,9 +4,8 @@
 //! Keys come in a fixed order (the order of the fields below); absent parts are left out, never
 //! `null`.
 
-mod assemble;
 mod encode;
-mod message;
+pub(crate) mod message;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -21,7 +20,6 @@ pub use crate::context::{
 };
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
-pub(crate) use assemble::RecordAssembler;
 pub(crate) use encode::encode_record;
 
 /// The version of the record layout written in `schema`.

@@ -5,7 +5,6 @@
 //! A sink runs on the log's writer thread only, so it needs `Send` but not `Sync`.
 
 mod file;
-pub(crate) mod log_files;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;

@@ -16,10 +16,10 @@ use chrono::{DateTime, Utc};
 use background_sync::BackgroundSync;
 pub use config::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
 
-use super::log_files::LogName;
 use super::{Batch, Sink};
 use crate::clock::Clock;
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
+use crate::log_files::LogName;
 
 /// Appends records to a file as JSON lines, one write per batch of whole records.
 ///

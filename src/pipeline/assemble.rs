@@ -7,10 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::{ContextV7, Timestamp, Uuid};
 
-use super::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
 use crate::capture::{unrecognised_category, CapturedEvent, CapturedFields, EventName};
 use crate::clock::Clock;
 use crate::event::SecurityEvent;
+use crate::record::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
 use crate::redact::Redactor;
 use crate::value::FieldValue;
 

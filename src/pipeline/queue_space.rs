@@ -1,4 +1,4 @@
-//! Waiting for room in a full queue, woken once per batch the worker takes rather than once per
+//! Waiting for space in a full queue, woken once per batch the worker takes rather than once per
 //! record.
 //!
 //! A caller blocked in the channel's own `send` spins, then parks, and is woken by every single
@@ -12,24 +12,24 @@ use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 /// How long a waiting caller sleeps before looking again by itself: a safety net only, the
-/// worker wakes it as soon as there is room.
+/// worker wakes it as soon as there is space.
 const RECHECK: Duration = Duration::from_millis(10);
 
-/// Where callers wait for room in the queue, and where the worker says there is some.
+/// Where callers wait for space in the queue, and where the worker says there is some.
 #[derive(Debug, Default)]
-pub(crate) struct Room {
+pub(crate) struct QueueSpace {
     waiting: AtomicUsize,
     lock: Mutex<()>,
     freed: Condvar,
 }
 
-impl Room {
-    /// Sleeps until the worker has made room, unless `still_full` says there already is some.
+impl QueueSpace {
+    /// Sleeps until the worker has made space, unless `still_full` says there already is some.
     pub(crate) fn wait(&self, still_full: impl Fn() -> bool) {
         let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.waiting.fetch_add(1, Ordering::SeqCst);
         // Pairs with the fence in `made`: either the worker sees this caller waiting, or this
-        // caller sees the room the worker made.
+        // caller sees the space the worker made.
         fence(Ordering::SeqCst);
         if still_full() {
             let _ = self
@@ -41,8 +41,8 @@ impl Room {
     }
 
     /// Called by the worker after taking messages off the queue: wakes the callers waiting for
-    /// room, if any (one atomic load when none is).
-    pub(crate) fn made(&self) {
+    /// space, if any (one atomic load when none is).
+    pub(crate) fn freed(&self) {
         fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::SeqCst) > 0 {
             let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -58,15 +58,15 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn a_waiting_caller_is_woken_when_room_is_made() {
-        let room = Arc::new(Room::default());
+    fn a_waiting_caller_is_woken_when_space_is_freed() {
+        let space = Arc::new(QueueSpace::default());
         let full = Arc::new(AtomicBool::new(true));
         let waiter = {
-            let (room, full) = (room.clone(), full.clone());
+            let (space, full) = (space.clone(), full.clone());
             std::thread::spawn(move || {
                 let mut rounds = 0;
                 while full.load(Ordering::SeqCst) {
-                    room.wait(|| full.load(Ordering::SeqCst));
+                    space.wait(|| full.load(Ordering::SeqCst));
                     rounds += 1;
                 }
                 rounds
@@ -74,7 +74,7 @@ mod tests {
         };
         std::thread::sleep(Duration::from_millis(50));
         full.store(false, Ordering::SeqCst);
-        room.made();
+        space.freed();
         let rounds = waiter.join().unwrap();
         // It slept (in rounds of RECHECK at most) until then; a spinning caller would have
         // looked millions of times.
@@ -82,9 +82,9 @@ mod tests {
     }
 
     #[test]
-    fn a_caller_that_finds_room_does_not_stay_counted_as_waiting() {
-        let room = Room::default();
-        room.wait(|| false);
-        assert_eq!(room.waiting.load(Ordering::SeqCst), 0);
+    fn a_caller_that_finds_space_does_not_stay_counted_as_waiting() {
+        let space = QueueSpace::default();
+        space.wait(|| false);
+        assert_eq!(space.waiting.load(Ordering::SeqCst), 0);
     }
 }
