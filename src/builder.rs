@@ -9,19 +9,18 @@ use std::time::Duration;
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::capture::CapturedEvent;
+use crate::capture::torn_line_notice;
 use crate::clock::{Clock, SystemClock};
-use crate::event::{Catalog, EventRegistry, SecurityEvent};
-#[cfg(not(feature = "config"))]
-use crate::gate::EventFilter;
+use crate::event::{Catalog, EventRegistry};
 use crate::gate::{CallerGate, RecordGate};
 use crate::layer::{RecordingLayer, SecurityLayer};
 use crate::pipeline::RecordAssembler;
 use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
 use crate::record::ServiceInfo;
-use crate::redact::{RedactionRule, Redactor};
-use crate::sink::{FileConfig, FileSink, FsyncPolicy, Sink, StdoutSink};
-use crate::value::{FieldValue, DEFAULT_MAX_VALUE_LEN};
+use crate::redact::{RedactionRule, RedactionSettings};
+use crate::runtime_settings::RuntimeSettings;
+use crate::sink::{FileConfig, FsyncPolicy, OpenError, OpenedSink, Sink, SinkSpec};
+use crate::value::DEFAULT_MAX_VALUE_LEN;
 use crate::BuildError;
 
 /// The smallest accepted `max_value_len`: enough for identifiers and the truncation marker.
@@ -55,21 +54,19 @@ pub struct Builder {
     queue_capacity: usize,
     overflow: OverflowPolicy,
     sink_failure: SinkFailurePolicy,
-    redaction: Vec<RedactionRule>,
-    redaction_key: Option<Vec<u8>>,
-    default_redaction: bool,
+    redaction: RedactionSettings,
     flush_timeout: Duration,
     max_value_len: usize,
     service: ServiceInfo,
     #[cfg(feature = "otlp")]
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
     catalogs: Vec<RegisterCatalog>,
-    pub(crate) report_errors: bool,
+    report_errors: bool,
     clock: Arc<dyn Clock>,
     pinned: HashSet<&'static str>,
-    /// The configuration the reloadable settings came from.
+    /// The configuration the run-time settings come from.
     #[cfg(feature = "config")]
-    pub(crate) config: Option<crate::config::Config>,
+    config: Option<crate::config::Config>,
 }
 
 impl fmt::Debug for Builder {
@@ -83,11 +80,6 @@ impl fmt::Debug for Builder {
             .field("overflow", &self.overflow)
             .field("sink_failure", &self.sink_failure)
             .field("redaction", &self.redaction)
-            .field(
-                "redaction_key",
-                &self.redaction_key.as_ref().map(|_| "(set)"),
-            )
-            .field("default_redaction", &self.default_redaction)
             .field("flush_timeout", &self.flush_timeout)
             .field("max_value_len", &self.max_value_len)
             .field("service", &self.service)
@@ -108,9 +100,7 @@ impl Default for Builder {
             queue_capacity: crate::DEFAULT_QUEUE_CAPACITY,
             overflow: OverflowPolicy::Block,
             sink_failure: SinkFailurePolicy::FailOpen,
-            redaction: Vec::new(),
-            redaction_key: None,
-            default_redaction: true,
+            redaction: RedactionSettings::default(),
             flush_timeout: crate::DEFAULT_FLUSH_TIMEOUT,
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             service: ServiceInfo::default(),
@@ -195,20 +185,20 @@ impl Builder {
     /// Adds a redaction rule; the service's rules are tried in the order added, before the
     /// defaults.
     pub fn with_redaction(mut self, rule: RedactionRule) -> Self {
-        self.redaction.push(rule);
+        self.redaction.rules.push(rule);
         self
     }
 
     /// The key of `hmac` redaction (HMAC-SHA256); with a key, the default rules hash session
     /// identifiers instead of masking them.
     pub fn with_redaction_key(mut self, key: impl Into<Vec<u8>>) -> Self {
-        self.redaction_key = Some(key.into());
+        self.redaction.key = Some(key.into());
         self
     }
 
     /// Applies only the service's own redaction rules.
     pub fn without_default_redaction(mut self) -> Self {
-        self.default_redaction = false;
+        self.redaction.defaults = false;
         self
     }
 
@@ -284,7 +274,7 @@ impl Builder {
     }
 
     /// Everything `build` makes, and what a reload handle needs of it.
-    pub(crate) fn build_parts(self) -> Result<BuiltParts, BuildError> {
+    fn build_parts(self) -> Result<BuiltParts, BuildError> {
         if self.queue_capacity == 0 {
             return Err(BuildError::ZeroCapacity);
         }
@@ -298,58 +288,52 @@ impl Builder {
         for register in &self.catalogs {
             register(&mut registry)?;
         }
-        let reloadable = self.reloadable_settings()?;
-        let redactor = reloadable.redactor(
-            &self.redaction,
-            self.redaction_key.as_deref(),
-            self.default_redaction,
-        )?;
-        let service = reloadable.service(&self.service);
+        let runtime = self.runtime_settings()?;
+        let redactor = self.redaction.redactor(&runtime.redaction)?;
+        let service = self
+            .service
+            .or(&runtime.service)
+            .with_environment_defaults();
 
         let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
             || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
-            || reloadable.fsync_always;
-        let mut sinks = Vec::with_capacity(self.files.len() + self.sinks.len() + 1);
+            || runtime.fsync_always();
+        let mut code_specs: Vec<SinkSpec> = self.files.into_iter().map(SinkSpec::File).collect();
+        if self.stdout {
+            code_specs.push(SinkSpec::Stdout);
+        }
+        #[cfg(feature = "otlp")]
+        code_specs.extend(self.otlp.into_iter().map(SinkSpec::Otlp));
+        let mut sinks =
+            Vec::with_capacity(code_specs.len() + self.sinks.len() + runtime.sinks.len());
         let mut crash_notices = Vec::new();
-        for mut config in self.files {
-            if config.clock.is_none() {
-                config = config.with_clock(self.clock.clone());
-            }
-            let path = config.path().to_path_buf();
-            let sink = FileSink::with_config(config).map_err(|source| BuildError::OpenFile {
-                path: path.clone(),
-                source,
-            })?;
-            if sink.found_torn_line() {
+        let mut take = |opened: OpenedSink, sinks: &mut Vec<Box<dyn Sink>>| {
+            if let Some(path) = opened.torn_file {
                 crash_notices.push(torn_line_notice(
                     &path,
                     self.report_errors,
                     self.clock.now(),
                 ));
             }
-            sinks.push(Box::new(sink) as Box<dyn Sink>);
-        }
-        if self.stdout {
-            sinks.push(Box::new(StdoutSink::new()));
-        }
-        #[cfg(feature = "otlp")]
-        for config in self.otlp {
-            let config = config.with_error_reporting(self.report_errors);
-            sinks.push(Box::new(crate::sink::otlp::OtlpSink::open(
-                config, &service,
-            )?));
+            sinks.push(opened.sink);
+        };
+        for spec in code_specs {
+            let opened = spec
+                .open(&self.clock, &service, self.report_errors)
+                .map_err(|err| match err {
+                    OpenError::File { path, source } => BuildError::OpenFile { path, source },
+                    #[cfg(feature = "otlp")]
+                    OpenError::Otlp(err) => BuildError::Otlp(err),
+                })?;
+            take(opened, &mut sinks);
         }
         sinks.extend(self.sinks);
         let code_sinks = sinks.len();
-        for (sink, torn_at) in reloadable.open_sinks(&self.clock, &service)? {
-            if let Some(path) = torn_at {
-                crash_notices.push(torn_line_notice(
-                    &path,
-                    self.report_errors,
-                    self.clock.now(),
-                ));
-            }
-            sinks.push(sink);
+        for configured in runtime.sinks {
+            take(
+                configured.open(&self.clock, &service, self.report_errors)?,
+                &mut sinks,
+            );
         }
         if sinks.is_empty() {
             #[cfg(feature = "config")]
@@ -359,7 +343,7 @@ impl Builder {
             return Err(BuildError::NoSink);
         }
 
-        let caller_gate = Arc::new(CallerGate::new(reloadable.enabled, self.pinned));
+        let caller_gate = Arc::new(CallerGate::new(runtime.enabled, self.pinned));
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
             assembler: RecordAssembler::new(service, redactor, self.clock.clone()),
@@ -369,8 +353,8 @@ impl Builder {
             flush_timeout: self.flush_timeout,
             report_errors: self.report_errors,
             gate: RecordGate {
-                enabled: reloadable.enabled,
-                filter: reloadable.filter.clone(),
+                enabled: runtime.enabled,
+                filter: runtime.filter,
                 caller: caller_gate.clone(),
             },
         })
@@ -391,142 +375,87 @@ impl Builder {
             pipeline,
             caller_gate,
             code_sinks,
-            code_redaction: (self.redaction, self.redaction_key, self.default_redaction),
+            code_redaction: self.redaction,
             code_service: self.service,
             clock: self.clock,
             flush_timeout: self.flush_timeout,
             report_errors: self.report_errors,
+            #[cfg(feature = "config")]
+            config: self.config,
         })
     }
 
-    #[cfg(not(feature = "config"))]
-    fn reloadable_settings(&self) -> Result<NoConfig, BuildError> {
-        Ok(NoConfig {
-            enabled: true,
-            filter: EventFilter::default(),
-            fsync_always: false,
-        })
+    /// The configuration's run-time settings, or the defaults without one.
+    fn runtime_settings(&self) -> Result<RuntimeSettings, BuildError> {
+        #[cfg(feature = "config")]
+        if let Some(config) = &self.config {
+            return Ok(config.runtime_settings()?);
+        }
+        Ok(RuntimeSettings::default())
     }
 }
 
-/// A sink opened from the configuration, and the path of a file found ending mid-line.
-pub(crate) type OpenedSink = (Box<dyn Sink>, Option<std::path::PathBuf>);
-
-/// What `build_parts` hands on: the layer and guard, and what a reload needs.
+/// What `build_parts` makes: the layer and guard, and what a reload handle needs.
 #[cfg_attr(not(feature = "config"), allow(dead_code))] // the rest serves configuration reloads
-pub(crate) struct BuiltParts {
-    pub(crate) layer: RecordingLayer,
-    pub(crate) guard: FlushGuard,
-    pub(crate) pipeline: Pipeline,
-    pub(crate) caller_gate: Arc<CallerGate>,
+struct BuiltParts {
+    layer: RecordingLayer,
+    guard: FlushGuard,
+    pipeline: Pipeline,
+    caller_gate: Arc<CallerGate>,
     /// Sinks set in code come first and never change; the configuration's follow.
-    pub(crate) code_sinks: usize,
-    pub(crate) code_redaction: (Vec<RedactionRule>, Option<Vec<u8>>, bool),
-    pub(crate) code_service: ServiceInfo,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) flush_timeout: Duration,
-    pub(crate) report_errors: bool,
+    code_sinks: usize,
+    code_redaction: RedactionSettings,
+    code_service: ServiceInfo,
+    clock: Arc<dyn Clock>,
+    flush_timeout: Duration,
+    report_errors: bool,
+    #[cfg(feature = "config")]
+    config: Option<crate::config::Config>,
 }
 
-/// Without the `config` feature, the reloadable settings are the code's alone.
-#[cfg(not(feature = "config"))]
-struct NoConfig {
-    enabled: bool,
-    filter: EventFilter,
-    fsync_always: bool,
-}
-
-#[cfg(not(feature = "config"))]
-impl NoConfig {
-    fn redactor(
-        &self,
-        rules: &[RedactionRule],
-        key: Option<&[u8]>,
-        defaults: bool,
-    ) -> Result<Redactor, BuildError> {
-        Ok(code_redactor(rules, key, defaults, Vec::new())?)
+/// Starting from a configuration, and changing it at run time.
+#[cfg(feature = "config")]
+impl Builder {
+    /// A builder set up from a configuration; settings made in code afterwards take precedence.
+    /// The configuration's sinks, filter, redaction, service identity and `enabled` can be
+    /// changed at run time through [`Builder::build_with_reload`]'s handle; its `queue` section
+    /// is read once.
+    pub fn from_config(config: &crate::config::Config) -> Builder {
+        let queue = &config.queue;
+        let mut builder = Builder::new()
+            .with_queue_capacity(queue.capacity)
+            .with_overflow(queue.overflow)
+            .with_sink_failure(queue.sink_failure)
+            .with_flush_timeout(queue.flush_timeout)
+            .with_max_value_len(queue.max_value_len);
+        builder.config = Some(config.clone());
+        builder
     }
 
-    fn service(&self, code: &ServiceInfo) -> ServiceInfo {
-        with_default_identity(code.clone())
+    /// As [`build`](Builder::build), with a handle to change the configuration at run time.
+    pub fn build_with_reload<S>(
+        self,
+    ) -> Result<(SecurityLayer<S>, FlushGuard, crate::config::ReloadHandle), BuildError>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let parts = self.build_parts()?;
+        let config = parts.config.unwrap_or_else(|| {
+            let mut none = crate::config::Config::default();
+            none.sinks.clear();
+            none
+        });
+        let handle = crate::config::ReloadHandle::new(crate::config::ReloadParts {
+            config,
+            pipeline: parts.pipeline,
+            caller_gate: parts.caller_gate,
+            code_sinks: parts.code_sinks,
+            code_redaction: parts.code_redaction,
+            code_service: parts.code_service,
+            clock: parts.clock,
+            timeout: parts.flush_timeout,
+            report_errors: parts.report_errors,
+        });
+        Ok((parts.layer.with_filter(), parts.guard, handle))
     }
-
-    fn open_sinks(
-        &self,
-        _: &Arc<dyn Clock>,
-        _: &ServiceInfo,
-    ) -> Result<Vec<OpenedSink>, BuildError> {
-        Ok(Vec::new())
-    }
-}
-
-/// The code's redaction rules first, then `extra` (a configuration's), then the defaults.
-pub(crate) fn code_redactor(
-    rules: &[RedactionRule],
-    key: Option<&[u8]>,
-    defaults: bool,
-    extra: Vec<RedactionRule>,
-) -> Result<Redactor, crate::redact::MissingRedactionKey> {
-    let mut all = rules.to_vec();
-    all.extend(extra);
-    if defaults {
-        all.extend(RedactionRule::defaults(key.is_some()));
-    }
-    Redactor::new(all, key)
-}
-
-/// The `system.crash` record of a file found ending in an unfinished line: the writer died
-/// mid-write (the line itself was closed and is left as evidence).
-pub(crate) fn torn_line_notice(
-    path: &Path,
-    report: bool,
-    time: chrono::DateTime<chrono::Utc>,
-) -> CapturedEvent {
-    crate::report::report_line(
-        report,
-        format_args!(
-            "{} ended in an unfinished line (a crash while writing); it was closed and left as \
-             it was",
-            path.display()
-        ),
-    );
-    CapturedEvent::notice(
-        SecurityEvent::SystemCrash.info(),
-        vec![
-            (
-                "evidence",
-                FieldValue::Str("unfinished last line in the security log".into()),
-            ),
-            ("file", FieldValue::Str(path.display().to_string())),
-        ],
-        time,
-    )
-}
-
-/// Fills the service name and instance the code left unset from the environment.
-pub(crate) fn with_default_identity(mut service: ServiceInfo) -> ServiceInfo {
-    if service.name.is_none() {
-        service.name = std::env::var("OTEL_SERVICE_NAME")
-            .ok()
-            .filter(|name| !name.is_empty())
-            .or_else(|| {
-                let exe = std::env::current_exe().ok()?;
-                Some(exe.file_stem()?.to_string_lossy().into_owned())
-            });
-    }
-    if service.instance.is_none() {
-        service.instance = host_name();
-    }
-    service
-}
-
-fn host_name() -> Option<String> {
-    let from_env = std::env::var("HOSTNAME").ok();
-    let from_kernel = || std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
-    let from_etc = || std::fs::read_to_string("/etc/hostname").ok();
-    from_env
-        .or_else(from_kernel)
-        .or_else(from_etc)
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
 }

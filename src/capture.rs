@@ -155,3 +155,32 @@ pub(crate) struct CapturedEvent {
     /// Written by the log about itself: no filter applies.
     pub(crate) is_log_notice: bool,
 }
+
+/// The `system.crash` record of a file found ending in an unfinished line: the writer died
+/// mid-write (the line itself was closed and is left as evidence). Said on stderr too, when
+/// `report` allows.
+pub(crate) fn torn_line_notice(
+    path: &std::path::Path,
+    report: bool,
+    time: chrono::DateTime<chrono::Utc>,
+) -> CapturedEvent {
+    crate::report::report_line(
+        report,
+        format_args!(
+            "{} ended in an unfinished line (a crash while writing); it was closed and left as \
+             it was",
+            path.display()
+        ),
+    );
+    CapturedEvent::notice(
+        crate::event::SecurityEvent::SystemCrash.info(),
+        vec![
+            (
+                "evidence",
+                FieldValue::Str("unfinished last line in the security log".into()),
+            ),
+            ("file", FieldValue::Str(path.display().to_string())),
+        ],
+        time,
+    )
+}

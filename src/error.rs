@@ -56,6 +56,17 @@ pub enum BuildError {
     #[cfg(feature = "config")]
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A sink a configuration names could not be opened.
+    #[error("{origin}: `{key}`: {source}")]
+    ConfiguredSink {
+        /// The configuration file (or variable) it came from.
+        origin: String,
+        /// The key at fault (`sinks[0].path`).
+        key: String,
+        /// Why.
+        #[source]
+        source: crate::sink::OpenError,
+    },
     /// The worker thread could not be started.
     #[error("cannot start the security log worker thread: {0}")]
     SpawnWorker(#[source] io::Error),

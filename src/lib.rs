@@ -100,6 +100,8 @@ mod hex;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+#[cfg(feature = "config")]
+mod init;
 pub mod integrity;
 mod layer;
 mod log_files;
@@ -109,6 +111,7 @@ mod pipeline;
 pub mod record;
 pub mod redact;
 mod report;
+mod runtime_settings;
 pub mod sink;
 mod value;
 
@@ -124,6 +127,9 @@ pub use context::{Actor, ActorKind};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 pub use filter::SecurityFilter;
+#[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
+pub use init::{init, InitError};
 pub use layer::{RecordingLayer, SecurityLayer};
 pub use pipeline::{
     FlushError, FlushGuard, OverflowPolicy, ReopenHandle, SinkFailure, SinkFailurePolicy, Stats,

@@ -1,4 +1,4 @@
-//! `config::init`: the file named by `SECURITY_LOG_CONFIG`, the environment over it, installed as
+//! `init`: the file named by `SECURITY_LOG_CONFIG`, the environment over it, installed as
 //! the global subscriber. A binary of its own: a process has one global subscriber.
 #![cfg(feature = "config")]
 
@@ -20,12 +20,12 @@ fn init_reads_the_file_named_by_the_environment() {
     std::env::set_var("SECURITY_LOG_CONFIG", &config);
     std::env::set_var("SECURITY_LOG_SERVICE__NAME", "from-env");
 
-    let (guard, reload) = tracing_security_events::config::init().unwrap();
+    let (guard, reload) = tracing_security_events::init().unwrap();
     security_event!(SecurityEvent::LoginSucceeded); // info: below the file's filter
     security_event!(SecurityEvent::LoginFailed);
     assert_eq!(reload.current().service.name.as_deref(), Some("from-env"));
     assert!(
-        tracing_security_events::config::init().is_err(),
+        tracing_security_events::init().is_err(),
         "a second global subscriber is refused"
     );
     guard.shutdown().unwrap();

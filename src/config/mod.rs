@@ -34,7 +34,7 @@
 //! ```
 //!
 //! At run time a [`ReloadHandle`] (from [`Builder::build_with_reload`](crate::Builder::build_with_reload)
-//! or [`init`]) applies a new configuration atomically, by API, on file change
+//! or [`init`](crate::init)) applies a new configuration atomically, by API, on file change
 //! ([`ReloadHandle::watch_file`]) or on SIGHUP ([`ReloadHandle::reload_on_sighup`]). A bad one is
 //! refused and the old one stays in force. Every change is written to the log itself:
 //! `audit.disabled` before logging goes quiet, `audit.enabled` when it comes back,
@@ -46,46 +46,17 @@ mod load;
 mod model;
 mod reload;
 
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
     Config, FileSinkConfig, FilterConfig, OtlpSinkConfig, QueueConfig, RedactionConfig,
     ServiceConfig, SinkConfig,
 };
+pub(crate) use reload::ReloadParts;
 #[cfg(unix)]
 pub use reload::SighupListener;
 pub use reload::{FileWatcher, ReloadError, ReloadHandle};
 
-use crate::{BuildError, Builder, FlushGuard};
-
 /// The JSON Schema of the configuration file, generated from the types above.
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
-}
-
-/// Why [`init`] could not start the log.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum InitError {
-    /// The configuration was refused.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// It could not be applied.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// A global `tracing` subscriber was already set.
-    #[error("a global tracing subscriber is already set: {0}")]
-    Subscriber(#[from] tracing_subscriber::util::TryInitError),
-}
-
-/// Starts the security log from [`Config::load`] (the file named by `SECURITY_LOG_CONFIG`, or
-/// the defaults: a file sink `security-events.jsonl` in the working directory), with the
-/// security layer as the global subscriber. Keep the guard for the life of the service.
-pub fn init() -> Result<(FlushGuard, ReloadHandle), InitError> {
-    let config = Config::load()?;
-    let (layer, guard, reload) = Builder::from_config(&config).build_with_reload()?;
-    tracing_subscriber::registry().with(layer).try_init()?;
-    Ok((guard, reload))
 }

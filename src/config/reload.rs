@@ -8,17 +8,16 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
-use tracing_core::Subscriber;
-use tracing_subscriber::registry::LookupSpan;
 
-use super::apply::Reloadable;
 use super::model::{Config, SinkConfig};
 use super::ConfigError;
-use crate::builder::{Builder, BuiltParts};
-use crate::capture::CapturedEvent;
+use crate::capture::{torn_line_notice, CapturedEvent};
+use crate::clock::Clock;
 use crate::event::{Outcome, SecurityEvent};
-use crate::layer::SecurityLayer;
-use crate::pipeline::{Reconfiguration, SinkSlot};
+use crate::gate::CallerGate;
+use crate::pipeline::{Pipeline, Reconfiguration, SinkSlot};
+use crate::record::ServiceInfo;
+use crate::redact::RedactionSettings;
 use crate::value::FieldValue;
 use crate::{BuildError, Changes, FlushError, FlushGuard};
 
@@ -37,35 +36,19 @@ pub enum ReloadError {
     Apply(#[from] FlushError),
 }
 
-impl Builder {
-    /// As [`build`](Builder::build), with a handle to change the configuration at run time.
-    pub fn build_with_reload<S>(
-        self,
-    ) -> Result<(SecurityLayer<S>, FlushGuard, ReloadHandle), BuildError>
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let config = self.config.clone().unwrap_or_else(|| Config {
-            sinks: Vec::new(),
-            ..Config::default()
-        });
-        let parts = self.build_parts()?;
-        let BuiltParts { layer, guard, .. } = parts;
-        let handle = ReloadHandle {
-            inner: Arc::new(Inner {
-                state: Mutex::new(config),
-                pipeline: parts.pipeline,
-                caller_gate: parts.caller_gate,
-                code_sinks: parts.code_sinks,
-                code_redaction: parts.code_redaction,
-                code_service: parts.code_service,
-                clock: parts.clock,
-                timeout: parts.flush_timeout,
-                report_errors: parts.report_errors,
-            }),
-        };
-        Ok((layer.with_filter(), guard, handle))
-    }
+/// What a reload needs of the running log, from the builder.
+pub(crate) struct ReloadParts {
+    /// The configuration in force.
+    pub(crate) config: Config,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) caller_gate: Arc<CallerGate>,
+    /// Sinks set in code come first and never change; the configuration's follow.
+    pub(crate) code_sinks: usize,
+    pub(crate) code_redaction: RedactionSettings,
+    pub(crate) code_service: ServiceInfo,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) timeout: Duration,
+    pub(crate) report_errors: bool,
 }
 
 /// Changes the configuration of a running security log; cloneable, for a signal handler, a
@@ -78,14 +61,7 @@ pub struct ReloadHandle {
 struct Inner {
     /// The configuration in force; the lock also makes reloads one at a time.
     state: Mutex<Config>,
-    pipeline: crate::pipeline::Pipeline,
-    caller_gate: Arc<crate::gate::CallerGate>,
-    code_sinks: usize,
-    code_redaction: (Vec<crate::redact::RedactionRule>, Option<Vec<u8>>, bool),
-    code_service: crate::record::ServiceInfo,
-    clock: Arc<dyn crate::Clock>,
-    timeout: Duration,
-    report_errors: bool,
+    parts: ReloadParts,
 }
 
 impl std::fmt::Debug for ReloadHandle {
@@ -95,6 +71,15 @@ impl std::fmt::Debug for ReloadHandle {
 }
 
 impl ReloadHandle {
+    pub(crate) fn new(parts: ReloadParts) -> Self {
+        ReloadHandle {
+            inner: Arc::new(Inner {
+                state: Mutex::new(parts.config.clone()),
+                parts,
+            }),
+        }
+    }
+
     /// The configuration in force.
     pub fn current(&self) -> Config {
         lock(&self.inner.state).clone()
@@ -126,40 +111,44 @@ impl ReloadHandle {
     }
 
     fn apply(&self, old: &Config, new: &Config) -> Result<(), ReloadError> {
-        let inner = &self.inner;
-        let reloadable = Reloadable::from_config(new.clone(), true, inner.report_errors)?;
-        let (rules, key, defaults) = &inner.code_redaction;
-        let redactor = reloadable.redactor(rules, key.as_deref(), *defaults)?;
-        let service = reloadable.service(&inner.code_service);
+        let parts = &self.inner.parts;
+        let runtime = new.runtime_settings()?;
+        let redactor = parts
+            .code_redaction
+            .redactor(&runtime.redaction)
+            .map_err(BuildError::from)?;
+        let service = parts
+            .code_service
+            .or(&runtime.service)
+            .with_environment_defaults();
 
         let mut restart_required = Vec::new();
         if old.queue != new.queue {
             restart_required.push("queue".to_owned());
         }
-        let mut sinks: Vec<SinkSlot> = (0..inner.code_sinks).map(SinkSlot::Keep).collect();
+        let mut sinks: Vec<SinkSlot> = (0..parts.code_sinks).map(SinkSlot::Keep).collect();
         let mut after = Vec::new();
-        for (index, sink) in new.sinks.iter().enumerate() {
+        for ((index, sink), configured) in new.sinks.iter().enumerate().zip(runtime.sinks) {
             match old.sinks.iter().position(|o| same_destination(o, sink)) {
                 Some(at) => {
                     if &old.sinks[at] != sink {
                         restart_required.push(format!("sinks[{index}] options"));
                     }
-                    sinks.push(SinkSlot::Keep(inner.code_sinks + at));
+                    sinks.push(SinkSlot::Keep(parts.code_sinks + at));
                 }
                 None => {
-                    let (opened, torn) = reloadable.open_sink(index, &inner.clock, &service)?;
-                    if let Some(path) = torn {
-                        after.push(crate::builder::torn_line_notice(
+                    let opened = configured.open(&parts.clock, &service, parts.report_errors)?;
+                    if let Some(path) = opened.torn_file {
+                        after.push(torn_line_notice(
                             &path,
-                            inner.report_errors,
-                            inner.clock.now(),
+                            parts.report_errors,
+                            parts.clock.now(),
                         ));
                     }
-                    sinks.push(SinkSlot::Open(opened));
+                    sinks.push(SinkSlot::Open(opened.sink));
                 }
             }
         }
-
         if sinks.is_empty() {
             return Err(ReloadError::Config(new.no_sink_error()));
         }
@@ -181,19 +170,19 @@ impl ReloadHandle {
             after.push(self.notice(SecurityEvent::AuditConfigChanged, fields));
         }
 
-        inner.pipeline.reconfigure(
+        parts.pipeline.reconfigure(
             Reconfiguration {
-                enabled: reloadable.enabled,
-                filter: reloadable.filter.clone(),
+                enabled: runtime.enabled,
+                filter: runtime.filter,
                 redactor,
                 service,
                 sinks,
                 before,
                 after,
             },
-            inner.timeout,
+            parts.timeout,
         )?;
-        inner.caller_gate.set_enabled(new.enabled);
+        parts.caller_gate.set_enabled(new.enabled);
         Ok(())
     }
 
@@ -202,7 +191,8 @@ impl ReloadHandle {
         event: SecurityEvent,
         fields: Vec<(&'static str, FieldValue)>,
     ) -> CapturedEvent {
-        let mut notice = CapturedEvent::notice(event.info(), Vec::new(), self.inner.clock.now());
+        let mut notice =
+            CapturedEvent::notice(event.info(), Vec::new(), self.inner.parts.clock.now());
         for (name, value) in fields {
             if name == "changes" {
                 notice.own.changes = Some(value.to_text());
@@ -216,16 +206,16 @@ impl ReloadHandle {
     /// A refused reload is written down too, and said on stderr.
     fn report_rejection(&self, err: &ReloadError) {
         crate::report::report_line(
-            self.inner.report_errors,
+            self.inner.parts.report_errors,
             format_args!("configuration reload refused: {err}"),
         );
         let notice = CapturedEvent::notice(
             SecurityEvent::AuditConfigChanged.info(),
             Vec::new(),
-            self.inner.clock.now(),
+            self.inner.parts.clock.now(),
         )
         .with_outcome(Outcome::Failure, format!("reload refused: {err}"));
-        self.inner.pipeline.submit(notice);
+        self.inner.parts.pipeline.submit(notice);
     }
 
     /// Reloads `path` whenever its content changes, checking every `every`, until the returned

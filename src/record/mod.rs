@@ -6,6 +6,7 @@
 
 mod encode;
 pub(crate) mod message;
+mod service_identity;
 
 use std::borrow::Cow;
 use std::sync::Arc;

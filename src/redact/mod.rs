@@ -136,6 +136,53 @@ pub struct MissingRedactionKey {
     pattern: String,
 }
 
+/// The redaction settings of one source (the code, or a configuration): its rules in order, the
+/// key of `hmac` rules, and whether the default rules follow.
+#[derive(Clone)]
+pub(crate) struct RedactionSettings {
+    pub(crate) rules: Vec<RedactionRule>,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) defaults: bool,
+}
+
+impl Default for RedactionSettings {
+    fn default() -> Self {
+        RedactionSettings {
+            rules: Vec::new(),
+            key: None,
+            defaults: true,
+        }
+    }
+}
+
+impl fmt::Debug for RedactionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedactionSettings")
+            .field("rules", &self.rules)
+            .field("key", &self.key.as_ref().map(|_| "(set)"))
+            .field("defaults", &self.defaults)
+            .finish()
+    }
+}
+
+impl RedactionSettings {
+    /// The redactor of these settings (the code's) over `configured` ones: the code's rules
+    /// first, then the configuration's, then the defaults if both want them; the code's key
+    /// wins over the configuration's.
+    pub(crate) fn redactor(
+        &self,
+        configured: &RedactionSettings,
+    ) -> Result<Redactor, MissingRedactionKey> {
+        let key = self.key.as_deref().or(configured.key.as_deref());
+        let mut rules = self.rules.clone();
+        rules.extend(configured.rules.iter().cloned());
+        if self.defaults && configured.defaults {
+            rules.extend(RedactionRule::defaults(key.is_some()));
+        }
+        Redactor::new(rules, key)
+    }
+}
+
 /// The context parts holding text, by the field name rules match.
 const TEXT_PARTS: [&str; 13] = [
     "actor.id",

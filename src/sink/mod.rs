@@ -5,6 +5,7 @@
 //! A sink runs on the log's writer thread only, so it needs `Send` but not `Sync`.
 
 mod file;
+mod open;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
@@ -14,6 +15,8 @@ mod stdout;
 use std::io;
 
 pub use file::{FileConfig, FileSink, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
+pub use open::OpenError;
+pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
 pub use otlp_settings::{
     OtlpCompression, OtlpProtocol, DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT,
 };

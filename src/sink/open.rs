@@ -1,0 +1,124 @@
+//! Opening a sink from its settings, the same way for the builder's sinks and a
+//! configuration's, at start-up and at a reload.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{FileConfig, FileSink, Sink, StdoutSink};
+use crate::clock::Clock;
+use crate::record::ServiceInfo;
+use crate::BuildError;
+
+/// What a sink is, before it is opened.
+#[derive(Debug)]
+pub(crate) enum SinkSpec {
+    /// A JSON-lines file.
+    File(FileConfig),
+    /// JSON lines on stdout.
+    Stdout,
+    /// OTLP log records to a collector.
+    #[cfg(feature = "otlp")]
+    Otlp(super::otlp::OtlpConfig),
+}
+
+/// An opened sink, with the path of a file found ending mid-line (a crash while writing).
+pub(crate) struct OpenedSink {
+    pub(crate) sink: Box<dyn Sink>,
+    pub(crate) torn_file: Option<PathBuf>,
+}
+
+/// Why a sink could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The file cannot be opened for appending.
+    #[error("cannot open {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The OTLP sink cannot start.
+    #[cfg(feature = "otlp")]
+    #[error(transparent)]
+    Otlp(#[from] super::otlp::OtlpError),
+}
+
+impl SinkSpec {
+    /// Opens the sink; a file without a clock of its own gets `clock`, an OTLP sink gives
+    /// `service` to its resource.
+    pub(crate) fn open(
+        self,
+        clock: &Arc<dyn Clock>,
+        #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] service: &ServiceInfo,
+        #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] report_errors: bool,
+    ) -> Result<OpenedSink, OpenError> {
+        match self {
+            SinkSpec::File(mut config) => {
+                if config.clock.is_none() {
+                    config = config.with_clock(clock.clone());
+                }
+                let path = config.path().to_path_buf();
+                let sink = FileSink::with_config(config).map_err(|source| OpenError::File {
+                    path: path.clone(),
+                    source,
+                })?;
+                let torn_file = sink.found_torn_line().then_some(path);
+                Ok(OpenedSink {
+                    sink: Box::new(sink),
+                    torn_file,
+                })
+            }
+            SinkSpec::Stdout => Ok(OpenedSink {
+                sink: Box::new(StdoutSink::new()),
+                torn_file: None,
+            }),
+            #[cfg(feature = "otlp")]
+            SinkSpec::Otlp(config) => {
+                let config = config.with_error_reporting(report_errors);
+                let sink = super::otlp::OtlpSink::open(config, service)?;
+                Ok(OpenedSink {
+                    sink: Box::new(sink),
+                    torn_file: None,
+                })
+            }
+        }
+    }
+}
+
+/// A sink a configuration names, with where: its errors name the file and the key.
+#[derive(Debug)]
+pub(crate) struct ConfiguredSink {
+    pub(crate) spec: SinkSpec,
+    /// The file (or variable) it came from.
+    pub(crate) origin: String,
+    /// `sinks[0]`.
+    pub(crate) key: String,
+}
+
+impl ConfiguredSink {
+    /// Opens the sink; its error names the configuration's key at fault.
+    pub(crate) fn open(
+        self,
+        clock: &Arc<dyn Clock>,
+        service: &ServiceInfo,
+        report_errors: bool,
+    ) -> Result<OpenedSink, BuildError> {
+        let ConfiguredSink { spec, origin, key } = self;
+        spec.open(clock, service, report_errors).map_err(|error| {
+            let key = match error {
+                OpenError::File { .. } => format!("{key}.path"),
+                #[cfg(feature = "otlp")]
+                OpenError::Otlp(_) => key,
+            };
+            BuildError::ConfiguredSink {
+                origin,
+                key,
+                source: error,
+            }
+        })
+    }
+}
