@@ -13,12 +13,13 @@ use crate::capture::torn_line_notice;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, EventRegistry};
 use crate::gate::{CallerGate, RecordGate};
-use crate::layer::{RecordingLayer, SecurityLayer};
+use crate::layer::RecordingLayer;
 use crate::pipeline::RecordAssembler;
 use crate::pipeline::{FlushGuard, OverflowPolicy, Pipeline, PipelineSettings, SinkFailurePolicy};
 use crate::record::ServiceInfo;
 use crate::redact::{RedactionRule, RedactionSettings};
 use crate::runtime_settings::RuntimeSettings;
+use crate::security_layer::SecurityLayer;
 use crate::sink::{FileConfig, FsyncPolicy, OpenError, OpenedSink, Sink, SinkSpec};
 use crate::value::DEFAULT_MAX_VALUE_LEN;
 use crate::BuildError;
@@ -270,7 +271,7 @@ impl Builder {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         self.build_parts()
-            .map(|parts| (parts.layer.with_filter(), parts.guard))
+            .map(|parts| (SecurityLayer::new(parts.layer), parts.guard))
     }
 
     /// Everything `build` makes, and what a reload handle needs of it.
@@ -456,6 +457,6 @@ impl Builder {
             timeout: parts.flush_timeout,
             report_errors: parts.report_errors,
         });
-        Ok((parts.layer.with_filter(), parts.guard, handle))
+        Ok((SecurityLayer::new(parts.layer), parts.guard, handle))
     }
 }

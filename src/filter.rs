@@ -13,7 +13,7 @@ use crate::context::ContextKey;
 /// The decision reads callsite metadata only, so `tracing` caches it per callsite: an event that
 /// is not a security event costs the layer next to nothing.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SecurityFilter {
+pub(crate) struct SecurityFilter {
     _private: (),
 }
 

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Subscriber};
-use tracing_subscriber::filter::Filtered;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
@@ -15,18 +14,12 @@ use crate::capture::{CapturedEvent, CapturedFields};
 use crate::clock::Clock;
 use crate::context::ContextFields;
 use crate::event::EventRegistry;
-use crate::filter::SecurityFilter;
 use crate::gate::CallerGate;
 use crate::pipeline::Pipeline;
 
-/// The security layer as the builder returns it: [`RecordingLayer`] behind its
-/// [`SecurityFilter`], ready for `registry().with(layer)`.
-pub type SecurityLayer<S> = Filtered<RecordingLayer, SecurityFilter, S>;
-
-/// The part of [`SecurityLayer`] that records. You get it already filtered from
-/// [`Builder::build`](crate::Builder::build); used without the filter it still records only
-/// security events, but sees every callsite.
-pub struct RecordingLayer {
+/// The part of [`SecurityLayer`] that records, behind the per-layer filter; on its own it
+/// would still record only security events, but see every callsite.
+pub(crate) struct RecordingLayer {
     registry: Arc<EventRegistry>,
     pipeline: Pipeline,
     gate: Arc<CallerGate>,
@@ -129,13 +122,6 @@ impl RecordingLayer {
             let _ = state.trace.set(ids);
         }
         ids
-    }
-
-    pub(crate) fn with_filter<S>(self) -> SecurityLayer<S>
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        Filtered::new(self, SecurityFilter::default())
     }
 
     /// Records `values` into a span's fields and typed context.

@@ -112,6 +112,7 @@ pub mod record;
 pub mod redact;
 mod report;
 mod runtime_settings;
+mod security_layer;
 pub mod sink;
 mod value;
 
@@ -126,16 +127,15 @@ pub use clock::{Clock, SystemClock};
 pub use context::{Actor, ActorKind};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
-pub use filter::SecurityFilter;
 #[cfg(feature = "config")]
 #[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub use init::{init, InitError};
-pub use layer::{RecordingLayer, SecurityLayer};
 pub use pipeline::{
     FlushError, FlushGuard, OverflowPolicy, ReopenHandle, SinkFailure, SinkFailurePolicy, Stats,
     StatsHandle, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
 };
 pub use record::SecurityRecord;
+pub use security_layer::SecurityLayer;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};
 
 /// The `tracing` target of every event and span written by [`security_event!`] and

@@ -66,3 +66,23 @@ fn the_shortcut_creates_the_file_at_build_time() {
     );
     guard.shutdown().unwrap();
 }
+
+#[test]
+fn alone_on_a_registry_the_layer_disables_every_other_callsite() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (layer, guard) = builder()
+        .with_file(dir.path().join("security.jsonl"))
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(
+            !tracing::enabled!(tracing::Level::ERROR),
+            "an ordinary callsite is never enabled: tracing skips it at the cost of one load"
+        );
+        assert!(!tracing::span_enabled!(tracing::Level::INFO));
+        assert!(tracing::enabled!(tracing::Level::WARN, security_event));
+    });
+    guard.shutdown().unwrap();
+}
