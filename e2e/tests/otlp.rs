@@ -13,8 +13,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use serde_json::Value;
-use tracing_security_events::record::ServiceInfo;
-use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol, OtlpSink};
+use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
 use tracing_security_events::{security_event, Builder, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -218,18 +217,14 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
     let port = first.addr().port();
     let log = TempLog::new();
     let spool = log.dir.path().join("spool");
-    let sink = OtlpSink::open(
-        OtlpConfig::new()
-            .with_protocol(OtlpProtocol::HttpProtobuf)
-            .with_endpoint(endpoint(&first, OtlpProtocol::HttpProtobuf))
-            .with_timeout(Duration::from_secs(2))
-            .with_memory_limit(64 * 1024)
-            .with_spool_dir(&spool),
-        &ServiceInfo::default(),
-    )
-    .unwrap();
-    let otlp_stats = sink.stats_handle();
-    let (layer, guard) = log.builder().with_sink(sink).build().unwrap();
+    let otlp = OtlpConfig::new()
+        .with_protocol(OtlpProtocol::HttpProtobuf)
+        .with_endpoint(endpoint(&first, OtlpProtocol::HttpProtobuf))
+        .with_timeout(Duration::from_secs(2))
+        .with_memory_limit(64 * 1024)
+        .with_spool_dir(&spool);
+    let otlp_stats = otlp.stats_handle();
+    let (layer, guard) = log.builder().with_otlp(otlp).build().unwrap();
     let subscriber = tracing_subscriber::registry().with(layer);
     let _default = tracing::subscriber::set_default(subscriber);
 

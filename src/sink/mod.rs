@@ -14,13 +14,14 @@ mod stdout;
 
 use std::io;
 
-pub use file::{FileConfig, FileSink, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
+pub(crate) use file::FileSink;
+pub use file::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
 pub use open::OpenError;
 pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
 pub use otlp_settings::{
     OtlpCompression, OtlpProtocol, DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT,
 };
-pub use stdout::StdoutSink;
+pub(crate) use stdout::StdoutSink;
 
 use crate::record::SecurityRecord;
 

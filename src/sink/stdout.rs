@@ -6,13 +6,13 @@ use super::{Batch, Sink};
 
 /// Writes each batch to standard output, whole lines at once.
 #[derive(Debug, Default)]
-pub struct StdoutSink {
+pub(crate) struct StdoutSink {
     _private: (),
 }
 
 impl StdoutSink {
     /// A sink writing to this process's standard output.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         StdoutSink::default()
     }
 }

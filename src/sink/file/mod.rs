@@ -34,7 +34,7 @@ use crate::log_files::LogName;
 /// were written whole (before a rotation, or before a sync that failed) stay, and the retry
 /// writes only the rest, so no record is in the log twice.
 #[derive(Debug)]
-pub struct FileSink {
+pub(crate) struct FileSink {
     config: FileConfig,
     clock: Arc<dyn Clock>,
     log: LogName,
@@ -64,13 +64,8 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    /// Opens (or creates) `path` with the default [`FileConfig`].
-    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
-        FileSink::with_config(FileConfig::new(path))
-    }
-
     /// Opens (or creates) the file `config` names.
-    pub fn with_config(config: FileConfig) -> io::Result<Self> {
+    pub(crate) fn with_config(config: FileConfig) -> io::Result<Self> {
         let log = LogName::of(&config.path);
         let mut sink = FileSink {
             clock: config.clock(),
@@ -103,18 +98,8 @@ impl FileSink {
         Ok(sink)
     }
 
-    /// The path of the active file.
-    pub fn path(&self) -> &Path {
-        &self.config.path
-    }
-
-    /// The hash of the last record written, where the chain continues.
-    pub fn chain_tip(&self) -> Option<&str> {
-        self.chain.as_ref().map(|(_, tip)| tip.as_str())
-    }
-
     /// Whether the open found the file ending in a line left unfinished by a crash (and closed it).
-    pub fn found_torn_line(&self) -> bool {
+    pub(crate) fn found_torn_line(&self) -> bool {
         self.torn_at_open
     }
 

@@ -43,6 +43,8 @@ pub struct OtlpConfig {
     /// Whether the sink may say on stderr what it gave up at shutdown (the builder's
     /// `with_error_reporting`).
     pub(crate) report_errors: bool,
+    /// What the sink made from these settings counts.
+    pub(crate) stats: super::OtlpStatsHandle,
 }
 
 impl Default for OtlpConfig {
@@ -58,6 +60,20 @@ impl OtlpConfig {
     pub const DEFAULT_SPOOL_LIMIT: u64 = DEFAULT_OTLP_SPOOL_LIMIT;
     /// Default number of records per export request.
     pub const DEFAULT_MAX_BATCH: usize = 512;
+
+    /// A reader of the counters of the sink these settings make, usable from any thread once
+    /// the settings are handed to [`Builder::with_otlp`](crate::Builder::with_otlp).
+    ///
+    /// ```
+    /// use tracing_security_events::sink::otlp::OtlpConfig;
+    ///
+    /// let otlp = OtlpConfig::new().with_endpoint("http://127.0.0.1:4318/v1/logs");
+    /// let stats = otlp.stats_handle();
+    /// assert_eq!(stats.get().exported, 0, "nothing sent yet");
+    /// ```
+    pub fn stats_handle(&self) -> super::OtlpStatsHandle {
+        self.stats.clone()
+    }
 
     /// Sets whether the sink may report on stderr (from the builder).
     pub(crate) fn with_error_reporting(mut self, enabled: bool) -> Self {
@@ -78,6 +94,7 @@ impl OtlpConfig {
             spool_limit: Self::DEFAULT_SPOOL_LIMIT,
             max_batch: Self::DEFAULT_MAX_BATCH,
             report_errors: true,
+            stats: super::OtlpStatsHandle::default(),
         }
     }
 

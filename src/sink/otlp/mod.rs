@@ -35,7 +35,7 @@ const FLUSH_WAIT: Duration = Duration::from_secs(2);
 ///
 /// Writing only queues: the export runs on a thread of the sink's own, so a slow or absent
 /// collector never holds up the pipeline, and the file sinks beside it keep writing.
-pub struct OtlpSink {
+pub(crate) struct OtlpSink {
     name: String,
     backlog: Arc<Backlog>,
     counters: Arc<ShipperCounters>,
@@ -52,7 +52,7 @@ impl fmt::Debug for OtlpSink {
     }
 }
 
-/// The counters of an [`OtlpSink`].
+/// The counters of the OTLP sink, from an [`OtlpStatsHandle`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OtlpStats {
@@ -78,7 +78,7 @@ impl OtlpSink {
     /// spool directory. `service` gives `service.name`, `service.version` and
     /// `service.instance.id` of the resource, over `OTEL_SERVICE_NAME` and
     /// `OTEL_RESOURCE_ATTRIBUTES`.
-    pub fn open(config: OtlpConfig, service: &ServiceInfo) -> Result<Self, OtlpError> {
+    pub(crate) fn open(config: OtlpConfig, service: &ServiceInfo) -> Result<Self, OtlpError> {
         let protocol = config.resolved_protocol()?;
         let spool = config
             .spool_dir
@@ -91,7 +91,9 @@ impl OtlpSink {
             }
         })?;
         let backlog = Arc::new(backlog);
-        let counters = Arc::new(ShipperCounters::default());
+        // The first sink made from this configuration is the one its stats handle reads.
+        let _ = config.stats.backlog.set(backlog.clone());
+        let counters = config.stats.counters.clone();
         let shipper = Shipper::start(
             &config,
             resource(service),
@@ -112,24 +114,20 @@ impl OtlpSink {
     }
 
     /// The counters as they are now.
-    pub fn stats(&self) -> OtlpStats {
-        self.stats_handle().get()
-    }
-
-    /// A reader of this sink's counters that stays usable once the sink is handed to the
-    /// builder (`with_sink`) and runs on the log's writer thread.
-    pub fn stats_handle(&self) -> OtlpStatsHandle {
-        OtlpStatsHandle {
-            backlog: self.backlog.clone(),
+    fn stats(&self) -> OtlpStats {
+        let handle = OtlpStatsHandle {
+            backlog: Arc::new(std::sync::OnceLock::from(self.backlog.clone())),
             counters: self.counters.clone(),
-        }
+        };
+        handle.get()
     }
 }
 
-/// Reads the counters of an [`OtlpSink`] from any thread.
-#[derive(Clone)]
+/// Reads the counters of the OTLP sink made from an [`OtlpConfig`], from any thread:
+/// [`OtlpConfig::stats_handle`]. Before the sink starts, every counter is 0.
+#[derive(Clone, Default)]
 pub struct OtlpStatsHandle {
-    backlog: Arc<Backlog>,
+    backlog: Arc<std::sync::OnceLock<Arc<Backlog>>>,
     counters: Arc<ShipperCounters>,
 }
 
@@ -142,7 +140,10 @@ impl fmt::Debug for OtlpStatsHandle {
 impl OtlpStatsHandle {
     /// The counters as they are now.
     pub fn get(&self) -> OtlpStats {
-        let (waiting_in_memory, memory_bytes, waiting_on_disk) = self.backlog.pending();
+        let (waiting_in_memory, memory_bytes, waiting_on_disk) = self
+            .backlog
+            .get()
+            .map_or((0, 0, 0), |backlog| backlog.pending());
         OtlpStats {
             exported: self.counters.exported.load(Ordering::Relaxed),
             failed_exports: self.counters.failed_exports.load(Ordering::Relaxed),
