@@ -323,14 +323,14 @@ pub struct TraceContext {
 }
 
 /// The OpenTelemetry ids as the caller takes them: plain bytes, made text on the worker.
-#[cfg(feature = "otlp")]
+#[cfg(feature = "trace-context")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TraceIds {
     pub(crate) trace_id: opentelemetry::trace::TraceId,
     pub(crate) span_id: opentelemetry::trace::SpanId,
 }
 
-#[cfg(feature = "otlp")]
+#[cfg(feature = "trace-context")]
 impl From<TraceIds> for TraceContext {
     fn from(ids: TraceIds) -> Self {
         TraceContext {

@@ -26,7 +26,7 @@ pub(crate) struct RecordingLayer {
     clock: Arc<dyn Clock>,
     max_value_len: usize,
     /// The subscriber the layer is part of, to ask `tracing-opentelemetry` for trace ids.
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     dispatch: std::sync::OnceLock<tracing_core::dispatcher::WeakDispatch>,
 }
 
@@ -47,11 +47,11 @@ struct SpanState {
     fields: CapturedFields,
     opened: Instant,
     /// The OpenTelemetry ids of the span, asked once: they are fixed from the first ask.
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     trace: std::sync::OnceLock<Option<crate::context::TraceIds>>,
 }
 
-#[cfg(feature = "otlp")]
+#[cfg(feature = "trace-context")]
 impl SpanState {
     /// The span's OpenTelemetry ids, if they were asked before.
     #[allow(
@@ -77,13 +77,13 @@ impl RecordingLayer {
             gate,
             clock,
             max_value_len,
-            #[cfg(feature = "otlp")]
+            #[cfg(feature = "trace-context")]
             dispatch: std::sync::OnceLock::new(),
         }
     }
 
     /// The OpenTelemetry trace and span ids `tracing-opentelemetry` keeps for `span`.
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     fn otel_ids(&self, span: &Id) -> Option<crate::context::TraceIds> {
         use opentelemetry::trace::TraceContextExt;
         let dispatch = self.dispatch.get()?.upgrade()?;
@@ -100,7 +100,7 @@ impl RecordingLayer {
     /// that only its first event asks. The answer cannot change afterwards: `tracing-opentelemetry`
     /// attaches its data when the span is created, and asking starts the OpenTelemetry span,
     /// fixing its ids. `known` is the answer the state held, if it was asked before.
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     #[allow(
         clippy::option_option,
         reason = "not asked yet, or asked and the span had none"
@@ -171,7 +171,7 @@ impl<S> Layer<S> for RecordingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
         let _ = self.dispatch.set(subscriber.downgrade());
     }
@@ -190,7 +190,7 @@ where
             context: Arc::new(context),
             fields,
             opened: Instant::now(),
-            #[cfg(feature = "otlp")]
+            #[cfg(feature = "trace-context")]
             trace: std::sync::OnceLock::new(),
         });
     }
@@ -221,7 +221,7 @@ where
         if let Some(id) = innermost_span(event, &ctx) {
             if let Some(span) = ctx.span(&id) {
                 // One look at the innermost span's state, for its context and its trace ids.
-                #[cfg(feature = "otlp")]
+                #[cfg(feature = "trace-context")]
                 let known_ids;
                 {
                     let extensions = span.extensions();
@@ -229,7 +229,7 @@ where
                     if let Some(state) = state {
                         pending.ancestors.push(state.context.clone());
                     }
-                    #[cfg(feature = "otlp")]
+                    #[cfg(feature = "trace-context")]
                     {
                         known_ids = state.and_then(SpanState::known_otel_ids);
                     }
@@ -237,7 +237,7 @@ where
                 // Walked from parent to parent: `scope()` would look the span up again.
                 let outer = std::iter::successors(span.parent(), SpanRef::parent);
                 contexts_of(outer, &mut pending.ancestors);
-                #[cfg(feature = "otlp")]
+                #[cfg(feature = "trace-context")]
                 {
                     pending.trace = self.span_otel_ids(&span, known_ids);
                 }
@@ -246,7 +246,7 @@ where
                 if let Some(scope) = ctx.event_scope(event) {
                     contexts_of(scope, &mut pending.ancestors);
                 }
-                #[cfg(feature = "otlp")]
+                #[cfg(feature = "trace-context")]
                 {
                     pending.trace = self.otel_ids(&id);
                 }
@@ -257,7 +257,7 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        #[cfg_attr(not(feature = "otlp"), allow(unused_mut))]
+        #[cfg_attr(not(feature = "trace-context"), allow(unused_mut))]
         let (name, own, mut context, duration) = {
             let extensions = span.extensions();
             let Some(state) = extensions.get::<SpanState>() else {
@@ -278,7 +278,7 @@ where
         };
         let mut ancestors = Vec::new();
         contexts_of(span.scope().skip(1), &mut ancestors);
-        #[cfg(feature = "otlp")]
+        #[cfg(feature = "trace-context")]
         {
             let known = span
                 .extensions()

@@ -78,6 +78,7 @@
 //! | `config` | no | [configuration](config) from a TOML file and the environment, reloaded at run time |
 //! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
 //! | `otlp` | no | the [OTLP sink](sink::otlp): records as OpenTelemetry log records over gRPC or HTTP, held in memory and spool files while the collector is away |
+//! | `trace-context` | no | each record's `trace` part: the ids of the OpenTelemetry span the event ran in (`tracing-opentelemetry`), with or without the OTLP sink |
 //! | `http` | no | [request context](http) for tower and axum services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 

@@ -44,7 +44,7 @@ pub(crate) struct PendingEvent {
     text: String,
     /// The context of the enclosing spans, nearest first.
     pub(crate) ancestors: Vec<Arc<ContextFields>>,
-    #[cfg(feature = "otlp")]
+    #[cfg(feature = "trace-context")]
     pub(crate) trace: Option<crate::context::TraceIds>,
 }
 
@@ -57,7 +57,7 @@ impl Default for PendingEvent {
             values: Vec::new(),
             text: String::new(),
             ancestors: Vec::new(),
-            #[cfg(feature = "otlp")]
+            #[cfg(feature = "trace-context")]
             trace: None,
         }
     }
@@ -83,7 +83,7 @@ impl PendingEvent {
         self.values.clear();
         self.text.clear();
         self.ancestors.clear();
-        #[cfg(feature = "otlp")]
+        #[cfg(feature = "trace-context")]
         {
             self.trace = None;
         }
@@ -114,7 +114,7 @@ impl PendingEvent {
         let mut context = ContextFields::default();
         self.decode_into(&mut own, &mut context);
         let name = own.name.take()?;
-        #[cfg(feature = "otlp")]
+        #[cfg(feature = "trace-context")]
         {
             context.trace = self.trace.take().map(Into::into);
         }

@@ -353,6 +353,7 @@ fn a_bad_protocol_fails_the_build_naming_it() {
     assert!(err.contains("OTLP") || err.contains("otlp"), "{err}");
 }
 
+#[cfg(feature = "trace-context")] // the OpenTelemetry ids need tracing-opentelemetry
 /// Runs `emit`, then an event outside any span, under our layer (file and OTLP) beside
 /// tracing-opentelemetry's; returns what `emit` returned, the file's records and the logs the
 /// collector received.
@@ -387,6 +388,7 @@ fn with_opentelemetry_layer<T>(
     (returned, log.records(), logs)
 }
 
+#[cfg(feature = "trace-context")] // the OpenTelemetry ids need tracing-opentelemetry
 /// The trace and span ids OpenTelemetry gave `span`, as hex.
 fn otel_ids(span: &tracing::Span) -> serde_json::Value {
     use opentelemetry::trace::TraceContextExt;
@@ -397,6 +399,7 @@ fn otel_ids(span: &tracing::Span) -> serde_json::Value {
     serde_json::json!({"trace_id": ids.trace_id().to_string(), "span_id": ids.span_id().to_string()})
 }
 
+#[cfg(feature = "trace-context")] // the OpenTelemetry ids need tracing-opentelemetry
 #[test]
 fn the_trace_context_of_an_opentelemetry_span_is_carried() {
     let (ids, records, logs) = with_opentelemetry_layer(2, || {
@@ -414,6 +417,7 @@ fn the_trace_context_of_an_opentelemetry_span_is_carried() {
     assert!(logs[1].trace_id.is_empty());
 }
 
+#[cfg(feature = "trace-context")] // the OpenTelemetry ids need tracing-opentelemetry
 /// The ids are kept with a context span after its first event: later events, a child span and
 /// an ordinary span inside it each get their own span's ids, and the context still comes through.
 #[test]
@@ -506,33 +510,6 @@ fn an_otlp_sink_from_the_configuration_file() {
     assert!(
         err.contains("sinks[0].protocol") || err.contains("sinks[0]"),
         "{err}"
-    );
-}
-
-#[test]
-fn a_security_span_carries_its_own_opentelemetry_ids() {
-    use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    use tracing_security_events::security_span;
-
-    let log = TempLog::new();
-    let (layer, guard) = log.builder().build().unwrap();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("tests"));
-    let subscriber = tracing_subscriber::registry().with(layer).with(otel);
-    let (trace_id, span_id) = tracing::subscriber::with_default(subscriber, || {
-        let span = security_span!(SecurityEvent::DataExported, target.id = "report-2");
-        let context = span.context();
-        let ids = context.span().span_context().clone();
-        drop(span);
-        (ids.trace_id().to_string(), ids.span_id().to_string())
-    });
-    guard.shutdown().unwrap();
-    let record = &log.records()[0];
-    assert_eq!(record["event"]["name"], "data.exported");
-    assert_eq!(
-        record["trace"],
-        serde_json::json!({"trace_id": trace_id, "span_id": span_id})
     );
 }
 
