@@ -387,6 +387,13 @@ impl Builder {
     }
 
     /// The configuration's run-time settings, or the defaults without one.
+    #[cfg_attr(
+        not(feature = "config"),
+        allow(
+            clippy::unused_self,
+            reason = "the configuration is read with the feature only"
+        )
+    )]
     fn runtime_settings(&self) -> Result<RuntimeSettings, BuildError> {
         #[cfg(feature = "config")]
         if let Some(config) = &self.config {

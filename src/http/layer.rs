@@ -312,10 +312,10 @@ impl Settings {
             .geoip
             .as_ref()
             .zip(client)
-            .and_then(|(db, client)| db.lookup(client.ip));
+            .and_then(|(db, client)| db.lookup(client.ip))
+            .unwrap_or_default();
         #[cfg(not(feature = "geoip"))]
-        let geo: Option<crate::context::ClientGeo> = None;
-        let geo = geo.unwrap_or_default();
+        let geo = crate::context::ClientGeo::default();
 
         let span = tracing::span!(
             target: crate::TARGET,
