@@ -91,6 +91,9 @@ mod clock;
 #[cfg(feature = "config")]
 pub mod config;
 mod context;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod detect;
 mod error;
 mod escape;
 pub mod event;

@@ -14,9 +14,9 @@ use common::{run, TempLog};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Barrier;
+use tracing_security_events::detect::{MemoryDeviceStore, NewDeviceDetector};
 use tracing_security_events::http::{
-    DeviceClass, ForwardedHeader, MemoryDeviceStore, NewDeviceDetector, RequestSecurity,
-    SecurityContextLayer, UserAgentParser,
+    DeviceClass, ForwardedHeader, RequestSecurity, SecurityContextLayer, UserAgentParser,
 };
 use tracing_security_events::{security_event, Actor, ActorKind, SecurityEvent};
 

@@ -43,7 +43,6 @@ mod forwarded;
 #[cfg(feature = "geoip")]
 mod geoip;
 mod layer;
-mod new_device;
 mod request_security;
 mod user_agent;
 
@@ -54,6 +53,5 @@ pub use geoip::{GeoIp, GeoIpError};
 pub use layer::{
     AnonymousId, PeerAddress, ResponseFuture, SecurityContextLayer, SecurityContextService,
 };
-pub use new_device::{DeviceCheck, DeviceKey, DeviceStore, MemoryDeviceStore, NewDeviceDetector};
 pub use request_security::{MissingSecurityContext, RequestSecurity};
 pub use user_agent::{DeviceClass, ParsedUserAgent, UserAgentParser};

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use quick_cache::sync::Cache;
 
-use super::request_security::RequestSecurity;
+use crate::http::RequestSecurity;
 use crate::{security_event, SecurityEvent};
 
 /// What identifies a device for an actor: the user agent family (`Firefox/Linux`) and the
@@ -106,7 +106,7 @@ pub enum DeviceCheck {
 /// `authentication.new_device` when so.
 ///
 /// ```
-/// use tracing_security_events::http::{DeviceCheck, DeviceKey, MemoryDeviceStore, NewDeviceDetector};
+/// use tracing_security_events::detect::{DeviceCheck, DeviceKey, MemoryDeviceStore, NewDeviceDetector};
 ///
 /// let detector = NewDeviceDetector::new(MemoryDeviceStore::new(10_000));
 /// let key = |ip: &str| DeviceKey::new("42", "Firefox/Linux", Some(ip.parse().unwrap()));
