@@ -79,7 +79,8 @@
 //! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
 //! | `otlp` | no | the [OTLP sink](sink::otlp): records as OpenTelemetry log records over gRPC or HTTP, held in memory and spool files while the collector is away |
 //! | `trace-context` | no | each record's `trace` part: the ids of the OpenTelemetry span the event ran in (`tracing-opentelemetry`), with or without the OTLP sink |
-//! | `http` | no | [request context](http) for tower and axum services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
+//! | `http` | no | [request context](http) for tower services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
+//! | `axum` | no | the axum parts of it: the peer from `ConnectInfo` or `MockConnectInfo`, [`RequestSecurity`](http::RequestSecurity) as an extractor |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]

@@ -1,6 +1,6 @@
 //! The HTTP middleware against a real axum server on 127.0.0.1, driven by real HTTP/1.1 requests
 //! written on a TCP socket (so that malformed, huge and spoofed headers can be sent as they are).
-#![cfg(feature = "http")]
+#![cfg(feature = "axum")]
 
 mod common;
 
@@ -697,5 +697,36 @@ fn a_plain_tower_service_with_its_own_peer_lookup() {
     assert_eq!(
         records[1]["client"],
         serde_json::json!({"ip": "2001:db8::5", "port": 4001})
+    );
+}
+
+#[test]
+fn in_tests_the_peer_comes_from_axums_mock_connect_info() {
+    use axum::extract::connect_info::MockConnectInfo;
+    use tower::ServiceExt;
+
+    let log = TempLog::new();
+    let builder = log.builder();
+    let (records, _) = run(&log, builder, || {
+        let peer: SocketAddr = "198.51.100.23:40123".parse().unwrap();
+        let app = Router::new()
+            .route("/export", get(export))
+            .layer(SecurityContextLayer::new())
+            .layer(MockConnectInfo(peer));
+        let request = axum::http::Request::get("/export")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = runtime.block_on(app.oneshot(request)).unwrap();
+        assert_eq!(response.status(), 200);
+    });
+    let [record] = records.as_slice() else {
+        panic!("one record expected: {records:#?}")
+    };
+    assert_eq!(
+        record["client"],
+        serde_json::json!({"ip": "198.51.100.23", "port": 40123})
     );
 }

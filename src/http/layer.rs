@@ -53,12 +53,25 @@ where
     }
 }
 
-/// axum's `ConnectInfo<SocketAddr>`, else a bare `SocketAddr`.
+/// axum's `ConnectInfo<SocketAddr>` (or `MockConnectInfo`, as tests set it), else a bare
+/// `SocketAddr`.
 fn default_peer_address(extensions: &http::Extensions) -> Option<SocketAddr> {
-    extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0)
-        .or_else(|| extensions.get::<SocketAddr>().copied())
+    #[cfg(feature = "axum")]
+    {
+        use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
+        let axum_peer = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0)
+            .or_else(|| {
+                extensions
+                    .get::<MockConnectInfo<SocketAddr>>()
+                    .map(|mock| mock.0)
+            });
+        if axum_peer.is_some() {
+            return axum_peer;
+        }
+    }
+    extensions.get::<SocketAddr>().copied()
 }
 
 /// A tower [`Layer`](tower_layer::Layer) that opens a span per request carrying the recognised
@@ -77,6 +90,7 @@ fn default_peer_address(extensions: &http::Extensions) -> Option<SocketAddr> {
 /// It also puts a [`RequestSecurity`] into the request's extensions.
 ///
 /// ```
+/// # #[cfg(feature = "axum")] { // the example uses axum
 /// use axum::{routing::post, Router};
 /// use tracing_security_events::http::{RequestSecurity, SecurityContextLayer};
 /// use tracing_security_events::{security_event, Actor, SecurityEvent};
@@ -91,6 +105,7 @@ fn default_peer_address(extensions: &http::Extensions) -> Option<SocketAddr> {
 /// let app: Router = Router::new()
 ///     .route("/sign-in", post(sign_in))
 ///     .layer(SecurityContextLayer::new().with_trusted_proxies(proxies));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

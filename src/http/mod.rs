@@ -1,4 +1,5 @@
-//! HTTP request context for tower and axum services (cargo feature `http`).
+//! HTTP request context for tower services (cargo feature `http`; the axum parts, the
+//! `ConnectInfo` peer and the [`RequestSecurity`] extractor, with the feature `axum`).
 //!
 //! [`SecurityContextLayer`] opens one span per request with the client's address, user agent,
 //! request id, method and path, so that every security event a handler emits carries them. After
@@ -6,6 +7,7 @@
 //! from then on carry it too, and a concurrent request never sees it.
 //!
 //! ```
+//! # #[cfg(feature = "axum")] { // the example uses axum
 //! use axum::{routing::post, Router};
 //! use tracing_security_events::http::{RequestSecurity, SecurityContextLayer, TrustedProxies};
 //! use tracing_security_events::{security_event, Actor, SecurityEvent};
@@ -21,6 +23,7 @@
 //!     .route("/api-keys/rotate", post(rotate_key))
 //!     .layer(SecurityContextLayer::new().with_trusted_proxies(proxies));
 //! // axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -119,12 +119,14 @@ impl RequestSecurity {
 #[non_exhaustive]
 pub struct MissingSecurityContext;
 
+#[cfg(feature = "axum")]
 impl axum_core::response::IntoResponse for MissingSecurityContext {
     fn into_response(self) -> axum_core::response::Response {
         (http::StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
     }
 }
 
+#[cfg(feature = "axum")]
 impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for RequestSecurity {
     type Rejection = MissingSecurityContext;
 
