@@ -168,6 +168,11 @@ pub fn builder() -> Builder {
     Builder::new()
 }
 
+/// The README's examples, compiled and run as doctests so that the front door never drifts.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// What the macros reach through, so callers need no `tracing` import. Not a public API.
 #[doc(hidden)]
 pub mod _private {

@@ -40,6 +40,70 @@
 //!   header never puts an address of the client's choosing into the record.
 //! - The raw chain is kept under `fields` (`http.request.header.x-forwarded-for` or
 //!   `http.request.header.forwarded`) for forensics, whoever sent it.
+//!
+//! # In a service
+//!
+//! With the `http` feature, `SecurityContextLayer` (a tower `Layer`, so it works with axum, tonic
+//! and hyper) opens one span per request that carries the context, so that every security event a
+//! handler emits is enriched without the handler's help:
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")] { // the example uses axum
+//! use std::net::SocketAddr;
+//! use axum::{routing::post, Router};
+//! use tracing_security_events::http::{RequestSecurity, SecurityContextLayer, TrustedProxies};
+//! use tracing_security_events::{security_event, Actor, SecurityEvent};
+//!
+//! async fn sign_in(security: RequestSecurity) -> &'static str {
+//!     // ... check the password ...
+//!     security.record_actor(&Actor::user("42").with_name("alice"));
+//!     security.record_session("sess-9f1c");
+//!     security_event!(SecurityEvent::LoginSucceeded, authentication.method = "password");
+//!     "welcome"
+//! }
+//!
+//! let proxies: TrustedProxies = "10.0.0.0/8, fd00::/8".parse()?;
+//! let app: Router = Router::new()
+//!     .route("/sign-in", post(sign_in))
+//!     .layer(SecurityContextLayer::new().with_trusted_proxies(proxies));
+//! let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+//! // axum::serve(listener, make_service).await?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | record part | taken from |
+//! |---|---|
+//! | `client.ip`, `client.port` | the socket peer (axum's `ConnectInfo<SocketAddr>`; other servers insert a `SocketAddr` into the request's extensions), or the forwarding header behind trusted proxies |
+//! | `user_agent` | `User-Agent`, cut at 1 KiB (`with_max_user_agent_len`), parsed into `name`, `version`, `os` and `device` (`desktop`, `mobile`, `tablet`, `bot`, `appliance`, `other`) by [woothee](https://crates.io/crates/woothee)'s rules; answers are cached (4096 user agents by default), so a repeated user agent costs a lookup |
+//! | `request.id` | the `x-request-id` header (`with_request_id_header`) when it is 1 to 128 visible ASCII characters, else a new UUIDv7; echoed on the response |
+//! | `request.method`, `request.path` | the request line; never the query string, which can carry secrets (`with_query(true)` puts it under `fields` as `url.query`) |
+//! | `actor`, `session` | recorded by the handler or an auth middleware with `RequestSecurity::record_actor` / `record_session`; events before that carry `actor.anonymous_id` when `with_anonymous_id` gives one |
+//! | `client.geo` | feature `geoip`: `GeoIp::open("GeoLite2-City.mmdb")?.and_open("GeoLite2-ASN.mmdb")?`, a missing or broken file is an error at start-up naming it |
+//!
+//! The span belongs to the request, so a concurrent request never sees another's actor. Work
+//! spawned off the handler's task keeps the context when it runs inside `security.span()`.
+//!
+//! **Trusted-proxy rules.** A forwarding header can be written by anyone, so:
+//!
+//! 1. No proxy is trusted by default: the socket peer is the client, whatever the headers say.
+//! 2. When the peer is a trusted proxy (addresses and CIDR ranges, IPv4 and IPv6; IPv4-mapped IPv6
+//!    addresses match their IPv4 form), only the header those proxies write is read:
+//!    `X-Forwarded-For` by default, or RFC 7239 `Forwarded` (`with_forwarded_header`). Reading both
+//!    would let a client pick the one its proxy passes through untouched.
+//! 3. The chain is walked from the right; trusted proxies are skipped and the first other address is
+//!    the client. A port is recorded only when the header gives one (`Forwarded: for="[2001:db8::1]:4711"`).
+//! 4. A header longer than 8 KiB or with more than 64 hops, one that is not text, or an entry that is
+//!    not an address (`unknown`, `_hidden`, garbage) stops the walk at the nearest trusted hop: a
+//!    spoofed or malformed header never puts an address of the client's choosing in the record.
+//! 5. The raw chain, whoever sent it, is kept under `fields` (`http.request.header.x-forwarded-for`)
+//!    for forensics.
+//!
+//! **New devices.** `detect::NewDeviceDetector::check_request(&security, actor_id)` asks whether this actor
+//! was seen before with this user agent family (`Safari/Mac OSX`) from this network (/24 for IPv4,
+//! /64 for IPv6), and emits `authentication.new_device` when not. The built-in `MemoryDeviceStore`
+//! is bounded and forgets on restart; implement `DeviceStore` to keep devices in your database.
+//!
 
 mod client_ip;
 mod forwarded;

@@ -15,6 +15,41 @@
 //! value that is neither (free text, the `Debug` of some other type, a value cut at the size
 //! limit) could hold a secret no rule can see: while any rule is in force it is written as
 //! [`WITHHELD_CHANGES`] instead.
+//!
+//! # The rules
+//!
+//! **Redaction.** Rules match field names exactly or by glob (`*`, `?`), ignoring case; the
+//! service's rules come first, then the defaults. They apply before encoding, so to every sink: to
+//! `fields`, to every level of `changes`, and to the context parts (`actor.email`, `session.id`,
+//! ...), recorded on the event or on a span. The message is rendered afterwards, so a template never
+//! shows a redacted value (a message the caller wrote is kept as written).
+//!
+//! | action | result |
+//! |---|---|
+//! | `drop` | the field is removed |
+//! | `mask` | `***` and the last 4 characters (`***1337`); values under 8 characters become `***` |
+//! | `hmac` | `hmac-sha256:<hex>` of the value under `with_redaction_key`: equal values stay correlatable |
+//!
+//! | default rule | action |
+//! |---|---|
+//! | `*password*`, `*passwd*`, `*passphrase*`, `pwd`, `*secret*`, `*private_key*`, `*privatekey*`, `*credential*`, `*recovery_code*`, `*database_url*`, `*connection_string*` | drop |
+//! | `*token*`, `*api_key*`, `*apikey*`, `*authorization*`, `*cookie*`, `*csrf*`, `*xsrf*`, `*auth_key*` | mask |
+//! | `session.id`, `*session_id*`, `*sessionid*`, `*sessid*` | hmac with a redaction key, mask without |
+//!
+//! Names match ignoring case, with `-`, `_` and `.` alike, so `*api_key*` also covers `x-api-key` and
+//! `http.request.header.x-api-key`. A value recorded with `?` is masked without its Debug quotes.
+//!
+//! ```no_run
+//! use tracing_security_events::redact::{RedactionAction, RedactionRule};
+//!
+//! let builder = tracing_security_events::builder()
+//!     .with_redaction(RedactionRule::new("card.number", RedactionAction::Mask))
+//!     .with_redaction(RedactionRule::new("*ssn*", RedactionAction::Hmac))
+//!     .with_redaction_key(std::fs::read("/etc/myapp/redaction.key")?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//!
 
 use std::collections::HashMap;
 use std::fmt;

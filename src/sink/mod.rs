@@ -3,6 +3,76 @@
 //! stdout) or maps the records (OTLP).
 //!
 //! A sink runs on the log's writer thread only, so it needs `Send` but not `Sync`.
+//!
+//! # Files: rotation, retention, durability, failures
+//!
+//! A security team must be able to rely on the files: that they do not fill the disk, survive a
+//! crash, carry no secrets in clear, and show any tampering. Each file sink is configured with a
+//! `FileConfig`:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tracing_security_events::sink::{FileConfig, FsyncPolicy, RotationPeriod};
+//!
+//! let file = FileConfig::new("/var/log/myapp/security.jsonl")
+//!     .rotate_at_size(100 * 1024 * 1024)          // and/or
+//!     .rotate_every(RotationPeriod::Daily)
+//!     .keep_files(30)                              // and/or
+//!     .keep_for(Duration::from_secs(90 * 24 * 3600))
+//!     .fsync(FsyncPolicy::Interval(Duration::from_secs(1)))
+//!     .with_chain_key(std::fs::read("/etc/myapp/chain.key")?);
+//! let (layer, guard) = tracing_security_events::builder()
+//!     .with_file_config(file)
+//!     .build::<tracing_subscriber::Registry>()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | setting | default |
+//! |---|---|
+//! | rotation | none; by size (`rotate_at_size`), by UTC hour or day (`rotate_every`), or both |
+//! | retention | keep everything; `keep_files(n)` and/or `keep_for(age)` |
+//! | fsync | `Interval(1 s)`; `Never`; `Always` |
+//! | hash chain | on, SHA-256; keyed with `with_chain_key`; off with `without_chain` |
+//!
+//! **Rotation and retention.** The active file always has the configured name (so `tail -F`
+//! works); a rotated file is renamed with the moment it was rotated,
+//! `security.2026-11-22T10-15-30.123456Z.jsonl`, so names sort in write order. A record is never
+//! split: a batch is cut between records when the size limit is reached, and a record larger than
+//! the limit gets a file of its own. Time rotation follows the records' timestamps, so a file holds
+//! the records of one period even when they are written a moment later. Retention prunes at
+//! start-up and at every rotation, so files left by earlier runs are pruned too, and a restart in a
+//! later period rotates the file left from the earlier one at once. Rotation, retention and record
+//! timestamps read one clock, `Builder::with_clock`, which tests replace.
+//!
+//! **Durability.** `fsync` runs at most every interval after writes (group commit), after every
+//! batch (`Always`: `security_event!` returns only once its record is on disk), or never. The
+//! interval's sync runs on a thread of its own, so writing goes on while the disk works; a failed
+//! one is counted and reported like a failed write, and the next write syncs again. `flush` and
+//! rotation wait for it. A crash
+//! (SIGKILL at any moment) leaves only whole lines, except possibly a last line cut short. The next
+//! start finds it, closes it with a line feed (no record is ever glued to it), leaves it as
+//! evidence, reports it on stderr and writes a `system.crash` record naming the file; the chain
+//! continues from the last whole record. `e2e/tests/durability.rs` kills a writer under `fsync=always`
+//! at random moments, twelve times over, and checks that every record the writer had reported
+//! written is in the file and that the chain verifies.
+//!
+//! **When a sink cannot write** (a full disk, a removed directory), the batch is retried with
+//! back-off (50 ms doubling to 2 s) until it is written, and writing resumes by itself when the
+//! cause goes away. A write that failed midway is cut off again, so the retry writes whole lines.
+//! The failures are counted (`Stats::sink_errors`) and reported on stderr. You choose:
+//!
+//! | policy | while the sink cannot write |
+//! |---|---|
+//! | `SinkFailurePolicy::FailOpen` (default) | `security_event!` returns at once; records wait in the queue; once it is full, the overflow policy applies (`Block`: callers wait, `Drop`: counted and reported) |
+//! | `SinkFailurePolicy::FailClosed` | `security_event!` returns only once its record is written |
+//!
+//! At shutdown, a sink still failing after the flush timeout is given up on; its records are
+//! counted as dropped, never lost silently. A file deleted or replaced under the log (a removed
+//! directory, `logrotate`) is noticed at the next write, which goes to a new file at the same path.
+//! For `logrotate`, call `guard.reopen()` (for example from a SIGHUP handler), with `create 0600` in
+//! the `logrotate` configuration.
+//!
+//!
 
 mod file;
 mod open;

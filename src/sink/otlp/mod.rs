@@ -1,5 +1,95 @@
 //! The OTLP sink (cargo feature `otlp`): records as OpenTelemetry log records, sent to a collector
 //! over gRPC or HTTP, held in memory and then on disk while the collector is away.
+//!
+//! # Settings, delivery and the mapping
+//!
+//! With the `otlp` feature, `Builder::with_otlp(OtlpConfig)` ships every record to an OpenTelemetry
+//! collector as a log record, beside the files:
+//!
+//! ```no_run
+//! use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+//!
+//! let api_key = std::env::var("COLLECTOR_API_KEY")?;
+//! let (layer, guard) = tracing_security_events::builder()
+//!     .with_file("/var/log/myapp/security.jsonl")
+//!     .with_otlp(
+//!         OtlpConfig::new()
+//!             .with_protocol(OtlpProtocol::Grpc)                  // or HttpProtobuf, HttpJson
+//!             .with_endpoint("https://otel-collector:4317")       // TLS with the system's roots
+//!             .with_header("x-api-key", api_key)
+//!             .with_spool_dir("/var/spool/myapp/security-otlp"),  // held here while the collector is away
+//!     )
+//!     .build::<tracing_subscriber::Registry>()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `cargo run -p tracing-security-events-e2e --example otlp --features otlp` sends a few records to the collector named by
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_PROTOCOL`; `.ci/run` runs it against a real
+//! collector ([rotel](https://pypi.org/project/rotel/), installed from PyPI) over the three protocols.
+//!
+//! **Settings.** The transport is always chosen by us, never left to the exporter's own default
+//! (which depends on the cargo features other crates switch on): the explicit setting, else
+//! `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`.
+//! Endpoint, headers, timeout and compression follow the same rule with the standard variables
+//! (`OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`). The resource
+//! carries `OTEL_RESOURCE_ATTRIBUTES`, and `service.name` / `service.version` /
+//! `service.instance.id` from the builder's service identity, which wins over `OTEL_SERVICE_NAME`.
+//! A variable with a bad value fails `build()` with its name.
+//!
+//! **Delivery.** The OpenTelemetry SDK's batch processor drops records when its queue is full and
+//! says so only in a log line, so it is not used. The sink queues each batch and returns at once; a
+//! thread of its own (with its own small tokio runtime, so the service needs none and its own runtime
+//! is never blocked) exports the oldest records in batches of up to 512 records and 30 KiB, and retries a failed batch with
+//! back-off (50 ms doubling to 5 s) until it is taken, the exporter's own retries being off. While the
+//! collector is away, records wait in memory (8 MiB by default), then in spool files in the directory
+//! given (256 MiB by default), and are sent again in `seq` order when it is back; spool files left by a
+//! crash or a shutdown are sent first at the next start. Past both limits new records are given up:
+//! the count shows in `Stats::dropped` and in an `audit.events_dropped` record (with `sink` naming the
+//! OTLP sink) written to the other sinks. A record can arrive twice only when a batch was received but
+//! its acknowledgement was lost, and then it carries the same `security_event.id`. A slow or absent
+//! collector never slows the file sink. The exporter's own logs (hyper, h2, tonic, opentelemetry) are
+//! ordinary `tracing` events without `security_event`, so the layer's filter never lets them become
+//! records.
+//!
+//! **Mapping.** One LogRecord per record: `event_name` = the event name, severity number and text
+//! from the record's severity (`critical` is FATAL), body = the message, timestamp = the record's time
+//! (observed timestamp = the export time), trace and span id from the record's `trace` part when
+//! present.
+//!
+//! | record | OTLP attribute |
+//! |---|---|
+//! | `actor.id`, `actor.name`, `actor.email`, `actor.roles` | `user.id`, `user.name`, `user.email`, `user.roles` (array) |
+//! | `session.id` | `session.id` (after redaction, as in every sink) |
+//! | `client.ip`, `client.port` | `client.address`, `client.port` |
+//! | `client.geo.country`, `client.geo.city` | `geo.country.iso_code`, `geo.locality.name` |
+//! | `user_agent.original`, `.name`, `.version`, `.os` | `user_agent.original`, `user_agent.name`, `user_agent.version`, `user_agent.os.name` |
+//! | `request.method`, `request.path` | `http.request.method`, `url.path` |
+//! | `event.name` | `security_event.name` (also the LogRecord's `event_name`) |
+//! | `id`, `seq`, `event.category`, `event.outcome`, `event.owasp`, `event.reason`, ... | `security_event.id`, `security_event.seq`, `security_event.category`, ... |
+//! | every other part (`actor.kind`, `request.id`, `target.*`, `user_agent.device`, `client.geo.asn`) | `security_event.<part>.<key>` |
+//! | `fields.<name>` | `security_event.fields.<name>`, typed |
+//! | `changes` | `security_event.changes` (JSON text) |
+//! | `service`, `integrity` | not sent: the resource carries the service, the chain belongs to the file |
+//!
+//! A collector pipeline that keeps the security stream apart from ordinary logs (OpenTelemetry
+//! Collector):
+//!
+//! ```yaml
+//! receivers:
+//!   otlp:
+//!     protocols: { grpc: { endpoint: 0.0.0.0:4317 }, http: { endpoint: 0.0.0.0:4318 } }
+//! processors:
+//!   filter/security:
+//!     logs:
+//!       log_record:
+//!         - 'not IsMatch(attributes["security_event.name"], ".+")'   # drop everything else
+//! exporters:
+//!   file/security: { path: /var/log/collector/security.jsonl }
+//! service:
+//!   pipelines:
+//!     logs/security: { receivers: [otlp], processors: [filter/security], exporters: [file/security] }
+//! ```
+//!
 
 mod backlog;
 mod config;
