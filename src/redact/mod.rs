@@ -18,11 +18,7 @@
 //!
 //! # The rules
 //!
-//! **Redaction.** Rules match field names exactly or by glob (`*`, `?`), ignoring case; the
-//! service's rules come first, then the defaults. They apply before encoding, so to every sink: to
-//! `fields`, to every level of `changes`, and to the context parts (`actor.email`, `session.id`,
-//! ...), recorded on the event or on a span. The message is rendered afterwards, so a template never
-//! shows a redacted value (a message the caller wrote is kept as written).
+//! The service's rules come first, then the defaults.
 //!
 //! | action | result |
 //! |---|---|
@@ -36,9 +32,6 @@
 //! | `*token*`, `*api_key*`, `*apikey*`, `*authorization*`, `*cookie*`, `*csrf*`, `*xsrf*`, `*auth_key*` | mask |
 //! | `session.id`, `*session_id*`, `*sessionid*`, `*sessid*` | hmac with a redaction key, mask without |
 //!
-//! Names match ignoring case, with `-`, `_` and `.` alike, so `*api_key*` also covers `x-api-key` and
-//! `http.request.header.x-api-key`. A value recorded with `?` is masked without its Debug quotes.
-//!
 //! ```no_run
 //! use tracing_security_events::redact::{RedactionAction, RedactionRule};
 //!
@@ -48,8 +41,6 @@
 //!     .with_redaction_key(std::fs::read("/etc/myapp/redaction.key")?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//!
 
 use std::collections::HashMap;
 use std::fmt;
