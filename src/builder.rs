@@ -125,17 +125,35 @@ impl Builder {
 
     /// Appends records as JSON lines to `path`, creating it (mode 0600) and its directories,
     /// with the default [`FileConfig`]: hash chain on, fsync every second, no rotation.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_file("/var/log/myapp/security.jsonl");
+    /// # let _ = builder;
+    /// ```
     pub fn with_file(self, path: impl AsRef<Path>) -> Self {
         self.with_file_config(FileConfig::new(path))
     }
 
     /// Appends records to a file with rotation, retention, fsync and chain settings of its own.
+    ///
+    /// ```
+    /// use tracing_security_events::sink::{FileConfig, RotationPeriod};
+    ///
+    /// let file = FileConfig::new("/var/log/myapp/security.jsonl").rotate_every(RotationPeriod::Daily);
+    /// let builder = tracing_security_events::builder().with_file_config(file);
+    /// # let _ = builder;
+    /// ```
     pub fn with_file_config(mut self, config: FileConfig) -> Self {
         self.files.push(config);
         self
     }
 
     /// Writes records as JSON lines to standard output.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_stdout();
+    /// # let _ = builder;
+    /// ```
     pub fn with_stdout(mut self) -> Self {
         self.stdout = true;
         self
@@ -166,18 +184,39 @@ impl Builder {
     /// and writing run on two cores at once. A batch buffer holds up to 512 records and their
     /// lines (about 1 MiB for ordinary events); at full load four or five are in use, and they
     /// are reused, not reallocated.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_queue_capacity(65_536);
+    /// # let _ = builder;
+    /// ```
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self
     }
 
     /// What to do when the queue is full.
+    ///
+    /// ```
+    /// use tracing_security_events::OverflowPolicy;
+    ///
+    /// // Never make a caller wait: drop, count and record the loss instead.
+    /// let builder = tracing_security_events::builder().with_overflow(OverflowPolicy::Drop);
+    /// # let _ = builder;
+    /// ```
     pub fn with_overflow(mut self, policy: OverflowPolicy) -> Self {
         self.overflow = policy;
         self
     }
 
     /// What happens while a sink cannot write.
+    ///
+    /// ```
+    /// use tracing_security_events::SinkFailurePolicy;
+    ///
+    /// // A security event returns only once its record is written.
+    /// let builder = tracing_security_events::builder().with_sink_failure(SinkFailurePolicy::FailClosed);
+    /// # let _ = builder;
+    /// ```
     pub fn with_sink_failure(mut self, policy: SinkFailurePolicy) -> Self {
         self.sink_failure = policy;
         self
@@ -185,6 +224,13 @@ impl Builder {
 
     /// Adds a redaction rule; the service's rules are tried in the order added, before the
     /// defaults.
+    ///
+    /// ```
+    /// use tracing_security_events::redact::{RedactionAction, RedactionRule};
+    ///
+    /// let builder = tracing_security_events::builder().with_redaction(RedactionRule::new("card.number", RedactionAction::Mask));
+    /// # let _ = builder;
+    /// ```
     pub fn with_redaction(mut self, rule: RedactionRule) -> Self {
         self.redaction.rules.push(rule);
         self
@@ -192,18 +238,35 @@ impl Builder {
 
     /// The key of `hmac` redaction (HMAC-SHA256); with a key, the default rules hash session
     /// identifiers instead of masking them.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_redaction_key(b"a key read from a secret store".to_vec());
+    /// # let _ = builder;
+    /// ```
     pub fn with_redaction_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.redaction.key = Some(key.into());
         self
     }
 
     /// Applies only the service's own redaction rules.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().without_default_redaction();
+    /// # let _ = builder;
+    /// ```
     pub fn without_default_redaction(mut self) -> Self {
         self.redaction.defaults = false;
         self
     }
 
     /// How long the guard's drop, [`FlushGuard::flush`] and [`FlushGuard::shutdown`] wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = tracing_security_events::builder().with_flush_timeout(Duration::from_secs(2));
+    /// # let _ = builder;
+    /// ```
     pub fn with_flush_timeout(mut self, timeout: Duration) -> Self {
         self.flush_timeout = timeout;
         self
@@ -211,24 +274,44 @@ impl Builder {
 
     /// The longest field value kept, in bytes; longer values are cut at a character boundary and
     /// marked `…[truncated: N bytes in all]`. At least 64.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_max_value_len(4096);
+    /// # let _ = builder;
+    /// ```
     pub fn with_max_value_len(mut self, bytes: usize) -> Self {
         self.max_value_len = bytes;
         self
     }
 
     /// `service.name` in every record.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_service_name("billing-api");
+    /// # let _ = builder;
+    /// ```
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.service.name = Some(name.into());
         self
     }
 
     /// `service.version` in every record (`env!("CARGO_PKG_VERSION")` is a good choice).
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_service_version(env!("CARGO_PKG_VERSION"));
+    /// # let _ = builder;
+    /// ```
     pub fn with_service_version(mut self, version: impl Into<String>) -> Self {
         self.service.version = Some(version.into());
         self
     }
 
     /// `service.instance` in every record.
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_service_instance("billing-api-7f9c");
+    /// # let _ = builder;
+    /// ```
     pub fn with_service_instance(mut self, instance: impl Into<String>) -> Self {
         self.service.instance = Some(instance.into());
         self
@@ -243,6 +326,11 @@ impl Builder {
 
     /// Whether internal errors (a failing sink) are also printed on stderr; they are always
     /// counted in [`Stats`](crate::Stats).
+    ///
+    /// ```
+    /// let builder = tracing_security_events::builder().with_error_reporting(false);
+    /// # let _ = builder;
+    /// ```
     pub fn with_error_reporting(mut self, enabled: bool) -> Self {
         self.report_errors = enabled;
         self
@@ -257,6 +345,13 @@ impl Builder {
 
     /// Records `event` whatever the configuration says: no filter and no `enabled = false` leaves
     /// it out (for the events compliance requires).
+    ///
+    /// ```
+    /// use tracing_security_events::SecurityEvent;
+    ///
+    /// let builder = tracing_security_events::builder().with_pinned_event(SecurityEvent::DataExported);
+    /// # let _ = builder;
+    /// ```
     pub fn with_pinned_event<C: Catalog>(mut self, event: C) -> Self {
         self.pinned.insert(event.info().name());
         self
