@@ -20,7 +20,7 @@ use crate::record::ServiceInfo;
 use crate::redact::{RedactionRule, RedactionSettings};
 use crate::runtime_settings::RuntimeSettings;
 use crate::security_layer::SecurityLayer;
-use crate::sink::{FileConfig, FsyncPolicy, OpenError, OpenedSink, Sink, SinkSpec};
+use crate::sink::{FileConfig, FsyncPolicy, OpenedSink, Sink, SinkSpec};
 use crate::value::DEFAULT_MAX_VALUE_LEN;
 use crate::BuildError;
 
@@ -414,14 +414,10 @@ impl Builder {
             sinks.push(opened.sink);
         };
         for spec in code_specs {
-            let opened = spec
-                .open(&self.clock, &service, self.report_errors)
-                .map_err(|err| match err {
-                    OpenError::File { path, source } => BuildError::OpenFile { path, source },
-                    #[cfg(feature = "otlp")]
-                    OpenError::Otlp(err) => BuildError::Otlp(err),
-                })?;
-            take(opened, &mut sinks);
+            take(
+                spec.open(&self.clock, &service, self.report_errors)?,
+                &mut sinks,
+            );
         }
         sinks.extend(self.sinks);
         let code_sinks = sinks.len();

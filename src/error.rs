@@ -71,3 +71,14 @@ pub enum BuildError {
     #[error("cannot start the security log worker thread: {0}")]
     SpawnWorker(#[source] io::Error),
 }
+
+impl From<crate::sink::OpenError> for BuildError {
+    /// A sink the code set up could not be opened.
+    fn from(error: crate::sink::OpenError) -> Self {
+        match error {
+            crate::sink::OpenError::File { path, source } => BuildError::OpenFile { path, source },
+            #[cfg(feature = "otlp")]
+            crate::sink::OpenError::Otlp(error) => BuildError::Otlp(error),
+        }
+    }
+}

@@ -14,9 +14,9 @@ pub(crate) struct Counters {
     pub(crate) dropped: AtomicU64,
     pub(crate) unrecognised: AtomicU64,
     pub(crate) sink_errors: AtomicU64,
-    /// Records taken from the queue and not yet written or given up: in the worker's batch, in
-    /// the batches handed to the writer, and in the write under way. Kept by the two log
-    /// threads only, so callers pay nothing for it.
+    /// Records taken from the queue and not yet written or given up: the batch the worker is
+    /// handing over, the batches waiting for the writer, and the write under way. Kept by the
+    /// two log threads, a batch at a time, so callers pay nothing for it.
     pub(crate) held: AtomicU64,
 }
 

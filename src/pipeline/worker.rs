@@ -227,10 +227,7 @@ impl Worker {
 
     fn push(&mut self, record: SecurityRecord) {
         match write_record_line(&mut self.batch.lines, &record) {
-            Ok(()) => {
-                Counters::add(&self.counters.held, 1);
-                self.batch.records.push(record);
-            }
+            Ok(()) => self.batch.records.push(record),
             Err(err) => {
                 Counters::add(&self.counters.dropped, 1);
                 self.reporter
@@ -281,6 +278,8 @@ impl Worker {
         };
         let batch = std::mem::replace(&mut self.batch, spare);
         let records = batch.records.len() as u64;
+        // Counted before the send, which is where the worker waits while a sink is stalled.
+        Counters::add(&self.counters.held, records);
         if self.writer.sender.send(ToWriter::Write(batch)).is_err() {
             Counters::add(&self.counters.dropped, records);
             self.counters.release(records);

@@ -205,11 +205,7 @@ impl OtlpSink {
 
     /// The counters as they are now.
     fn stats(&self) -> OtlpStats {
-        let handle = OtlpStatsHandle {
-            backlog: Arc::new(std::sync::OnceLock::from(self.backlog.clone())),
-            counters: self.counters.clone(),
-        };
-        handle.get()
+        snapshot(Some(&self.backlog), &self.counters)
     }
 }
 
@@ -230,24 +226,26 @@ impl fmt::Debug for OtlpStatsHandle {
 impl OtlpStatsHandle {
     /// The counters as they are now.
     pub fn get(&self) -> OtlpStats {
-        let (waiting_in_memory, memory_bytes, waiting_on_disk) = self
-            .backlog
-            .get()
-            .map_or((0, 0, 0), |backlog| backlog.pending());
-        OtlpStats {
-            exported: self.counters.exported.load(Ordering::Relaxed),
-            failed_exports: self.counters.failed_exports.load(Ordering::Relaxed),
-            unmappable: self.counters.unmappable.load(Ordering::Relaxed),
-            waiting_in_memory,
-            memory_bytes,
-            waiting_on_disk,
-            last_error: self
-                .counters
-                .last_error
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone(),
-        }
+        snapshot(self.backlog.get().map(Arc::as_ref), &self.counters)
+    }
+}
+
+/// The counters of a sink, and of its backlog once it exists.
+fn snapshot(backlog: Option<&Backlog>, counters: &ShipperCounters) -> OtlpStats {
+    let (waiting_in_memory, memory_bytes, waiting_on_disk) =
+        backlog.map_or((0, 0, 0), Backlog::pending);
+    OtlpStats {
+        exported: counters.exported.load(Ordering::Relaxed),
+        failed_exports: counters.failed_exports.load(Ordering::Relaxed),
+        unmappable: counters.unmappable.load(Ordering::Relaxed),
+        waiting_in_memory,
+        memory_bytes,
+        waiting_on_disk,
+        last_error: counters
+            .last_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone(),
     }
 }
 
