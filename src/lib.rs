@@ -81,6 +81,7 @@
 //! | `trace-context` | no | each record's `trace` part: the ids of the OpenTelemetry span the event ran in (`tracing-opentelemetry`), with or without the OTLP sink |
 //! | `http` | no | [request context](http) for tower services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
 //! | `axum` | no | the axum parts of it: the peer from `ConnectInfo` or `MockConnectInfo`, [`RequestSecurity`](http::RequestSecurity) as an extractor |
+//! | `query` | no | the [query language](query) every reader of the log shares, and the [stores](store) that answer it (`FileStore` over the log's files) |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -108,17 +109,25 @@ pub mod http;
 #[cfg(feature = "config")]
 mod init;
 pub mod integrity;
+#[cfg(any(feature = "otlp", feature = "query"))]
+mod json_view;
 mod layer;
 mod log_files;
 mod macros;
 mod pending;
 mod pipeline;
+#[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
+pub mod query;
 pub mod record;
 pub mod redact;
 mod report;
 mod runtime_settings;
 mod security_layer;
 pub mod sink;
+#[cfg(feature = "query")]
+#[cfg_attr(docsrs, doc(cfg(feature = "query")))]
+pub mod store;
 mod value;
 
 use std::path::Path;

@@ -71,6 +71,28 @@ impl LogName {
 
     /// Every `*.jsonl` log in `dir`, each as its rotated files oldest first, then its active file.
     pub(crate) fn logs_in(dir: &Path) -> io::Result<Vec<Vec<PathBuf>>> {
+        Ok(Self::grouped(dir)?
+            .into_values()
+            .map(|(mut rotated, active)| {
+                rotated.sort();
+                rotated.extend(active);
+                rotated
+            })
+            .collect())
+    }
+
+    /// The active file's path of every `*.jsonl` log in `dir` (which may not exist when all
+    /// of a log is rotated).
+    #[cfg_attr(not(feature = "query"), allow(dead_code))]
+    pub(crate) fn active_paths_in(dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Ok(Self::grouped(dir)?
+            .into_keys()
+            .map(|base| dir.join(format!("{base}.jsonl")))
+            .collect())
+    }
+
+    /// The `*.jsonl` files of `dir` by log: rotated files, and the active file if there is one.
+    fn grouped(dir: &Path) -> io::Result<BTreeMap<String, (Vec<PathBuf>, Option<PathBuf>)>> {
         let mut logs: BTreeMap<String, (Vec<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
@@ -97,14 +119,7 @@ impl LogName {
                 None => logs.entry(base.to_owned()).or_default().1 = Some(entry.path()),
             }
         }
-        Ok(logs
-            .into_values()
-            .map(|(mut rotated, active)| {
-                rotated.sort();
-                rotated.extend(active);
-                rotated
-            })
-            .collect())
+        Ok(logs)
     }
 }
 

@@ -9,7 +9,7 @@ use opentelemetry::logs::{AnyValue, LogRecord, Logger, Severity};
 use opentelemetry::Key;
 use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger};
 
-use super::json_view::{Json, Object};
+use crate::json_view::{Json, Object};
 
 /// Record parts mapped to OpenTelemetry semantic-convention attribute names.
 const SEMANTIC: &[(&str, &str, &str)] = &[

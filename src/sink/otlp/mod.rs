@@ -94,7 +94,6 @@
 mod backlog;
 mod config;
 mod error;
-mod json_view;
 mod mapping;
 mod shipper;
 

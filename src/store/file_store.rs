@@ -1,0 +1,527 @@
+//! [`FileStore`]: a log's files as the file sink writes them (its rotated files in name order,
+//! then the active one), searched in either order with a cursor, counted and grouped on every
+//! core.
+
+use std::fs::File;
+use std::io;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::aggregate::{Aggregate, Aggregation, Tally};
+use super::cursor::Cursor;
+use super::lines::{self, Line};
+use super::prefilter::Prefilter;
+use super::request::{Count, Order, Page, Scope, Search, StoredRecord};
+use super::{LogStore, StoreError};
+use crate::json_view::Json;
+use crate::log_files::LogName;
+use crate::query::{Matcher, Query};
+
+/// Bytes one scanning thread takes at a time when counting and grouping.
+const CHUNK: u64 = 8 << 20;
+
+/// A security log on disk: the active file and its rotated files.
+///
+/// Opened on the active file's path (`/var/log/app/security.jsonl`, which need not exist once
+/// everything is rotated) or on the directory that holds one log. The files are listed anew
+/// for every request, so a store follows a log that is being written and rotated.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    log: LogName,
+    active: PathBuf,
+}
+
+/// One file of the log, oldest first; `rotated_at` bounds its records' times from above.
+#[derive(Debug, Clone)]
+struct LogFile {
+    path: PathBuf,
+    rotated_at: Option<DateTime<Utc>>,
+}
+
+/// What a scan needs to decide on a line.
+struct Filter {
+    prefilter: Prefilter,
+    matcher: Matcher,
+}
+
+impl Filter {
+    fn new(query: &Query, scope: &Scope, now: DateTime<Utc>) -> Filter {
+        let scoped = match scope {
+            Scope::All => query.clone(),
+            Scope::Tenant(tenant) => query.clone().and(Query::new().tenant(tenant)),
+        };
+        Filter {
+            prefilter: Prefilter::of(&scoped),
+            matcher: scoped.matcher(now),
+        }
+    }
+}
+
+/// What a line turned out to be.
+enum Read<'a> {
+    /// A record that matches.
+    Match(Json<'a>),
+    /// A record that does not, or a line the pre-filter ruled out.
+    NoMatch,
+    /// Not a whole record.
+    Skipped,
+}
+
+fn read_line<'a>(line: &Line<'a>, filter: &Filter) -> Read<'a> {
+    if !line.whole {
+        return Read::Skipped;
+    }
+    if !filter.prefilter.may_match(line.bytes) {
+        // A line ruled out unread might also not be a record; it is not counted as skipped.
+        return Read::NoMatch;
+    }
+    let Some(record) = parse_record(line.bytes) else {
+        return Read::Skipped;
+    };
+    if filter.matcher.matches(&record) {
+        Read::Match(record)
+    } else {
+        Read::NoMatch
+    }
+}
+
+/// The line as a record: a JSON object with a `schema` and a text `id`.
+fn parse_record(bytes: &[u8]) -> Option<Json<'_>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let record: Json<'_> = serde_json::from_str(text).ok()?;
+    let Json::Object(object) = &record else {
+        return None;
+    };
+    (object.get("schema").is_some() && matches!(object.get("id"), Some(Json::Str(_))))
+        .then_some(record)
+}
+
+fn stored(line: &Line<'_>, record: &Json<'_>) -> StoredRecord {
+    let text = |key: &str| match record {
+        Json::Object(object) => match object.get(key) {
+            Some(Json::Str(value)) => value.to_string(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    StoredRecord {
+        // Checked as UTF-8 when parsed.
+        line: String::from_utf8_lossy(line.bytes).into_owned(),
+        id: text("id"),
+        timestamp: text("timestamp"),
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl FileStore {
+    /// The log whose active file is `path`, or the one log in the directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<FileStore, StoreError> {
+        let path = path.as_ref();
+        let active = if path.is_dir() {
+            let logs = LogName::active_paths_in(path).map_err(io_error(path))?;
+            match logs.as_slice() {
+                [active] => active.clone(),
+                [] => {
+                    return Err(StoreError::NotALog(format!(
+                        "{}: no .jsonl log in this directory",
+                        path.display()
+                    )))
+                }
+                several => {
+                    let names: Vec<String> =
+                        several.iter().map(|p| p.display().to_string()).collect();
+                    return Err(StoreError::NotALog(format!(
+                        "{}: several logs in this directory, name one: {}",
+                        path.display(),
+                        names.join(", ")
+                    )));
+                }
+            }
+        } else if path.exists() || path.parent().is_some_and(Path::is_dir) {
+            path.to_path_buf()
+        } else {
+            return Err(StoreError::NotALog(format!(
+                "{}: no such file or directory",
+                path.display()
+            )));
+        };
+        let store = FileStore {
+            log: LogName::of(&active),
+            active,
+        };
+        if store.files()?.is_empty() {
+            return Err(StoreError::NotALog(format!(
+                "{}: no log file there",
+                path.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    /// The log's files now, oldest first.
+    fn files(&self) -> Result<Vec<LogFile>, StoreError> {
+        let mut files: Vec<LogFile> = self
+            .log
+            .rotated_files()
+            .map_err(io_error(&self.active))?
+            .into_iter()
+            .map(|(path, at)| LogFile {
+                path,
+                rotated_at: Some(at),
+            })
+            .collect();
+        if self.active.is_file() {
+            files.push(LogFile {
+                path: self.active.clone(),
+                rotated_at: None,
+            });
+        }
+        Ok(files)
+    }
+
+    /// The files that may hold records at or after `since`: a rotated file only holds records
+    /// from before its rotation.
+    fn files_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<LogFile>, StoreError> {
+        let mut files = self.files()?;
+        if let Some(since) = since {
+            files.retain(|file| file.rotated_at.is_none_or(|at| at >= since));
+        }
+        Ok(files)
+    }
+
+    /// The paths of the log's files now, oldest first.
+    pub fn paths(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self.files()?.into_iter().map(|f| f.path).collect())
+    }
+
+    /// Calls `each` with every line of the files in `order`, from the cursor's position if any.
+    fn scan(
+        files: &[LogFile],
+        order: Order,
+        cursor: Option<&Cursor>,
+        each: &mut dyn FnMut(&Path, &Line<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        // Where to start: the cursor's file, just past its record.
+        let (first, resume) = match cursor {
+            None => (None, None),
+            Some(cursor) => match Self::locate(files, cursor)? {
+                Some(at) => (Some(at), Some(cursor)),
+                // The cursor's file is gone (retention): older records went with it.
+                None if order == Order::NewestFirst => return Ok(()),
+                None => (None, None),
+            },
+        };
+        let indices: Vec<usize> = match order {
+            Order::OldestFirst => (first.unwrap_or(0)..files.len()).collect(),
+            Order::NewestFirst => (0..=first.unwrap_or(files.len().wrapping_sub(1)))
+                .rev()
+                .take(files.len())
+                .collect(),
+        };
+        let mut stopped = false;
+        for (n, index) in indices.into_iter().enumerate() {
+            let file = &files[index];
+            let mut handle = match File::open(&file.path) {
+                Ok(handle) => handle,
+                // Removed by retention between the listing and now.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error(&file.path)(e)),
+            };
+            let len = handle.metadata().map_err(io_error(&file.path))?.len();
+            let resume_here = resume.filter(|_| n == 0);
+            let mut on_line = |line: Line<'_>| {
+                let flow = each(&file.path, &line);
+                stopped = flow.is_break();
+                flow
+            };
+            match order {
+                Order::OldestFirst => {
+                    let from = resume_here.map_or(0, |c| c.end);
+                    lines::forward(&mut handle, from, len.max(from), &mut on_line)
+                }
+                Order::NewestFirst => {
+                    let to = resume_here.map_or(len, |c| c.start);
+                    lines::backward(&mut handle, to, &mut on_line)
+                }
+            }
+            .map_err(io_error(&file.path))?;
+            if stopped {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the cursor's file, checked: its record is still at the cursor's place.
+    fn locate(files: &[LogFile], cursor: &Cursor) -> Result<Option<usize>, StoreError> {
+        for (index, file) in files.iter().enumerate() {
+            if first_record_id(&file.path)?.as_deref() != Some(cursor.file.as_str()) {
+                continue;
+            }
+            let mut handle = File::open(&file.path).map_err(io_error(&file.path))?;
+            let mut found = None;
+            lines::forward(&mut handle, cursor.start, cursor.end, &mut |line| {
+                found = parse_record(line.bytes).and_then(|r| match r {
+                    Json::Object(o) => o.get_str("id").map(str::to_owned),
+                    _ => None,
+                });
+                ControlFlow::Break(())
+            })
+            .map_err(io_error(&file.path))?;
+            return if found.as_deref() == Some(cursor.id.as_str()) {
+                Ok(Some(index))
+            } else {
+                Err(StoreError::BadCursor)
+            };
+        }
+        Ok(None)
+    }
+
+    /// Runs `visit` over every line of `files` on every core, each thread with its own state,
+    /// merged by `merge`.
+    fn scan_parallel<T: Default + Send>(
+        files: &[LogFile],
+        visit: &(dyn Fn(&mut T, &Line<'_>) + Sync),
+        merge: impl Fn(&mut T, T),
+    ) -> Result<T, StoreError> {
+        let mut chunks: Vec<(usize, u64, u64)> = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            let len = match std::fs::metadata(&file.path) {
+                Ok(meta) => meta.len(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error(&file.path)(e)),
+            };
+            let mut handle = File::open(&file.path).map_err(io_error(&file.path))?;
+            let mut start = 0;
+            while start < len {
+                let end = line_boundary_after(&mut handle, start + CHUNK, len)
+                    .map_err(io_error(&file.path))?;
+                chunks.push((index, start, end));
+                start = end;
+            }
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(chunks.len())
+            .max(1);
+        let next = AtomicUsize::new(0);
+        let failure: Mutex<Option<StoreError>> = Mutex::new(None);
+        let results: Vec<T> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut state = T::default();
+                        loop {
+                            let n = next.fetch_add(1, AtomicOrdering::Relaxed);
+                            let Some(&(index, start, end)) = chunks.get(n) else {
+                                break;
+                            };
+                            let path = &files[index].path;
+                            let result = File::open(path).and_then(|mut handle| {
+                                lines::forward(&mut handle, start, end, &mut |line| {
+                                    visit(&mut state, &line);
+                                    ControlFlow::Continue(())
+                                })
+                            });
+                            if let Err(e) = result {
+                                if e.kind() != io::ErrorKind::NotFound {
+                                    let mut slot =
+                                        failure.lock().unwrap_or_else(|p| p.into_inner());
+                                    slot.get_or_insert(io_error(path)(e));
+                                }
+                            }
+                        }
+                        state
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        if let Some(error) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(error);
+        }
+        let mut total = T::default();
+        for result in results {
+            merge(&mut total, result);
+        }
+        Ok(total)
+    }
+}
+
+/// The first line boundary at or after `at` (or `len`).
+fn line_boundary_after(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
+    if at >= len {
+        return Ok(len);
+    }
+    let mut boundary = len;
+    lines::forward(file, at - 1, len, &mut |line| {
+        boundary = line.end();
+        ControlFlow::Break(())
+    })?;
+    Ok(boundary)
+}
+
+/// The id of the first record of a file: its name in cursors (rotation renames the file, the
+/// id stays).
+fn first_record_id(path: &Path) -> Result<Option<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let mut handle = match File::open(path) {
+        Ok(handle) => handle,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path)(e)),
+    };
+    let len = handle.metadata().map_err(io_error(path))?.len();
+    let mut id = None;
+    lines::forward(&mut handle, 0, len, &mut |line| {
+        id = serde_json::from_slice::<Id>(line.bytes).ok().map(|r| r.id);
+        if id.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .map_err(io_error(path))?;
+    Ok(id)
+}
+
+impl LogStore for FileStore {
+    fn search(&self, search: &Search) -> Result<Page, StoreError> {
+        let filter = Filter::new(&search.query, &search.scope, search.now);
+        let files = self.files_since(search.query.earliest(search.now))?;
+        let mut page = Page::default();
+        let mut last: Option<(PathBuf, u64, u64, String)> = None;
+        Self::scan(
+            &files,
+            search.order,
+            search.cursor.as_ref(),
+            &mut |path, line| match read_line(line, &filter) {
+                Read::Match(record) => {
+                    let record = stored(line, &record);
+                    last = Some((
+                        path.to_path_buf(),
+                        line.start,
+                        line.end(),
+                        record.id.clone(),
+                    ));
+                    page.records.push(record);
+                    if page.records.len() >= search.limit {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                }
+                Read::NoMatch => ControlFlow::Continue(()),
+                Read::Skipped => {
+                    page.skipped_lines += 1;
+                    ControlFlow::Continue(())
+                }
+            },
+        )?;
+        if page.records.len() >= search.limit {
+            if let Some((path, start, end, id)) = last {
+                if let Some(file) = first_record_id(&path)? {
+                    page.next_cursor = Some(Cursor {
+                        file,
+                        start,
+                        end,
+                        id,
+                    });
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError> {
+        let query = Query::new().id(id);
+        let search = Search::new(query).with_scope(scope.clone()).with_limit(1);
+        Ok(self.search(&search)?.records.into_iter().next())
+    }
+
+    fn count(&self, query: &Query, scope: &Scope) -> Result<Count, StoreError> {
+        let now = Utc::now();
+        let filter = Filter::new(query, scope, now);
+        let files = self.files_since(query.earliest(now))?;
+        Self::scan_parallel(
+            &files,
+            &|count: &mut Count, line| match read_line(line, &filter) {
+                Read::Match(_) => count.records += 1,
+                Read::NoMatch => {}
+                Read::Skipped => count.skipped_lines += 1,
+            },
+            |total, part| {
+                total.records += part.records;
+                total.skipped_lines += part.skipped_lines;
+            },
+        )
+    }
+
+    fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
+        let filter = Filter::new(&aggregate.query, &aggregate.scope, aggregate.now);
+        let files = self.files_since(aggregate.query.earliest(aggregate.now))?;
+        let (tally, skipped) = Self::scan_parallel(
+            &files,
+            &|(tally, skipped): &mut (Tally, u64), line| match read_line(line, &filter) {
+                Read::Match(record) => tally.add(aggregate, &record),
+                Read::NoMatch => {}
+                Read::Skipped => *skipped += 1,
+            },
+            |(total, skipped), (tally, more)| {
+                total.merge(tally);
+                *skipped += more;
+            },
+        )?;
+        Ok(Aggregation {
+            buckets: tally.into_buckets(aggregate),
+            skipped_lines: skipped,
+        })
+    }
+
+    fn export(
+        &self,
+        search: &Search,
+        each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
+    ) -> Result<u64, StoreError> {
+        let filter = Filter::new(&search.query, &search.scope, search.now);
+        let files = self.files_since(search.query.earliest(search.now))?;
+        let mut skipped = 0;
+        let mut failed: Option<io::Error> = None;
+        Self::scan(&files, search.order, None, &mut |_, line| {
+            match read_line(line, &filter) {
+                Read::Match(record) => {
+                    if let Err(e) = each(&stored(line, &record)) {
+                        failed = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+                Read::NoMatch => {}
+                Read::Skipped => skipped += 1,
+            }
+            ControlFlow::Continue(())
+        })?;
+        match failed {
+            Some(source) => Err(StoreError::Io {
+                path: "the export's output".into(),
+                source,
+            }),
+            None => Ok(skipped),
+        }
+    }
+}

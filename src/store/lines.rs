@@ -1,0 +1,215 @@
+//! The lines of a log file, read in blocks with `memchr`, forwards or backwards, each with the
+//! byte offset where it starts; memory bounded by the block (or the longest line).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+
+const BLOCK: usize = 1 << 20;
+
+/// One line: where it starts, its bytes without the line feed, whether it had one (the last
+/// line of a file being written may not, yet).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line<'a> {
+    pub(crate) start: u64,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) whole: bool,
+}
+
+impl Line<'_> {
+    /// Where the next line starts.
+    pub(crate) fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64 + u64::from(self.whole)
+    }
+}
+
+fn read_range(file: &mut File, start: u64, len: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    file.seek(SeekFrom::Start(start))?;
+    let before = out.len();
+    file.take(len as u64).read_to_end(out)?;
+    if out.len() - before < len {
+        // The file shrank under us (truncated by hand): read what is there.
+        out.truncate(before + len.min(out.len() - before));
+    }
+    Ok(())
+}
+
+/// Calls `f` with each line starting in `[from, to)`, first to last. `from` must be the start of
+/// a line.
+pub(crate) fn forward(
+    file: &mut File,
+    from: u64,
+    to: u64,
+    f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK.min((to - from) as usize + 1));
+    // The offset of buf[0].
+    let mut base = from;
+    let mut read_to = from;
+    loop {
+        let want = BLOCK.min((to - read_to) as usize);
+        let before = buf.len();
+        if want > 0 {
+            read_range(file, read_to, want, &mut buf)?;
+        }
+        let got = buf.len() - before;
+        read_to += got as u64;
+        let at_end = read_to >= to || got == 0;
+        let mut line_start = 0;
+        for newline in memchr::memchr_iter(b'\n', &buf) {
+            let line = Line {
+                start: base + line_start as u64,
+                bytes: &buf[line_start..newline],
+                whole: true,
+            };
+            line_start = newline + 1;
+            if f(line).is_break() {
+                return Ok(());
+            }
+        }
+        if at_end {
+            if line_start < buf.len() {
+                let _ = f(Line {
+                    start: base + line_start as u64,
+                    bytes: &buf[line_start..],
+                    whole: false,
+                });
+            }
+            return Ok(());
+        }
+        buf.drain(..line_start);
+        base += line_start as u64;
+    }
+}
+
+/// Calls `f` with each line of `[0, to)`, last to first: `to` is the end of the file or the
+/// start of a line. A last line without its line feed is given as not whole.
+pub(crate) fn backward(
+    file: &mut File,
+    to: u64,
+    f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    if to == 0 {
+        return Ok(());
+    }
+    let mut last = Vec::with_capacity(1);
+    read_range(file, to - 1, 1, &mut last)?;
+    let ends_whole = last.first() == Some(&b'\n');
+    // The end of the text still to give, line feed of the last line excluded.
+    let mut pos = to - u64::from(ends_whole);
+    // The part of the current line read from later blocks (its start is further back), and
+    // whether that line had a line feed.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut pending_whole = ends_whole;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK.min(pos as usize));
+    let mut joined: Vec<u8> = Vec::new();
+    while pos > 0 {
+        let base = pos.saturating_sub(BLOCK as u64);
+        block.clear();
+        read_range(file, base, (pos - base) as usize, &mut block)?;
+        let mut segment_end = block.len();
+        for newline in memchr::memrchr_iter(b'\n', &block) {
+            let bytes = if pending.is_empty() {
+                &block[newline + 1..segment_end]
+            } else {
+                joined.clear();
+                joined.extend_from_slice(&block[newline + 1..segment_end]);
+                joined.append(&mut pending);
+                &joined[..]
+            };
+            let line = Line {
+                start: base + newline as u64 + 1,
+                bytes,
+                whole: pending_whole,
+            };
+            if f(line).is_break() {
+                return Ok(());
+            }
+            pending_whole = true;
+            segment_end = newline;
+        }
+        // What is left starts a line that began in an earlier block (or at 0).
+        let mut head = block[..segment_end].to_vec();
+        head.append(&mut pending);
+        pending = head;
+        pos = base;
+    }
+    let _ = f(Line {
+        start: 0,
+        bytes: &pending,
+        whole: pending_whole,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn lines_both_ways(content: &[u8]) -> (Vec<(u64, String, bool)>, Vec<(u64, String, bool)>) {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content).unwrap();
+        let len = content.len() as u64;
+        let mut fwd = Vec::new();
+        forward(&mut file, 0, len, &mut |l| {
+            fwd.push((
+                l.start,
+                String::from_utf8_lossy(l.bytes).into_owned(),
+                l.whole,
+            ));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let mut back = Vec::new();
+        backward(&mut file, len, &mut |l| {
+            back.push((
+                l.start,
+                String::from_utf8_lossy(l.bytes).into_owned(),
+                l.whole,
+            ));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        back.reverse();
+        (fwd, back)
+    }
+
+    #[test]
+    fn both_directions_give_the_same_lines() {
+        let long = "x".repeat(BLOCK * 2 + 17);
+        let cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a\n".to_vec(),
+            b"a\nbb\nccc\n".to_vec(),
+            b"a\nbb\ntorn".to_vec(),
+            b"only torn".to_vec(),
+            b"\n\nx\n".to_vec(),
+            format!("a\n{long}\nb\n{long}").into_bytes(),
+            format!("{long}\n").into_bytes(),
+            (0..300_000)
+                .map(|n| format!("line {n}\n"))
+                .collect::<String>()
+                .into_bytes(),
+        ];
+        for content in cases {
+            let (fwd, back) = lines_both_ways(&content);
+            assert_eq!(
+                fwd,
+                back,
+                "{:?}",
+                String::from_utf8_lossy(&content[..content.len().min(40)])
+            );
+            let text = String::from_utf8(content.clone()).unwrap();
+            let expected: Vec<&str> = text.split_terminator('\n').collect();
+            assert_eq!(fwd.len(), expected.len());
+            for ((start, line, _), want) in fwd.iter().zip(&expected) {
+                assert_eq!(line, want);
+                assert_eq!(&text[*start as usize..][..want.len()], *want);
+            }
+            if let Some(last) = fwd.last() {
+                assert_eq!(last.2, text.ends_with('\n'));
+            }
+        }
+    }
+}

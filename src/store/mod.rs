@@ -1,0 +1,97 @@
+//! Reading the log back: the [`LogStore`] interface every reader uses (the `security-log`
+//! command, the read API), and [`FileStore`], over the files the file sink writes.
+//!
+//! A store answers [`Search`]es with [`Page`]s of records, newest first by default, each the
+//! exact line written (so it can be verified again); the page's [`Cursor`] resumes after its
+//! last record, and stays valid while the log grows and rotates. It also counts, groups
+//! ([`Aggregate`]) and streams every match (`export`). Lines that are not whole records (a
+//! torn last line, garbage) are skipped and counted, never fatal.
+//!
+//! ```
+//! use tracing_security_events::query::Query;
+//! use tracing_security_events::store::{FileStore, LogStore, Search};
+//! use tracing_security_events::{security_event, SecurityEvent};
+//! use tracing_subscriber::prelude::*;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("security.jsonl");
+//! let (layer, guard) = tracing_security_events::builder().with_file(&path).build()?;
+//! tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+//!     for n in 0..5 {
+//!         security_event!(SecurityEvent::LoginFailed, actor.id = n, authentication.method = "password");
+//!     }
+//!     security_event!(SecurityEvent::UserInvited, actor.id = 1);
+//! });
+//! guard.shutdown()?;
+//!
+//! let store = FileStore::open(&path)?;
+//! let query = Query::parse("event = authentication.failed and user in (1, 3, 4)")?;
+//! let page = store.search(&Search::new(query.clone()).with_limit(2))?;
+//! let users: Vec<_> = page.records.iter().map(|r| r.value()["actor"]["id"].clone()).collect();
+//! assert_eq!(users, ["4", "3"]); // newest first
+//! let rest = store.search(&Search::new(query).with_limit(2).with_cursor(page.next_cursor))?;
+//! assert_eq!(rest.records.len(), 1);
+//! assert_eq!(store.count(&Query::parse("user = 1")?, &Default::default())?.records, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod aggregate;
+mod cursor;
+mod file_store;
+mod lines;
+mod prefilter;
+mod request;
+
+use std::io;
+
+pub use aggregate::{Aggregate, Aggregation, Bucket};
+pub use cursor::{BadCursor, Cursor};
+pub use file_store::FileStore;
+pub use request::{Count, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE};
+
+/// Why a store could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The log could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// What was being read.
+        path: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The path names no log, or several.
+    #[error("{0}")]
+    NotALog(String),
+    /// The cursor is not one of this log's, or its record is no longer where it was.
+    #[error("the cursor does not point into this log")]
+    BadCursor,
+}
+
+/// The reading side of a security log, the same over files and over a database.
+///
+/// Calls block (a store reads files or waits on a database): an async service calls them from
+/// `spawn_blocking`.
+pub trait LogStore: Send + Sync {
+    /// A page of the records matching the search, in its order, and where the next starts.
+    fn search(&self, search: &Search) -> Result<Page, StoreError>;
+
+    /// The record with this id, if the scope lets the reader see it.
+    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// How many records match.
+    fn count(&self, query: &crate::query::Query, scope: &Scope) -> Result<Count, StoreError>;
+
+    /// Counts grouped by fields and/or time buckets.
+    fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError>;
+
+    /// Every record matching the search (its limit and cursor ignored), in its order, handed
+    /// to `each` one at a time: never the whole result in memory. Returns the lines skipped.
+    fn export(
+        &self,
+        search: &Search,
+        each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
+    ) -> Result<u64, StoreError>;
+}
