@@ -394,6 +394,14 @@ impl Builder {
         let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
             || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
             || runtime.fsync_always();
+        refuse_same_file_twice(
+            self.files.iter().map(FileConfig::path).chain(
+                runtime
+                    .sinks
+                    .iter()
+                    .filter_map(|configured| configured.spec.file_path()),
+            ),
+        )?;
         let mut code_specs: Vec<SinkSpec> = self.files.into_iter().map(SinkSpec::File).collect();
         if self.stdout {
             code_specs.push(SinkSpec::Stdout);
@@ -557,4 +565,21 @@ impl Builder {
         });
         Ok((SecurityLayer::new(parts.layer), parts.guard, handle))
     }
+}
+
+/// Two file sinks on one file would write every record twice, with two hash chains
+/// interleaved that no verification can follow: refused.
+fn refuse_same_file_twice<'p>(paths: impl Iterator<Item = &'p Path>) -> Result<(), BuildError> {
+    let mut seen = HashSet::new();
+    for path in paths {
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // Symbolic links and `..` resolve to the same file when it exists.
+        let full = std::fs::canonicalize(&full).unwrap_or(full);
+        if !seen.insert(full) {
+            return Err(BuildError::SameFileTwice {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
 }

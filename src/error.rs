@@ -30,6 +30,12 @@ pub enum BuildError {
         #[source]
         source: io::Error,
     },
+    /// Two file sinks were given the same file.
+    #[error("the security log file {} is given to two file sinks: each record would be written twice", path.display())]
+    SameFileTwice {
+        /// The file.
+        path: PathBuf,
+    },
     /// A registered catalog has a name not of the form `category.action`.
     #[error("invalid event name {name:?} in a registered catalog: {reason}")]
     InvalidEventName {

@@ -76,7 +76,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `config` | no | [configuration](config) from a TOML file and the environment, reloaded at run time |
-//! | `cli` | no | the `security-log-verify` command (the library's [`integrity::verify`] from a shell) |
+//! | `cli` | no | the `security-log` command: `query`, `export` (CSV, JSON), `stats`, `tail -f` and `verify` a log from a shell (implies `query`) |
 //! | `otlp` | no | the [OTLP sink](sink::otlp): records as OpenTelemetry log records over gRPC or HTTP, held in memory and spool files while the collector is away |
 //! | `trace-context` | no | each record's `trace` part: the ids of the OpenTelemetry span the event ran in (`tracing-opentelemetry`), with or without the OTLP sink |
 //! | `http` | no | [request context](http) for tower services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |

@@ -88,6 +88,13 @@ fn check_comparison(text: &str, raw: RawComparison) -> Result<Comparison, QueryE
     Ok(Comparison { field, test })
 }
 
+/// A field written alone (`--by event`).
+pub(super) fn field(text: &str) -> Result<Field, QueryError> {
+    let segments = super::syntax::parse_path(text)?;
+    let start = text.len() - text.trim_start().len();
+    resolve_field(text, segments, &(start..text.len()))
+}
+
 /// The field a path names: a shortcut, or a path of the record.
 fn resolve_field(
     text: &str,

@@ -67,6 +67,19 @@ pub enum Field {
 }
 
 impl Field {
+    /// A field as the language writes one: a shortcut (`event`, `user`) or a path of the
+    /// record (`client.geo.country`, `fields."authentication.method"`).
+    ///
+    /// ```
+    /// # use tracing_security_events::query::Field;
+    /// assert_eq!(Field::parse("event")?.to_string(), "event.name");
+    /// assert!(Field::parse("actor.nmae").is_err());
+    /// # Ok::<(), tracing_security_events::query::QueryError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Field, super::QueryError> {
+        super::check::field(text)
+    }
+
     /// The paths the field reads.
     pub(crate) fn paths(&self) -> Vec<FieldPath> {
         match self {

@@ -92,6 +92,16 @@ pub(super) fn parse(text: &str) -> Result<Option<Raw>, QueryError> {
     })
 }
 
+/// Parses a path alone, with where it ends.
+pub(super) fn parse_path(text: &str) -> Result<Vec<String>, QueryError> {
+    delimited(multispace0, path, multispace0)
+        .parse(LocatingSlice::new(text))
+        .map_err(|error| {
+            let offset = error.offset();
+            QueryError::new(text, offset, describe(text, offset, error.inner()))
+        })
+}
+
 /// The message of a syntax error: what the innermost rule expected, and what was found instead.
 fn describe(text: &str, offset: usize, error: &ContextError) -> String {
     let found = found_at(text, offset);

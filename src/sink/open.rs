@@ -99,6 +99,17 @@ pub(crate) struct ConfiguredSink {
     pub(crate) key: String,
 }
 
+impl SinkSpec {
+    /// The file it writes, for a file sink.
+    pub(crate) fn file_path(&self) -> Option<&std::path::Path> {
+        if let SinkSpec::File(file) = self {
+            Some(file.path())
+        } else {
+            None
+        }
+    }
+}
+
 impl ConfiguredSink {
     /// Opens the sink; its error names the configuration's key at fault.
     pub(crate) fn open(

@@ -36,11 +36,22 @@ pub struct FileStore {
     active: PathBuf,
 }
 
-/// One file of the log, oldest first; `rotated_at` bounds its records' times from above.
+/// A file of the log, listed (oldest first) and opened; `rotated_at` bounds its records'
+/// times from above.
 #[derive(Debug, Clone)]
+struct ListedFile {
+    path: PathBuf,
+    rotated_at: Option<DateTime<Utc>>,
+}
+
+/// A file of the log, open: reads go on in it even if it is renamed (rotated) meanwhile, and
+/// only its first `len` bytes, as they were when the request began, are read.
+#[derive(Debug)]
 struct LogFile {
     path: PathBuf,
     rotated_at: Option<DateTime<Utc>>,
+    file: File,
+    len: u64,
 }
 
 /// What a scan needs to decide on a line.
@@ -160,7 +171,7 @@ impl FileStore {
             log: LogName::of(&active),
             active,
         };
-        if store.files()?.is_empty() {
+        if store.list()?.is_empty() {
             return Err(StoreError::NotALog(format!(
                 "{}: no log file there",
                 path.display()
@@ -170,19 +181,19 @@ impl FileStore {
     }
 
     /// The log's files now, oldest first.
-    fn files(&self) -> Result<Vec<LogFile>, StoreError> {
-        let mut files: Vec<LogFile> = self
+    fn list(&self) -> Result<Vec<ListedFile>, StoreError> {
+        let mut files: Vec<ListedFile> = self
             .log
             .rotated_files()
             .map_err(io_error(&self.active))?
             .into_iter()
-            .map(|(path, at)| LogFile {
+            .map(|(path, at)| ListedFile {
                 path,
                 rotated_at: Some(at),
             })
             .collect();
         if self.active.is_file() {
-            files.push(LogFile {
+            files.push(ListedFile {
                 path: self.active.clone(),
                 rotated_at: None,
             });
@@ -190,10 +201,48 @@ impl FileStore {
         Ok(files)
     }
 
+    /// The log's files, opened, as one consistent snapshot: listed again after opening them,
+    /// until no rotation happened in between (a rotation between listing and opening would
+    /// open the new active file in place of the one just rotated).
+    fn snapshot(&self) -> Result<Vec<LogFile>, StoreError> {
+        let mut listed = self.list()?;
+        for _ in 0..100 {
+            let mut opened = Vec::with_capacity(listed.len());
+            for entry in &listed {
+                match File::open(&entry.path) {
+                    Ok(file) => {
+                        let len = file.metadata().map_err(io_error(&entry.path))?.len();
+                        opened.push(LogFile {
+                            path: entry.path.clone(),
+                            rotated_at: entry.rotated_at,
+                            file,
+                            len,
+                        });
+                    }
+                    // Removed by retention, or rotated away: listed again below.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(&entry.path)(e)),
+                }
+            }
+            let again = self.list()?;
+            let same = again.len() == listed.len()
+                && again.iter().zip(&listed).all(|(a, b)| a.path == b.path)
+                && opened.len() == listed.len();
+            if same {
+                return Ok(opened);
+            }
+            listed = again;
+        }
+        Err(StoreError::NotALog(format!(
+            "{}: the log rotates faster than it can be listed",
+            self.active.display()
+        )))
+    }
+
     /// The files that may hold records at or after `since`: a rotated file only holds records
     /// from before its rotation.
-    fn files_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<LogFile>, StoreError> {
-        let mut files = self.files()?;
+    fn snapshot_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<LogFile>, StoreError> {
+        let mut files = self.snapshot()?;
         if let Some(since) = since {
             files.retain(|file| file.rotated_at.is_none_or(|at| at >= since));
         }
@@ -202,7 +251,7 @@ impl FileStore {
 
     /// The paths of the log's files now, oldest first.
     pub fn paths(&self) -> Result<Vec<PathBuf>, StoreError> {
-        Ok(self.files()?.into_iter().map(|f| f.path).collect())
+        Ok(self.list()?.into_iter().map(|f| f.path).collect())
     }
 
     /// Calls `each` with every line of the files in `order`, from the cursor's position if any.
@@ -210,7 +259,7 @@ impl FileStore {
         files: &[LogFile],
         order: Order,
         cursor: Option<&Cursor>,
-        each: &mut dyn FnMut(&Path, &Line<'_>) -> ControlFlow<()>,
+        each: &mut dyn FnMut(usize, &Line<'_>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         // Where to start: the cursor's file, just past its record.
         let (first, resume) = match cursor {
@@ -232,27 +281,20 @@ impl FileStore {
         let mut stopped = false;
         for (n, index) in indices.into_iter().enumerate() {
             let file = &files[index];
-            let mut handle = match File::open(&file.path) {
-                Ok(handle) => handle,
-                // Removed by retention between the listing and now.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(&file.path)(e)),
-            };
-            let len = handle.metadata().map_err(io_error(&file.path))?.len();
             let resume_here = resume.filter(|_| n == 0);
             let mut on_line = |line: Line<'_>| {
-                let flow = each(&file.path, &line);
+                let flow = each(index, &line);
                 stopped = flow.is_break();
                 flow
             };
             match order {
                 Order::OldestFirst => {
                     let from = resume_here.map_or(0, |c| c.end);
-                    lines::forward(&mut handle, from, len.max(from), &mut on_line)
+                    lines::forward(&file.file, from, file.len.max(from), &mut on_line)
                 }
                 Order::NewestFirst => {
-                    let to = resume_here.map_or(len, |c| c.start);
-                    lines::backward(&mut handle, to, &mut on_line)
+                    let to = resume_here.map_or(file.len, |c| c.start.min(file.len));
+                    lines::backward(&file.file, to, &mut on_line)
                 }
             }
             .map_err(io_error(&file.path))?;
@@ -266,12 +308,11 @@ impl FileStore {
     /// The index of the cursor's file, checked: its record is still at the cursor's place.
     fn locate(files: &[LogFile], cursor: &Cursor) -> Result<Option<usize>, StoreError> {
         for (index, file) in files.iter().enumerate() {
-            if first_record_id(&file.path)?.as_deref() != Some(cursor.file.as_str()) {
+            if first_record_id(file)?.as_deref() != Some(cursor.file.as_str()) {
                 continue;
             }
-            let mut handle = File::open(&file.path).map_err(io_error(&file.path))?;
             let mut found = None;
-            lines::forward(&mut handle, cursor.start, cursor.end, &mut |line| {
+            lines::forward(&file.file, cursor.start, cursor.end, &mut |line| {
                 found = parse_record(line.bytes).and_then(|r| match r {
                     Json::Object(o) => o.get_str("id").map(str::to_owned),
                     _ => None,
@@ -297,15 +338,9 @@ impl FileStore {
     ) -> Result<T, StoreError> {
         let mut chunks: Vec<(usize, u64, u64)> = Vec::new();
         for (index, file) in files.iter().enumerate() {
-            let len = match std::fs::metadata(&file.path) {
-                Ok(meta) => meta.len(),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(&file.path)(e)),
-            };
-            let mut handle = File::open(&file.path).map_err(io_error(&file.path))?;
             let mut start = 0;
-            while start < len {
-                let end = line_boundary_after(&mut handle, start + CHUNK, len)
+            while start < file.len {
+                let end = line_boundary_after(&file.file, start + CHUNK, file.len)
                     .map_err(io_error(&file.path))?;
                 chunks.push((index, start, end));
                 start = end;
@@ -327,19 +362,14 @@ impl FileStore {
                             let Some(&(index, start, end)) = chunks.get(n) else {
                                 break;
                             };
-                            let path = &files[index].path;
-                            let result = File::open(path).and_then(|mut handle| {
-                                lines::forward(&mut handle, start, end, &mut |line| {
-                                    visit(&mut state, &line);
-                                    ControlFlow::Continue(())
-                                })
+                            let file = &files[index];
+                            let result = lines::forward(&file.file, start, end, &mut |line| {
+                                visit(&mut state, &line);
+                                ControlFlow::Continue(())
                             });
                             if let Err(e) = result {
-                                if e.kind() != io::ErrorKind::NotFound {
-                                    let mut slot =
-                                        failure.lock().unwrap_or_else(|p| p.into_inner());
-                                    slot.get_or_insert(io_error(path)(e));
-                                }
+                                let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                                slot.get_or_insert(io_error(&file.path)(e));
                             }
                         }
                         state
@@ -363,7 +393,7 @@ impl FileStore {
 }
 
 /// The first line boundary at or after `at` (or `len`).
-fn line_boundary_after(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
+fn line_boundary_after(file: &File, at: u64, len: u64) -> io::Result<u64> {
     if at >= len {
         return Ok(len);
     }
@@ -377,49 +407,38 @@ fn line_boundary_after(file: &mut File, at: u64, len: u64) -> io::Result<u64> {
 
 /// The id of the first record of a file: its name in cursors (rotation renames the file, the
 /// id stays).
-fn first_record_id(path: &Path) -> Result<Option<String>, StoreError> {
+fn first_record_id(file: &LogFile) -> Result<Option<String>, StoreError> {
     #[derive(Deserialize)]
     struct Id {
         id: String,
     }
-    let mut handle = match File::open(path) {
-        Ok(handle) => handle,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(path)(e)),
-    };
-    let len = handle.metadata().map_err(io_error(path))?.len();
     let mut id = None;
-    lines::forward(&mut handle, 0, len, &mut |line| {
+    lines::forward(&file.file, 0, file.len, &mut |line| {
         id = serde_json::from_slice::<Id>(line.bytes).ok().map(|r| r.id);
-        if id.is_some() {
+        if id.is_some() || !line.whole {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     })
-    .map_err(io_error(path))?;
+    .map_err(io_error(&file.path))?;
     Ok(id)
 }
 
 impl LogStore for FileStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.files_since(search.query.earliest(search.now))?;
+        let files = self.snapshot_since(search.query.earliest(search.now))?;
         let mut page = Page::default();
-        let mut last: Option<(PathBuf, u64, u64, String)> = None;
+        let mut last: Option<(usize, u64, u64, String)> = None;
         Self::scan(
             &files,
             search.order,
             search.cursor.as_ref(),
-            &mut |path, line| match read_line(line, &filter) {
+            &mut |index, line| match read_line(line, &filter) {
                 Read::Match(record) => {
                     let record = stored(line, &record);
-                    last = Some((
-                        path.to_path_buf(),
-                        line.start,
-                        line.end(),
-                        record.id.clone(),
-                    ));
+                    last = Some((index, line.start, line.end(), record.id.clone()));
                     page.records.push(record);
                     if page.records.len() >= search.limit {
                         ControlFlow::Break(())
@@ -434,9 +453,10 @@ impl LogStore for FileStore {
                 }
             },
         )?;
-        if page.records.len() >= search.limit {
-            if let Some((path, start, end, id)) = last {
-                if let Some(file) = first_record_id(&path)? {
+        // Newest first, a short page is the end; oldest first, the log may grow after it.
+        if page.records.len() >= search.limit || search.order == Order::OldestFirst {
+            if let Some((index, start, end, id)) = last {
+                if let Some(file) = first_record_id(&files[index])? {
                     page.next_cursor = Some(Cursor {
                         file,
                         start,
@@ -458,7 +478,7 @@ impl LogStore for FileStore {
     fn count(&self, query: &Query, scope: &Scope) -> Result<Count, StoreError> {
         let now = Utc::now();
         let filter = Filter::new(query, scope, now);
-        let files = self.files_since(query.earliest(now))?;
+        let files = self.snapshot_since(query.earliest(now))?;
         Self::scan_parallel(
             &files,
             &|count: &mut Count, line| match read_line(line, &filter) {
@@ -475,7 +495,7 @@ impl LogStore for FileStore {
 
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
         let filter = Filter::new(&aggregate.query, &aggregate.scope, aggregate.now);
-        let files = self.files_since(aggregate.query.earliest(aggregate.now))?;
+        let files = self.snapshot_since(aggregate.query.earliest(aggregate.now))?;
         let (tally, skipped) = Self::scan_parallel(
             &files,
             &|(tally, skipped): &mut (Tally, u64), line| match read_line(line, &filter) {
@@ -500,7 +520,7 @@ impl LogStore for FileStore {
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
     ) -> Result<u64, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.files_since(search.query.earliest(search.now))?;
+        let files = self.snapshot_since(search.query.earliest(search.now))?;
         let mut skipped = 0;
         let mut failed: Option<io::Error> = None;
         Self::scan(&files, search.order, None, &mut |_, line| {

@@ -2,7 +2,7 @@
 //! byte offset where it starts; memory bounded by the block (or the longest line).
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::ops::ControlFlow;
 
 const BLOCK: usize = 1 << 20;
@@ -23,21 +23,41 @@ impl Line<'_> {
     }
 }
 
-fn read_range(file: &mut File, start: u64, len: usize, out: &mut Vec<u8>) -> io::Result<()> {
-    file.seek(SeekFrom::Start(start))?;
+/// Appends the bytes `[start, start + len)` of `file` to `out` (fewer if the file is shorter),
+/// reading at that position without moving a shared cursor: threads read one handle at once.
+fn read_range(file: &File, start: u64, len: usize, out: &mut Vec<u8>) -> io::Result<()> {
     let before = out.len();
-    file.take(len as u64).read_to_end(out)?;
-    if out.len() - before < len {
-        // The file shrank under us (truncated by hand): read what is there.
-        out.truncate(before + len.min(out.len() - before));
+    out.resize(before + len, 0);
+    let mut filled = 0;
+    while filled < len {
+        match read_at(file, &mut out[before + filled..], start + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                out.truncate(before);
+                return Err(e);
+            }
+        }
     }
+    out.truncate(before + filled);
     Ok(())
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Calls `f` with each line starting in `[from, to)`, first to last. `from` must be the start of
 /// a line.
 pub(crate) fn forward(
-    file: &mut File,
+    file: &File,
     from: u64,
     to: u64,
     f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
@@ -85,7 +105,7 @@ pub(crate) fn forward(
 /// Calls `f` with each line of `[0, to)`, last to first: `to` is the end of the file or the
 /// start of a line. A last line without its line feed is given as not whole.
 pub(crate) fn backward(
-    file: &mut File,
+    file: &File,
     to: u64,
     f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
 ) -> io::Result<()> {
@@ -152,7 +172,7 @@ mod tests {
         file.write_all(content).unwrap();
         let len = content.len() as u64;
         let mut fwd = Vec::new();
-        forward(&mut file, 0, len, &mut |l| {
+        forward(&file, 0, len, &mut |l| {
             fwd.push((
                 l.start,
                 String::from_utf8_lossy(l.bytes).into_owned(),
@@ -162,7 +182,7 @@ mod tests {
         })
         .unwrap();
         let mut back = Vec::new();
-        backward(&mut file, len, &mut |l| {
+        backward(&file, len, &mut |l| {
             back.push((
                 l.start,
                 String::from_utf8_lossy(l.bytes).into_owned(),

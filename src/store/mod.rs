@@ -37,6 +37,7 @@
 
 mod aggregate;
 mod cursor;
+mod export;
 mod file_store;
 mod lines;
 mod prefilter;
@@ -46,6 +47,7 @@ use std::io;
 
 pub use aggregate::{Aggregate, Aggregation, Bucket};
 pub use cursor::{BadCursor, Cursor};
+pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};
 pub use file_store::FileStore;
 pub use request::{Count, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE};
 

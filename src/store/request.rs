@@ -141,7 +141,8 @@ impl fmt::Debug for StoredRecord {
 pub struct Page {
     /// The records, in the order asked for.
     pub records: Vec<StoredRecord>,
-    /// Where the next page starts; `None` when there is no more.
+    /// Where the next page starts. Newest first, `None` at the end; oldest first, set whenever
+    /// the page has records (the log may grow after them), so the end is an empty page.
     pub next_cursor: Option<Cursor>,
     /// Lines read that are not whole records (a torn last line, garbage), skipped.
     pub skipped_lines: u64,

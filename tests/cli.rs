@@ -1,0 +1,267 @@
+//! The `security-log` command, run as a process on real logs: its exit codes (0 results, 1
+//! none, 2 error with one line on stderr), every format safe for hostile values, verification.
+#![cfg(feature = "cli")]
+
+#[path = "../e2e/tests/common/mod.rs"]
+mod common;
+
+use std::process::Command;
+
+use common::{run, TempLog};
+use tracing_security_events::{security_event, SecurityEvent};
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn security_log(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_security-log"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    Output {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const HOSTILE: &str =
+    "=cmd|' /C calc'!A0\r\nforged\u{2028}line\u{1b}[31mred\u{202e}<script>alert(1)</script>\u{9b}";
+
+fn hostile_log() -> TempLog {
+    let log = TempLog::new();
+    run(&log, log.builder(), || {
+        for i in 0..3 {
+            security_event!(
+                SecurityEvent::LoginFailed,
+                actor.id = i,
+                authentication.method = "password"
+            );
+        }
+        security_event!(
+            SecurityEvent::UserInvited,
+            actor.id = HOSTILE,
+            note = HOSTILE
+        );
+    });
+    log
+}
+
+#[test]
+fn exit_codes_and_one_line_errors() {
+    let log = hostile_log();
+    let path = log.path.to_str().unwrap();
+    let found = security_log(&[
+        "query",
+        path,
+        "--event",
+        "authentication.*",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    assert_eq!(found.stdout.lines().count(), 3);
+    let count = security_log(&["query", path, "--count", "-q", "user in (0, 2)"]);
+    assert_eq!((count.code, count.stdout.as_str()), (0, "2\n"));
+    let none = security_log(&["query", path, "--user", "nobody"]);
+    assert_eq!((none.code, none.stdout.as_str()), (1, ""));
+    let zero = security_log(&["query", path, "--count", "--user", "nobody"]);
+    assert_eq!((zero.code, zero.stdout.as_str()), (1, "0\n"));
+
+    for (args, message) in [
+        (
+            vec!["query", path, "-q", "evnt = x"],
+            "security-log: -q: column 1: unknown field `evnt`\n",
+        ),
+        (
+            vec!["query", path, "--from", "yesterdayish"],
+            "security-log: --from: `yesterdayish` is not a time",
+        ),
+        (
+            vec!["query", path, "--ip", "10.0.0.300"],
+            "security-log: --ip: `10.0.0.300` is not an IP address or network\n",
+        ),
+        (
+            vec!["query", path, "--cursor", "abc"],
+            "security-log: --cursor: not a cursor of this log\n",
+        ),
+        (
+            vec!["query", "/no/such/dir/log.jsonl"],
+            "security-log: /no/such/dir/log.jsonl: no such file or directory\n",
+        ),
+        (
+            vec!["stats", path, "--every", "1y"],
+            "`1y` is not a bucket length",
+        ),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let out = security_log(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn paging_with_the_printed_cursor() {
+    let log = hostile_log();
+    let path = log.path.to_str().unwrap();
+    let first = security_log(&["query", path, "--limit", "2", "--format", "jsonl"]);
+    let cursor = first
+        .stderr
+        .trim()
+        .strip_prefix("next page: --cursor ")
+        .unwrap();
+    let second = security_log(&[
+        "query", path, "--limit", "2", "--format", "jsonl", "--cursor", cursor,
+    ]);
+    let seqs = |text: &str| -> Vec<u64> {
+        text.lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(seqs(&first.stdout), [4, 3]);
+    assert_eq!(seqs(&second.stdout), [2, 1]);
+}
+
+#[test]
+fn hostile_values_come_out_safe_in_every_format() {
+    let log = hostile_log();
+    let path = log.path.to_str().unwrap();
+    for format in ["table", "jsonl", "json", "csv"] {
+        let out = security_log(&["query", path, "--event", "user.invited", "--format", format]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        let text = &out.stdout;
+        // JSON escapes what could break a line or reach a terminal (the records as written);
+        // the table shows every control and bidirectional override as an escape; CSV keeps
+        // the text in quoted cells, and neutralises formulas.
+        let never_raw: &[char] = match format {
+            "table" => &['\u{1b}', '\r', '\u{2028}', '\u{202e}', '\u{9b}'],
+            "jsonl" | "json" => &['\u{1b}', '\r', '\u{2028}', '\u{9b}'],
+            _ => &[],
+        };
+        for raw in never_raw {
+            assert!(!text.contains(*raw), "{format} printed {raw:?} raw: {text}");
+        }
+        match format {
+            "table" => {
+                assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
+                assert!(text.contains("\\u{1b}[31mred"), "{text}");
+            }
+            "jsonl" => {
+                assert_eq!(text.lines().count(), 1);
+                let record: serde_json::Value = serde_json::from_str(text).unwrap();
+                assert_eq!(record["actor"]["id"], HOSTILE);
+            }
+            "json" => {
+                let records: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+                assert_eq!(records[0]["fields"]["note"], HOSTILE);
+            }
+            _ => {
+                // The CSV's own quoting keeps the line feed inside its cell; the cell cannot run.
+                let mut reader = csv::Reader::from_reader(text.as_bytes());
+                let headers = reader.headers().unwrap().clone();
+                let row = reader.records().next().unwrap().unwrap();
+                let actor = headers.iter().position(|h| h == "actor_id").unwrap();
+                assert!(row[actor].starts_with("'=cmd|"), "{:?}", &row[actor]);
+            }
+        }
+    }
+    let csv = security_log(&["export", path, "--format", "csv"]);
+    assert_eq!(csv.code, 0);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn stats_export_and_tail() {
+    let log = hostile_log();
+    let path = log.path.to_str().unwrap();
+    let stats = security_log(&["stats", path, "--by", "event", "--format", "json"]);
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    let value: serde_json::Value = serde_json::from_str(&stats.stdout).unwrap();
+    assert_eq!(
+        value["buckets"][0]["key"]["event.name"],
+        "authentication.failed"
+    );
+    assert_eq!(value["buckets"][0]["count"], 3);
+    let table = security_log(&["stats", path, "--by", "outcome", "--every", "1d"]);
+    assert!(
+        table.stdout.contains("failure") && table.stdout.contains("START"),
+        "{}",
+        table.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export.jsonl");
+    let export = security_log(&["export", path, "--user", "1", "-o", out.to_str().unwrap()]);
+    assert_eq!(export.code, 0);
+    assert_eq!(
+        export.stderr,
+        format!("1 records written to {}\n", out.display())
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    let original = std::fs::read_to_string(&log.path).unwrap();
+    assert_eq!(
+        written,
+        format!("{}\n", original.lines().nth(1).unwrap()),
+        "exactly as written"
+    );
+
+    let tail = security_log(&["tail", path, "-n", "2", "--format", "jsonl"]);
+    let seqs: Vec<u64> = tail
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, [3, 4], "the newest, oldest of them first");
+}
+
+#[test]
+fn verify_names_the_changed_line() {
+    let log = TempLog::new();
+    run(&log, log.builder(), || {
+        for i in 0..5 {
+            security_event!(SecurityEvent::ApiKeyRotated, i);
+        }
+    });
+    let out = security_log(&["verify", log.path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("records  5") && out.stdout.contains("ok"),
+        "{}",
+        out.stdout
+    );
+
+    let content = std::fs::read_to_string(&log.path).unwrap();
+    std::fs::write(&log.path, content.replacen("\"i\":3", "\"i\":9", 1)).unwrap();
+    let out = security_log(&["verify", log.path.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("PROBLEM  {}:4: Modified", log.path.display())),
+        "{}",
+        out.stdout
+    );
+}
