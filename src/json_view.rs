@@ -61,6 +61,11 @@ impl<'a> Object<'a> {
         })
     }
 
+    /// An object of these members.
+    pub(crate) fn from_members(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+        Object(members)
+    }
+
     /// The member `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.0.iter().find_map(|(k, v)| (k == key).then_some(v))

@@ -211,10 +211,10 @@ impl Node {
 /// Calls `f` on each value at `segments` below `value` until it returns true; an array stands
 /// for each of its items. A key holding dots (`fields."authentication.method"`) is also found
 /// from the segments written without quotes (`fields.authentication.method`).
-pub(crate) fn visit(
-    value: &Json<'_>,
+pub(crate) fn visit<'v, 'a>(
+    value: &'v Json<'a>,
     segments: &[String],
-    f: &mut dyn FnMut(&Json<'_>) -> bool,
+    f: &mut dyn FnMut(&'v Json<'a>) -> bool,
 ) -> bool {
     match value {
         Json::Array(items) => items.iter().any(|item| visit(item, segments, f)),

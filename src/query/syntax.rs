@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use winnow::ascii::multispace0;
-use winnow::combinator::{alt, cut_err, delimited, eof, not, peek, preceded, repeat, separated};
+use winnow::combinator::{alt, cut_err, delimited, eof, not, peek, preceded, repeat};
 use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location};
@@ -279,30 +279,31 @@ fn list(input: &mut Input<'_>) -> ModalResult<Vec<RawValue>> {
 }
 
 fn path(input: &mut Input<'_>) -> ModalResult<Vec<String>> {
-    separated(
-        1..,
-        segment,
-        // A dot is always followed by a segment.
-        (
+    let first = segment(true).parse_next(input)?;
+    // After a dot a keyword is a name like any other (`changes.or.new`).
+    let rest: Vec<String> = repeat(
+        0..,
+        preceded(
             '.',
-            cut_err(peek(segment)).context(expected("a field name after `.`")),
+            cut_err(segment(false)).context(expected("a field name after `.`")),
         ),
     )
-    .parse_next(input)
+    .parse_next(input)?;
+    Ok(std::iter::once(first).chain(rest).collect())
 }
 
-fn segment(input: &mut Input<'_>) -> ModalResult<String> {
+/// A segment of a path: a bare name (not a keyword, when `first`) or a quoted one.
+fn segment<'a>(first: bool) -> impl Parser<Input<'a>, String, ErrMode<ContextError>> {
     alt((
         (
             one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
             take_while(0.., is_segment_char),
         )
             .take()
-            .verify(|word: &str| !KEYWORDS.contains(&word))
+            .verify(move |word: &str| !first || !KEYWORDS.contains(&word))
             .map(str::to_owned),
         quoted,
     ))
-    .parse_next(input)
 }
 
 fn value(input: &mut Input<'_>) -> ModalResult<RawValue> {

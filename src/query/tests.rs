@@ -162,6 +162,7 @@ fn canonical_text_parses_back_equal() {
         "not (outcome = failure or category not in (user, role)) and message not like 'x*'",
         "fields.\"and\" = 1 and fields.\"not\" exists",
         "ip = 10.0.0.1/8 or ip != 2001:db8::1",
+        "changes.or.new exists and fields.not = 1 and changes.\"in\".old = x",
         "",
     ] {
         let query = Query::parse(text).unwrap_or_else(|e| panic!("{text}: {e:#}"));

@@ -83,27 +83,45 @@ pub struct Aggregation {
 }
 
 /// Counts as they are gathered, one table per scanning thread, merged at the end.
+///
+/// A group is keyed by one string (the bucket, then each value length-prefixed), built in a
+/// reused buffer and looked up by reference: a record of a group already seen allocates
+/// nothing.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
-    groups: HashMap<(Option<i64>, Vec<Option<String>>), u64>,
+    groups: HashMap<String, u64>,
+    key: String,
 }
 
 impl Tally {
     pub(crate) fn add(&mut self, request: &Aggregate, record: &Json<'_>) {
-        let bucket = request.every.and_then(|every| {
-            let seconds = i64::try_from(every.as_secs()).ok()?;
-            let at = timestamp(record)?.timestamp();
-            Some(at.div_euclid(seconds) * seconds)
-        });
-        if request.every.is_some() && bucket.is_none() {
-            return;
+        use std::fmt::Write;
+        self.key.clear();
+        if let Some(every) = request.every {
+            let Some(at) = timestamp(record) else {
+                return;
+            };
+            let seconds = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
+            let _ = write!(
+                self.key,
+                "{};",
+                at.timestamp().div_euclid(seconds) * seconds
+            );
         }
-        let key = request
-            .by
-            .iter()
-            .map(|field| group_value(field, record))
-            .collect();
-        *self.groups.entry((bucket, key)).or_default() += 1;
+        for field in &request.by {
+            match group_value(field, record) {
+                Some(value) => {
+                    let _ = write!(self.key, "{}:{value}", value.len());
+                }
+                None => self.key.push('-'),
+            }
+        }
+        match self.groups.get_mut(self.key.as_str()) {
+            Some(count) => *count += 1,
+            None => {
+                self.groups.insert(self.key.clone(), 1);
+            }
+        }
     }
 
     pub(crate) fn merge(&mut self, other: Tally) {
@@ -117,10 +135,13 @@ impl Tally {
         let mut buckets: Vec<Bucket> = self
             .groups
             .into_iter()
-            .map(|((start, values), count)| Bucket {
-                start: start.and_then(|s| DateTime::from_timestamp(s, 0)),
-                key: names.iter().cloned().zip(values).collect(),
-                count,
+            .map(|(key, count)| {
+                let (start, values) = decode_key(&key, request.every.is_some(), names.len());
+                Bucket {
+                    start: start.and_then(|s| DateTime::from_timestamp(s, 0)),
+                    key: names.iter().cloned().zip(values).collect(),
+                    count,
+                }
             })
             .collect();
         buckets.sort_by(|a, b| {
@@ -131,6 +152,30 @@ impl Tally {
         });
         buckets
     }
+}
+
+/// The bucket and the values of a group's key.
+fn decode_key(key: &str, timed: bool, fields: usize) -> (Option<i64>, Vec<Option<String>>) {
+    let mut rest = key;
+    let mut start = None;
+    if timed {
+        if let Some((bucket, after)) = rest.split_once(';') {
+            start = bucket.parse().ok();
+            rest = after;
+        }
+    }
+    let mut values = Vec::with_capacity(fields);
+    for _ in 0..fields {
+        if let Some(after) = rest.strip_prefix('-') {
+            values.push(None);
+            rest = after;
+        } else if let Some((len, after)) = rest.split_once(':') {
+            let len: usize = len.parse().unwrap_or(0).min(after.len());
+            values.push(Some(after[..len].to_owned()));
+            rest = &after[len..];
+        }
+    }
+    (start, values)
 }
 
 fn timestamp(record: &Json<'_>) -> Option<DateTime<Utc>> {
@@ -146,11 +191,11 @@ fn timestamp(record: &Json<'_>) -> Option<DateTime<Utc>> {
 }
 
 /// The value a record has for a grouping field: the first value found, as text.
-fn group_value(field: &Field, record: &Json<'_>) -> Option<String> {
+fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<std::borrow::Cow<'r, str>> {
     field.paths().iter().find_map(|path| {
         let mut found = None;
         crate::query::visit(record, path.segments(), &mut |value| {
-            found = crate::query::text_of(value).map(|t| t.into_owned());
+            found = crate::query::text_of(value);
             found.is_some()
         });
         found

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::aggregate::{Aggregate, Aggregation, Tally};
 use super::cursor::Cursor;
 use super::lines::{self, Line};
+use super::members::Members;
 use super::prefilter::Prefilter;
 use super::request::{Count, Order, Page, Scope, Search, StoredRecord};
 use super::{LogStore, StoreError};
@@ -58,6 +59,7 @@ struct LogFile {
 struct Filter {
     prefilter: Prefilter,
     matcher: Matcher,
+    members: Members,
 }
 
 impl Filter {
@@ -66,9 +68,12 @@ impl Filter {
             Scope::All => query.clone(),
             Scope::Tenant(tenant) => query.clone().and(Query::new().tenant(tenant)),
         };
+        let mut members = Members::of_record();
+        members.add_query(&scoped);
         Filter {
             prefilter: Prefilter::of(&scoped),
             matcher: scoped.matcher(now),
+            members,
         }
     }
 }
@@ -91,7 +96,7 @@ fn read_line<'a>(line: &Line<'a>, filter: &Filter) -> Read<'a> {
         // A line ruled out unread might also not be a record; it is not counted as skipped.
         return Read::NoMatch;
     }
-    let Some(record) = parse_record(line.bytes) else {
+    let Some(record) = parse_record(line.bytes, &filter.members) else {
         return Read::Skipped;
     };
     if filter.matcher.matches(&record) {
@@ -101,10 +106,11 @@ fn read_line<'a>(line: &Line<'a>, filter: &Filter) -> Read<'a> {
     }
 }
 
-/// The line as a record: a JSON object with a `schema` and a text `id`.
-fn parse_record(bytes: &[u8]) -> Option<Json<'_>> {
+/// The line as a record (a JSON object with a `schema` and a text `id`), with the members
+/// wanted.
+fn parse_record<'a>(bytes: &'a [u8], members: &Members) -> Option<Json<'a>> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let record: Json<'_> = serde_json::from_str(text).ok()?;
+    let record = members.parse(text)?;
     let Json::Object(object) = &record else {
         return None;
     };
@@ -313,7 +319,7 @@ impl FileStore {
             }
             let mut found = None;
             lines::forward(&file.file, cursor.start, cursor.end, &mut |line| {
-                found = parse_record(line.bytes).and_then(|r| match r {
+                found = parse_record(line.bytes, &Members::of_record()).and_then(|r| match r {
                     Json::Object(o) => o.get_str("id").map(str::to_owned),
                     _ => None,
                 });
@@ -494,7 +500,10 @@ impl LogStore for FileStore {
     }
 
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
-        let filter = Filter::new(&aggregate.query, &aggregate.scope, aggregate.now);
+        let mut filter = Filter::new(&aggregate.query, &aggregate.scope, aggregate.now);
+        for field in &aggregate.by {
+            filter.members.add_field(field);
+        }
         let files = self.snapshot_since(aggregate.query.earliest(aggregate.now))?;
         let (tally, skipped) = Self::scan_parallel(
             &files,

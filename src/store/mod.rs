@@ -40,6 +40,7 @@ mod cursor;
 mod export;
 mod file_store;
 mod lines;
+mod members;
 mod prefilter;
 mod request;
 

@@ -9,19 +9,59 @@ use crate::query::{Expr, Operand, Operator, Query, Test};
 /// Literal texts a line must contain: every clause holds at least one of its alternatives.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilter {
-    clauses: Vec<Vec<Finder<'static>>>,
+    clauses: Vec<Vec<Literal>>,
+}
+
+/// A text a matching line contains.
+#[derive(Debug)]
+enum Literal {
+    /// As it is.
+    Exact(Box<Finder<'static>>),
+    /// Ignoring ASCII case (`~`): in lower case, and its first byte in both cases.
+    Caseless(Vec<u8>, u8, u8),
+}
+
+impl Literal {
+    fn of(text: Text) -> Literal {
+        match text {
+            Text::Exact(text) => {
+                Literal::Exact(Box::new(Finder::new(text.as_bytes()).into_owned()))
+            }
+            Text::Caseless(text) => {
+                let lower = text.to_ascii_lowercase().into_bytes();
+                let first = lower[0];
+                Literal::Caseless(lower, first, first.to_ascii_uppercase())
+            }
+        }
+    }
+
+    fn found_in(&self, line: &[u8]) -> bool {
+        match self {
+            Literal::Exact(finder) => finder.find(line).is_some(),
+            // A line with other than ASCII is parsed: the query lowers its case by Unicode.
+            Literal::Caseless(needle, lower, upper) => {
+                !line.is_ascii()
+                    || memchr::memchr2_iter(*lower, *upper, line).any(|at| {
+                        line[at..]
+                            .get(..needle.len())
+                            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+                    })
+            }
+        }
+    }
+}
+
+/// A text derived from the query.
+enum Text {
+    Exact(String),
+    Caseless(String),
 }
 
 impl Prefilter {
     pub(crate) fn of(query: &Query) -> Prefilter {
         let clauses = required(&query.expr)
             .into_iter()
-            .map(|clause| {
-                clause
-                    .into_iter()
-                    .map(|text| Finder::new(text.as_bytes()).into_owned())
-                    .collect()
-            })
+            .map(|clause| clause.into_iter().map(Literal::of).collect())
             .collect();
         Prefilter { clauses }
     }
@@ -33,12 +73,12 @@ impl Prefilter {
             || self
                 .clauses
                 .iter()
-                .all(|clause| clause.iter().any(|finder| finder.find(line).is_some()))
+                .all(|clause| clause.iter().any(|literal| literal.found_in(line)))
     }
 }
 
 /// The clauses `expr` requires (an empty list: none known).
-fn required(expr: &Expr) -> Vec<Vec<String>> {
+fn required(expr: &Expr) -> Vec<Vec<Text>> {
     match expr {
         Expr::And(items) => items.iter().flat_map(required).collect(),
         Expr::Or(items) => {
@@ -53,12 +93,17 @@ fn required(expr: &Expr) -> Vec<Vec<String>> {
             vec![any]
         }
         Expr::Compare(comparison) => {
-            let texts: Option<Vec<String>> = match &comparison.test {
-                Test::Compare(Operator::Eq, operand) => literal(operand).map(|t| vec![t]),
+            let texts: Option<Vec<Text>> = match &comparison.test {
+                Test::Compare(Operator::Eq, operand) => {
+                    literal(operand).map(|t| vec![Text::Exact(t)])
+                }
+                Test::Compare(Operator::Contains, operand) => literal(operand)
+                    .filter(|t| t.is_ascii())
+                    .map(|t| vec![Text::Caseless(t)]),
                 Test::In {
                     negated: false,
                     values,
-                } => values.iter().map(literal).collect(),
+                } => values.iter().map(|v| literal(v).map(Text::Exact)).collect(),
                 _ => None,
             };
             texts.into_iter().collect()

@@ -1,0 +1,235 @@
+//! A record read for what a query needs: the top-level members it names are parsed (strings
+//! borrowed from the line), the others are stepped over without being decoded. Grouping a
+//! gigabyte by `event.name` then reads each record's `event` member, not its `integrity` hashes,
+//! `service`, `user_agent` and the rest.
+
+use crate::json_view::{Json, Object};
+use crate::query::{Expr, Field, Query};
+
+/// The top-level members a reader needs, or all of them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Members {
+    /// `None`: parse the whole record. A short list: a few names, compared in place.
+    names: Option<Vec<String>>,
+}
+
+impl Members {
+    /// What every stored record needs: `schema` and `id` (to be a record) and `timestamp`.
+    pub(crate) fn of_record() -> Members {
+        Members {
+            names: Some(
+                ["schema", "id", "timestamp"]
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The whole record.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn all() -> Members {
+        Members { names: None }
+    }
+
+    pub(crate) fn add_field(&mut self, field: &Field) {
+        for path in field.paths() {
+            self.add(&path.segments()[0]);
+        }
+    }
+
+    pub(crate) fn add(&mut self, name: &str) {
+        if let Some(names) = &mut self.names {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+
+    pub(crate) fn add_query(&mut self, query: &Query) {
+        self.add_expr(&query.expr);
+    }
+
+    fn add_expr(&mut self, expr: &Expr) {
+        match expr {
+            Expr::All => {}
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| self.add_expr(e)),
+            Expr::Not(inner) => self.add_expr(inner),
+            Expr::Compare(comparison) => self.add_field(&comparison.field),
+        }
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.names
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
+    }
+
+    /// The line's wanted members as an object; `None` when the line is not one JSON object.
+    pub(crate) fn parse<'a>(&self, line: &'a str) -> Option<Json<'a>> {
+        if self.names.is_none() {
+            return serde_json::from_str(line).ok();
+        }
+        let bytes = line.as_bytes();
+        let mut at = skip_space(bytes, 0);
+        if bytes.get(at) != Some(&b'{') {
+            return None;
+        }
+        at = skip_space(bytes, at + 1);
+        let mut members = Vec::new();
+        if bytes.get(at) == Some(&b'}') {
+            return (skip_space(bytes, at + 1) == bytes.len())
+                .then(|| Json::Object(Object::default()));
+        }
+        loop {
+            // The key: plain keys are compared in place; one with an escape is decoded.
+            if bytes.get(at) != Some(&b'"') {
+                return None;
+            }
+            let key_end = string_end(bytes, at)?;
+            let raw_key = &line[at + 1..key_end - 1];
+            let key: std::borrow::Cow<'a, str> = if raw_key.contains('\\') {
+                std::borrow::Cow::Owned(serde_json::from_str::<String>(&line[at..key_end]).ok()?)
+            } else {
+                std::borrow::Cow::Borrowed(raw_key)
+            };
+            at = skip_space(bytes, key_end);
+            if bytes.get(at) != Some(&b':') {
+                return None;
+            }
+            at = skip_space(bytes, at + 1);
+            if self.wants(&key) {
+                let mut values =
+                    serde_json::Deserializer::from_str(&line[at..]).into_iter::<Json<'a>>();
+                let value = values.next()?.ok()?;
+                at += values.byte_offset();
+                members.push((key, value));
+            } else {
+                at = value_end(bytes, at)?;
+            }
+            at = skip_space(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => at = skip_space(bytes, at + 1),
+                Some(b'}') => {
+                    return (skip_space(bytes, at + 1) == bytes.len())
+                        .then(|| Json::Object(Object::from_members(members)));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// Where the string starting at `at` (its opening quote) ends, past its closing quote.
+fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    // Most strings of a record are short: a plain loop finds their end before a vector search
+    // would have started.
+    for (n, &b) in bytes.get(i..)?.iter().take(24).enumerate() {
+        match b {
+            b'"' => return Some(i + n + 1),
+            b'\\' => {
+                i += n;
+                break;
+            }
+            _ => {}
+        }
+        if n == 23 {
+            i += 24;
+        }
+    }
+    loop {
+        i += memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+        if bytes[i] == b'\\' {
+            i += 2;
+        } else {
+            return Some(i + 1);
+        }
+    }
+}
+
+/// Where the value starting at `at` ends, stepped over without decoding it.
+fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at)? {
+        b'"' => string_end(bytes, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match bytes.get(i)? {
+                    b'"' => {
+                        i = string_end(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let len = bytes[at..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(bytes.len() - at);
+            (len > 0).then_some(at + len)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_members_are_those_serde_json_reads() {
+        let line = r#"{"schema":1,"id":"a","event":{"name":"x.y","n":[1,{"}":"]"}]},"message":"q\"}{","k\"ey":{"a":"b"},"fields":{"authentication.method":"pass\u0077ord"},"integrity":{"prev":"0","hash":"1"}}"#;
+        let full: Json<'_> = serde_json::from_str(line).unwrap();
+        let Json::Object(full) = full else { panic!() };
+        let mut members = Members::of_record();
+        members.add("event");
+        members.add("fields");
+        members.add("k\"ey");
+        let Some(Json::Object(partial)) = members.parse(line) else {
+            panic!("parsed")
+        };
+        for key in ["schema", "id", "event", "fields", "k\"ey"] {
+            assert_eq!(partial.get(key), full.get(key), "{key}");
+        }
+        assert!(partial.get("message").is_none() && partial.get("integrity").is_none());
+        assert_eq!(Members::all().parse(line), Some(Json::Object(full)));
+    }
+
+    #[test]
+    fn what_is_not_one_object_is_refused() {
+        let members = Members::of_record();
+        for line in [
+            "",
+            "[]",
+            "{",
+            "{\"id\":}",
+            "{\"id\":\"a\"",
+            "{\"id\":\"a\"} x",
+            "{\"a\":{\"b\":1}",
+            "{\"a\" 1}",
+            "{\"a\":\"unterminated}",
+            "not json",
+        ] {
+            assert!(members.parse(line).is_none(), "{line}");
+        }
+        assert!(members.parse("{}").is_some());
+    }
+}
