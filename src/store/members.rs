@@ -59,10 +59,9 @@ impl Members {
         }
     }
 
-    fn wants(&self, name: &str) -> bool {
-        self.names
-            .as_ref()
-            .is_none_or(|names| names.iter().any(|n| n == name))
+    /// The place of `name` among the wanted members (one place for the 64th and later).
+    fn wanted_index(&self, name: &str) -> Option<usize> {
+        self.names.as_ref()?.iter().position(|n| n == name)
     }
 
     /// The line's wanted members as an object; `None` when the line is not one JSON object.
@@ -77,6 +76,12 @@ impl Members {
         }
         at = skip_space(bytes, at + 1);
         let mut members = Vec::new();
+        // With more names than bits, the line is read to its end.
+        let all_found: u64 = match self.names.as_ref().map_or(0, Vec::len) {
+            wanted @ 0..=63 => (1u64 << wanted) - 1,
+            _ => u64::MAX,
+        };
+        let mut found: u64 = 0;
         if bytes.get(at) == Some(&b'}') {
             return (skip_space(bytes, at + 1) == bytes.len())
                 .then(|| Json::Object(Object::default()));
@@ -98,12 +103,21 @@ impl Members {
                 return None;
             }
             at = skip_space(bytes, at + 1);
-            if self.wants(&key) {
+            if let Some(index) = self.wanted_index(&key) {
                 let mut values =
                     serde_json::Deserializer::from_str(&line[at..]).into_iter::<Json<'a>>();
                 let value = values.next()?.ok()?;
                 at += values.byte_offset();
                 members.push((key, value));
+                found |= 1 << index.min(62);
+                // Every wanted member read (the first of a name is the one a query sees): the
+                // rest of the line is not looked at, but for its end.
+                if found == all_found {
+                    let end = line.trim_end();
+                    return end
+                        .ends_with('}')
+                        .then(|| Json::Object(Object::from_members(members)));
+                }
             } else {
                 at = value_end(bytes, at)?;
             }
@@ -211,6 +225,27 @@ mod tests {
         }
         assert!(partial.get("message").is_none() && partial.get("integrity").is_none());
         assert_eq!(Members::all().parse(line), Some(Json::Object(full)));
+    }
+
+    #[test]
+    fn reading_stops_once_every_wanted_member_is_read() {
+        let members = Members::of_record();
+        // What follows the wanted members is not parsed, but the line must still end the object.
+        let line = r#"{"schema":1,"id":"a","timestamp":"t","rest":[unparsed}"#;
+        assert!(members.parse(line).is_some());
+        assert!(members
+            .parse(r#"{"schema":1,"id":"a","timestamp":"t"} x"#)
+            .is_none());
+        let mut many = Members::of_record();
+        for n in 0..70 {
+            many.add(&format!("k{n}"));
+        }
+        let Some(Json::Object(object)) =
+            many.parse(r#"{"schema":1,"id":"a","timestamp":"t","k69":true}"#)
+        else {
+            panic!("parsed")
+        };
+        assert_eq!(object.get("k69"), Some(&Json::Bool(true)));
     }
 
     #[test]
