@@ -147,24 +147,27 @@ fn keyword<'a>(word: &'static str) -> impl Parser<Input<'a>, (), ErrMode<Context
 }
 
 fn or_expr(input: &mut Input<'_>) -> ModalResult<Raw> {
-    let first = and_expr.parse_next(input)?;
-    let rest: Vec<Raw> =
-        repeat(0.., preceded((ws, keyword("or"), ws), cut_err(and_expr))).parse_next(input)?;
-    Ok(if rest.is_empty() {
-        first
-    } else {
-        Raw::Or(std::iter::once(first).chain(rest).collect())
-    })
+    joined(input, "or", and_expr, Raw::Or)
 }
 
 fn and_expr(input: &mut Input<'_>) -> ModalResult<Raw> {
-    let first = not_expr.parse_next(input)?;
+    joined(input, "and", not_expr, Raw::And)
+}
+
+/// `item (word item)*`: the item alone, or `join` of them all.
+fn joined(
+    input: &mut Input<'_>,
+    word: &'static str,
+    mut item: impl FnMut(&mut Input<'_>) -> ModalResult<Raw>,
+    join: fn(Vec<Raw>) -> Raw,
+) -> ModalResult<Raw> {
+    let first = item(input)?;
     let rest: Vec<Raw> =
-        repeat(0.., preceded((ws, keyword("and"), ws), cut_err(not_expr))).parse_next(input)?;
+        repeat(0.., preceded((ws, keyword(word), ws), cut_err(&mut item))).parse_next(input)?;
     Ok(if rest.is_empty() {
         first
     } else {
-        Raw::And(std::iter::once(first).chain(rest).collect())
+        join(std::iter::once(first).chain(rest).collect())
     })
 }
 
