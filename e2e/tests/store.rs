@@ -262,6 +262,17 @@ fn grouped_counts_match_serde_json() {
         .buckets
         .windows(2)
         .all(|w| w[0].count >= w[1].count));
+    // Every record grouped without parsing (the fast path) and the same through the parser.
+    let grouped = |query: &str| {
+        let request = Aggregate::new(Query::parse(query).unwrap())
+            .by(Field::parse("event").unwrap())
+            .by(Field::parse("user").unwrap())
+            .by(Field::parse("client.port").unwrap())
+            .by(Field::parse("tenant").unwrap())
+            .every(Duration::from_secs(60));
+        store.aggregate(&request).unwrap()
+    };
+    assert_eq!(grouped(""), grouped("seq > 0"));
     let per_hour = store
         .aggregate(&Aggregate::new(Query::new()).every(Duration::from_secs(3600)))
         .unwrap();

@@ -1,5 +1,6 @@
 //! Counts grouped by fields and/or by time bucket.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::request::Scope;
 use crate::json_view::Json;
-use crate::query::{Field, Query};
+use crate::query::{Field, FieldPath, Query};
 
 /// What to count: the records matching a query, grouped by fields and/or time buckets.
 #[derive(Debug, Clone)]
@@ -95,12 +96,53 @@ pub(crate) struct Tally {
 
 impl Tally {
     pub(crate) fn add(&mut self, request: &Aggregate, record: &Json<'_>) {
+        let at = if request.every.is_some() {
+            match timestamp(record) {
+                Some(at) => Some(at),
+                None => return,
+            }
+        } else {
+            None
+        };
+        let values: Vec<_> = request.by.iter().map(|f| group_value(f, record)).collect();
+        self.count(request, at, values.into_iter());
+    }
+
+    /// Counts a record read without parsing it (see `raw`): `false` when only parsing it can
+    /// tell its group.
+    pub(crate) fn add_raw(&mut self, request: &Aggregate, line: &[u8]) -> bool {
+        let at = if request.every.is_some() {
+            match super::raw::group_text(line, &Field::Path(FieldPath::dotted("timestamp"))) {
+                Ok(Some(text)) => match DateTime::parse_from_rfc3339(&text) {
+                    Ok(at) => Some(at.with_timezone(&Utc)),
+                    Err(_) => return false,
+                },
+                _ => return false,
+            }
+        } else {
+            None
+        };
+        let mut values = Vec::with_capacity(request.by.len());
+        for field in &request.by {
+            match super::raw::group_text(line, field) {
+                Ok(value) => values.push(value),
+                Err(()) => return false,
+            }
+        }
+        self.count(request, at, values.into_iter());
+        true
+    }
+
+    /// Adds one to the group of these values (and time).
+    fn count<'v>(
+        &mut self,
+        request: &Aggregate,
+        at: Option<DateTime<Utc>>,
+        values: impl Iterator<Item = Option<Cow<'v, str>>>,
+    ) {
         use std::fmt::Write;
         self.key.clear();
-        if let Some(every) = request.every {
-            let Some(at) = timestamp(record) else {
-                return;
-            };
+        if let (Some(every), Some(at)) = (request.every, at) {
             let seconds = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
             let _ = write!(
                 self.key,
@@ -108,8 +150,8 @@ impl Tally {
                 at.timestamp().div_euclid(seconds) * seconds
             );
         }
-        for field in &request.by {
-            match group_value(field, record) {
+        for value in values {
+            match value {
                 Some(value) => {
                     let _ = write!(self.key, "{}:{value}", value.len());
                 }
@@ -122,6 +164,19 @@ impl Tally {
                 self.groups.insert(self.key.clone(), 1);
             }
         }
+    }
+
+    /// Whether `add_raw` can count for this request: every record, every tenant, groups by
+    /// fields outside `fields` and `changes` (where keys may hold dots).
+    pub(crate) fn can_count_raw(request: &Aggregate) -> bool {
+        request.query.is_everything()
+            && request.scope == Scope::All
+            && request.by.iter().all(|field| {
+                field
+                    .paths()
+                    .iter()
+                    .all(|p| !matches!(p.segments()[0].as_str(), "fields" | "changes"))
+            })
     }
 
     pub(crate) fn merge(&mut self, other: Tally) {
@@ -191,7 +246,7 @@ fn timestamp(record: &Json<'_>) -> Option<DateTime<Utc>> {
 }
 
 /// The value a record has for a grouping field: the first value found, as text.
-fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<std::borrow::Cow<'r, str>> {
+fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<Cow<'r, str>> {
     field.paths().iter().find_map(|path| {
         let mut found = None;
         crate::query::visit(record, path.segments(), &mut |value| {

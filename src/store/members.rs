@@ -3,6 +3,7 @@
 //! gigabyte by `event.name` then reads each record's `event` member, not its `integrity` hashes,
 //! `service`, `user_agent` and the rest.
 
+use super::raw::{skip_space, string_end, value_end};
 use crate::json_view::{Json, Object};
 use crate::query::{Expr, Field, Query};
 
@@ -130,76 +131,6 @@ impl Members {
                 }
                 _ => return None,
             }
-        }
-    }
-}
-
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
-    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        at += 1;
-    }
-    at
-}
-
-/// Where the string starting at `at` (its opening quote) ends, past its closing quote.
-fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
-    let mut i = at + 1;
-    // Most strings of a record are short: a plain loop finds their end before a vector search
-    // would have started.
-    for (n, &b) in bytes.get(i..)?.iter().take(24).enumerate() {
-        match b {
-            b'"' => return Some(i + n + 1),
-            b'\\' => {
-                i += n;
-                break;
-            }
-            _ => {}
-        }
-        if n == 23 {
-            i += 24;
-        }
-    }
-    loop {
-        i += memchr::memchr2(b'"', b'\\', &bytes[i..])?;
-        if bytes[i] == b'\\' {
-            i += 2;
-        } else {
-            return Some(i + 1);
-        }
-    }
-}
-
-/// Where the value starting at `at` ends, stepped over without decoding it.
-fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
-    match bytes.get(at)? {
-        b'"' => string_end(bytes, at),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = at;
-            loop {
-                match bytes.get(i)? {
-                    b'"' => {
-                        i = string_end(bytes, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let len = bytes[at..]
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(bytes.len() - at);
-            (len > 0).then_some(at + len)
         }
     }
 }

@@ -42,6 +42,7 @@ mod file_store;
 mod lines;
 mod members;
 mod prefilter;
+mod raw;
 mod request;
 
 use std::io;
