@@ -350,6 +350,7 @@ impl FileStore {
     /// merged by `merge`.
     fn scan_parallel<T: Default + Send>(
         files: &[LogFile],
+        filter: &Filter,
         visit: &(dyn Fn(&mut T, &Line<'_>) + Sync),
         merge: impl Fn(&mut T, T),
     ) -> Result<T, StoreError> {
@@ -367,6 +368,7 @@ impl FileStore {
             .map_or(1, usize::from)
             .min(chunks.len())
             .max(1);
+        let needles = filter.prefilter.needles();
         let next = AtomicUsize::new(0);
         let failure: Mutex<Option<StoreError>> = Mutex::new(None);
         let results: Vec<T> = std::thread::scope(|scope| {
@@ -380,10 +382,17 @@ impl FileStore {
                                 break;
                             };
                             let file = &files[index];
-                            let result = lines::forward(&file.file, start, end, &mut |line| {
+                            let mut each = |line: Line<'_>| {
                                 visit(&mut state, &line);
                                 ControlFlow::Continue(())
-                            });
+                            };
+                            // Lines without the query's literal are not even split out.
+                            let result = match &needles {
+                                Some(needles) => lines::forward_containing(
+                                    &file.file, start, end, needles, &mut each,
+                                ),
+                                None => lines::forward(&file.file, start, end, &mut each),
+                            };
                             if let Err(e) = result {
                                 let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
                                 slot.get_or_insert(io_error(&file.path)(e));
@@ -498,6 +507,7 @@ impl LogStore for FileStore {
         let files = self.snapshot_since(query.earliest(now))?;
         Self::scan_parallel(
             &files,
+            &filter,
             &|count: &mut Count, line| match read_line(line, &filter) {
                 Read::Match(_) => count.records += 1,
                 Read::NoMatch => {}
@@ -521,6 +531,7 @@ impl LogStore for FileStore {
         let raw = Tally::can_count_raw(aggregate);
         let (tally, skipped) = Self::scan_parallel(
             &files,
+            &filter,
             &|(tally, skipped): &mut (Tally, u64), line| {
                 if raw
                     && line.whole

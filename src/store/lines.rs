@@ -54,6 +54,20 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
+/// Reads into `buf` at `offset` until it is full or the file ends; the bytes read.
+fn fill(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read_at(file, &mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Calls `f` with each line starting in `[from, to)`, first to last. `from` must be the start of
 /// a line.
 pub(crate) fn forward(
@@ -62,43 +76,119 @@ pub(crate) fn forward(
     to: u64,
     f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
 ) -> io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK.min((to - from) as usize + 1));
+    forward_blocks(file, from, to, &mut |piece| {
+        let (base, data) = match piece {
+            Piece::Lines(base, data) => (base, data),
+            Piece::Unfinished(line) => return f(line),
+        };
+        let mut line_start = 0;
+        for newline in memchr::memchr_iter(b'\n', data) {
+            let line = Line {
+                start: base + line_start as u64,
+                bytes: &data[line_start..newline],
+                whole: true,
+            };
+            line_start = newline + 1;
+            f(line)?;
+        }
+        ControlFlow::Continue(())
+    })
+}
+
+/// Calls `f` with the lines starting in `[from, to)` that hold one of `needles` or a backslash,
+/// and with an unfinished last line, first to last: the needles are searched in whole blocks,
+/// not line by line, and the lines without them are never looked at.
+pub(crate) fn forward_containing(
+    file: &File,
+    from: u64,
+    to: u64,
+    needles: &[&memchr::memmem::Finder<'_>],
+    f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    let mut hits: Vec<usize> = Vec::new();
+    forward_blocks(file, from, to, &mut |piece| {
+        let (base, data) = match piece {
+            Piece::Lines(base, data) => (base, data),
+            Piece::Unfinished(line) => return f(line),
+        };
+        hits.clear();
+        for needle in needles {
+            hits.extend(needle.find_iter(data));
+        }
+        hits.extend(memchr::memchr_iter(b'\\', data));
+        hits.sort_unstable();
+        // The line after the last one given: hits before it are in lines already given.
+        let mut next = 0;
+        for &hit in &hits {
+            if hit < next {
+                continue;
+            }
+            let start = memchr::memrchr(b'\n', &data[..hit]).map_or(0, |at| at + 1);
+            let end = hit + memchr::memchr(b'\n', &data[hit..]).unwrap_or(data.len() - hit);
+            f(Line {
+                start: base + start as u64,
+                bytes: &data[start..end],
+                whole: true,
+            })?;
+            next = end + 1;
+        }
+        ControlFlow::Continue(())
+    })
+}
+
+/// What `forward_blocks` hands on.
+enum Piece<'a> {
+    /// Whole lines, and the offset of their first byte.
+    Lines(u64, &'a [u8]),
+    /// The unfinished last line.
+    Unfinished(Line<'a>),
+}
+
+/// Reads `[from, to)` in blocks of whole lines, then the unfinished last line if any.
+fn forward_blocks(
+    file: &File,
+    from: u64,
+    to: u64,
+    each: &mut dyn FnMut(Piece<'_>) -> ControlFlow<()>,
+) -> io::Result<()> {
+    // One buffer, cleared once: each block is read in after what is left of the last line.
+    let mut buf: Vec<u8> = vec![0; BLOCK.min((to.saturating_sub(from)) as usize + 1)];
+    let mut kept = 0;
     // The offset of buf[0].
     let mut base = from;
     let mut read_to = from;
     loop {
-        let want = BLOCK.min((to - read_to) as usize);
-        let before = buf.len();
-        if want > 0 {
-            read_range(file, read_to, want, &mut buf)?;
+        if kept == buf.len() {
+            // A line longer than the buffer.
+            buf.resize(buf.len() * 2, 0);
         }
-        let got = buf.len() - before;
+        let want = (buf.len() - kept).min((to - read_to) as usize);
+        let got = if want > 0 {
+            fill(file, read_to, &mut buf[kept..kept + want])?
+        } else {
+            0
+        };
         read_to += got as u64;
+        let filled = kept + got;
         let at_end = read_to >= to || got == 0;
-        let mut line_start = 0;
-        for newline in memchr::memchr_iter(b'\n', &buf) {
-            let line = Line {
-                start: base + line_start as u64,
-                bytes: &buf[line_start..newline],
-                whole: true,
-            };
-            line_start = newline + 1;
-            if f(line).is_break() {
-                return Ok(());
-            }
+        let data = &buf[..filled];
+        let whole_lines = memchr::memrchr(b'\n', data).map_or(0, |at| at + 1);
+        if whole_lines > 0 && each(Piece::Lines(base, &data[..whole_lines])).is_break() {
+            return Ok(());
         }
         if at_end {
-            if line_start < buf.len() {
-                let _ = f(Line {
-                    start: base + line_start as u64,
-                    bytes: &buf[line_start..],
+            if whole_lines < filled {
+                let _ = each(Piece::Unfinished(Line {
+                    start: base + whole_lines as u64,
+                    bytes: &data[whole_lines..],
                     whole: false,
-                });
+                }));
             }
             return Ok(());
         }
-        buf.drain(..line_start);
-        base += line_start as u64;
+        buf.copy_within(whole_lines..filled, 0);
+        kept = filled - whole_lines;
+        base += whole_lines as u64;
     }
 }
 
@@ -193,6 +283,37 @@ mod tests {
         .unwrap();
         back.reverse();
         (fwd, back)
+    }
+
+    #[test]
+    fn lines_holding_a_needle_or_an_escape_and_the_unfinished_one() {
+        let mut content = String::new();
+        for n in 0..200_000 {
+            match n % 1000 {
+                7 => content.push_str(&format!("{{\"n\":{n},\"who\":\"alice\"}}\n")),
+                9 => content.push_str(&format!("{{\"n\":{n},\"who\":\"\\u0061lice\"}}\n")),
+                _ => content.push_str(&format!("{{\"n\":{n},\"who\":\"bob\"}}\n")),
+            }
+        }
+        content.push_str("{\"torn");
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content.as_bytes()).unwrap();
+        let alice = memchr::memmem::Finder::new("alice");
+        let mut got = Vec::new();
+        forward_containing(&file, 0, content.len() as u64, &[&alice], &mut |line| {
+            got.push((String::from_utf8_lossy(line.bytes).into_owned(), line.whole));
+            assert_eq!(
+                &content.as_bytes()[line.start as usize..][..line.bytes.len()],
+                line.bytes
+            );
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got.len(), 401);
+        assert!(got[..400]
+            .iter()
+            .all(|(l, whole)| *whole && (l.contains("alice") || l.contains('\\'))));
+        assert_eq!(got[400], ("{\"torn".to_owned(), false));
     }
 
     #[test]

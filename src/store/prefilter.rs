@@ -66,6 +66,20 @@ impl Prefilter {
         Prefilter { clauses }
     }
 
+    /// Exact texts one of which every matching line holds (the first clause of exact ones), to
+    /// look for in whole blocks; `None` when the query has no such clause.
+    pub(crate) fn needles(&self) -> Option<Vec<&Finder<'static>>> {
+        self.clauses.iter().find_map(|clause| {
+            clause
+                .iter()
+                .map(|literal| match literal {
+                    Literal::Exact(finder) => Some(&**finder),
+                    Literal::Caseless(..) => None,
+                })
+                .collect()
+        })
+    }
+
     /// Whether the line may match (and must be parsed to know).
     pub(crate) fn may_match(&self, line: &[u8]) -> bool {
         self.clauses.is_empty()
