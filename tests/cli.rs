@@ -254,8 +254,28 @@ fn verify_names_the_changed_line() {
         out.stdout
     );
 
+    let export = security_log(&["export", log.path.to_str().unwrap(), "--verify"]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert!(
+        export.stderr.contains("chain verified over 5 records"),
+        "{}",
+        export.stderr
+    );
+
     let content = std::fs::read_to_string(&log.path).unwrap();
     std::fs::write(&log.path, content.replacen("\"i\":3", "\"i\":9", 1)).unwrap();
+    let export = security_log(&["export", log.path.to_str().unwrap(), "--verify"]);
+    assert_eq!(export.code, 1, "{}", export.stderr);
+    assert!(
+        export.stderr.contains("the chain does not verify"),
+        "{}",
+        export.stderr
+    );
+    assert_eq!(
+        export.stdout.lines().count(),
+        5,
+        "the export is still written"
+    );
     let out = security_log(&["verify", log.path.to_str().unwrap()]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(

@@ -449,3 +449,64 @@ fn paging_while_the_log_is_written_and_rotates_sees_every_record_once() {
     let distinct: HashSet<u64> = newest_first.iter().copied().collect();
     assert_eq!(distinct.len(), newest_first.len());
 }
+
+#[test]
+fn an_export_checks_the_chain_of_what_it_reads_across_rotated_files() {
+    let log = TempLog::new();
+    let (layer, guard) = tracing_security_events::builder()
+        .with_file_config(FileConfig::new(&log.path).rotate_at_size(64 << 10))
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..1000 {
+            security_event!(SecurityEvent::ApiKeyRotated, i);
+        }
+    });
+    guard.shutdown().unwrap();
+    let store = FileStore::open(&log.path).unwrap();
+    let paths = store.paths().unwrap();
+    assert!(paths.len() >= 5, "{paths:?}");
+    let export = |search: Search| {
+        let mut n = 0;
+        let summary = store
+            .export(&search, &mut |_| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+        (n, summary.chain)
+    };
+    let oldest_first =
+        Search::new(Query::parse("fields.i < 10").unwrap()).with_order(Order::OldestFirst);
+    let (n, chain) = export(oldest_first.clone().with_chain_check(None));
+    assert_eq!(n, 10);
+    let chain = chain.expect("checked");
+    assert_eq!(
+        (chain.records, chain.problem),
+        (1000, None),
+        "every line read is checked"
+    );
+    assert_eq!(export(oldest_first.clone()).1, None, "not asked");
+    // A record changed in the second file.
+    let second = &paths[1];
+    let text = std::fs::read_to_string(second).unwrap();
+    let line = text.lines().nth(3).unwrap();
+    let i = serde_json::from_str::<Value>(line).unwrap()["fields"]["i"]
+        .as_u64()
+        .unwrap();
+    std::fs::write(
+        second,
+        text.replacen(&format!("\"i\":{i}"), &format!("\"i\":{}", i + 1), 1),
+    )
+    .unwrap();
+    let (_, chain) = export(oldest_first.with_chain_check(None));
+    let problem = chain.unwrap().problem.expect("found");
+    assert!(
+        problem.starts_with(&second.display().to_string()),
+        "{problem}"
+    );
+    assert!(
+        problem.contains("changed after it was written"),
+        "{problem}"
+    );
+}

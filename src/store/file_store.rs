@@ -13,11 +13,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::aggregate::{Aggregate, Aggregation, Tally};
+use super::chain_check::ChainCheck;
 use super::cursor::Cursor;
 use super::lines::{self, Line};
 use super::members::Members;
 use super::prefilter::Prefilter;
-use super::request::{Count, Order, Page, Scope, Search, StoredRecord};
+use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
 use super::{LogStore, StoreError};
 use crate::json_view::Json;
 use crate::log_files::LogName;
@@ -561,12 +562,23 @@ impl LogStore for FileStore {
         &self,
         search: &Search,
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<ExportSummary, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
         let files = self.snapshot_since(search.query.earliest(search.now))?;
-        let mut skipped = 0;
+        let mut summary = ExportSummary::default();
+        let mut chain = (search.chain_check && search.order == Order::OldestFirst)
+            .then(|| ChainCheck::new(search.chain_key.as_deref()));
         let mut failed: Option<io::Error> = None;
-        Self::scan(&files, search.order, None, &mut |_, line| {
+        Self::scan(&files, search.order, None, &mut |index, line| {
+            if let Some(chain) = &mut chain {
+                if line.whole {
+                    chain.line(
+                        &files[index].path.display().to_string(),
+                        line.start,
+                        line.bytes,
+                    );
+                }
+            }
             match read_line(line, &filter) {
                 Read::Match(record) => {
                     if let Err(e) = each(&stored(line, &record)) {
@@ -575,16 +587,17 @@ impl LogStore for FileStore {
                     }
                 }
                 Read::NoMatch => {}
-                Read::Skipped => skipped += 1,
+                Read::Skipped => summary.skipped_lines += 1,
             }
             ControlFlow::Continue(())
         })?;
+        summary.chain = chain.map(ChainCheck::finish);
         match failed {
             Some(source) => Err(StoreError::Io {
                 path: "the export's output".into(),
                 source,
             }),
-            None => Ok(skipped),
+            None => Ok(summary),
         }
     }
 }

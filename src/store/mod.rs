@@ -36,6 +36,7 @@
 //! ```
 
 mod aggregate;
+mod chain_check;
 mod cursor;
 mod export;
 mod file_store;
@@ -48,10 +49,13 @@ mod request;
 use std::io;
 
 pub use aggregate::{Aggregate, Aggregation, Bucket};
+pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
 pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};
 pub use file_store::FileStore;
-pub use request::{Count, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE};
+pub use request::{
+    Count, ExportSummary, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE,
+};
 
 /// Why a store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -92,10 +96,11 @@ pub trait LogStore: Send + Sync {
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError>;
 
     /// Every record matching the search (its limit and cursor ignored), in its order, handed
-    /// to `each` one at a time: never the whole result in memory. Returns the lines skipped.
+    /// to `each` one at a time: never the whole result in memory. Says what was skipped, and
+    /// what the chain check found when the search asked for one.
     fn export(
         &self,
         search: &Search,
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<ExportSummary, StoreError>;
 }

@@ -32,7 +32,7 @@ pub enum Order {
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// A search: a query, the reader's scope, the order, a page size and where to resume.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Search {
     pub(crate) query: Query,
     pub(crate) scope: Scope,
@@ -40,6 +40,26 @@ pub struct Search {
     pub(crate) limit: usize,
     pub(crate) cursor: Option<Cursor>,
     pub(crate) now: DateTime<Utc>,
+    /// Check the hash chain of what an export reads.
+    pub(crate) chain_check: bool,
+    /// The chain's key, if it was sealed under one.
+    pub(crate) chain_key: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for Search {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Search")
+            .field("query", &self.query.to_string())
+            .field("scope", &self.scope)
+            .field("order", &self.order)
+            .field("limit", &self.limit)
+            .field("cursor", &self.cursor)
+            .field("now", &self.now)
+            .field("chain_check", &self.chain_check)
+            // A secret: never printed.
+            .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
+            .finish()
+    }
 }
 
 impl Search {
@@ -53,7 +73,19 @@ impl Search {
             limit: DEFAULT_PAGE_SIZE,
             cursor: None,
             now: Utc::now(),
+            chain_check: false,
+            chain_key: None,
         }
+    }
+
+    /// When exported oldest first, check the hash chain of every line read (every record of
+    /// the files read, matching or not), sealed under `key` if the log was: the export's
+    /// summary says where the first problem is.
+    #[must_use]
+    pub fn with_chain_check(mut self, key: Option<Vec<u8>>) -> Self {
+        self.chain_check = true;
+        self.chain_key = key;
+        self
     }
 
     /// Only what this reader may see.
@@ -146,6 +178,16 @@ pub struct Page {
     pub next_cursor: Option<Cursor>,
     /// Lines read that are not whole records (a torn last line, garbage), skipped.
     pub skipped_lines: u64,
+}
+
+/// What an export did besides handing on the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Lines read that are not whole records, skipped.
+    pub skipped_lines: u64,
+    /// What the chain check found, when the search asked for one and the export ran oldest
+    /// first.
+    pub chain: Option<super::ChainSummary>,
 }
 
 /// A count, with the lines skipped while counting.

@@ -84,6 +84,13 @@ enum Command {
         /// Where to write (stdout when not given).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Check the hash chain of everything read while exporting; a problem makes the exit
+        /// status 1 (the export is still written).
+        #[arg(long)]
+        verify: bool,
+        /// With --verify: the chain was written with this key.
+        #[arg(long, requires = "verify")]
+        key_file: Option<PathBuf>,
     },
     /// Counts, grouped by fields and/or per hour or day.
     Stats {
@@ -239,9 +246,14 @@ fn run(command: Command) -> Result<bool, Failure> {
             filters,
             format,
             output,
+            verify,
+            key_file,
         } => {
             let store = FileStore::open(&path)?;
-            let search = Search::new(filters.query()?).with_order(Order::OldestFirst);
+            let mut search = Search::new(filters.query()?).with_order(Order::OldestFirst);
+            if verify {
+                search = search.with_chain_check(key_file.map(read_key).transpose()?);
+            }
             let sink: Box<dyn Write> = match &output {
                 Some(file) => Box::new(io::BufWriter::new(
                     std::fs::File::create(file)
@@ -251,15 +263,22 @@ fn run(command: Command) -> Result<bool, Failure> {
             };
             let mut writer = ExportWriter::new(sink, format)?;
             let progress = show::progress(output.is_some() || !terminal);
-            let skipped = store.export(&search, &mut |record| {
+            let summary = store.export(&search, &mut |record| {
                 progress.inc(1);
                 writer.write(record)
             })?;
             let written = writer.finish()?;
             progress.finish_and_clear();
-            report_skipped(skipped);
+            report_skipped(summary.skipped_lines);
             if let Some(file) = &output {
                 eprintln!("{written} records written to {}", file.display());
+            }
+            if let Some(chain) = summary.chain {
+                if let Some(problem) = chain.problem {
+                    eprintln!("security-log: the chain does not verify: {problem}");
+                    return Ok(false);
+                }
+                eprintln!("chain verified over {} records", chain.records);
             }
             Ok(written > 0)
         }
@@ -358,6 +377,11 @@ fn tail(
     }
 }
 
+fn read_key(file: PathBuf) -> Result<Vec<u8>, Failure> {
+    std::fs::read(&file)
+        .map_err(|e| Failure(format!("cannot read key file {}: {e}", file.display())))
+}
+
 fn verify(
     path: &std::path::Path,
     key_file: Option<PathBuf>,
@@ -365,9 +389,7 @@ fn verify(
 ) -> Result<bool, Failure> {
     let mut options = VerifyOptions::new();
     if let Some(file) = key_file {
-        let key = std::fs::read(&file)
-            .map_err(|e| format!("cannot read key file {}: {e}", file.display()))?;
-        options = options.with_key(key);
+        options = options.with_key(read_key(file)?);
     }
     if let Some(tip) = expect_tip {
         options = options.with_expected_tip(tip);
