@@ -21,6 +21,8 @@ pub(crate) enum ContextKey {
     ActorKind,
     ActorAnonymousId,
     ActorRoles,
+    TenantId,
+    TenantName,
     SessionId,
     ClientIp,
     ClientPort,
@@ -56,6 +58,8 @@ impl ContextKey {
             "actor.kind" => ContextKey::ActorKind,
             "actor.anonymous_id" => ContextKey::ActorAnonymousId,
             "actor.roles" | "user.roles" => ContextKey::ActorRoles,
+            "tenant.id" | "organization.id" => ContextKey::TenantId,
+            "tenant.name" | "organization.name" => ContextKey::TenantName,
             "session.id" => ContextKey::SessionId,
             "client.ip" | "client.address" => ContextKey::ClientIp,
             "client.port" => ContextKey::ClientPort,
@@ -196,6 +200,19 @@ impl Actor {
     }
 }
 
+/// Whose data it was, in a multi-tenant service (an organization, an app, a brand): `tenant`
+/// in the record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Tenant {
+    /// Tenant identifier (`tenant.id`, alias `organization.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its display name (`tenant.name`, alias `organization.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// The session the actor acted in: `session` in the record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -305,6 +322,7 @@ macro_rules! impl_is_empty {
 
 impl_is_empty! {
     Actor { id, name, email, kind, anonymous_id, roles }
+    Tenant { id, name }
     Session { id }
     Client { ip, port, geo }
     UserAgent { original, name, version, os, device }
@@ -344,6 +362,7 @@ impl From<TraceIds> for TraceContext {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ContextFields {
     pub(crate) actor: Actor,
+    pub(crate) tenant: Tenant,
     pub(crate) session: Session,
     pub(crate) client: Client,
     pub(crate) user_agent: UserAgent,
@@ -395,6 +414,8 @@ impl ContextFields {
             ContextKey::ActorName => self.actor.name = Some(value.into_text()),
             ContextKey::ActorEmail => self.actor.email = Some(value.into_text()),
             ContextKey::ActorAnonymousId => self.actor.anonymous_id = Some(value.into_text()),
+            ContextKey::TenantId => self.tenant.id = Some(value.into_text()),
+            ContextKey::TenantName => self.tenant.name = Some(value.into_text()),
             ContextKey::SessionId => self.session.id = Some(value.into_text()),
             ContextKey::UserAgent => self.user_agent.original = Some(value.into_text()),
             ContextKey::UserAgentName => self.user_agent.name = Some(value.into_text()),
@@ -433,6 +454,7 @@ impl ContextFields {
     /// Fills what is still unset from an outer context (an ancestor span's).
     pub(crate) fn inherit_from(&mut self, outer: &ContextFields) {
         self.actor.fill_missing_from(&outer.actor);
+        self.tenant.fill_missing_from(&outer.tenant);
         self.session.fill_missing_from(&outer.session);
         self.client.fill_missing_from(&outer.client);
         self.user_agent.fill_missing_from(&outer.user_agent);

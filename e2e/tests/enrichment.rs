@@ -56,6 +56,32 @@ fn own_fields_beat_the_nearest_span_which_beats_outer_spans() {
 }
 
 #[test]
+fn the_tenant_is_inherited_from_spans_like_the_actor() {
+    let records = capture(|| {
+        let org = tracing::info_span!("org", tenant.id = "acme", tenant.name = "Acme");
+        let _org = org.enter();
+        let request = tracing::info_span!("request", actor.id = "42", tenant.id = Empty);
+        let _request = request.enter();
+        security_event!(SecurityEvent::ApiKeyRotated);
+        request.record("tenant.id", "globex");
+        security_event!(SecurityEvent::ApiKeyRotated);
+        security_event!(SecurityEvent::ApiKeyRotated, organization.id = "initech");
+    });
+    let tenants: Vec<_> = records.iter().map(|r| r["tenant"].clone()).collect();
+    assert_eq!(
+        tenants,
+        [
+            serde_json::json!({"id": "acme", "name": "Acme"}),
+            serde_json::json!({"id": "globex", "name": "Acme"}),
+            serde_json::json!({"id": "initech", "name": "Acme"}),
+        ]
+    );
+    assert!(records
+        .iter()
+        .all(|r| r["fields"].get("tenant.id").is_none()));
+}
+
+#[test]
 fn fields_recorded_later_on_a_span_reach_events_after_that() {
     let records = capture(|| {
         let request = tracing::info_span!(

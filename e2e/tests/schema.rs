@@ -16,6 +16,8 @@ fn a_full_record_has_the_v1_keys_in_order() {
             actor.kind = "user",
             actor.anonymous_id = "anon-9",
             actor.roles = "admin",
+            organization.id = "acme",
+            tenant.name = "Acme",
             session.id = "s-1",
             client.ip = "203.0.113.7",
             client.port = 51234,
@@ -48,6 +50,7 @@ fn a_full_record_has_the_v1_keys_in_order() {
             "event",
             "message",
             "actor",
+            "tenant",
             "session",
             "client",
             "user_agent",
@@ -66,6 +69,11 @@ fn a_full_record_has_the_v1_keys_in_order() {
     assert_eq!(
         keys(&record["actor"]),
         ["id", "name", "email", "kind", "anonymous_id", "roles"]
+    );
+    assert_eq!(keys(&record["tenant"]), ["id", "name"]);
+    assert_eq!(
+        record["tenant"]["id"], "acme",
+        "organization.id is an alias"
     );
     assert_eq!(keys(&record["client"]), ["ip", "port"]);
     assert_eq!(keys(&record["request"]), ["id", "method", "path"]);

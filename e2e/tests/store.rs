@@ -510,3 +510,62 @@ fn an_export_checks_the_chain_of_what_it_reads_across_rotated_files() {
         "{problem}"
     );
 }
+
+#[test]
+fn a_tenant_scope_sees_only_its_tenant() {
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..30 {
+            let tenant = ["acme", "globex", "initech"][i % 3];
+            let span = tracing::info_span!("request", tenant.id = tenant, actor.id = i);
+            let _entered = span.enter();
+            security_event!(SecurityEvent::LoginFailed, i);
+        }
+    });
+    guard.shutdown().unwrap();
+    let store = FileStore::open(&log.path).unwrap();
+    let acme = Scope::Tenant("acme".into());
+    let page = store
+        .search(&Search::new(Query::new()).with_scope(acme.clone()))
+        .unwrap();
+    assert_eq!(page.records.len(), 10);
+    assert!(page
+        .records
+        .iter()
+        .all(|r| r.value()["tenant"]["id"] == "acme"));
+    let other = store
+        .search(&Search::new(Query::parse("tenant = globex").unwrap()).with_scope(acme.clone()))
+        .unwrap();
+    assert!(
+        other.records.is_empty(),
+        "a query naming another tenant still sees its own only"
+    );
+    let globex_id = store
+        .search(&Search::new(Query::new().tenant("globex")).with_limit(1))
+        .unwrap()
+        .records[0]
+        .id()
+        .to_owned();
+    assert!(store.get(&globex_id, &acme).unwrap().is_none());
+    assert!(store.get(&globex_id, &Scope::All).unwrap().is_some());
+    assert_eq!(
+        store
+            .count(
+                &Query::parse("tenant in (acme, initech)").unwrap(),
+                &Scope::All
+            )
+            .unwrap()
+            .records,
+        20
+    );
+    let by_tenant = store
+        .aggregate(
+            &Aggregate::new(Query::new())
+                .by(Field::parse("tenant").unwrap())
+                .with_scope(acme),
+        )
+        .unwrap();
+    assert_eq!(by_tenant.buckets.len(), 1);
+    assert_eq!(by_tenant.buckets[0].count, 10);
+}

@@ -103,6 +103,7 @@ impl RecordAssembler {
             },
             message: String::new(),
             actor: context.actor,
+            tenant: context.tenant,
             session: context.session,
             client: context.client,
             user_agent: context.user_agent,

@@ -33,6 +33,16 @@ pub(crate) fn encode_record(out: &mut Vec<u8>, record: &SecurityRecord) -> serde
         object.key("actor");
         actor(object.out, &record.actor)?;
     }
+    if !record.tenant.is_empty() {
+        object.key("tenant");
+        texts(
+            object.out,
+            &[
+                ("id", record.tenant.id.as_deref()),
+                ("name", record.tenant.name.as_deref()),
+            ],
+        )?;
+    }
     if !record.session.is_empty() {
         object.key("session");
         texts(object.out, &[("id", record.session.id.as_deref())])?;
@@ -360,7 +370,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::context::{ActorKind, Request, Session, Target, TraceContext, UserAgent};
+    use crate::context::{ActorKind, Request, Session, Target, Tenant, TraceContext, UserAgent};
     use crate::event::{Outcome, Severity};
     use crate::record::ServiceInfo;
     use crate::record::SCHEMA_VERSION;
@@ -420,6 +430,10 @@ mod tests {
                 kind: Some(ActorKind::ApiKey),
                 anonymous_id: some(),
                 roles: Some(vec![text.into(), "admin".into()]),
+            },
+            tenant: Tenant {
+                id: some(),
+                name: some(),
             },
             session: Session { id: some() },
             client: Client {

@@ -17,7 +17,7 @@ use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 pub use crate::context::{
-    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, TraceContext, UserAgent,
+    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, Tenant, TraceContext, UserAgent,
 };
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
@@ -46,6 +46,9 @@ pub struct SecurityRecord {
     /// Who did it.
     #[serde(skip_serializing_if = "Actor::is_empty")]
     pub actor: Actor,
+    /// Whose data (a multi-tenant service's organization, app or brand).
+    #[serde(skip_serializing_if = "Tenant::is_empty")]
+    pub tenant: Tenant,
     /// In which session.
     #[serde(skip_serializing_if = "Session::is_empty")]
     pub session: Session,

@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn every_part_of_a_record_lands_where_the_mapping_says() {
-        let line = br#"{"schema":1,"id":"01a2","seq":7,"timestamp":"2026-11-22T07:41:06.685320Z","event":{"name":"user.role_changed","category":"user","outcome":"success","severity":"critical","owasp":"authz_admin"},"message":"alice made bob admin","actor":{"id":"42","name":"alice","kind":"user","roles":["admin","ops"]},"session":{"id":"***1337"},"client":{"ip":"203.0.113.7","port":51234,"geo":{"country":"NL","city":"Amsterdam","asn":64500}},"user_agent":{"original":"curl/8","device":"other"},"request":{"id":"r-1","method":"POST","path":"/users/7/role"},"target":{"kind":"user","id":"7"},"changes":{"role":{"old":"viewer","new":"admin"}},"fields":{"ticket":"T-1","big":18446744073709551615,"ratio":0.5,"ok":true,"line\nbreak":"a\"b"},"trace":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"},"service":{"name":"svc"},"integrity":{"prev":"00","hash":"11"}}"#;
+        let line = br#"{"schema":1,"id":"01a2","seq":7,"timestamp":"2026-11-22T07:41:06.685320Z","event":{"name":"user.role_changed","category":"user","outcome":"success","severity":"critical","owasp":"authz_admin"},"message":"alice made bob admin","actor":{"id":"42","name":"alice","kind":"user","roles":["admin","ops"]},"tenant":{"id":"acme","name":"Acme"},"session":{"id":"***1337"},"client":{"ip":"203.0.113.7","port":51234,"geo":{"country":"NL","city":"Amsterdam","asn":64500}},"user_agent":{"original":"curl/8","device":"other"},"request":{"id":"r-1","method":"POST","path":"/users/7/role"},"target":{"kind":"user","id":"7"},"changes":{"role":{"old":"viewer","new":"admin"}},"fields":{"ticket":"T-1","big":18446744073709551615,"ratio":0.5,"ok":true,"line\nbreak":"a\"b"},"trace":{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"},"service":{"name":"svc"},"integrity":{"prev":"00","hash":"11"}}"#;
         let provider = SdkLoggerProvider::builder().build();
         let logger = provider.logger("test");
         let log = Mapper::default().log_record(&logger, line).unwrap();
@@ -247,6 +247,8 @@ mod tests {
             ("user.id", text("42")),
             ("user.name", text("alice")),
             ("security_event.actor.kind", text("user")),
+            ("security_event.tenant.id", text("acme")),
+            ("security_event.tenant.name", text("Acme")),
             (
                 "user.roles",
                 AnyValue::ListAny(Box::new(vec![text("admin"), text("ops")])),
