@@ -28,15 +28,18 @@ run() { # label, command...
   local label=$1; shift
   /usr/bin/time -o /tmp/bench-time -f "%e %M" "$@" > /tmp/bench-out 2>/dev/null || true
   read -r secs kib < <(tail -1 /tmp/bench-time)
-  printf '%-4s %-14s %7ss %8s KiB  -> %s\n' "${label%%:*}" "${label#*:}" "$secs" "$kib" "$(head -c 60 /tmp/bench-out | tr '\n' ' ')"
+  printf '%-4s %-14s %7ss %8s KiB  -> %s\n' "${label%%:*}" "${label#*:}" "$secs" "$kib" "$(head -c 70 /tmp/bench-out | tr '\n' ' ')"
 }
 
 cat > /tmp/bench-duck.py <<'PY'
-import duckdb, sys
+import duckdb, sys, time
 d, q = sys.argv[1], sys.argv[2]
 cols = "{timestamp:'VARCHAR', event:'STRUCT(name VARCHAR, category VARCHAR)', actor:'STRUCT(id VARCHAR)', message:'VARCHAR'}"
 con = duckdb.connect(); con.execute("SET threads TO 2")
-print(con.execute(q.replace("SRC", f"read_ndjson('{d}/*.jsonl', columns={cols})")).fetchall()[:3])
+start = time.time()
+rows = con.execute(q.replace("SRC", f"read_ndjson('{d}/*.jsonl', columns={cols})")).fetchall()
+# The query alone, without starting Python and DuckDB: printed first.
+print(f"query alone {time.time() - start:.2f}s", rows[:2])
 PY
 
 echo "(a) one event name and one actor"
