@@ -92,6 +92,9 @@ pub struct Aggregation {
 pub(crate) struct Tally {
     groups: HashMap<String, u64>,
     key: String,
+    /// The paths of each grouping field, worked out once.
+    paths: Vec<Vec<FieldPath>>,
+    timestamp: Vec<FieldPath>,
 }
 
 impl Tally {
@@ -111,8 +114,12 @@ impl Tally {
     /// Counts a record read without parsing it (see `raw`): `false` when only parsing it can
     /// tell its group.
     pub(crate) fn add_raw(&mut self, request: &Aggregate, line: &[u8]) -> bool {
+        if self.paths.len() != request.by.len() || self.timestamp.is_empty() {
+            self.paths = request.by.iter().map(Field::paths).collect();
+            self.timestamp = vec![FieldPath::dotted("timestamp")];
+        }
         let at = if request.every.is_some() {
-            match super::raw::group_text(line, &Field::Path(FieldPath::dotted("timestamp"))) {
+            match super::raw::group_text(line, &self.timestamp) {
                 Ok(Some(text)) => match DateTime::parse_from_rfc3339(&text) {
                     Ok(at) => Some(at.with_timezone(&Utc)),
                     Err(_) => return false,
@@ -123,8 +130,8 @@ impl Tally {
             None
         };
         let mut values = Vec::with_capacity(request.by.len());
-        for field in &request.by {
-            match super::raw::group_text(line, field) {
+        for paths in &self.paths {
+            match super::raw::group_text(line, paths) {
                 Ok(value) => values.push(value),
                 Err(()) => return false,
             }
