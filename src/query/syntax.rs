@@ -78,8 +78,53 @@ pub(super) struct RawValue {
     pub(super) span: Range<usize>,
 }
 
+/// How deep parentheses and `not`s may nest: the parser, the checks and the evaluation recurse
+/// once a level, and a hostile query must get an error, not overflow the stack.
+const MAX_NESTING: usize = 64;
+
+/// Where a query first nests deeper than [`MAX_NESTING`], counting every `(` still open and
+/// every `not` before it (outside quoted text).
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut open, mut nots) = (0usize, 0usize);
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            quote @ (b'"' | b'\'') => {
+                at += 1;
+                while at < bytes.len() && bytes[at] != quote {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' => open += 1,
+            b')' => open = open.saturating_sub(1),
+            b'n' if bytes[at..].starts_with(b"not")
+                && (at == 0 || !is_segment_char(char::from(bytes[at - 1])))
+                && !bytes
+                    .get(at + 3)
+                    .is_some_and(|&b| is_segment_char(char::from(b))) =>
+            {
+                nots += 1;
+            }
+            _ => {}
+        }
+        if open + nots > MAX_NESTING {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
 /// Parses `text`; `None` for a query of nothing but white space.
 pub(super) fn parse(text: &str) -> Result<Option<Raw>, QueryError> {
+    if let Some(at) = too_deep(text) {
+        return Err(QueryError::new(
+            text,
+            at,
+            format!("the query nests deeper than {MAX_NESTING} parentheses and `not`s"),
+        ));
+    }
     delimited(
         multispace0,
         alt((eof.value(None), cut_err(or_expr).map(Some))),

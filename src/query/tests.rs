@@ -297,3 +297,21 @@ fn the_caret_line_points_at_the_column_of_characters_not_bytes() {
         "  message ~ \"é\" and usr = 1\n                    ^"
     );
 }
+
+#[test]
+fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}seq = 1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let error = Query::parse(&deep).unwrap_err();
+    assert_eq!(error.column(), 65);
+    assert!(error.message().contains("nests deeper than 64"), "{error}");
+    let nots = format!("{}seq = 1", "not ".repeat(100_000));
+    assert!(Query::parse(&nots).is_err());
+    // Up to the limit, and parentheses or `not` inside quoted text, are fine.
+    let ok = format!("{}seq = 1{}", "(".repeat(63), ")".repeat(63));
+    assert!(Query::parse(&ok).is_ok());
+    let quoted = format!("message = \"{}\" and notes_ok = 1", "(not ".repeat(1000));
+    assert!(Query::parse(&quoted)
+        .unwrap_err()
+        .message()
+        .contains("unknown field `notes_ok`"));
+}
