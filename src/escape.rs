@@ -9,7 +9,8 @@ use std::io::Write;
 
 use crate::record::{encode_record, SecurityRecord};
 
-fn needs_escape(c: char) -> bool {
+/// Characters JSON allows raw that the log writes as `\u` escapes.
+pub(crate) fn needs_escape(c: char) -> bool {
     matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
 }
 

@@ -343,9 +343,21 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
         return true;
     }
     if haystack.is_ascii() && needle.is_ascii() {
-        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-        h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+        contains_ascii_caseless(haystack.as_bytes(), needle.as_bytes())
     } else {
         haystack.to_lowercase().contains(needle)
     }
+}
+
+/// Whether `haystack` holds `needle` (in lower case) ignoring ASCII case: its first byte found in
+/// either case, then the rest compared. The query's `~` and the store's pre-check both use it.
+pub(crate) fn contains_ascii_caseless(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|at| {
+        haystack[at..]
+            .get(..needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+    })
 }

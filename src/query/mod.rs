@@ -97,7 +97,7 @@ mod time;
 
 pub use error::QueryError;
 pub use eval::Matcher;
-pub(crate) use eval::{text_of, visit};
+pub(crate) use eval::{contains_ascii_caseless, text_of, visit};
 pub(crate) use expr::{Expr, Operand, Test};
 pub use expr::{Operator, Query};
 pub use field::{Field, FieldPath};

@@ -28,20 +28,16 @@ impl Line<'_> {
 fn read_range(file: &File, start: u64, len: usize, out: &mut Vec<u8>) -> io::Result<()> {
     let before = out.len();
     out.resize(before + len, 0);
-    let mut filled = 0;
-    while filled < len {
-        match read_at(file, &mut out[before + filled..], start + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                out.truncate(before);
-                return Err(e);
-            }
+    match fill(file, start, &mut out[before..]) {
+        Ok(filled) => {
+            out.truncate(before + filled);
+            Ok(())
+        }
+        Err(e) => {
+            out.truncate(before);
+            Err(e)
         }
     }
-    out.truncate(before + filled);
-    Ok(())
 }
 
 #[cfg(unix)]

@@ -28,7 +28,7 @@ impl Members {
     }
 
     /// The whole record.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     pub(crate) fn all() -> Members {
         Members { names: None }
     }

@@ -4,7 +4,8 @@
 
 use memchr::memmem::Finder;
 
-use crate::query::{Expr, Operand, Operator, Query, Test};
+use crate::escape::needs_escape;
+use crate::query::{contains_ascii_caseless, Expr, Operand, Operator, Query, Test};
 
 /// Literal texts a line must contain: every clause holds at least one of its alternatives.
 #[derive(Debug, Default)]
@@ -17,8 +18,8 @@ pub(crate) struct Prefilter {
 enum Literal {
     /// As it is.
     Exact(Box<Finder<'static>>),
-    /// Ignoring ASCII case (`~`): in lower case, and its first byte in both cases.
-    Caseless(Vec<u8>, u8, u8),
+    /// Ignoring ASCII case (`~`), in lower case.
+    Caseless(Vec<u8>),
 }
 
 impl Literal {
@@ -27,11 +28,7 @@ impl Literal {
             Text::Exact(text) => {
                 Literal::Exact(Box::new(Finder::new(text.as_bytes()).into_owned()))
             }
-            Text::Caseless(text) => {
-                let lower = text.to_ascii_lowercase().into_bytes();
-                let first = lower[0];
-                Literal::Caseless(lower, first, first.to_ascii_uppercase())
-            }
+            Text::Caseless(text) => Literal::Caseless(text.to_ascii_lowercase().into_bytes()),
         }
     }
 
@@ -39,14 +36,7 @@ impl Literal {
         match self {
             Literal::Exact(finder) => finder.find(line).is_some(),
             // A line with other than ASCII is parsed: the query lowers its case by Unicode.
-            Literal::Caseless(needle, lower, upper) => {
-                !line.is_ascii()
-                    || memchr::memchr2_iter(*lower, *upper, line).any(|at| {
-                        line[at..]
-                            .get(..needle.len())
-                            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
-                    })
-            }
+            Literal::Caseless(needle) => !line.is_ascii() || contains_ascii_caseless(line, needle),
         }
     }
 }
@@ -132,14 +122,11 @@ fn literal(operand: &Operand) -> Option<String> {
     let Operand::Text(text) = operand else {
         return None;
     };
+    // What JSON escapes (quotes, backslashes, controls), and what the log escapes beyond it.
     let plain = !text.is_empty()
-        && text.chars().all(|c| {
-            !c.is_control()
-                && !matches!(
-                    c,
-                    '"' | '\\' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'
-                )
-        });
+        && text
+            .chars()
+            .all(|c| !c.is_control() && !matches!(c, '"' | '\\') && !needs_escape(c));
     plain.then(|| text.clone())
 }
 
