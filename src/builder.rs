@@ -11,7 +11,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::torn_line_notice;
 use crate::clock::{Clock, SystemClock};
-use crate::event::{Catalog, EventRegistry};
+use crate::event::{Catalog, EventRegistry, SecurityEvent};
 use crate::gate::{CallerGate, RecordGate};
 use crate::layer::RecordingLayer;
 use crate::pipeline::RecordAssembler;
@@ -110,7 +110,14 @@ impl Default for Builder {
             catalogs: Vec::new(),
             report_errors: true,
             clock: Arc::new(SystemClock),
-            pinned: HashSet::new(),
+            // Reading the log is recorded whatever the filters say (OWASP: monitor access to
+            // the logs).
+            pinned: [
+                SecurityEvent::AuditLogViewed.as_str(),
+                SecurityEvent::AuditLogExported.as_str(),
+            ]
+            .into_iter()
+            .collect(),
             #[cfg(feature = "config")]
             config: None,
         }
@@ -344,7 +351,8 @@ impl Builder {
     }
 
     /// Records `event` whatever the configuration says: no filter and no `enabled = false` leaves
-    /// it out (for the events compliance requires).
+    /// it out (for the events compliance requires). `audit.log_viewed` and `audit.log_exported`,
+    /// written by the read API, are pinned already.
     ///
     /// ```
     /// use tracing_security_events::SecurityEvent;

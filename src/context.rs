@@ -213,6 +213,23 @@ pub struct Tenant {
     pub name: Option<String>,
 }
 
+impl Tenant {
+    /// The tenant known by `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Tenant {
+            id: Some(id.into()),
+            name: None,
+        }
+    }
+
+    /// With a display name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
 /// The session the actor acted in: `session` in the record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]

@@ -138,7 +138,7 @@ use tracing_subscriber::registry::LookupSpan;
 pub use builder::Builder;
 pub use changes::Changes;
 pub use clock::{Clock, SystemClock};
-pub use context::{Actor, ActorKind};
+pub use context::{Actor, ActorKind, Tenant};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 #[cfg(feature = "config")]

@@ -319,6 +319,14 @@ crate::security_catalog! {
         /// Security records were lost (queue overflow); the count is in `fields.dropped`.
         AuditEventsDropped => "audit.events_dropped", Audit, Error, Failure,
             None, "{dropped} security events were dropped";
+        /// Someone read the security log (a list, a record, counts); recorded by the read API
+        /// with the query and `fields.records`, whatever the filters say.
+        AuditLogViewed => "audit.log_viewed", Audit, Info, Success,
+            None, "{actor} viewed the security log";
+        /// Someone exported the security log; recorded by the read API with the query and
+        /// `fields.records`, whatever the filters say.
+        AuditLogExported => "audit.log_exported", Audit, Warn, Success,
+            None, "{actor} exported the security log";
     }
 }
 

@@ -14,6 +14,7 @@ use tracing::Span;
 
 use super::client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies};
 use super::request_security::{RequestFacts, RequestSecurity};
+use super::tenant::TenantSource;
 use super::user_agent::UserAgentParser;
 use crate::value::BoundedText;
 
@@ -125,6 +126,7 @@ struct Settings {
     max_user_agent_len: usize,
     anonymous_id: Option<Arc<dyn AnonymousId>>,
     peer_address: Option<Arc<dyn PeerAddress>>,
+    tenant: Option<Arc<dyn TenantSource>>,
     query: bool,
     #[cfg(feature = "geoip")]
     geoip: Option<Arc<super::GeoIp>>,
@@ -141,6 +143,7 @@ impl fmt::Debug for SecurityContextLayer {
             .field("max_user_agent_len", &s.max_user_agent_len)
             .field("anonymous_id", &s.anonymous_id.is_some())
             .field("peer_address", &s.peer_address.is_some())
+            .field("tenant", &s.tenant.is_some())
             .field("query", &s.query)
             .finish_non_exhaustive()
     }
@@ -167,6 +170,7 @@ impl SecurityContextLayer {
                 max_user_agent_len: Self::DEFAULT_MAX_USER_AGENT_LEN,
                 anonymous_id: None,
                 peer_address: None,
+                tenant: None,
                 query: false,
                 #[cfg(feature = "geoip")]
                 geoip: None,
@@ -218,6 +222,15 @@ impl SecurityContextLayer {
     /// `ConnectInfo<SocketAddr>` or a `SocketAddr` in the request's extensions.
     pub fn with_peer_address(self, peer_address: impl PeerAddress) -> Self {
         self.with(|s| s.peer_address = Some(Arc::new(peer_address)))
+    }
+
+    /// Record `tenant.id` (and `tenant.name`) from what `tenant` finds in the request:
+    /// [`TenantFrom::header`](super::TenantFrom::header),
+    /// [`TenantFrom::path_segment`](super::TenantFrom::path_segment) or a closure. A handler or
+    /// an auth middleware can also record it after authentication with
+    /// [`RequestSecurity::record_tenant`], which replaces it.
+    pub fn with_tenant(self, tenant: impl TenantSource) -> Self {
+        self.with(|s| s.tenant = Some(Arc::new(tenant)))
     }
 
     /// Record the query string as `url.query` under `fields`. Off by default: query strings
@@ -317,6 +330,11 @@ impl Settings {
             .anonymous_id
             .as_ref()
             .and_then(|f| f.anonymous_id(headers));
+        let tenant = self
+            .tenant
+            .as_ref()
+            .and_then(|f| f.tenant(request.uri(), headers))
+            .unwrap_or_default();
         let query = if self.query {
             request.uri().query()
         } else {
@@ -358,6 +376,8 @@ impl Settings {
             actor.name = Empty,
             actor.email = Empty,
             actor.roles = Empty,
+            tenant.id = tenant.id.as_deref(),
+            tenant.name = tenant.name.as_deref(),
             session.id = Empty,
         );
         if let Some(chain) = &forwarding_chain {

@@ -79,6 +79,7 @@
 //! | `request.id` | the `x-request-id` header (`with_request_id_header`) when it is 1 to 128 visible ASCII characters, else a new UUIDv7; echoed on the response |
 //! | `request.method`, `request.path` | the request line; never the query string, which can carry secrets (`with_query(true)` puts it under `fields` as `url.query`) |
 //! | `actor`, `session` | recorded by the handler or an auth middleware with `RequestSecurity::record_actor` / `record_session`; events before that carry `actor.anonymous_id` when `with_anonymous_id` gives one |
+//! | `tenant` | `with_tenant(TenantFrom::header("x-tenant-id"))`, `TenantFrom::path_segment(1)` or a closure over the URI and headers; or `RequestSecurity::record_tenant` after authentication, the one the read API's authorization trusts |
 //! | `client.geo` | feature `geoip`: `GeoIp::open("GeoLite2-City.mmdb")?.and_open("GeoLite2-ASN.mmdb")?`, a missing or broken file is an error at start-up naming it |
 //!
 //! The span belongs to the request, so a concurrent request never sees another's actor. Work
@@ -111,6 +112,7 @@ mod forwarded;
 mod geoip;
 mod layer;
 mod request_security;
+mod tenant;
 mod user_agent;
 
 pub use client_ip::{ClientAddress, ForwardedHeader, InvalidTrustedProxy, TrustedProxies};
@@ -121,4 +123,5 @@ pub use layer::{
     AnonymousId, PeerAddress, ResponseFuture, SecurityContextLayer, SecurityContextService,
 };
 pub use request_security::{MissingSecurityContext, RequestSecurity};
+pub use tenant::{TenantFrom, TenantSource};
 pub use user_agent::{DeviceClass, ParsedUserAgent, UserAgentParser};

@@ -1,13 +1,13 @@
 //! The handle a handler gets to its request's security context.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing::Span;
 
 use super::client_ip::ClientAddress;
 use super::user_agent::ParsedUserAgent;
-use crate::context::Actor;
+use crate::context::{Actor, Tenant};
 
 /// The security context of one request, put into the request's extensions by
 /// [`SecurityContextLayer`](super::SecurityContextLayer).
@@ -22,6 +22,14 @@ use crate::context::Actor;
 pub struct RequestSecurity {
     span: Span,
     facts: Arc<RequestFacts>,
+    vouched: Arc<Mutex<Vouched>>,
+}
+
+/// What the service recorded after authentication, for authorization to read back.
+#[derive(Debug, Default)]
+struct Vouched {
+    actor: Option<Actor>,
+    tenant: Option<Tenant>,
 }
 
 /// What the layer found in the request.
@@ -38,6 +46,7 @@ impl fmt::Debug for RequestSecurity {
         f.debug_struct("RequestSecurity")
             .field("span", &self.span.id())
             .field("facts", &self.facts)
+            .field("vouched", &self.vouched)
             .finish()
     }
 }
@@ -47,6 +56,7 @@ impl RequestSecurity {
         RequestSecurity {
             span,
             facts: Arc::new(facts),
+            vouched: Arc::default(),
         }
     }
 
@@ -76,6 +86,56 @@ impl RequestSecurity {
         if let Some(anonymous_id) = &actor.anonymous_id {
             span.record("actor.anonymous_id", anonymous_id.as_str());
         }
+        let mut vouched = self.vouched();
+        let known = vouched.actor.get_or_insert_with(Actor::default);
+        let merge = |known: &mut Option<String>, new: &Option<String>| {
+            if new.is_some() {
+                known.clone_from(new);
+            }
+        };
+        merge(&mut known.id, &actor.id);
+        merge(&mut known.name, &actor.name);
+        merge(&mut known.email, &actor.email);
+        merge(&mut known.anonymous_id, &actor.anonymous_id);
+        if actor.roles.is_some() {
+            known.roles.clone_from(&actor.roles);
+        }
+        if actor.kind.is_some() {
+            known.kind = actor.kind;
+        } else if actor.id.is_some() {
+            known.kind = Some(crate::context::ActorKind::User);
+        }
+    }
+
+    /// Records the tenant the request acts in, as the service established it (from the
+    /// authenticated user's organization, say): every security event of the request from now on
+    /// carries it, and the read API's authorization helpers scope reads to it. It replaces what
+    /// [`with_tenant`](super::SecurityContextLayer::with_tenant) found in the request.
+    pub fn record_tenant(&self, tenant: &Tenant) {
+        if let Some(id) = &tenant.id {
+            self.span.record("tenant.id", id.as_str());
+        }
+        if let Some(name) = &tenant.name {
+            self.span.record("tenant.name", name.as_str());
+        }
+        self.vouched().tenant = Some(tenant.clone());
+    }
+
+    /// The actor recorded with [`record_actor`](Self::record_actor) (its parts merged over the
+    /// calls), or `None` before authentication.
+    pub fn actor(&self) -> Option<Actor> {
+        self.vouched().actor.clone()
+    }
+
+    /// The tenant recorded with [`record_tenant`](Self::record_tenant): the one the service
+    /// vouched for, never what the request claims.
+    pub fn tenant(&self) -> Option<Tenant> {
+        self.vouched().tenant.clone()
+    }
+
+    fn vouched(&self) -> std::sync::MutexGuard<'_, Vouched> {
+        // Two plain assignments under the lock: a panic cannot leave it half-written.
+        self.vouched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Records the session the request belongs to (`session.id`; redacted by default rules).

@@ -92,6 +92,7 @@ mod error;
 mod eval;
 mod expr;
 mod field;
+mod filters;
 mod syntax;
 mod time;
 
@@ -101,6 +102,7 @@ pub(crate) use eval::{contains_ascii_caseless, text_of, visit};
 pub(crate) use expr::{Expr, Operand, Test};
 pub use expr::{Operator, Query};
 pub use field::{Field, FieldPath};
+pub use filters::{Filter, FilterError, Filters};
 pub use time::{TimeSpec, TimeUnit};
 
 #[cfg(test)]

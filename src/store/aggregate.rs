@@ -63,6 +63,33 @@ impl Aggregate {
     }
 }
 
+/// Reads a bucket length: `15m`, `1h`, `1d`, `1w` (or seconds, `30s`).
+///
+/// ```
+/// use std::time::Duration;
+/// use tracing_security_events::store::bucket_length;
+///
+/// assert_eq!(bucket_length("1h"), Ok(Duration::from_secs(3600)));
+/// assert!(bucket_length("1y").is_err());
+/// ```
+pub fn bucket_length(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a bucket length (15m, 1h, 1d)");
+    let (count, unit) = text.split_at(text.len().saturating_sub(1));
+    let count: u64 = count.parse().ok().filter(|&c| c > 0).ok_or_else(bad)?;
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    count
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
+}
+
 /// One group's count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {

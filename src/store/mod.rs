@@ -48,7 +48,7 @@ mod request;
 
 use std::io;
 
-pub use aggregate::{Aggregate, Aggregation, Bucket};
+pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket};
 pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
 pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};

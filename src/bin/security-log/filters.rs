@@ -1,10 +1,7 @@
 //! The filter flags every subcommand shares, as Lago names its filters, turned into one query.
 
-use std::net::IpAddr;
-
 use clap::Args;
-use ipnet::IpNet;
-use tracing_security_events::query::{Query, TimeSpec};
+use tracing_security_events::query::{self, Filter, Query};
 
 /// Which records: the flags combine with `and`; a flag given twice means either value.
 #[derive(Args, Debug)]
@@ -41,49 +38,30 @@ pub(crate) struct Filters {
 impl Filters {
     /// The query the flags say; an error names the flag.
     pub(crate) fn query(&self) -> Result<Query, String> {
-        let mut query = match &self.query {
-            Some(text) => Query::parse(text).map_err(|e| format!("-q: {e}"))?,
-            None => Query::new(),
+        let filters = query::Filters {
+            query: self.query.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            events: self.event.clone(),
+            categories: self.category.clone(),
+            users: self.user.clone(),
+            outcome: self.outcome.clone(),
+            ip: self.ip.clone(),
+            tenant: self.tenant.clone(),
         };
-        if let Some(from) = &self.from {
-            query = query.and(Query::new().since(time("--from", from)?));
-        }
-        if let Some(to) = &self.to {
-            query = query.and(Query::new().until(time("--to", to)?));
-        }
-        query = query.any_event(self.event.iter().map(String::as_str));
-        query = query.and(any(&self.category, |q, c| q.category(c)));
-        query = query.and(any(&self.user, |q, u| q.user(u)));
-        if let Some(outcome) = &self.outcome {
-            query = query.outcome(outcome);
-        }
-        if let Some(ip) = &self.ip {
-            query = if let Ok(addr) = ip.parse::<IpAddr>() {
-                query.ip(addr)
-            } else if let Ok(net) = ip.parse::<IpNet>() {
-                query.network(net)
-            } else {
-                return Err(format!("--ip: `{ip}` is not an IP address or network"));
+        filters.to_query().map_err(|e| {
+            let flag = match e.filter {
+                Filter::Query => "-q",
+                Filter::From => "--from",
+                Filter::To => "--to",
+                Filter::Events => "--event",
+                Filter::Categories => "--category",
+                Filter::Users => "--user",
+                Filter::Outcome => "--outcome",
+                Filter::Ip => "--ip",
+                _ => "--tenant",
             };
-        }
-        if let Some(tenant) = &self.tenant {
-            query = query.tenant(tenant);
-        }
-        Ok(query)
+            format!("{flag}: {e}")
+        })
     }
-}
-
-fn time(flag: &str, text: &str) -> Result<TimeSpec, String> {
-    TimeSpec::parse(text).ok_or_else(|| {
-        format!("{flag}: `{text}` is not a time (2026-11-22, \"2026-11-22 10:15\", RFC 3339, -24h, today)")
-    })
-}
-
-/// Records that pass `one` for any of the values; every record when there is none.
-fn any(values: &[String], one: impl Fn(Query, &str) -> Query) -> Query {
-    values
-        .iter()
-        .map(|value| one(Query::new(), value))
-        .reduce(Query::or)
-        .unwrap_or_default()
 }

@@ -148,21 +148,7 @@ fn parse_field(text: &str) -> Result<Field, String> {
 
 /// `15m`, `1h`, `1d`, `1w`.
 fn parse_every(text: &str) -> Result<Duration, String> {
-    let (count, unit) = text.split_at(text.len().saturating_sub(1));
-    let count: u64 = count
-        .parse()
-        .ok()
-        .filter(|&c| c > 0)
-        .ok_or_else(|| format!("`{text}` is not a bucket length (15m, 1h, 1d)"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(format!("`{text}` is not a bucket length (15m, 1h, 1d)")),
-    };
-    Ok(Duration::from_secs(count * seconds))
+    tracing_security_events::store::bucket_length(text)
 }
 
 /// An error for the one line on stderr, exit status 2.
