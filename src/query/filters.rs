@@ -22,7 +22,7 @@ use super::{Query, QueryError, TimeSpec};
 /// };
 /// assert_eq!(
 ///     filters.to_query()?.to_string(),
-///     r#"severity >= warn and event like "authentication.*" and (user = alice or user = bob)"#
+///     r#"event.severity >= warn and event.name like "authentication.*" and (user = "alice" or user = "bob")"#
 /// );
 /// # Ok::<(), tracing_security_events::query::FilterError>(())
 /// ```
