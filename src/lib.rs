@@ -82,10 +82,14 @@
 //! | `http` | no | [request context](http) for tower services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
 //! | `axum` | no | the axum parts of it: the peer from `ConnectInfo` or `MockConnectInfo`, [`RequestSecurity`](http::RequestSecurity) as an extractor |
 //! | `query` | no | the [query language](query) every reader of the log shares, and the [stores](store) that answer it (`FileStore` over the log's files) |
+//! | `api` | no | [`api`]: the read API and web console a service mounts (axum), scoped by an authorizer, every read recorded; implies `axum` and `query` |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api")))]
+pub mod api;
 mod builder;
 mod capture;
 mod changes;

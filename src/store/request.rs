@@ -127,6 +127,11 @@ impl Search {
     pub fn query(&self) -> &Query {
         &self.query
     }
+
+    /// The reader's scope.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
 }
 
 /// A record as the store holds it: the exact line written (re-verifiable), and its key parts.

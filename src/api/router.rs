@@ -1,0 +1,134 @@
+//! The router: the endpoints, the state they share, and the authorization every one passes.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use http::request::Parts;
+use tracing::Span;
+
+use super::authorize::{Authorize, DenyAll, ReadRequest, ReadScope};
+use super::error::ApiError;
+use super::signed_cursor::CursorSigner;
+use super::{audit, console, export, records, stats};
+use crate::http::RequestSecurity;
+use crate::store::{LogStore, Scope, StoreError};
+
+/// The read API and console over a store, with who may read it: make one, then mount its
+/// [`router`](ReadApi::router) where the service wants it.
+///
+/// Nobody may read until [`with_authorizer`](ReadApi::with_authorizer) says who: the default
+/// is [`DenyAll`].
+#[must_use]
+pub struct ReadApi {
+    shared: Shared,
+}
+
+impl fmt::Debug for ReadApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadApi").finish_non_exhaustive()
+    }
+}
+
+/// What every handler reads.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn LogStore>,
+    authorizer: Arc<dyn Authorize>,
+    pub(crate) cursors: CursorSigner,
+}
+
+impl ReadApi {
+    /// The API over `store`, readable by nobody yet, its cursors signed with a key made for
+    /// this process.
+    pub fn new(store: impl LogStore + 'static) -> Self {
+        ReadApi {
+            shared: Shared {
+                store: Arc::new(store),
+                authorizer: Arc::new(DenyAll),
+                cursors: CursorSigner::random(),
+            },
+        }
+    }
+
+    /// Who may read what.
+    pub fn with_authorizer(mut self, authorizer: impl Authorize) -> Self {
+        self.shared.authorizer = Arc::new(authorizer);
+        self
+    }
+
+    /// Sign cursors with `key` instead of a key made for this process, so that a cursor handed
+    /// out by one instance of the service works on the others (and after a restart). Keep it
+    /// secret: it is what makes an edited cursor detectable.
+    pub fn with_cursor_key(mut self, key: &[u8]) -> Self {
+        self.shared.cursors = CursorSigner::new(key);
+        self
+    }
+
+    /// The routes: `/security_logs`, `/security_logs/export`, `/security_logs/stats`,
+    /// `/security_logs/{id}`, and the console under `/console`.
+    pub fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+        Router::new()
+            .route("/security_logs", get(records::list))
+            .route("/security_logs/export", get(export::export))
+            .route("/security_logs/stats", get(stats::stats))
+            .route("/security_logs/{id}", get(records::one))
+            .route("/console", get(console::page))
+            .route("/console/{asset}", get(console::asset))
+            .with_state(self.shared)
+    }
+}
+
+impl Shared {
+    /// What the reader of this request may see, or the refusal (recorded).
+    pub(crate) fn authorize(&self, parts: &Parts) -> Result<Scope, ApiError> {
+        match self.authorizer.authorize(&ReadRequest::new(parts)) {
+            ReadScope::AllTenants => Ok(Scope::All),
+            ReadScope::Tenant(tenant) => Ok(Scope::Tenant(tenant)),
+            _ => {
+                let request = ReadRequest::new(parts);
+                request_span(parts).in_scope(|| audit::denied(parts.uri.path()));
+                if request.actor().is_some() {
+                    Err(ApiError::Forbidden)
+                } else {
+                    Err(ApiError::Unauthorized)
+                }
+            }
+        }
+    }
+
+    /// Runs `read` on the blocking pool (stores block on files and databases), inside the
+    /// request's span so that what it records carries the reader.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        parts: &Parts,
+        read: impl FnOnce(&dyn LogStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = Arc::clone(&self.store);
+        let span = request_span(parts);
+        let answer = tokio::task::spawn_blocking(move || span.in_scope(|| read(&*store))).await;
+        match answer {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(StoreError::BadCursor)) => Err(ApiError::parameter(
+                "cursor",
+                "the cursor does not point into this log any more",
+            )),
+            Ok(Err(error)) => {
+                // To the service's own diagnostics (not a security event), never to the reader.
+                tracing::error!(target: "tracing_security_events::api", %error, "the security log could not be read");
+                Err(ApiError::Internal)
+            }
+            Err(_) => Err(ApiError::Internal),
+        }
+    }
+}
+
+/// The request's span (from the security context when there is one), so that records written
+/// off the handler's task carry its context.
+pub(crate) fn request_span(parts: &Parts) -> Span {
+    parts
+        .extensions
+        .get::<RequestSecurity>()
+        .map_or_else(Span::current, |security| security.span().clone())
+}
