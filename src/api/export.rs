@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::audit;
 use super::error::ApiError;
 use super::params::{Endpoint, Params};
-use super::router::{request_span, Shared};
+use super::router::{on_blocking_pool, Shared};
 use crate::store::{ExportFormat, ExportWriter, Search};
 
 /// Bytes gathered before a chunk is handed to the connection.
@@ -37,11 +37,9 @@ pub(crate) async fn export(State(api): State<Shared>, parts: Parts) -> Result<Re
 
     let (sender, receiver) = mpsc::channel(QUEUED_CHUNKS);
     let store = std::sync::Arc::clone(&api.store);
-    let span = request_span(&parts);
     // The export runs on the blocking pool and waits whenever the client is slower than the
     // disk; a client that goes away ends it.
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
+    on_blocking_pool(&parts, move || {
         let mut chunks = ChunkWriter {
             buffer: Vec::with_capacity(CHUNK_LEN),
             sender,

@@ -88,7 +88,7 @@ impl Shared {
             ReadScope::Tenant(tenant) => Ok(Scope::Tenant(tenant)),
             _ => {
                 let request = ReadRequest::new(parts);
-                request_span(parts).in_scope(|| audit::denied(parts.uri.path()));
+                audit::denied(parts.uri.path());
                 if request.actor().is_some() {
                     Err(ApiError::Forbidden)
                 } else {
@@ -106,8 +106,7 @@ impl Shared {
         read: impl FnOnce(&dyn LogStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let store = Arc::clone(&self.store);
-        let span = request_span(parts);
-        let answer = tokio::task::spawn_blocking(move || span.in_scope(|| read(&*store))).await;
+        let answer = on_blocking_pool(parts, move || read(&*store)).await;
         match answer {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(StoreError::BadCursor)) => Err(ApiError::parameter(
@@ -124,11 +123,18 @@ impl Shared {
     }
 }
 
-/// The request's span (from the security context when there is one), so that records written
-/// off the handler's task carry its context.
-pub(crate) fn request_span(parts: &Parts) -> Span {
-    parts
+/// Runs `work` on the blocking pool with the request's subscriber and inside its span (from the
+/// security context when there is one), so that what it records carries the reader.
+pub(crate) fn on_blocking_pool<T: Send + 'static>(
+    parts: &Parts,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    let span = parts
         .extensions
         .get::<RequestSecurity>()
-        .map_or_else(Span::current, |security| security.span().clone())
+        .map_or_else(Span::current, |security| security.span().clone());
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    tokio::task::spawn_blocking(move || {
+        tracing::dispatcher::with_default(&dispatch, || span.in_scope(work))
+    })
 }
