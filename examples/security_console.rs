@@ -66,7 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let app: Router = Router::new()
         .route("/sign-in", get(sign_in))
-        .merge(ReadApi::new(FileStore::open(&path)?).with_authorizer(authorizer).router())
+        .merge(
+            ReadApi::new(FileStore::open(&path)?)
+                .with_authorizer(authorizer)
+                .router(),
+        )
         .layer(axum::middleware::from_fn(authenticate))
         .layer(SecurityContextLayer::new());
 
@@ -171,7 +175,10 @@ fn check_every_endpoint(addr: SocketAddr) -> Result<(), Box<dyn std::error::Erro
 }
 
 /// One HTTP/1.1 GET as the operator; the status and the body.
-fn http_get(addr: SocketAddr, target: &str) -> Result<(u16, String), Box<dyn std::error::Error + Send + Sync>> {
+fn http_get(
+    addr: SocketAddr,
+    target: &str,
+) -> Result<(u16, String), Box<dyn std::error::Error + Send + Sync>> {
     let mut stream = TcpStream::connect(addr)?;
     write!(
         stream,

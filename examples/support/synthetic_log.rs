@@ -102,7 +102,7 @@ impl SyntheticLog {
             .with_service_instance("app-1")
             .build()?;
 
-        let clients: Vec<Client> = (0..3000)
+        let mut clients: Vec<Client> = (0..3000)
             .map(|n| Client {
                 ip: if n % 10 == 0 {
                     format!("2001:db8:{:x}::{:x}", rng.u16(..), rng.u16(1..))
@@ -116,11 +116,7 @@ impl SyntheticLog {
                     )
                 },
                 place: PLACES[rng.usize(..PLACES.len())],
-                agent: if n == 13 {
-                    HOSTILE_USER_AGENT
-                } else {
-                    AGENTS[rng.usize(..AGENTS.len())]
-                },
+                agent: AGENTS[rng.usize(..AGENTS.len())],
             })
             .collect();
         // Actors, each in one tenant, with a few addresses of their own.
@@ -133,6 +129,10 @@ impl SyntheticLog {
                 (format!("user-{n}"), tenant, own)
             })
             .collect();
+        // One client of a few actors sends markup as its user agent.
+        for actor in actors.iter().step_by(40) {
+            clients[actor.2[0]].agent = HOSTILE_USER_AGENT;
+        }
 
         let subscriber = tracing_subscriber::registry().with(layer);
         let mut written = 0u64;

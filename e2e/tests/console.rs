@@ -1,0 +1,284 @@
+//! The web console in real headless Chromium, driven over WebDriver (chromedriver and
+//! fantoccini), against a real server on 127.0.0.1: load, filter by event, open a role change
+//! and read its old and new roles, see the charts, get a query's error at its column, and show a
+//! record whose user agent is markup as text with no script run. Saves a screenshot under
+//! `target/`.
+//!
+//! Without `/usr/bin/chromedriver` the test says so and passes, unless
+//! `SECURITY_LOG_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium): then it fails.
+#![cfg(feature = "api")]
+
+mod common;
+#[path = "../../examples/support/synthetic_log.rs"]
+mod synthetic_log;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::middleware::{from_fn, Next};
+use axum::response::Response;
+use axum::Router;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tracing_security_events::api::{require_role, ReadApi};
+use tracing_security_events::http::{RequestSecurity, SecurityContextLayer};
+use tracing_security_events::store::FileStore;
+use tracing_security_events::Actor;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (driver, port)
+}
+
+/// Every request is the operator's: the browser's sign-in is not what is tested here.
+async fn operator(security: RequestSecurity, request: Request, next: Next) -> Response {
+    security.record_actor(&Actor::user("ops-1").with_roles(["operator"]));
+    next.run(request).await
+}
+
+async fn browser(port: u16, profile: &Path) -> Client {
+    let args = [
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1400,1000".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    let capabilities = json!({
+        "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Rows have come, and none of them is from before the last `apply`.
+const FRESH_ROWS: &str = "document.querySelectorAll('#records tbody tr').length > 0 && ![...document.querySelectorAll('#records tbody tr')].some(r => r.dataset.stale)";
+
+/// Runs `script` (an expression) until it is true, or fails after ten seconds.
+async fn wait_until(browser: &Client, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = browser
+            .execute(&format!("return ({script});"), vec![])
+            .await
+            .unwrap();
+        if value == Value::Bool(true) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let status = browser
+                .execute(
+                    "return document.getElementById('status').textContent;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            panic!("waited ten seconds for {what} ({script}); status: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn js(browser: &Client, script: &str) -> Value {
+    browser
+        .execute(&format!("return ({script});"), vec![])
+        .await
+        .unwrap()
+}
+
+async fn apply(browser: &Client, events: &str, query: &str) {
+    for (id, value) in [("events", events), ("q", query)] {
+        let input = browser.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        if !value.is_empty() {
+            input.send_keys(value).await.unwrap();
+        }
+    }
+    // Marks the current rows, so that waiting sees the new ones.
+    js(
+        browser,
+        "[...document.querySelectorAll('#records tbody tr')].forEach(r => r.dataset.stale = '1')",
+    )
+    .await;
+    browser
+        .find(Locator::Id("apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn click_first_row(browser: &Client) {
+    // Scrolled to the top, so that the table's sticky header does not cover the row.
+    js(browser, "window.scrollTo(0, 0) || true").await;
+    browser
+        .find(Locator::Css("#records tbody tr"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
+    if !Path::new(CHROMEDRIVER).exists() {
+        let required = std::env::var("SECURITY_LOG_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{CHROMEDRIVER} is missing and SECURITY_LOG_REQUIRE_BROWSER=1"
+        );
+        println!("skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_log::SyntheticLog {
+        records: 3000,
+        rotate_mb: 64,
+        seed: 9,
+        days: 2,
+    }
+    .write(dir.path())
+    .unwrap();
+    let path = dir.path().join("security.jsonl");
+    let records = common::read_records(&path);
+    let hostile = records
+        .iter()
+        .filter(|r| r["user_agent"]["original"] == synthetic_log::HOSTILE_USER_AGENT)
+        .count();
+    assert!(
+        hostile > 0,
+        "the log has a record with the markup user agent"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, driver_port) = start_driver();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let screenshot = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app: Router = ReadApi::new(FileStore::open(&path).unwrap())
+            .with_authorizer(require_role("operator").across_tenants())
+            .router()
+            .layer(from_fn(operator))
+            .layer(SecurityContextLayer::new());
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+
+        let browser = browser(driver_port, profile.path()).await;
+        browser.goto(&format!("http://{addr}/console")).await.unwrap();
+        wait_until(&browser, "the first page", "document.querySelectorAll('#records tbody tr').length === 50").await;
+        let shown = js(&browser, "document.getElementById('end').textContent").await;
+        assert_eq!(shown, format!("50 of {} shown", records.len()));
+        wait_until(&browser, "the time chart", "document.querySelectorAll('#chart svg rect').length > 10").await;
+        wait_until(&browser, "the country chart", "document.querySelectorAll('#countries svg rect').length > 3").await;
+
+        // Load more follows the cursor.
+        browser.find(Locator::Id("more")).await.unwrap().click().await.unwrap();
+        wait_until(&browser, "the second page", "document.querySelectorAll('#records tbody tr').length === 100").await;
+        click_first_row(&browser).await;
+        wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
+        let screenshot = browser.screenshot().await.unwrap();
+
+        // Filter by event; open a role change; its roles old and new, side by side.
+        apply(&browser, "user.role_changed", "").await;
+        wait_until(&browser, "role changes only", FRESH_ROWS).await;
+        wait_until(&browser, "role changes only", "[...document.querySelectorAll('#records tbody tr')].every(r => r.cells[1].textContent === 'user.role_changed')").await;
+        let role_changes: Vec<&Value> = records.iter().filter(|r| r["event"]["name"] == "user.role_changed").collect();
+        let rows = js(&browser, "document.querySelectorAll('#records tbody tr').length").await;
+        assert_eq!(rows, role_changes.len().min(50));
+        click_first_row(&browser).await;
+        wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
+        let newest = role_changes.last().unwrap();
+        let cells = js(&browser, "[...document.querySelectorAll('#changes tbody tr td')].map(td => td.textContent)").await;
+        let joined = |v: &Value| v.as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect::<Vec<_>>().join(", ");
+        assert_eq!(
+            cells,
+            json!(["roles", joined(&newest["changes"]["roles"]["old"]), joined(&newest["changes"]["roles"]["new"])]),
+        );
+        let detail = js(&browser, "JSON.parse(document.getElementById('record').textContent)").await;
+        assert_eq!(&detail, *newest, "the whole record, as written");
+
+        // A query with an error: the message at its column.
+        apply(&browser, "", "event = x and evnt = y").await;
+        wait_until(&browser, "the query's error", "!document.getElementById('query-error').hidden").await;
+        let error = js(&browser, "document.getElementById('query-error').textContent").await;
+        let error = error.as_str().unwrap();
+        assert!(error.contains("column 15") && error.contains("evnt"), "{error}");
+        assert!(error.contains("\n              ^"), "the caret under the column: {error:?}");
+
+        // The markup user agent is text: no element made of it, no script run.
+        apply(&browser, "", "user_agent.original = \"<img src=x onerror=alert(1)>\"").await;
+        wait_until(&browser, "the markup user agent's records", FRESH_ROWS).await;
+        let rows = js(&browser, "document.querySelectorAll('#records tbody tr').length").await;
+        assert_eq!(rows, hostile.min(50));
+        click_first_row(&browser).await;
+        wait_until(&browser, "the detail pane", "document.getElementById('record').textContent.includes('onerror')").await;
+        assert_eq!(js(&browser, "document.querySelectorAll('img').length").await, 0);
+        let text = js(&browser, "document.getElementById('record').textContent").await;
+        assert!(text.as_str().unwrap().contains("\"original\": \"<img src=x onerror=alert(1)>\""));
+        assert!(browser.get_alert_text().await.is_err(), "no alert was opened");
+
+        browser.close().await.unwrap();
+        screenshot
+    });
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console.png");
+    std::fs::write(&out, screenshot).unwrap();
+    println!("screenshot: {}", out.display());
+}
