@@ -5,7 +5,7 @@
 //! `target/`.
 //!
 //! Without `/usr/bin/chromedriver` the test says so and passes, unless
-//! `SECURITY_LOG_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium): then it fails.
+//! `CONSOLE_TEST_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium): then it fails.
 #![cfg(feature = "api")]
 
 mod common;
@@ -175,10 +175,10 @@ async fn click_first_row(browser: &Client) {
 #[test]
 fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
     if !Path::new(CHROMEDRIVER).exists() {
-        let required = std::env::var("SECURITY_LOG_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        let required = std::env::var("CONSOLE_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         assert!(
             !required,
-            "{CHROMEDRIVER} is missing and SECURITY_LOG_REQUIRE_BROWSER=1"
+            "{CHROMEDRIVER} is missing and CONSOLE_TEST_REQUIRE_BROWSER=1"
         );
         println!("skipped: {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
         return;

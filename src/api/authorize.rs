@@ -43,9 +43,10 @@ pub enum ReadScope {
 ///         ReadScope::Denied
 ///     }
 /// };
-/// # let _ = tracing_security_events::api::ReadApi::new(
-/// #     tracing_security_events::store::FileStore::open(std::env::temp_dir().join("x.jsonl"))?,
-/// # ).with_authorizer(authorizer);
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("security.jsonl"), "")?;
+/// # let store = tracing_security_events::store::FileStore::open(dir.path().join("security.jsonl"))?;
+/// let api = tracing_security_events::api::ReadApi::new(store).with_authorizer(authorizer);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Authorize: Send + Sync + 'static {

@@ -115,6 +115,7 @@ pub use router::ReadApi;
 /// use tracing_security_events::store::FileStore;
 ///
 /// # let dir = tempfile::tempdir()?;
+/// # std::fs::write(dir.path().join("security.jsonl"), "")?;
 /// let store = FileStore::open(dir.path().join("security.jsonl"))?;
 /// let router: axum::Router = security_log_api(store, DenyAll); // nobody may read yet
 /// # Ok::<(), Box<dyn std::error::Error>>(())

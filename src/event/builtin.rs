@@ -348,7 +348,7 @@ mod tests {
         }
         assert_eq!(
             SecurityEvent::ALL.len(),
-            91,
+            93,
             "every name of ARCHITECTURE.md"
         );
         assert!("authentication.unknown".parse::<SecurityEvent>().is_err());

@@ -99,6 +99,8 @@
 //! | `audit.disabled` | `AuditDisabled` | audit | warn | success | `sys_monitor_disabled` | security event logging was disabled |
 //! | `audit.config_changed` | `AuditConfigChanged` | audit | warn | success | - | the security log configuration changed |
 //! | `audit.events_dropped` | `AuditEventsDropped` | audit | error | failure | - | {dropped} security events were dropped |
+//! | `audit.log_viewed` | `AuditLogViewed` | audit | info | success | - | {actor} viewed the security log |
+//! | `audit.log_exported` | `AuditLogExported` | audit | warn | success | - | {actor} exported the security log |
 //!
 
 mod builtin;
