@@ -20,7 +20,7 @@ use axum::extract::Request;
 use axum::middleware::{from_fn, Next};
 use axum::response::Response;
 use axum::Router;
-use common::{read_records, run, TempLog};
+use common::{read_records, TempLog};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -154,36 +154,22 @@ impl Api {
     }
 }
 
-/// Serves the read API over `store` on 127.0.0.1 behind the security context and the test's
+/// Serves the read API over `store` behind the security context and the test's
 /// authentication, runs `client`, and returns what the service's own security log recorded.
 fn with_api<T>(
     store: impl LogStore + 'static,
     api: impl FnOnce(ReadApi) -> ReadApi,
     client: impl AsyncFnOnce(&Api) -> T,
 ) -> (Vec<Value>, T) {
-    let log = TempLog::new();
-    let builder = log.builder();
-    let mut out = None;
-    let (records, _) = run(&log, builder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        out = Some(runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let app: Router = api(ReadApi::new(store))
-                .with_cursor_key(b"test key")
-                .router()
-                .layer(from_fn(authenticate))
-                .layer(SecurityContextLayer::new());
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
-            let http = Client::builder(TokioExecutor::new()).build_http();
-            client(&Api { addr, http }).await
-        }));
-    });
-    (records, out.unwrap())
+    let app: Router = api(ReadApi::new(store))
+        .with_cursor_key(b"test key")
+        .router()
+        .layer(from_fn(authenticate))
+        .layer(SecurityContextLayer::new());
+    common::serve(&TempLog::new(), app, async |addr| {
+        let http = Client::builder(TokioExecutor::new()).build_http();
+        client(&Api { addr, http }).await
+    })
 }
 
 fn store() -> FileStore {
@@ -702,29 +688,17 @@ fn the_tenant_hook_and_the_vouched_tenant_reach_the_records() {
         security_event!(SecurityEvent::ApiKeyRotated, target.id = "k-1");
         "ok"
     }
-    let log = TempLog::new();
-    let builder = log.builder();
-    let (records, _) = run(&log, builder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let app: Router = Router::new()
+        .route("/orgs/{org}/invite", axum::routing::post(handler))
+        .layer(SecurityContextLayer::new().with_tenant(TenantFrom::path_segment(1)));
+    let (records, status) = common::serve(&TempLog::new(), app, async |addr| {
+        let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let request = http::Request::post(format!("http://{addr}/orgs/globex/invite"))
+            .body(Empty::new())
             .unwrap();
-        runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let app: Router = Router::new()
-                .route("/orgs/{org}/invite", axum::routing::post(handler))
-                .layer(SecurityContextLayer::new().with_tenant(TenantFrom::path_segment(1)));
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
-            let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-            let request = http::Request::post(format!("http://{addr}/orgs/globex/invite"))
-                .body(Empty::new())
-                .unwrap();
-            let response = http.request(request).await.unwrap();
-            assert_eq!(response.status(), 200);
-        });
+        http.request(request).await.unwrap().status()
     });
+    assert_eq!(status, 200);
     assert_eq!(records.len(), 2);
     assert_eq!(
         records[0]["tenant"],

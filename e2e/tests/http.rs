@@ -138,30 +138,12 @@ async fn get_export(addr: SocketAddr, headers: &[(&str, &[u8])]) -> Reply {
     send(addr, "GET", "/export", headers).await
 }
 
-/// Serves `app` on 127.0.0.1 inside a current-thread runtime (so the test's default subscriber
-/// sees the handlers), runs `client` against it, and returns the records and replies. The
-/// server stops with the runtime.
+/// Serves the test app behind `layer` (see `common::serve`).
 fn with_server<T>(
     layer: SecurityContextLayer,
     client: impl AsyncFnOnce(SocketAddr) -> T,
 ) -> (Vec<Value>, T) {
-    let log = TempLog::new();
-    let builder = log.builder();
-    let mut out = None;
-    let (records, _) = run(&log, builder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        out = Some(runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let service = app(layer).into_make_service_with_connect_info::<SocketAddr>();
-            tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
-            client(addr).await
-        }));
-    });
-    (records, out.unwrap())
+    common::serve(&TempLog::new(), app(layer), client)
 }
 
 fn by_name<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
