@@ -409,6 +409,7 @@ fn turning_the_log_off_and_on_is_audited_and_pinned_events_always_pass() {
         running.reload.reload(off.clone()).unwrap();
         security_event!(SecurityEvent::LoginFailed); // off: not written
         security_event!(SecurityEvent::DataExported); // pinned: written even when off
+        security_event!(SecurityEvent::AuditLogViewed); // reading the log: pinned by default
         running.reload.reload(on.clone()).unwrap();
         security_event!(SecurityEvent::LoginSucceeded);
     });
@@ -421,6 +422,7 @@ fn turning_the_log_off_and_on_is_audited_and_pinned_events_always_pass() {
             "data.exported",
             "audit.disabled",
             "data.exported",
+            "audit.log_viewed",
             "audit.enabled",
             "authentication.succeeded"
         ]
@@ -428,7 +430,7 @@ fn turning_the_log_off_and_on_is_audited_and_pinned_events_always_pass() {
     let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert_eq!(
         seqs,
-        (1..=6).collect::<Vec<_>>(),
+        (1..=7).collect::<Vec<_>>(),
         "filtered events take no seq"
     );
 }
