@@ -74,6 +74,8 @@
 //!
 //!
 
+#[cfg(feature = "otlp")]
+mod delivery;
 mod file;
 mod open;
 #[cfg(feature = "otlp")]

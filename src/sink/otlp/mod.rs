@@ -91,7 +91,6 @@
 //! ```
 //!
 
-mod backlog;
 mod config;
 mod error;
 mod mapping;
@@ -101,23 +100,16 @@ use std::fmt;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use opentelemetry_sdk::Resource;
 
 pub use config::{OtlpCompression, OtlpConfig, OtlpProtocol};
 pub use error::OtlpError;
 
-use self::backlog::Backlog;
-use self::shipper::{Shipper, ShipperCounters};
+use self::shipper::Shipper;
+use super::delivery::{Backlog, DeliveryCounters, Outbox};
 use super::{Batch, Sink};
 use crate::record::ServiceInfo;
-use crate::{FieldValue, SecurityEvent};
-
-/// How long [`Sink::flush`] waits for the collector to take what is waiting: well under the
-/// guard's flush timeout, so that a missing collector is reported as this sink's failure while
-/// the other sinks' flushes complete.
-const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
 /// Ships records to an OpenTelemetry collector; see [`OtlpConfig`] for the settings and the
 /// delivery rules. Added with [`Builder::with_otlp`](crate::Builder::with_otlp).
@@ -125,17 +117,13 @@ const FLUSH_WAIT: Duration = Duration::from_secs(2);
 /// Writing only queues: the export runs on a thread of the sink's own, so a slow or absent
 /// collector never holds up the pipeline, and the file sinks beside it keep writing.
 pub(crate) struct OtlpSink {
-    name: String,
-    backlog: Arc<Backlog>,
-    counters: Arc<ShipperCounters>,
-    shipper: Shipper,
-    report_errors: bool,
+    outbox: Outbox,
 }
 
 impl fmt::Debug for OtlpSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OtlpSink")
-            .field("name", &self.name)
+            .field("name", &self.outbox.name)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -194,17 +182,20 @@ impl OtlpSink {
             .as_deref()
             .unwrap_or("(from the environment)");
         Ok(OtlpSink {
-            name: format!("otlp:{}:{endpoint}", protocol.as_str()),
-            backlog,
-            counters,
-            shipper,
-            report_errors: config.report_errors,
+            outbox: Outbox {
+                name: format!("otlp:{}:{endpoint}", protocol.as_str()),
+                backlog,
+                counters,
+                shipper,
+                report_errors: config.report_errors,
+                destination: "collector",
+            },
         })
     }
 
     /// The counters as they are now.
     fn stats(&self) -> OtlpStats {
-        snapshot(Some(&self.backlog), &self.counters)
+        snapshot(Some(&self.outbox.backlog), &self.outbox.counters)
     }
 }
 
@@ -213,7 +204,7 @@ impl OtlpSink {
 #[derive(Clone, Default)]
 pub struct OtlpStatsHandle {
     backlog: Arc<std::sync::OnceLock<Arc<Backlog>>>,
-    counters: Arc<ShipperCounters>,
+    counters: Arc<DeliveryCounters>,
 }
 
 impl fmt::Debug for OtlpStatsHandle {
@@ -230,21 +221,17 @@ impl OtlpStatsHandle {
 }
 
 /// The counters of a sink, and of its backlog once it exists.
-fn snapshot(backlog: Option<&Backlog>, counters: &ShipperCounters) -> OtlpStats {
+fn snapshot(backlog: Option<&Backlog>, counters: &DeliveryCounters) -> OtlpStats {
     let (waiting_in_memory, memory_bytes, waiting_on_disk) =
         backlog.map_or((0, 0, 0), Backlog::pending);
     OtlpStats {
-        exported: counters.exported.load(Ordering::Relaxed),
-        failed_exports: counters.failed_exports.load(Ordering::Relaxed),
+        exported: counters.delivered.load(Ordering::Relaxed),
+        failed_exports: counters.failed_attempts.load(Ordering::Relaxed),
         unmappable: counters.unmappable.load(Ordering::Relaxed),
         waiting_in_memory,
         memory_bytes,
         waiting_on_disk,
-        last_error: counters
-            .last_error
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone(),
+        last_error: counters.last_error(),
     }
 }
 
@@ -272,53 +259,18 @@ fn resource(service: &ServiceInfo) -> Resource {
 
 impl Sink for OtlpSink {
     fn name(&self) -> &str {
-        &self.name
+        &self.outbox.name
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        let lines = batch.lines();
-        // A notice of this sink's own losses, lost in turn, is not a new loss: counting it would
-        // make a notice every tick for as long as the collector stays away with the spool full.
-        let entries = batch.records().iter().zip(lines).map(|(record, line)| {
-            let own_loss_notice = record.event.name == SecurityEvent::AuditEventsDropped.as_str()
-                && matches!(record.fields.get("sink"), Some(FieldValue::Str(sink)) if *sink == self.name);
-            (line, !own_loss_notice)
-        });
-        self.backlog.push(entries)
+        self.outbox.write(batch)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if self.backlog.wait_until_empty(FLUSH_WAIT) {
-            return Ok(());
-        }
-        let stats = self.stats();
-        Err(io::Error::other(format!(
-            "{} records in memory and {} bytes on disk not yet delivered (last error: {})",
-            stats.waiting_in_memory,
-            stats.waiting_on_disk,
-            stats.last_error.as_deref().unwrap_or("none")
-        )))
+        self.outbox.flush()
     }
 
     fn take_losses(&mut self) -> u64 {
-        self.backlog.take_given_up()
-    }
-}
-
-impl Drop for OtlpSink {
-    fn drop(&mut self) {
-        self.backlog.close();
-        self.shipper.stop();
-        let lost = self.backlog.spill_remaining() + self.backlog.take_given_up();
-        if lost > 0 {
-            crate::report::report_line(
-                self.report_errors,
-                format_args!(
-                    "sink {}: {lost} records given up at shutdown (collector unreachable, no \
-                     spool room)",
-                    self.name
-                ),
-            );
-        }
+        self.outbox.take_losses()
     }
 }

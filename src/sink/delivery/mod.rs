@@ -1,0 +1,13 @@
+//! What the sinks that ship records elsewhere share (OTLP, PostgreSQL): a [`Backlog`] in
+//! memory then in spool files, the [`Outbox`] the pipeline's writer thread pushes into, and
+//! the [`ship`] loop of the sink's own thread that takes the oldest records, delivers them and
+//! retries with back-off until they are delivered or the sink stops. A slow or absent
+//! destination never holds up the pipeline; what the limits give up is counted and recorded.
+
+mod backlog;
+mod outbox;
+mod ship;
+
+pub(crate) use backlog::Backlog;
+pub(crate) use outbox::Outbox;
+pub(crate) use ship::{ship, DeliveryCounters, ShipperThread};

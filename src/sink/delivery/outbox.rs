@@ -1,0 +1,80 @@
+//! The pipeline's side of a shipping sink: records pushed into the backlog, a flush that waits
+//! for the destination, losses handed back, and a shutdown that counts what is left.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::backlog::Backlog;
+use super::ship::{DeliveryCounters, ShipperThread};
+use crate::sink::Batch;
+use crate::{FieldValue, SecurityEvent};
+
+/// How long a flush waits for the destination to take what is waiting: well under the guard's
+/// flush timeout, so that a missing destination is reported as this sink's failure while the
+/// other sinks' flushes complete.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// What a shipping sink holds: its name, backlog, counters and thread.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    pub(crate) name: String,
+    pub(crate) backlog: Arc<Backlog>,
+    pub(crate) counters: Arc<DeliveryCounters>,
+    pub(crate) shipper: ShipperThread,
+    pub(crate) report_errors: bool,
+    /// What the destination is, for messages ("collector", "database").
+    pub(crate) destination: &'static str,
+}
+
+impl Outbox {
+    /// Queues the batch for the shipper.
+    pub(crate) fn write(&self, batch: &Batch<'_>) -> io::Result<()> {
+        let lines = batch.lines();
+        // A notice of this sink's own losses, lost in turn, is not a new loss: counting it would
+        // make a notice every tick for as long as the destination stays away with the spool
+        // full.
+        let entries = batch.records().iter().zip(lines).map(|(record, line)| {
+            let own_loss_notice = record.event.name == SecurityEvent::AuditEventsDropped.as_str()
+                && matches!(record.fields.get("sink"), Some(FieldValue::Str(sink)) if *sink == self.name);
+            (line, !own_loss_notice)
+        });
+        self.backlog.push(entries)
+    }
+
+    /// Waits for the destination to take what is waiting.
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        if self.backlog.wait_until_empty(FLUSH_WAIT) {
+            return Ok(());
+        }
+        let (in_memory, _, on_disk) = self.backlog.pending();
+        Err(io::Error::other(format!(
+            "{in_memory} records in memory and {on_disk} bytes on disk not yet delivered (last \
+             error: {})",
+            self.counters.last_error().as_deref().unwrap_or("none")
+        )))
+    }
+
+    /// Records given up since the last call.
+    pub(crate) fn take_losses(&self) -> u64 {
+        self.backlog.take_given_up()
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.backlog.close();
+        self.shipper.stop();
+        let lost = self.backlog.spill_remaining() + self.backlog.take_given_up();
+        if lost > 0 {
+            crate::report::report_line(
+                self.report_errors,
+                format_args!(
+                    "sink {}: {lost} records given up at shutdown ({} unreachable, no spool \
+                     room)",
+                    self.name, self.destination
+                ),
+            );
+        }
+    }
+}
