@@ -61,6 +61,8 @@ pub struct Builder {
     service: ServiceInfo,
     #[cfg(feature = "otlp")]
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
+    #[cfg(feature = "postgres")]
+    postgres: Vec<crate::sink::postgres::PostgresConfig>,
     catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
     clock: Arc<dyn Clock>,
@@ -107,6 +109,8 @@ impl Default for Builder {
             service: ServiceInfo::default(),
             #[cfg(feature = "otlp")]
             otlp: Vec::new(),
+            #[cfg(feature = "postgres")]
+            postgres: Vec::new(),
             catalogs: Vec::new(),
             report_errors: true,
             clock: Arc::new(SystemClock),
@@ -172,6 +176,15 @@ impl Builder {
     #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
     pub fn with_otlp(mut self, config: crate::sink::otlp::OtlpConfig) -> Self {
         self.otlp.push(config);
+        self
+    }
+
+    /// Writes records into a PostgreSQL table (feature `postgres`); see
+    /// [`sink::postgres`](crate::sink::postgres).
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn with_postgres(mut self, config: crate::sink::postgres::PostgresConfig) -> Self {
+        self.postgres.push(config);
         self
     }
 
@@ -416,6 +429,8 @@ impl Builder {
         }
         #[cfg(feature = "otlp")]
         code_specs.extend(self.otlp.into_iter().map(SinkSpec::Otlp));
+        #[cfg(feature = "postgres")]
+        code_specs.extend(self.postgres.into_iter().map(SinkSpec::Postgres));
         let mut sinks =
             Vec::with_capacity(code_specs.len() + self.sinks.len() + runtime.sinks.len());
         let mut crash_notices = Vec::new();
@@ -452,9 +467,12 @@ impl Builder {
         }
 
         let caller_gate = Arc::new(CallerGate::new(runtime.enabled, self.pinned));
+        // Numbering continues after what a sink holds from an earlier run of this instance.
+        let last_seq = sinks.iter().filter_map(|s| s.last_seq()).max().unwrap_or(0);
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
             sinks,
-            assembler: RecordAssembler::new(service, redactor, self.clock.clone()),
+            assembler: RecordAssembler::new(service, redactor, self.clock.clone())
+                .continuing_after(last_seq),
             capacity: self.queue_capacity,
             overflow: self.overflow,
             wait_for_write,

@@ -58,6 +58,11 @@ pub enum BuildError {
     #[cfg(feature = "otlp")]
     #[error(transparent)]
     Otlp(#[from] crate::sink::otlp::OtlpError),
+    /// The PostgreSQL sink could not start (no URL, the database unreachable, a table newer
+    /// than this crate knows).
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(#[from] crate::sink::postgres::PostgresError),
     /// The configuration cannot be applied (a key file cannot be read, a file cannot be opened).
     #[cfg(feature = "config")]
     #[error(transparent)]
@@ -85,6 +90,8 @@ impl From<crate::sink::OpenError> for BuildError {
             crate::sink::OpenError::File { path, source } => BuildError::OpenFile { path, source },
             #[cfg(feature = "otlp")]
             crate::sink::OpenError::Otlp(error) => BuildError::Otlp(error),
+            #[cfg(feature = "postgres")]
+            crate::sink::OpenError::Postgres(error) => BuildError::Postgres(error),
         }
     }
 }

@@ -35,6 +35,12 @@ impl RecordAssembler {
         }
     }
 
+    /// Numbers records after `seq` (the last one a sink holds from an earlier run).
+    pub(crate) fn continuing_after(mut self, seq: u64) -> Self {
+        self.last_seq = seq;
+        self
+    }
+
     pub(crate) fn assemble(&mut self, captured: CapturedEvent) -> SecurityRecord {
         let (severity, outcome) = captured.severity_and_outcome();
         let CapturedEvent {

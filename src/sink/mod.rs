@@ -74,7 +74,7 @@
 //!
 //!
 
-#[cfg(feature = "otlp")]
+#[cfg(any(feature = "otlp", feature = "postgres"))]
 mod delivery;
 mod file;
 mod open;
@@ -82,6 +82,9 @@ mod open;
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
 mod otlp_settings;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 mod stdout;
 
 use std::io;
@@ -192,5 +195,12 @@ pub trait Sink: Send + 'static {
     /// `audit.events_dropped` record naming the sink.
     fn take_losses(&mut self) -> u64 {
         0
+    }
+
+    /// The `seq` of the last record this sink holds from an earlier run of this instance, if it
+    /// knows (the PostgreSQL sink reads it from its table): numbering continues after the
+    /// largest any sink gives, so `seq` stays unique per instance across restarts.
+    fn last_seq(&self) -> Option<u64> {
+        None
     }
 }

@@ -20,6 +20,9 @@ pub(crate) enum SinkSpec {
     /// OTLP log records to a collector.
     #[cfg(feature = "otlp")]
     Otlp(super::otlp::OtlpConfig),
+    /// Rows of a PostgreSQL table.
+    #[cfg(feature = "postgres")]
+    Postgres(super::postgres::PostgresConfig),
 }
 
 /// An opened sink, with the path of a file found ending mid-line (a crash while writing).
@@ -45,6 +48,10 @@ pub enum OpenError {
     #[cfg(feature = "otlp")]
     #[error(transparent)]
     Otlp(#[from] super::otlp::OtlpError),
+    /// The PostgreSQL sink cannot start.
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(#[from] super::postgres::PostgresError),
 }
 
 impl SinkSpec {
@@ -53,8 +60,16 @@ impl SinkSpec {
     pub(crate) fn open(
         self,
         clock: &Arc<dyn Clock>,
-        #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] service: &ServiceInfo,
-        #[cfg_attr(not(feature = "otlp"), allow(unused_variables))] report_errors: bool,
+        #[cfg_attr(
+            not(any(feature = "otlp", feature = "postgres")),
+            allow(unused_variables)
+        )]
+        service: &ServiceInfo,
+        #[cfg_attr(
+            not(any(feature = "otlp", feature = "postgres")),
+            allow(unused_variables)
+        )]
+        report_errors: bool,
     ) -> Result<OpenedSink, OpenError> {
         match self {
             SinkSpec::File(mut config) => {
@@ -80,6 +95,15 @@ impl SinkSpec {
             SinkSpec::Otlp(config) => {
                 let config = config.with_error_reporting(report_errors);
                 let sink = super::otlp::OtlpSink::open(config, service)?;
+                Ok(OpenedSink {
+                    sink: Box::new(sink),
+                    torn_file: None,
+                })
+            }
+            #[cfg(feature = "postgres")]
+            SinkSpec::Postgres(mut config) => {
+                config.report_errors = report_errors;
+                let sink = super::postgres::PostgresSink::open(config, service)?;
                 Ok(OpenedSink {
                     sink: Box::new(sink),
                     torn_file: None,
@@ -124,6 +148,8 @@ impl ConfiguredSink {
                 OpenError::File { .. } => format!("{key}.path"),
                 #[cfg(feature = "otlp")]
                 OpenError::Otlp(_) => key,
+                #[cfg(feature = "postgres")]
+                OpenError::Postgres(_) => key,
             };
             BuildError::ConfiguredSink {
                 origin,

@@ -1,0 +1,332 @@
+//! The PostgreSQL sink against a real server (a private cluster started by the test): rows as
+//! the records, migrations, an outage mid-stream, two writers, restarts continuing `seq` and the
+//! chain, retention while writing, hostile values.
+#![cfg(feature = "postgres")]
+
+mod common;
+mod pg;
+
+use std::time::Duration;
+
+use common::TempLog;
+use pg::Cluster;
+use serde_json::Value;
+use tracing_security_events::sink::postgres::{PostgresConfig, PostgresError};
+use tracing_security_events::{security_event, BuildError, SecurityEvent};
+use tracing_subscriber::prelude::*;
+
+fn client(cluster: &Cluster) -> postgres::Client {
+    postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap()
+}
+
+/// Writes `n` records through a pipeline with a file sink and the PostgreSQL sink.
+fn write(log: &TempLog, config: PostgresConfig, instance: &str, n: u32) {
+    let (layer, guard) = log
+        .builder()
+        .with_service_instance(instance)
+        .with_postgres(config)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..n {
+            let span = tracing::info_span!("request", actor.id = %format!("user-{}", i % 7), tenant.id = if i % 2 == 0 { "acme" } else { "globex" }, client.ip = "203.0.113.9");
+            let _entered = span.enter();
+            security_event!(
+                SecurityEvent::LoginFailed,
+                authentication.method = "password",
+                attempt = i
+            );
+        }
+    });
+    guard.shutdown().unwrap();
+}
+
+/// The rows' lines, by instance and seq.
+fn lines(cluster: &Cluster, table: &str) -> Vec<(String, i64, String)> {
+    client(cluster)
+        .query(
+            &format!("SELECT instance, seq, line FROM {table} ORDER BY instance, seq"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect()
+}
+
+/// A record without its seal, to compare a row with the file's line.
+fn unsealed(line: &str) -> Value {
+    let mut value: Value = serde_json::from_str(line).unwrap();
+    value.as_object_mut().unwrap().remove("integrity");
+    value
+}
+
+#[test]
+fn records_become_rows_and_a_restart_continues_the_instances_seq_and_chain() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("sink");
+    let config = || {
+        PostgresConfig::new()
+            .with_url(cluster.url())
+            .with_table(&table)
+    };
+    let log = TempLog::new();
+    write(&log, config(), "app-1", 300);
+    write(&log, config(), "app-1", 200);
+    let rows = lines(cluster, &table);
+    assert_eq!(rows.len(), 500);
+    let seqs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(
+        seqs,
+        (1..=500).collect::<Vec<_>>(),
+        "the second run continues after the first"
+    );
+    let file = log.records();
+    assert_eq!(file.len(), 500);
+    for (row, record) in rows.iter().zip(&file) {
+        assert_eq!(unsealed(&row.2), unsealed(&record.to_string()));
+    }
+    // Each row is sealed in the instance's chain: prev is the hash of the row before.
+    let mut prev = tracing_security_events::integrity::GENESIS.to_owned();
+    for (_, _, line) in &rows {
+        let value: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value["integrity"]["prev"], prev.as_str());
+        prev = value["integrity"]["hash"].as_str().unwrap().to_owned();
+    }
+    let mut db = client(cluster);
+    let version: i32 = db
+        .query_one(&format!("SELECT max(version) FROM {table}_migrations"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 1);
+    let columns: (String, String, Option<String>, i16) = {
+        let row = db
+            .query_one(&format!("SELECT event_name, tenant_id, host(client_ip), severity FROM {table} WHERE seq = 2"), &[])
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2), row.get(3))
+    };
+    assert_eq!(
+        columns,
+        (
+            "authentication.failed".into(),
+            "globex".into(),
+            Some("203.0.113.9".into()),
+            2
+        )
+    );
+}
+
+#[test]
+fn a_table_newer_than_the_crate_is_refused_with_a_clear_error() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("newer");
+    let log = TempLog::new();
+    write(
+        &log,
+        PostgresConfig::new()
+            .with_url(cluster.url())
+            .with_table(&table),
+        "a",
+        1,
+    );
+    client(cluster)
+        .execute(
+            &format!("INSERT INTO {table}_migrations (version) VALUES (99)"),
+            &[],
+        )
+        .unwrap();
+    let error = log
+        .builder()
+        .with_postgres(
+            PostgresConfig::new()
+                .with_url(cluster.url())
+                .with_table(&table),
+        )
+        .build::<tracing_subscriber::Registry>()
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            BuildError::Postgres(PostgresError::NewerSchema {
+                found: 99,
+                known: 1,
+                ..
+            })
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("schema version 99, newer than"),
+        "{error}"
+    );
+    let bad = log
+        .builder()
+        .with_postgres(
+            PostgresConfig::new()
+                .with_url(cluster.url())
+                .with_table("x; DROP TABLE y"),
+        )
+        .build::<tracing_subscriber::Registry>()
+        .unwrap_err();
+    assert!(bad.to_string().contains("table `x; DROP TABLE y`"), "{bad}");
+}
+
+#[test]
+fn an_outage_mid_stream_loses_nothing_and_repeats_nothing() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let table = Cluster::table("outage");
+    let spool = tempfile::tempdir().unwrap();
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_service_instance("app-1")
+        .with_postgres(
+            PostgresConfig::new()
+                .with_url(cluster.url())
+                .with_table(&table)
+                .with_memory_limit(64 << 10)
+                .with_spool_dir(spool.path()),
+        )
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..6000u32 {
+            if i == 1500 {
+                cluster.stop();
+            }
+            if i == 4500 {
+                cluster.start_again();
+            }
+            security_event!(SecurityEvent::UserUpdated, target.id = %format!("u{i}"), note = "x".repeat(100));
+        }
+    });
+    let stats = guard.shutdown().unwrap();
+    assert_eq!(stats.dropped, 0);
+    let rows = lines(&cluster, &table);
+    let seqs: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(
+        seqs,
+        (1..=6000).collect::<Vec<_>>(),
+        "every record once, in order"
+    );
+    let ids: std::collections::HashSet<_> =
+        rows.iter().map(|r| unsealed(&r.2)["id"].clone()).collect();
+    assert_eq!(ids.len(), 6000);
+}
+
+#[test]
+fn hostile_values_are_stored_as_written() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("hostile");
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_postgres(
+            PostgresConfig::new()
+                .with_url(cluster.url())
+                .with_table(&table),
+        )
+        .build()
+        .unwrap();
+    let big = "é".repeat(1 << 19);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        security_event!(
+            SecurityEvent::InputValidationFailed,
+            value = "'; DROP TABLE security_events; --",
+            actor.id = "o'brien\""
+        );
+        security_event!(
+            SecurityEvent::InputValidationFailed,
+            value = "nul\0byte \x1b[31m\r\nnext"
+        );
+        security_event!(SecurityEvent::InputValidationFailed, value = big.as_str());
+    });
+    guard.shutdown().unwrap();
+    let file = log.records();
+    let rows = lines(cluster, &table);
+    assert_eq!(rows.len(), 3);
+    for (row, record) in rows.iter().zip(&file) {
+        assert_eq!(unsealed(&row.2), unsealed(&record.to_string()));
+        assert!(!row.2.contains('\n'));
+    }
+    let actor: String = client(cluster)
+        .query_one(&format!("SELECT actor_id FROM {table} WHERE seq = 1"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(actor, "o'brien\"");
+}
+
+#[test]
+fn retention_deletes_only_what_is_old_while_writers_go_on() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("retention");
+    let log = TempLog::new();
+    write(
+        &log,
+        PostgresConfig::new()
+            .with_url(cluster.url())
+            .with_table(&table),
+        "old",
+        12_000,
+    );
+    // Those 12,000 rows are made a year old.
+    let mut db = client(cluster);
+    db.execute(
+        &format!("UPDATE {table} SET timestamp = timestamp - interval '365 days'"),
+        &[],
+    )
+    .unwrap();
+    let config = PostgresConfig::new()
+        .with_url(cluster.url())
+        .with_table(&table)
+        .with_retention(Duration::from_secs(30 * 86_400))
+        .with_retention_interval(Duration::from_millis(50));
+    let (layer, guard) = log
+        .builder()
+        .with_service_instance("new")
+        .with_postgres(config)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..3000u32 {
+            security_event!(SecurityEvent::LoginSucceeded, attempt = i);
+            if i % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let old: i64 = db
+                .query_one(
+                    &format!("SELECT count(*) FROM {table} WHERE instance = 'old'"),
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if old == 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{old} old rows left");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    guard.shutdown().unwrap();
+    let new: i64 = db
+        .query_one(
+            &format!("SELECT count(*) FROM {table} WHERE instance = 'new'"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(new, 3000);
+}

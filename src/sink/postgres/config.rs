@@ -1,0 +1,228 @@
+//! What the PostgreSQL sink needs to know: where the database is, the table, and how much to
+//! hold while the database is away.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::PostgresError;
+
+/// The variable read for the connection URL when none is set in code or configuration.
+pub const DATABASE_URL_VARIABLE: &str = "SECURITY_LOG_DATABASE_URL";
+
+/// Settings of the PostgreSQL sink (see [the module](super) for the table and the delivery
+/// rules).
+///
+/// ```
+/// use std::time::Duration;
+/// use tracing_security_events::sink::postgres::PostgresConfig;
+///
+/// let config = PostgresConfig::new()
+///     .with_url("postgres://app@db.internal/app?sslmode=require")
+///     .with_retention(Duration::from_secs(400 * 86_400))
+///     .with_spool_dir("/var/spool/app/security-log");
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct PostgresConfig {
+    pub(crate) url: Option<String>,
+    pub(crate) table: String,
+    pub(crate) memory_limit: usize,
+    pub(crate) spool_dir: Option<PathBuf>,
+    pub(crate) spool_limit: u64,
+    pub(crate) max_batch: usize,
+    pub(crate) retention: Option<Duration>,
+    pub(crate) retention_interval: Duration,
+    pub(crate) chain_key: Option<Vec<u8>>,
+    /// Whether the sink may say on stderr what it gave up at shutdown.
+    pub(crate) report_errors: bool,
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            // The URL may hold a password: only where it points.
+            .field("url", &self.url.as_deref().map(redacted_url))
+            .field("table", &self.table)
+            .field("memory_limit", &self.memory_limit)
+            .field("spool_dir", &self.spool_dir)
+            .field("spool_limit", &self.spool_limit)
+            .field("max_batch", &self.max_batch)
+            .field("retention", &self.retention)
+            .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig::new()
+    }
+}
+
+impl PostgresConfig {
+    /// The table's default name.
+    pub const DEFAULT_TABLE: &'static str = "security_events";
+    /// Default memory held while the database is away.
+    pub const DEFAULT_MEMORY_LIMIT: usize = 8 << 20;
+    /// Default disk held in spool files.
+    pub const DEFAULT_SPOOL_LIMIT: u64 = 256 << 20;
+    /// Records written in one statement, at most.
+    pub const DEFAULT_MAX_BATCH: usize = 2000;
+
+    /// Defaults: the URL from `SECURITY_LOG_DATABASE_URL`, table `security_events`, 8 MiB in
+    /// memory and no spool, no retention, the chain unkeyed.
+    pub fn new() -> Self {
+        PostgresConfig {
+            url: None,
+            table: Self::DEFAULT_TABLE.to_owned(),
+            memory_limit: Self::DEFAULT_MEMORY_LIMIT,
+            spool_dir: None,
+            spool_limit: Self::DEFAULT_SPOOL_LIMIT,
+            max_batch: Self::DEFAULT_MAX_BATCH,
+            retention: None,
+            retention_interval: Duration::from_secs(60),
+            chain_key: None,
+            report_errors: true,
+        }
+    }
+
+    /// The database: `postgres://user:password@host:port/database?sslmode=require` (or the
+    /// key-value form). `sslmode=prefer` (the default) uses TLS when the server offers it,
+    /// `require` only then; certificates are checked against the system's roots.
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// The table's name (default `security_events`): lower-case letters, digits and `_`, at
+    /// most 50 characters, not starting with a digit. Its migrations are kept in
+    /// `<table>_migrations`.
+    pub fn with_table(mut self, table: impl Into<String>) -> Self {
+        self.table = table.into();
+        self
+    }
+
+    /// Hold up to `bytes` of records in memory while the database is away.
+    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Then hold records in spool files in `dir` (created 0700), up to the spool limit.
+    pub fn with_spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// Hold up to `bytes` in spool files.
+    pub fn with_spool_limit(mut self, bytes: u64) -> Self {
+        self.spool_limit = bytes;
+        self
+    }
+
+    /// Delete records older than `age`, in batches of 5,000 rows, checked every minute.
+    pub fn with_retention(mut self, age: Duration) -> Self {
+        self.retention = Some(age);
+        self
+    }
+
+    /// Check the retention every `interval` instead of every minute.
+    pub fn with_retention_interval(mut self, interval: Duration) -> Self {
+        self.retention_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Chain the records with HMAC-SHA256 under `key` (as
+    /// [`FileConfig::with_chain_key`](crate::sink::FileConfig::with_chain_key)).
+    pub fn with_chain_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.chain_key = Some(key.into());
+        self
+    }
+
+    /// The URL set, else the environment's.
+    pub(crate) fn resolved_url(&self) -> Result<String, PostgresError> {
+        match &self.url {
+            Some(url) => Ok(url.clone()),
+            None => std::env::var(DATABASE_URL_VARIABLE).map_err(|_| PostgresError::NoUrl),
+        }
+    }
+}
+
+/// The table name, checked: it is written into SQL (names cannot be bind parameters).
+pub(crate) fn check_table_name(table: &str) -> Result<(), PostgresError> {
+    let bytes = table.as_bytes();
+    let ok = !bytes.is_empty()
+        && bytes.len() <= 50
+        && !bytes[0].is_ascii_digit()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(PostgresError::BadTable(table.to_owned()))
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+pub(crate) fn redacted_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((credentials, host)) = rest.rsplit_once('@') {
+            let user = credentials.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+        return url.to_owned();
+    }
+    // The key-value form: hide `password=...`.
+    url.split_whitespace()
+        .map(|pair| {
+            if pair.starts_with("password=") {
+                "password=***"
+            } else {
+                pair
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        for good in ["security_events", "audit_2026", "_x"] {
+            assert!(check_table_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1x",
+            "Security",
+            "a-b",
+            "x; drop table y",
+            "a\"b",
+            &"a".repeat(51),
+        ] {
+            assert!(check_table_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(
+            redacted_url("postgres://app:s3cret@db:5432/app"),
+            "postgres://app:***@db:5432/app"
+        );
+        assert_eq!(
+            redacted_url("host=db user=app password=s3cret"),
+            "host=db user=app password=***"
+        );
+        let config = PostgresConfig::new()
+            .with_url("postgres://app:s3cret@db/app")
+            .with_chain_key("k");
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,321 @@
+//! The PostgreSQL sink (cargo feature `postgres`): every instance of a service writes its
+//! records into one table of the database it already runs, where the read API, the console and
+//! `security-log` find all of them ([`PostgresStore`](crate::store::PostgresStore)).
+//!
+//! ```no_run
+//! use tracing_security_events::sink::postgres::PostgresConfig;
+//!
+//! let (layer, guard) = tracing_security_events::builder()
+//!     .with_file("/var/log/app/security.jsonl") // a file beside it, or not
+//!     .with_postgres(PostgresConfig::new().with_url("postgres://app@db/app?sslmode=require"))
+//!     .with_service_instance("app-7")
+//!     .build()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # When to choose it
+//!
+//! Files are the simplest and fastest place, and enough for one instance. A service running
+//! several instances (a deployment of replicas, serverless functions) needs one place where all
+//! of them write and where readers find everything: the database it already runs. Records can
+//! go to both, and to OTLP too.
+//!
+//! # The table
+//!
+//! `security_events` (see [`PostgresConfig::with_table`]), created and migrated at start-up
+//! (versions in `security_events_migrations`; a table newer than the crate knows is an error):
+//!
+//! | column | type | |
+//! |---|---|---|
+//! | `id` | `uuid` primary key | the record's id: a batch written twice is written once |
+//! | `instance`, `seq` | `text`, `bigint`, unique together | `service.instance` and its own `seq` |
+//! | `timestamp` | `timestamptz` | |
+//! | `event_name`, `category`, `outcome` | `text` | |
+//! | `severity` | `smallint` | debug 0, info 1, warn 2, error 3, critical 4 |
+//! | `actor_id`, `tenant_id` | `text`, nullable | |
+//! | `client_ip` | `inet`, nullable | |
+//! | `service_name` | `text` | |
+//! | `line` | `text` | the record exactly as written, sealed in its instance's hash chain |
+//! | `record` | `jsonb` | the same, for queries on any path |
+//!
+//! Indexes: `(timestamp desc, id desc)`, `(tenant_id, timestamp desc)`, `(event_name, timestamp
+//! desc)`, `(actor_id, timestamp desc)`.
+//!
+//! # Delivery
+//!
+//! Records are written on a thread of the sink's own, in batches of up to 2,000 (one `INSERT ...
+//! SELECT FROM unnest(...)` statement with every value a bind parameter), in order. While the
+//! database is away they are held in memory (8 MiB), then in spool files
+//! ([`PostgresConfig::with_spool_dir`]), and written in order when it is back; what the limits
+//! make the sink give up is counted and recorded as `audit.events_dropped`. A slow database never
+//! slows the file sink beside it. At start-up, the sink continues its instance's `seq` and hash
+//! chain from the last row the table holds for it, so `security-log verify postgres://...
+//! --instance I` checks each instance's chain from the rows. Give each process its own
+//! `service.instance` (the host name by default).
+//!
+//! # Retention
+//!
+//! [`PostgresConfig::with_retention`] deletes rows older than an age, 5,000 at a time, so a large
+//! delete never holds a lock writers wait on.
+
+mod config;
+mod error;
+mod rows;
+pub(crate) mod schema;
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub(crate) use config::{check_table_name, redacted_url};
+pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
+pub use error::PostgresError;
+#[allow(
+    unused_imports,
+    reason = "the store reads severities as the sink writes them"
+)]
+pub(crate) use rows::severity_rank;
+
+use self::rows::Rows;
+use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, ShipperThread};
+use super::{Batch, Sink};
+use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
+use crate::record::ServiceInfo;
+
+/// Records per retention `DELETE`.
+const RETENTION_BATCH: i64 = 5000;
+/// Bytes per batch, besides the record count.
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// Writes records into a PostgreSQL table; see [the module](self).
+pub(crate) struct PostgresSink {
+    outbox: Outbox,
+    hasher: ChainHasher,
+    tip: ChainHash,
+    last_seq: Option<u64>,
+    sealed: Vec<u8>,
+    retention: Option<ShipperThread>,
+}
+
+impl fmt::Debug for PostgresSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresSink")
+            .field("name", &self.outbox.name)
+            .field("tip", &self.tip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresSink {
+    /// Connects, creates or migrates the table, reads where this instance's chain ends, and
+    /// starts the writing thread.
+    pub(crate) fn open(
+        config: PostgresConfig,
+        service: &ServiceInfo,
+    ) -> Result<Self, PostgresError> {
+        check_table_name(&config.table)?;
+        let url = config.resolved_url()?;
+        let mut client = schema::connect(&url)?;
+        schema::migrate(&mut client, &config.table)?;
+        let instance = service.instance.clone().unwrap_or_default();
+        let last = client.query_opt(
+            &format!(
+                "SELECT seq, line FROM {} WHERE instance = $1 ORDER BY seq DESC LIMIT 1",
+                config.table
+            ),
+            &[&instance],
+        )?;
+        let (last_seq, tip) = match last {
+            Some(row) => {
+                let seq: i64 = row.get(0);
+                let line: String = row.get(1);
+                let tip = unseal(line.as_bytes())
+                    .and_then(|sealed| ChainHash::parse(sealed.hash))
+                    .unwrap_or(ChainHash::GENESIS);
+                (Some(seq.max(0) as u64), tip)
+            }
+            None => (None, ChainHash::GENESIS),
+        };
+
+        let spool = config
+            .spool_dir
+            .clone()
+            .map(|dir| (dir, config.spool_limit));
+        let backlog = Backlog::new(config.memory_limit, spool.clone()).map_err(|source| {
+            PostgresError::Spool {
+                dir: spool.map(|(dir, _)| dir).unwrap_or_default(),
+                source,
+            }
+        })?;
+        let backlog = Arc::new(backlog);
+        let counters = Arc::new(DeliveryCounters::default());
+        let name = format!("postgres:{}:{}", redacted_url(&url), config.table);
+        let shipper = {
+            let (backlog, counters, table, url) = (
+                backlog.clone(),
+                counters.clone(),
+                config.table.clone(),
+                url.clone(),
+            );
+            let max_batch = config.max_batch;
+            let mut client = Some(client);
+            ShipperThread::spawn("security-log-postgres", move |stop| {
+                write_rows(
+                    &backlog,
+                    &counters,
+                    stop,
+                    max_batch,
+                    &table,
+                    &url,
+                    &mut client,
+                );
+            })
+            .map_err(PostgresError::Thread)?
+        };
+        let retention = match config.retention {
+            Some(age) => Some(
+                ShipperThread::spawn("security-log-retention", {
+                    let (url, table, interval) =
+                        (url, config.table.clone(), config.retention_interval);
+                    move |stop| retain(&url, &table, age, interval, stop)
+                })
+                .map_err(PostgresError::Thread)?,
+            ),
+            None => None,
+        };
+        Ok(PostgresSink {
+            outbox: Outbox {
+                name,
+                backlog,
+                counters,
+                shipper,
+                report_errors: config.report_errors,
+                destination: "database",
+            },
+            hasher: ChainHasher::new(config.chain_key.as_deref()),
+            tip,
+            last_seq,
+            sealed: Vec::new(),
+            retention,
+        })
+    }
+}
+
+/// The writing thread: batches from the backlog, one statement each, reconnecting as needed.
+fn write_rows(
+    backlog: &Backlog,
+    counters: &DeliveryCounters,
+    stop: &AtomicBool,
+    max_batch: usize,
+    table: &str,
+    url: &str,
+    client: &mut Option<postgres::Client>,
+) {
+    ship(
+        backlog,
+        max_batch,
+        MAX_BATCH_BYTES,
+        counters,
+        stop,
+        &mut |batch| {
+            let mut rows = Rows::default();
+            for entry in batch {
+                let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
+                if !rows.push(line) {
+                    counters.unmappable.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if client.as_ref().is_none_or(postgres::Client::is_closed) {
+                *client = Some(schema::connect(url).map_err(|e| e.to_string())?);
+            }
+            let connection = client.as_mut().expect("connected just above");
+            let result = connection.transaction().and_then(|mut transaction| {
+                rows.insert(&mut transaction, table)?;
+                transaction.commit()
+            });
+            match result {
+                Ok(()) => Ok(rows.len() as u64),
+                Err(error) => {
+                    if error.is_closed() || error.as_db_error().is_none() {
+                        *client = None;
+                    }
+                    Err(error.to_string())
+                }
+            }
+        },
+    );
+}
+
+/// The retention thread: every `interval`, deletes rows older than `age`, a batch at a time.
+fn retain(url: &str, table: &str, age: Duration, interval: Duration, stop: &AtomicBool) {
+    let statement = format!(
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} \
+         WHERE timestamp < now() - make_interval(secs => $1) LIMIT $2)"
+    );
+    let mut client: Option<postgres::Client> = None;
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        if Instant::now() < next {
+            std::thread::sleep(Duration::from_millis(10).min(interval));
+            continue;
+        }
+        next = Instant::now() + interval;
+        if client.as_ref().is_none_or(postgres::Client::is_closed) {
+            client = schema::connect(url).ok();
+        }
+        let Some(connection) = client.as_mut() else {
+            continue;
+        };
+        // Each batch commits on its own: writers never wait for the whole delete.
+        loop {
+            match connection.execute(&statement, &[&age.as_secs_f64(), &RETENTION_BATCH]) {
+                Ok(deleted)
+                    if deleted as i64 == RETENTION_BATCH && !stop.load(Ordering::Relaxed) => {}
+                Ok(_) => break,
+                Err(_) => {
+                    client = None;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+impl Sink for PostgresSink {
+    fn name(&self) -> &str {
+        &self.outbox.name
+    }
+
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        // Sealed here, in the pipeline's order, so the instance's chain follows `seq`.
+        self.sealed.clear();
+        for line in batch.lines() {
+            let record = line.strip_suffix(b"\n").unwrap_or(line);
+            self.tip = self.hasher.seal(&self.tip, record, &mut self.sealed);
+        }
+        self.outbox
+            .write(&Batch::new(batch.records(), &self.sealed))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.outbox.flush()
+    }
+
+    fn take_losses(&mut self) -> u64 {
+        self.outbox.take_losses()
+    }
+
+    fn last_seq(&self) -> Option<u64> {
+        self.last_seq
+    }
+}
+
+impl Drop for PostgresSink {
+    fn drop(&mut self) {
+        if let Some(retention) = &mut self.retention {
+            retention.stop();
+        }
+    }
+}

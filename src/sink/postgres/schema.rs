@@ -1,0 +1,100 @@
+//! Connecting, and the table: created and migrated at start-up, one versioned step at a time.
+
+use postgres::{Client, Config};
+
+use super::config::redacted_url;
+use super::PostgresError;
+
+/// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`, `{t}` the table's name.
+/// Never edit a released one; add the next.
+const MIGRATIONS: &[&str] = &[
+    // 1: the table of ARCHITECTURE.md and its indexes.
+    "CREATE TABLE {t} (
+        id uuid PRIMARY KEY,
+        instance text NOT NULL,
+        seq bigint NOT NULL,
+        timestamp timestamptz NOT NULL,
+        event_name text NOT NULL,
+        category text NOT NULL,
+        outcome text NOT NULL,
+        severity smallint NOT NULL,
+        actor_id text,
+        tenant_id text,
+        client_ip inet,
+        service_name text,
+        line text NOT NULL,
+        record jsonb NOT NULL,
+        UNIQUE (instance, seq)
+    );
+    CREATE INDEX {t}_timestamp_id ON {t} (timestamp DESC, id DESC);
+    CREATE INDEX {t}_tenant_timestamp ON {t} (tenant_id, timestamp DESC);
+    CREATE INDEX {t}_event_timestamp ON {t} (event_name, timestamp DESC);
+    CREATE INDEX {t}_actor_timestamp ON {t} (actor_id, timestamp DESC);",
+];
+
+/// The newest schema version this crate writes and reads.
+pub(crate) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Connects, with TLS when the URL's `sslmode` asks for it or the server offers it.
+pub(crate) fn connect(url: &str) -> Result<Client, PostgresError> {
+    let config: Config = url
+        .parse()
+        .map_err(|e: postgres::Error| PostgresError::BadUrl(e.to_string()))?;
+    let tls =
+        native_tls::TlsConnector::new().map_err(|e| PostgresError::BadUrl(format!("TLS: {e}")))?;
+    config
+        .connect(postgres_native_tls::MakeTlsConnector::new(tls))
+        .map_err(|source| PostgresError::Connect {
+            url: redacted_url(url),
+            source,
+        })
+}
+
+/// Brings `table` to [`SCHEMA_VERSION`], under a lock so that instances starting together
+/// migrate once; a table newer than that is an error.
+pub(crate) fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresError> {
+    let failed = |source| PostgresError::Migrate {
+        table: table.to_owned(),
+        source,
+    };
+    let mut transaction = client.transaction().map_err(failed)?;
+    // One lock per table name: hashtext gives it a number.
+    transaction
+        .execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&table])
+        .map_err(failed)?;
+    transaction
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {table}_migrations (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )"
+        ))
+        .map_err(failed)?;
+    let found: i32 = transaction
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {table}_migrations"),
+            &[],
+        )
+        .map_err(failed)?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        return Err(PostgresError::NewerSchema {
+            table: table.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i32 + 1;
+        transaction
+            .batch_execute(&step.replace("{t}", table))
+            .map_err(failed)?;
+        transaction
+            .execute(
+                &format!("INSERT INTO {table}_migrations (version) VALUES ($1)"),
+                &[&version],
+            )
+            .map_err(failed)?;
+    }
+    transaction.commit().map_err(failed)
+}
