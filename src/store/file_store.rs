@@ -283,7 +283,8 @@ impl FileStore {
         let (first, resume) = match cursor {
             None => (None, None),
             Some(cursor) => match Self::locate(files, cursor)? {
-                Some(at) => (Some(at), Some(cursor)),
+                // `locate` checked that it is a file position.
+                Some(at) => (Some(at), cursor.file_position().map(|(_, start, end)| (start, end))),
                 // The cursor's file is gone (retention): older records went with it.
                 None if order == Order::NewestFirst => return Ok(()),
                 None => (None, None),
@@ -307,11 +308,11 @@ impl FileStore {
             };
             match order {
                 Order::OldestFirst => {
-                    let from = resume_here.map_or(0, |c| c.end);
+                    let from = resume_here.map_or(0, |(_, end)| end);
                     lines::forward(&file.file, from, file.len.max(from), &mut on_line)
                 }
                 Order::NewestFirst => {
-                    let to = resume_here.map_or(file.len, |c| c.start.min(file.len));
+                    let to = resume_here.map_or(file.len, |(start, _)| start.min(file.len));
                     lines::backward(&file.file, to, &mut on_line)
                 }
             }
@@ -325,12 +326,13 @@ impl FileStore {
 
     /// The index of the cursor's file, checked: its record is still at the cursor's place.
     fn locate(files: &[LogFile], cursor: &Cursor) -> Result<Option<usize>, StoreError> {
+        let (cursor_file, start, end) = cursor.file_position().ok_or(StoreError::BadCursor)?;
         for (index, file) in files.iter().enumerate() {
-            if first_record_id(file)?.as_deref() != Some(cursor.file.as_str()) {
+            if first_record_id(file)?.as_deref() != Some(cursor_file) {
                 continue;
             }
             let mut found = None;
-            lines::forward(&file.file, cursor.start, cursor.end, &mut |line| {
+            lines::forward(&file.file, start, end, &mut |line| {
                 found = parse_record(line.bytes, &Members::of_record()).and_then(|r| match r {
                     Json::Object(o) => o.get_str("id").map(str::to_owned),
                     _ => None,
@@ -484,12 +486,7 @@ impl LogStore for FileStore {
         if page.records.len() >= search.limit || search.order == Order::OldestFirst {
             if let Some((index, start, end, id)) = last {
                 if let Some(file) = first_record_id(&files[index])? {
-                    page.next_cursor = Some(Cursor {
-                        file,
-                        start,
-                        end,
-                        id,
-                    });
+                    page.next_cursor = Some(Cursor::in_file(file, start, end, id));
                 }
             }
         }
