@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tracing_security_events::sink::FileConfig;
-use tracing_security_events::{security_event, Changes, Clock, SecurityEvent, Stats};
+use tracing_security_events::{security_event, Builder, Changes, Clock, SecurityEvent, Stats};
 use tracing_subscriber::prelude::*;
 
 const TENANTS: [&str; 6] = ["acme", "globex", "initech", "umbrella", "hooli", "stark"];
@@ -88,19 +88,31 @@ impl Default for SyntheticLog {
 impl SyntheticLog {
     /// Writes the log as `security.jsonl` (and its rotated files) in `dir`.
     pub fn write(&self, dir: &Path) -> Result<Stats, Box<dyn std::error::Error>> {
+        self.write_with(dir, |builder| builder)
+    }
+
+    /// Writes the log as `write` does, through the builder as `configure` changes it (another
+    /// sink beside the file, say).
+    pub fn write_with(
+        &self,
+        dir: &Path,
+        configure: impl FnOnce(Builder) -> Builder,
+    ) -> Result<Stats, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let mut rng = fastrand::Rng::with_seed(self.seed);
         let start = Utc::now().timestamp_micros() - (self.days * 86_400_000_000) as i64;
         let step = (self.days * 86_400_000_000 / self.records.max(1)).max(1) as i64;
         let clock = Arc::new(GeneratorClock(AtomicI64::new(start)));
         let path = dir.join("security.jsonl");
-        let (layer, guard) = tracing_security_events::builder()
-            .with_file_config(FileConfig::new(&path).rotate_at_size(self.rotate_mb << 20))
-            .with_clock(clock.clone())
-            .with_service_name("generated-saas")
-            .with_service_version("3.1.4")
-            .with_service_instance("app-1")
-            .build()?;
+        let (layer, guard) = configure(
+            tracing_security_events::builder()
+                .with_file_config(FileConfig::new(&path).rotate_at_size(self.rotate_mb << 20))
+                .with_clock(clock.clone())
+                .with_service_name("generated-saas")
+                .with_service_version("3.1.4")
+                .with_service_instance("app-1"),
+        )
+        .build()?;
 
         let mut clients: Vec<Client> = (0..3000)
             .map(|n| Client {

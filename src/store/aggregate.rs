@@ -233,14 +233,20 @@ impl Tally {
                 }
             })
             .collect();
-        buckets.sort_by(|a, b| {
-            a.start
-                .cmp(&b.start)
-                .then(b.count.cmp(&a.count))
-                .then_with(|| a.key.cmp(&b.key))
-        });
+        sort_buckets(&mut buckets);
         buckets
     }
+}
+
+/// By time bucket (oldest first), then largest count first, then by key: the order every store
+/// gives.
+pub(crate) fn sort_buckets(buckets: &mut [Bucket]) {
+    buckets.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then(b.count.cmp(&a.count))
+            .then_with(|| a.key.cmp(&b.key))
+    });
 }
 
 /// The bucket and the values of a group's key.

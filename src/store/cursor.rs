@@ -103,7 +103,9 @@ mod tests {
         );
         assert_eq!(cursor.to_string().parse::<Cursor>(), Ok(cursor));
         let keyset = Cursor {
-            at: Position::Keyset { micros: 1_764_000_000_123_456 },
+            at: Position::Keyset {
+                micros: 1_764_000_000_123_456,
+            },
             id: "0193a1b2-0000-7000-8000-000000000009".into(),
         };
         assert_eq!(keyset.to_string().parse::<Cursor>(), Ok(keyset));

@@ -284,7 +284,10 @@ impl FileStore {
             None => (None, None),
             Some(cursor) => match Self::locate(files, cursor)? {
                 // `locate` checked that it is a file position.
-                Some(at) => (Some(at), cursor.file_position().map(|(_, start, end)| (start, end))),
+                Some(at) => (
+                    Some(at),
+                    cursor.file_position().map(|(_, start, end)| (start, end)),
+                ),
                 // The cursor's file is gone (retention): older records went with it.
                 None if order == Order::NewestFirst => return Ok(()),
                 None => (None, None),

@@ -42,6 +42,8 @@ mod export;
 mod file_store;
 mod lines;
 mod members;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod prefilter;
 mod raw;
 mod request;
@@ -53,6 +55,9 @@ pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
 pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};
 pub use file_store::FileStore;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::PostgresStore;
 pub use request::{
     Count, ExportSummary, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE,
 };
@@ -76,6 +81,9 @@ pub enum StoreError {
     /// The cursor is not one of this log's, or its record is no longer where it was.
     #[error("the cursor does not point into this log")]
     BadCursor,
+    /// The database could not answer.
+    #[error("database: {0}")]
+    Database(String),
 }
 
 /// The reading side of a security log, the same over files and over a database.

@@ -46,6 +46,11 @@ pub enum PostgresError {
         /// The newest this crate knows.
         known: i32,
     },
+    /// There is no table of security records by that name (the sink creates it).
+    #[error(
+        "no table `{0}` of security records in this database (the PostgreSQL sink creates it)"
+    )]
+    NoTable(String),
     /// The database answered a query with an error.
     #[error("database error: {0}")]
     Query(#[from] postgres::Error),

@@ -98,3 +98,26 @@ pub(crate) fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresEr
     }
     transaction.commit().map_err(failed)
 }
+
+/// Checks that `table` was made by the sink and is not newer than this crate knows (for
+/// readers, who never migrate).
+pub(crate) fn check_version(client: &mut Client, table: &str) -> Result<(), PostgresError> {
+    let found: i32 = client
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {table}_migrations"),
+            &[],
+        )
+        .map_err(|_| PostgresError::NoTable(table.to_owned()))?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        return Err(PostgresError::NewerSchema {
+            table: table.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if found == 0 {
+        return Err(PostgresError::NoTable(table.to_owned()));
+    }
+    Ok(())
+}

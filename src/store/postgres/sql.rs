@@ -1,0 +1,491 @@
+//! The query language compiled to a SQL condition over the table of the PostgreSQL sink, every
+//! value a bind parameter.
+//!
+//! A comparison on a column, or on a path the schema knows holds one text value, compiles to an
+//! exact condition. Anything else (paths under `fields` and `changes`, arrays, text ordering of
+//! times) compiles to a condition that every matching row passes (a superset: the path exists),
+//! and the store checks those rows again with the file store's own matcher, so both stores
+//! answer alike. Every condition is wrapped so that it is true or false, never NULL: `not`
+//! inverts what the record lacks as the file store does.
+
+use chrono::{DateTime, Utc};
+use postgres::types::ToSql;
+
+use crate::event::Severity;
+use crate::query::{Expr, Operand, Operator, Query, Test};
+use crate::sink::postgres::severity_rank;
+
+/// A bind parameter.
+pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
+
+/// Where a field's value is.
+enum Place {
+    /// A text column.
+    Text(&'static str),
+    /// A text value at a path of the `record` column that the schema says is one string.
+    TextPath(Vec<String>),
+    Timestamp,
+    Severity,
+    ClientIp,
+    Seq,
+    Id,
+    /// Anywhere else: only the path's existence can be asked in SQL.
+    Other(Vec<String>),
+}
+
+/// Paths of the record that always hold one string when present.
+const SCALAR_TEXT_PATHS: &[&str] = &[
+    "actor.name",
+    "actor.email",
+    "actor.kind",
+    "actor.anonymous_id",
+    "tenant.name",
+    "session.id",
+    "message",
+    "user_agent.original",
+    "user_agent.name",
+    "user_agent.version",
+    "user_agent.os",
+    "user_agent.device",
+    "request.id",
+    "request.method",
+    "request.path",
+    "target.kind",
+    "target.id",
+    "target.name",
+    "client.geo.country",
+    "client.geo.city",
+    "service.name",
+    "service.version",
+    "event.reason",
+    "event.source",
+    "event.owasp",
+];
+
+fn place(segments: &[String]) -> Place {
+    let dotted = segments.join(".");
+    match dotted.as_str() {
+        "event.name" => Place::Text("event_name"),
+        "event.category" => Place::Text("category"),
+        "event.outcome" => Place::Text("outcome"),
+        "tenant.id" => Place::Text("tenant_id"),
+        "actor.id" => Place::Text("actor_id"),
+        "service.instance" => Place::Text("instance"),
+        "event.severity" => Place::Severity,
+        "timestamp" => Place::Timestamp,
+        "client.ip" => Place::ClientIp,
+        "seq" => Place::Seq,
+        "id" => Place::Id,
+        path if SCALAR_TEXT_PATHS.contains(&path) => Place::TextPath(segments.to_vec()),
+        _ => Place::Other(segments.to_vec()),
+    }
+}
+
+/// Compiles conditions; holds their parameters, numbered in the order bound.
+pub(crate) struct Compiler {
+    pub(crate) params: Vec<Param>,
+    now: DateTime<Utc>,
+}
+
+impl Compiler {
+    pub(crate) fn new(now: DateTime<Utc>) -> Self {
+        Compiler {
+            params: Vec::new(),
+            now,
+        }
+    }
+
+    /// Binds a value; its placeholder.
+    pub(crate) fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.params.push(Box::new(value));
+        format!("${}", self.params.len())
+    }
+
+    /// The condition of `query`, and whether it is exact.
+    pub(crate) fn condition(&mut self, query: &Query) -> (String, bool) {
+        self.expr(&query.expr)
+    }
+
+    fn expr(&mut self, expr: &Expr) -> (String, bool) {
+        match expr {
+            Expr::All => ("TRUE".to_owned(), true),
+            Expr::And(items) => self.join(items, " AND "),
+            Expr::Or(items) => self.join(items, " OR "),
+            Expr::Not(inner) => {
+                let mark = self.params.len();
+                match self.expr(inner) {
+                    (sql, true) => (format!("NOT ({sql})"), true),
+                    // The negation of a superset is not one: every row goes on to be checked.
+                    (_, false) => self.discard(mark),
+                }
+            }
+            Expr::Compare(comparison) => {
+                let paths = comparison.field.paths();
+                let places: Vec<Place> = paths.iter().map(|p| place(p.segments())).collect();
+                match &comparison.test {
+                    Test::Exists => self.any(&places, |c, place| c.exists(place)),
+                    Test::Compare(op, operand) => match op.positive() {
+                        Some(positive) => {
+                            let mark = self.params.len();
+                            let (sql, exact) =
+                                self.any(&places, |c, place| c.compare(place, positive, operand));
+                            if exact {
+                                (format!("NOT ({sql})"), true)
+                            } else {
+                                self.discard(mark)
+                            }
+                        }
+                        None => self.any(&places, |c, place| c.compare(place, *op, operand)),
+                    },
+                    Test::In { negated, values } => {
+                        let mark = self.params.len();
+                        let (sql, exact) = self.any(&places, |c, place| {
+                            let parts: Vec<(String, bool)> = values
+                                .iter()
+                                .map(|v| c.compare(place, Operator::Eq, v))
+                                .collect();
+                            let exact = parts.iter().all(|(_, e)| *e);
+                            let sql = parts
+                                .into_iter()
+                                .map(|(s, _)| s)
+                                .collect::<Vec<_>>()
+                                .join(" OR ");
+                            (format!("({sql})"), exact)
+                        });
+                        match (negated, exact) {
+                            (false, _) => (sql, exact),
+                            (true, true) => (format!("NOT ({sql})"), true),
+                            (true, false) => self.discard(mark),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nothing SQL can say: every row is checked. The parameters bound since `mark` go.
+    fn discard(&mut self, mark: usize) -> (String, bool) {
+        self.params.truncate(mark);
+        ("TRUE".to_owned(), false)
+    }
+
+    fn join(&mut self, items: &[Expr], with: &str) -> (String, bool) {
+        let parts: Vec<(String, bool)> = items.iter().map(|e| self.expr(e)).collect();
+        let exact = parts.iter().all(|(_, e)| *e);
+        let sql = parts
+            .into_iter()
+            .map(|(s, _)| format!("({s})"))
+            .collect::<Vec<_>>()
+            .join(with);
+        (sql, exact)
+    }
+
+    /// Holds when the test holds at any of the places.
+    fn any(
+        &mut self,
+        places: &[Place],
+        mut test: impl FnMut(&mut Self, &Place) -> (String, bool),
+    ) -> (String, bool) {
+        let parts: Vec<(String, bool)> = places.iter().map(|p| test(self, p)).collect();
+        let exact = parts.iter().all(|(_, e)| *e);
+        let sql = parts
+            .into_iter()
+            .map(|(s, _)| format!("coalesce({s}, FALSE)"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        (sql, exact)
+    }
+
+    fn exists(&mut self, place: &Place) -> (String, bool) {
+        match place {
+            Place::Text(column) => (format!("{column} IS NOT NULL"), true),
+            Place::TextPath(segments) => {
+                let path = self.bind(segments.clone());
+                (format!("record #> {path}::text[] IS NOT NULL"), true)
+            }
+            Place::Timestamp | Place::Severity | Place::Seq | Place::Id => {
+                ("TRUE".to_owned(), true)
+            }
+            Place::ClientIp => ("client_ip IS NOT NULL".to_owned(), true),
+            Place::Other(segments) => self.path_exists(segments),
+        }
+    }
+
+    /// Rows where the path (or a key holding its dots) leads to some value: a superset of any
+    /// test on it.
+    fn path_exists(&mut self, segments: &[String]) -> (String, bool) {
+        // One jsonpath per way of reading the dots; any may hold. Lax mode looks into arrays,
+        // as the file store's reading does.
+        let sql = splits(segments)
+            .into_iter()
+            .map(|keys| {
+                let mut path = "lax $".to_owned();
+                for key in keys {
+                    path.push('.');
+                    path.push_str(&jsonpath_string(&key));
+                }
+                let placeholder = self.bind(path);
+                format!("jsonb_path_exists(record, {placeholder}::text::jsonpath)")
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        (sql, false)
+    }
+
+    fn compare(&mut self, place: &Place, op: Operator, operand: &Operand) -> (String, bool) {
+        match place {
+            Place::Text(column) => self.text(&|_| (*column).to_owned(), op, operand, place),
+            Place::TextPath(segments) => self.text(
+                &|c: &mut Self| {
+                    let path = c.bind(segments.clone());
+                    format!("(record #>> {path}::text[])")
+                },
+                op,
+                operand,
+                place,
+            ),
+            Place::Timestamp => match operand {
+                Operand::Time(spec) => {
+                    let at = self.bind(spec.resolve(self.now).to_rfc3339());
+                    (
+                        format!("timestamp {} {at}::text::timestamptz", sql_op(op)),
+                        is_order(op),
+                    )
+                }
+                _ => self.inexact(place),
+            },
+            Place::Severity => match operand {
+                Operand::Severity(severity) => {
+                    let rank = self.bind(severity_rank(*severity));
+                    (format!("severity {} {rank}", sql_op(op)), is_order(op))
+                }
+                Operand::Text(text) if op == Operator::Eq => match text.parse::<Severity>() {
+                    Ok(severity) => {
+                        let rank = self.bind(severity_rank(severity));
+                        (format!("severity = {rank}"), true)
+                    }
+                    Err(_) => ("FALSE".to_owned(), true),
+                },
+                _ => self.inexact(place),
+            },
+            Place::ClientIp => match operand {
+                Operand::Address(ip) if op == Operator::Eq => {
+                    let ip = self.bind(ip.to_string());
+                    (format!("client_ip = {ip}::text::inet"), true)
+                }
+                Operand::Network(net) if op == Operator::Eq => {
+                    let net = self.bind(net.trunc().to_string());
+                    (format!("client_ip <<= {net}::text::cidr"), true)
+                }
+                _ => self.inexact(place),
+            },
+            Place::Seq => match operand {
+                Operand::Number(n) => {
+                    let n = self.bind(*n);
+                    (format!("seq::float8 {} {n}", sql_op(op)), is_order(op))
+                }
+                Operand::Text(text) if op == Operator::Eq && !text.contains('\0') => {
+                    let text = self.bind(text.clone());
+                    (format!("seq::text = {text}"), true)
+                }
+                _ => self.inexact(place),
+            },
+            Place::Id => match operand {
+                Operand::Text(text) if op == Operator::Eq && !text.contains('\0') => {
+                    let text = self.bind(text.clone());
+                    (format!("id::text = {text}"), true)
+                }
+                _ => self.inexact(place),
+            },
+            Place::Other(segments) => self.path_exists(segments),
+        }
+    }
+
+    /// A comparison on a text value (a column or `record #>> path`: `value` writes it, binding
+    /// what it needs, only when the comparison is expressed).
+    fn text(
+        &mut self,
+        value: &dyn Fn(&mut Self) -> String,
+        op: Operator,
+        operand: &Operand,
+        place: &Place,
+    ) -> (String, bool) {
+        let text = match operand {
+            // Text in the database cannot hold NUL: such a value is checked on the rows.
+            Operand::Text(text) if text.contains('\0') => return self.inexact(place),
+            Operand::Text(text) => text.clone(),
+            // Numbers, booleans and the rest never equal a text value.
+            _ if op == Operator::Eq && !matches!(operand, Operand::Null) => {
+                return ("FALSE".to_owned(), true);
+            }
+            _ if op.is_textual() => operand.to_string(),
+            _ => return self.inexact(place),
+        };
+        let is_expressed = matches!(
+            op,
+            Operator::Eq
+                | Operator::StartsWith
+                | Operator::EndsWith
+                | Operator::Gt
+                | Operator::Ge
+                | Operator::Lt
+                | Operator::Le
+        ) || (matches!(op, Operator::Contains | Operator::Like)
+            && text.is_ascii());
+        if !is_expressed {
+            return self.inexact(place);
+        }
+        let value = value(self);
+        match op {
+            Operator::Eq => {
+                let text = self.bind(text);
+                (format!("{value} = {text}"), true)
+            }
+            Operator::Contains if text.is_ascii() => {
+                let needle = self.bind(text.to_ascii_lowercase());
+                (format!("strpos(lower({value}), {needle}) > 0"), true)
+            }
+            Operator::StartsWith => {
+                let prefix = self.bind(text);
+                (format!("starts_with({value}, {prefix})"), true)
+            }
+            Operator::EndsWith => {
+                let suffix = self.bind(text.clone());
+                (
+                    format!("right({value}, {}) = {suffix}", text.chars().count()),
+                    true,
+                )
+            }
+            Operator::Like if text.is_ascii() => {
+                let exact = !text.contains('?');
+                let pattern = self.bind(like_pattern(&text.to_ascii_lowercase()));
+                (format!("lower({value}) LIKE {pattern}"), exact)
+            }
+            Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le => {
+                let bound = self.bind(text);
+                (
+                    format!("{value} COLLATE \"C\" {} {bound}", sql_op(op)),
+                    true,
+                )
+            }
+            _ => self.inexact(place),
+        }
+    }
+
+    /// What SQL can say of a test it cannot express: the place has a value.
+    fn inexact(&mut self, place: &Place) -> (String, bool) {
+        let (sql, _) = self.exists(place);
+        (sql, false)
+    }
+}
+
+/// Whether `op` is one SQL expresses as the query language means it.
+fn is_order(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Eq | Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le
+    )
+}
+
+fn sql_op(op: Operator) -> &'static str {
+    match op {
+        Operator::Gt => ">",
+        Operator::Ge => ">=",
+        Operator::Lt => "<",
+        Operator::Le => "<=",
+        _ => "=",
+    }
+}
+
+/// A glob (`*`, `?`) as a LIKE pattern: `%`, `_` and `\` escaped, `*` as `%`, and `?` as `%`
+/// (a superset: the glob's `?` is one byte, SQL's `_` one character).
+fn like_pattern(glob: &str) -> String {
+    let mut pattern = String::with_capacity(glob.len() + 4);
+    for c in glob.chars() {
+        match c {
+            '%' | '_' | '\\' => {
+                pattern.push('\\');
+                pattern.push(c);
+            }
+            '*' | '?' => pattern.push('%'),
+            c => pattern.push(c),
+        }
+    }
+    pattern
+}
+
+/// A key as a jsonpath string literal.
+fn jsonpath_string(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 2);
+    out.push('"');
+    for c in key.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Every way of reading `a.b.c` as keys: `a`,`b`,`c`; `a.b`,`c`; `a`,`b.c`; `a.b.c` (a key may
+/// hold dots, as the file store's reading allows).
+fn splits(segments: &[String]) -> Vec<Vec<String>> {
+    if segments.len() <= 1 {
+        return vec![segments.to_vec()];
+    }
+    let mut out = Vec::new();
+    for first in 1..=segments.len() {
+        let head = segments[..first].join(".");
+        for mut rest in splits(&segments[first..])
+            .into_iter()
+            .filter(|_| first < segments.len())
+        {
+            rest.insert(0, head.clone());
+            out.push(rest);
+        }
+        if first == segments.len() {
+            out.push(vec![head]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> (String, bool, usize) {
+        let mut compiler = Compiler::new(Utc::now());
+        let (sql, exact) = compiler.condition(&Query::parse(text).unwrap());
+        (sql, exact, compiler.params.len())
+    }
+
+    #[test]
+    fn values_are_parameters_and_common_filters_are_exact() {
+        let (sql, exact, params) =
+            compile("event = \"x'; DROP TABLE t; --\" and user = alice and tenant = acme");
+        assert!(exact, "{sql}");
+        assert!(
+            !sql.contains("DROP") && !sql.contains("alice") && !sql.contains("acme"),
+            "{sql}"
+        );
+        assert_eq!(params, 5, "{sql}");
+        assert!(compile("ip in (10.0.0.0/8) and severity >= warn and time > -24h").1);
+        assert!(compile("event like \"authentication.*\" and message ~ failed").1);
+        assert!(!compile("fields.rows > 100").1);
+        assert!(!compile("not changes.roles.new ~ admin").1);
+    }
+
+    #[test]
+    fn dotted_keys_are_read_every_way() {
+        let keys = |s: &[&str]| splits(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(keys(&["a"]).len(), 1);
+        assert_eq!(keys(&["a", "b", "c"]).len(), 4);
+        assert!(keys(&["a", "b", "c"]).contains(&vec!["a.b".to_owned(), "c".to_owned()]));
+        assert_eq!(jsonpath_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(like_pattern("auth_*.x%?"), "auth\\_%.x\\%%");
+    }
+}
