@@ -285,3 +285,107 @@ fn verify_names_the_changed_line() {
         out.stdout
     );
 }
+
+/// The command over a PostgreSQL table: query, stats, export and each instance's chain, and a
+/// changed row found.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_database_is_read_and_verified_as_files_are() {
+    #[path = "../e2e/tests/pg/mod.rs"]
+    mod pg;
+    use tracing_security_events::sink::postgres::PostgresConfig;
+
+    let Some(cluster) = pg::Cluster::start() else {
+        return;
+    };
+    let table = pg::Cluster::table("cli");
+    for instance in ["app-1", "app-2"] {
+        let log = TempLog::new();
+        let builder = log.builder().with_service_instance(instance).with_postgres(
+            PostgresConfig::new()
+                .with_url(cluster.url())
+                .with_table(&table),
+        );
+        run(&log, builder, || {
+            for i in 0..50 {
+                security_event!(
+                    SecurityEvent::LoginFailed,
+                    actor.id = i,
+                    authentication.method = "password"
+                );
+            }
+            security_event!(SecurityEvent::ApiKeyRotated, actor.id = 7);
+        });
+    }
+    let url = cluster.url();
+    let count = security_log(&[
+        "query",
+        &url,
+        "--table",
+        &table,
+        "--count",
+        "--event",
+        "authentication.*",
+    ]);
+    assert_eq!(
+        (count.code, count.stdout.trim()),
+        (0, "100"),
+        "{}",
+        count.stderr
+    );
+    let one = security_log(&[
+        "query",
+        &url,
+        "--table",
+        &table,
+        "--user",
+        "7",
+        "--event",
+        "api_key.rotated",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(one.stdout.lines().count(), 2, "{}", one.stderr);
+    let stats = security_log(&[
+        "stats", &url, "--table", &table, "--by", "event", "--format", "jsonl",
+    ]);
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    let verified = security_log(&["verify", &url, "--table", &table]);
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+    assert_eq!(
+        verified
+            .stdout
+            .matches("ok       the chain verifies")
+            .count(),
+        2,
+        "{}",
+        verified.stdout
+    );
+    assert!(verified.stdout.contains(&format!("postgres:{table}/app-2")));
+
+    // A row changed in the database is found, in its instance only.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    db.execute(
+        &format!("UPDATE {table} SET line = replace(line, '\"seq\":9,', '\"seq\":9 ,') WHERE instance = 'app-2' AND seq = 9"),
+        &[],
+    )
+    .unwrap();
+    let changed = security_log(&["verify", &url, "--table", &table, "--instance", "app-2"]);
+    assert_eq!(changed.code, 1, "{}", changed.stdout);
+    assert!(
+        changed
+            .stdout
+            .contains(&format!("PROBLEM  postgres:{table}/app-2:9: Modified")),
+        "{}",
+        changed.stdout
+    );
+    let other = security_log(&["verify", &url, "--table", &table, "--instance", "app-1"]);
+    assert_eq!(other.code, 0, "{}", other.stdout);
+    let missing = security_log(&["query", &url, "--table", "no_such_table", "--count"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("no table `no_such_table`"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -4,6 +4,7 @@
 #![cfg(feature = "api")]
 
 mod common;
+mod server;
 #[path = "../../examples/support/synthetic_log.rs"]
 mod synthetic_log;
 
@@ -166,7 +167,7 @@ fn with_api<T>(
         .router()
         .layer(from_fn(authenticate))
         .layer(SecurityContextLayer::new());
-    common::serve(&TempLog::new(), app, async |addr| {
+    server::serve(&TempLog::new(), app, async |addr| {
         let http = Client::builder(TokioExecutor::new()).build_http();
         client(&Api { addr, http }).await
     })
@@ -691,7 +692,7 @@ fn the_tenant_hook_and_the_vouched_tenant_reach_the_records() {
     let app: Router = Router::new()
         .route("/orgs/{org}/invite", axum::routing::post(handler))
         .layer(SecurityContextLayer::new().with_tenant(TenantFrom::path_segment(1)));
-    let (records, status) = common::serve(&TempLog::new(), app, async |addr| {
+    let (records, status) = server::serve(&TempLog::new(), app, async |addr| {
         let http: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let request = http::Request::post(format!("http://{addr}/orgs/globex/invite"))
             .body(Empty::new())

@@ -3,6 +3,7 @@
 #![cfg(feature = "axum")]
 
 mod common;
+mod server;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -143,7 +144,7 @@ fn with_server<T>(
     layer: SecurityContextLayer,
     client: impl AsyncFnOnce(SocketAddr) -> T,
 ) -> (Vec<Value>, T) {
-    common::serve(&TempLog::new(), app(layer), client)
+    server::serve(&TempLog::new(), app(layer), client)
 }
 
 fn by_name<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {

@@ -330,3 +330,90 @@ fn retention_deletes_only_what_is_old_while_writers_go_on() {
         .get(0);
     assert_eq!(new, 3000);
 }
+
+/// Run as a child process by `two_processes_write_at_once_and_both_chains_verify`: writes the
+/// records its environment asks for, then exits.
+#[test]
+fn child_writer() {
+    let Ok(spec) = std::env::var("PG_CHILD_WRITER") else {
+        return;
+    };
+    let parts: Vec<&str> = spec.split('|').collect();
+    let [url, table, instance, n, start] = parts.as_slice() else {
+        panic!("{spec}")
+    };
+    // Both children begin when the parent says, so that they write at the same time.
+    while !std::path::Path::new(start).exists() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    write(
+        &TempLog::new(),
+        PostgresConfig::new().with_url(*url).with_table(*table),
+        instance,
+        n.parse().unwrap(),
+    );
+}
+
+#[test]
+fn two_processes_write_at_once_and_both_chains_verify() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("two");
+    let signal = tempfile::tempdir().unwrap();
+    let start = signal.path().join("start");
+    let children: Vec<_> = ["app-1", "app-2"]
+        .iter()
+        .map(|instance| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_writer", "--test-threads", "1"])
+                .env(
+                    "PG_CHILD_WRITER",
+                    format!(
+                        "{}|{table}|{instance}|10000|{}",
+                        cluster.url(),
+                        start.display()
+                    ),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::fs::write(&start, "go").unwrap();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let store =
+        tracing_security_events::store::PostgresStore::connect_to_table(&cluster.url(), &table)
+            .unwrap();
+    assert_eq!(store.instances().unwrap(), ["app-1", "app-2"]);
+    for instance in ["app-1", "app-2"] {
+        let report = store
+            .verify_instance(
+                instance,
+                &tracing_security_events::integrity::VerifyOptions::new(),
+            )
+            .unwrap();
+        assert!(report.is_ok(), "{instance}: {:?}", report.problem);
+        assert_eq!(report.records, 10_000);
+        assert!(report.starts_at_genesis);
+    }
+    // Written at the same time: their rows interleave in time.
+    let rows = lines(cluster, &table);
+    assert_eq!(rows.len(), 20_000);
+    let mut db = client(cluster);
+    let switches: i64 = db
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM (SELECT instance, lag(instance) OVER (ORDER BY timestamp, id) AS before FROM {table}) t WHERE instance <> before"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        switches > 1,
+        "the two writers did not overlap ({switches} switches)"
+    );
+}

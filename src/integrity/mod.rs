@@ -48,5 +48,6 @@ mod verify;
 
 pub use chain::GENESIS;
 pub use verify::{
-    verify, verify_with, Location, Problem, ProblemKind, VerifyOptions, VerifyReport,
+    verify, verify_records, verify_with, Location, Problem, ProblemKind, VerifyOptions,
+    VerifyReport,
 };

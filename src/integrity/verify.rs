@@ -174,6 +174,50 @@ pub fn verify_with(path: impl AsRef<Path>, options: &VerifyOptions) -> io::Resul
     Ok(verifier.report)
 }
 
+/// Verifies one chain given as its records in order (the rows of one instance in a database,
+/// by `seq`): `source` names them in the report (`postgres:security_events/app-1`), the line
+/// numbers counting records from 1.
+pub fn verify_records<L: AsRef<[u8]>>(
+    source: &str,
+    records: &[L],
+    options: &VerifyOptions,
+) -> VerifyReport {
+    let mut verifier = Verifier {
+        hasher: ChainHasher::new(options.key.as_deref()),
+        keyed: options.key.is_some(),
+        report: VerifyReport {
+            ends_cleanly: true,
+            ..VerifyReport::default()
+        },
+    };
+    let source = PathBuf::from(source);
+    verifier.report.files.push(source.clone());
+    let lines: Vec<&[u8]> = records.iter().map(AsRef::as_ref).collect();
+    let (mut tail, mut first_record) = (Tail::default(), true);
+    if verifier
+        .verify_lines(&source, false, &lines, false, &mut tail, &mut first_record)
+        .is_continue()
+    {
+        verifier.finish(&mut tail);
+        if let Some(expected) = &options.expected_tip {
+            if verifier.report.tip.as_deref() != Some(expected) {
+                verifier.report.problem = Some(Problem {
+                    kind: ProblemKind::Truncated,
+                    location: Location {
+                        file: source,
+                        line: lines.len().max(1) as u64,
+                    },
+                    detail: format!(
+                        "the chain ends at hash {} but should end at {expected}: records at its end are missing",
+                        verifier.report.tip.as_deref().unwrap_or("(none)")
+                    ),
+                });
+            }
+        }
+    }
+    verifier.report
+}
+
 #[derive(Deserialize)]
 struct SeqOnly {
     seq: u64,
@@ -220,31 +264,60 @@ impl Verifier {
                 Some(([], rest)) => (rest, false),
                 _ => (&lines[..], !data.is_empty()),
             };
-            self.report.ends_cleanly = !unterminated;
-            for (i, &line) in lines.iter().enumerate() {
-                let location = Location {
-                    file: file.clone(),
-                    line: i as u64 + 1,
-                };
-                let next_seq = lines.get(i + 1).and_then(|next| seq_of(next));
-                let is_last = i + 1 == lines.len();
-                let flow = self.check_line(
-                    line,
-                    location,
-                    &mut tail,
-                    (index > 0 && i == 0, is_last && unterminated, next_seq),
-                    &mut first_record,
-                );
-                if flow.is_break() {
-                    return Ok(flow);
-                }
+            let flow = self.verify_lines(
+                file,
+                index > 0,
+                lines,
+                unterminated,
+                &mut tail,
+                &mut first_record,
+            );
+            if flow.is_break() {
+                return Ok(flow);
             }
         }
+        self.finish(&mut tail);
+        Ok(Flow::Continue(()))
+    }
+
+    /// Checks the lines of one file (or of one instance's rows) against the chain so far.
+    fn verify_lines(
+        &mut self,
+        file: &Path,
+        later_file: bool,
+        lines: &[&[u8]],
+        unterminated: bool,
+        tail: &mut Tail,
+        first_record: &mut bool,
+    ) -> Flow {
+        self.report.ends_cleanly = !unterminated;
+        for (i, &line) in lines.iter().enumerate() {
+            let location = Location {
+                file: file.to_path_buf(),
+                line: i as u64 + 1,
+            };
+            let next_seq = lines.get(i + 1).and_then(|next| seq_of(next));
+            let is_last = i + 1 == lines.len();
+            let flow = self.check_line(
+                line,
+                location,
+                tail,
+                (later_file && i == 0, is_last && unterminated, next_seq),
+                first_record,
+            );
+            if flow.is_break() {
+                return flow;
+            }
+        }
+        Flow::Continue(())
+    }
+
+    /// A line that did not parse at the very end is a torn line, not a problem.
+    fn finish(&mut self, tail: &mut Tail) {
         if let Some(location) = tail.unfinished.take() {
             self.report.ends_cleanly = false;
             self.report.torn_lines.push(location);
         }
-        Ok(Flow::Continue(()))
     }
 
     fn check_line(

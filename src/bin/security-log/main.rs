@@ -1,12 +1,15 @@
 //! `security-log`: read a security log from a shell.
 //!
 //! ```text
-//! security-log query  PATH [filters] [--limit N] [--oldest-first] [--cursor C] [--count] [--format table|jsonl|json|csv]
-//! security-log export PATH [filters] --format csv|jsonl|json [-o FILE]
-//! security-log stats  PATH [filters] [--by event|category|user|ip|country|outcome|tenant|PATH]... [--every 1h|1d]
+//! security-log query  PATH|URL [filters] [--limit N] [--oldest-first] [--cursor C] [--count] [--format table|jsonl|json|csv]
+//! security-log export PATH|URL [filters] --format csv|jsonl|json [-o FILE]
+//! security-log stats  PATH|URL [filters] [--by event|category|user|ip|country|outcome|tenant|PATH]... [--every 1h|1d]
 //! security-log tail   PATH [filters] [-n N] [-f]
-//! security-log verify PATH [--key-file F] [--expect-tip HASH]
+//! security-log verify PATH|URL [--key-file F] [--expect-tip HASH] [--instance I]
 //! ```
+//!
+//! A URL (`postgres://user@host/db`, with the `postgres` feature) reads the PostgreSQL sink's
+//! table (`--table T`, default `security_events`).
 //!
 //! Filters: `-q EXPR` (the query language), `--from T`, `--to T`, `--event NAME|GLOB`...,
 //! `--category C`..., `--user U`..., `--outcome O`, `--ip ADDR|CIDR`, `--tenant T`; they
@@ -46,6 +49,9 @@ use show::{Format, Table};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// With a postgres:// URL: the table (default security_events).
+    #[arg(long, global = true, value_name = "T")]
+    table: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +141,9 @@ enum Command {
         /// The hash the log must end with, kept elsewhere.
         #[arg(long)]
         expect_tip: Option<String>,
+        /// With a postgres:// URL: only this instance's chain (default: each instance's).
+        #[arg(long, value_name = "I")]
+        instance: Option<String>,
     },
 }
 
@@ -169,7 +178,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli.command) {
+    match run(cli.command, cli.table.as_deref()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(Failure(message)) => {
@@ -180,7 +189,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command: whether something matched (or verified).
-fn run(command: Command) -> Result<bool, Failure> {
+fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     match command {
@@ -193,7 +202,7 @@ fn run(command: Command) -> Result<bool, Failure> {
             count,
             format,
         } => {
-            let store = FileStore::open(&path)?;
+            let store = open(&path, table)?;
             let query = filters.query()?;
             if count {
                 let count = store.count(&query, &Scope::All)?;
@@ -235,7 +244,7 @@ fn run(command: Command) -> Result<bool, Failure> {
             verify,
             key_file,
         } => {
-            let store = FileStore::open(&path)?;
+            let store = open(&path, table)?;
             let mut search = Search::new(filters.query()?).with_order(Order::OldestFirst);
             if verify {
                 search = search.with_chain_check(key_file.map(read_key).transpose()?);
@@ -275,7 +284,7 @@ fn run(command: Command) -> Result<bool, Failure> {
             every,
             format,
         } => {
-            let store = FileStore::open(&path)?;
+            let store = open(&path, table)?;
             let mut aggregate = Aggregate::new(filters.query()?);
             for field in by {
                 aggregate = aggregate.by(field);
@@ -307,7 +316,8 @@ fn run(command: Command) -> Result<bool, Failure> {
             path,
             key_file,
             expect_tip,
-        } => verify(&path, key_file, expect_tip),
+            instance,
+        } => verify(&path, key_file, expect_tip, instance.as_deref(), table),
     }
 }
 
@@ -368,10 +378,43 @@ fn read_key(file: PathBuf) -> Result<Vec<u8>, Failure> {
         .map_err(|e| Failure(format!("cannot read key file {}: {e}", file.display())))
 }
 
+/// The store at `path`: a log's files, or a database's table for a `postgres://` URL.
+fn open(path: &std::path::Path, table: Option<&str>) -> Result<Box<dyn LogStore>, Failure> {
+    match database_url(path) {
+        Some(url) => open_database(url, table).map(|store| Box::new(store) as Box<dyn LogStore>),
+        None => Ok(Box::new(FileStore::open(path)?)),
+    }
+}
+
+fn database_url(path: &std::path::Path) -> Option<&str> {
+    path.to_str()
+        .filter(|p| p.starts_with("postgres://") || p.starts_with("postgresql://"))
+}
+
+#[cfg(feature = "postgres")]
+fn open_database(
+    url: &str,
+    table: Option<&str>,
+) -> Result<tracing_security_events::store::PostgresStore, Failure> {
+    let table =
+        table.unwrap_or(tracing_security_events::sink::postgres::PostgresConfig::DEFAULT_TABLE);
+    tracing_security_events::store::PostgresStore::connect_to_table(url, table)
+        .map_err(|e| Failure(e.to_string()))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_database(_url: &str, _table: Option<&str>) -> Result<FileStore, Failure> {
+    Err(Failure(
+        "this security-log was built without the postgres feature: it reads files only".to_owned(),
+    ))
+}
+
 fn verify(
     path: &std::path::Path,
     key_file: Option<PathBuf>,
     expect_tip: Option<String>,
+    instance: Option<&str>,
+    table: Option<&str>,
 ) -> Result<bool, Failure> {
     let mut options = VerifyOptions::new();
     if let Some(file) = key_file {
@@ -380,8 +423,50 @@ fn verify(
     if let Some(tip) = expect_tip {
         options = options.with_expected_tip(tip);
     }
+    if let Some(url) = database_url(path) {
+        return verify_database(url, table, instance, &options);
+    }
     let report =
         verify_with(path, &options).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(print_report(&report))
+}
+
+/// Each instance's chain (or the one asked for), from the table's rows.
+#[cfg(feature = "postgres")]
+fn verify_database(
+    url: &str,
+    table: Option<&str>,
+    instance: Option<&str>,
+    options: &VerifyOptions,
+) -> Result<bool, Failure> {
+    let store = open_database(url, table)?;
+    let instances = match instance {
+        Some(instance) => vec![instance.to_owned()],
+        None => store.instances()?,
+    };
+    let mut ok = true;
+    for instance in instances {
+        let report = store.verify_instance(&instance, options)?;
+        if report.records == 0 && report.problem.is_none() {
+            return Err(Failure(format!("no records of instance {instance}")));
+        }
+        ok &= print_report(&report);
+    }
+    Ok(ok)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn verify_database(
+    url: &str,
+    table: Option<&str>,
+    _instance: Option<&str>,
+    _options: &VerifyOptions,
+) -> Result<bool, Failure> {
+    open_database(url, table).map(|_| false)
+}
+
+/// Prints what verification found; whether the chain verified.
+fn print_report(report: &tracing_security_events::integrity::VerifyReport) -> bool {
     for file in &report.files {
         println!("file     {}", file.display());
     }
@@ -401,11 +486,11 @@ fn verify(
     match &report.problem {
         None => {
             println!("ok       the chain verifies");
-            Ok(true)
+            true
         }
         Some(problem) => {
             println!("PROBLEM  {problem}");
-            Ok(false)
+            false
         }
     }
 }

@@ -108,11 +108,7 @@ impl PostgresStore {
     }
 
     /// The condition of a query within a scope, its parameters, and whether it is exact.
-    fn condition(
-        query: &Query,
-        scope: &Scope,
-        now: DateTime<Utc>,
-    ) -> (Compiler, String, bool) {
+    fn condition(query: &Query, scope: &Scope, now: DateTime<Utc>) -> (Compiler, String, bool) {
         let mut compiler = Compiler::new(now);
         let (mut sql, exact) = compiler.condition(query);
         if let Scope::Tenant(tenant) = scope {
@@ -383,6 +379,44 @@ impl LogStore for PostgresStore {
 }
 
 impl PostgresStore {
+    /// The instances that wrote records (`service.instance`), each with its own `seq` and chain.
+    pub fn instances(&self) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT DISTINCT instance FROM {} ORDER BY instance",
+            self.table
+        );
+        self.with_client(|client| {
+            Ok(client
+                .query(&sql, &[])?
+                .iter()
+                .map(|row| row.get(0))
+                .collect())
+        })
+    }
+
+    /// Verifies the hash chain of `instance`'s rows in `seq` order (see
+    /// [`verify_records`](crate::integrity::verify_records)): a row changed, removed, added or
+    /// renumbered is found as in a file.
+    pub fn verify_instance(
+        &self,
+        instance: &str,
+        options: &crate::integrity::VerifyOptions,
+    ) -> Result<crate::integrity::VerifyReport, StoreError> {
+        let sql = format!(
+            "SELECT line FROM {} WHERE instance = $1 ORDER BY seq",
+            self.table
+        );
+        let lines: Vec<String> = self.with_client(|client| {
+            Ok(client
+                .query(&sql, &[&instance])?
+                .iter()
+                .map(|row| row.get(0))
+                .collect())
+        })?;
+        let source = format!("postgres:{}/{instance}", self.table);
+        Ok(crate::integrity::verify_records(&source, &lines, options))
+    }
+
     /// Counts grouped by columns, in SQL.
     fn group_by(
         &self,
