@@ -417,3 +417,40 @@ fn two_processes_write_at_once_and_both_chains_verify() {
         "the two writers did not overlap ({switches} switches)"
     );
 }
+
+#[test]
+fn a_postgres_sink_from_the_configuration_file() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("configured");
+    let text = format!(
+        "[[sinks]]\ntype = \"postgres\"\nurl = {:?}\ntable = {table:?}\nretention = \"400d\"\n",
+        cluster.url()
+    );
+    // The sink's URL variable is not a configuration key.
+    let env = vec![(
+        "SECURITY_LOG_DATABASE_URL".to_owned(),
+        "postgres://elsewhere/db".to_owned(),
+    )];
+    let config = tracing_security_events::config::Config::parse(&text, "test.toml", env).unwrap();
+    let (layer, guard) = tracing_security_events::Builder::from_config(&config)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        security_event!(SecurityEvent::ApiKeyRotated, target.id = "k-1");
+    });
+    guard.shutdown().unwrap();
+    assert_eq!(lines(cluster, &table).len(), 1);
+
+    let bad = format!(
+        "[[sinks]]\ntype = \"postgres\"\nurl = {:?}\ntable = \"Bad-Name\"\n",
+        cluster.url()
+    );
+    let config =
+        tracing_security_events::config::Config::parse(&bad, "test.toml", Vec::new()).unwrap();
+    let error = tracing_security_events::Builder::from_config(&config)
+        .build::<tracing_subscriber::Registry>()
+        .unwrap_err();
+    assert!(error.to_string().contains("sinks[0].table"), "{error}");
+}

@@ -64,7 +64,60 @@ impl Config {
                 message: "\"otlp\" needs the `otlp` cargo feature of tracing-security-events"
                     .into(),
             }),
+            #[cfg(feature = "postgres")]
+            SinkConfig::Postgres(postgres) => {
+                Ok(SinkSpec::Postgres(self.postgres_config(postgres, index)?))
+            }
+            #[cfg(not(feature = "postgres"))]
+            SinkConfig::Postgres(_) => Err(ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].type"),
+                message:
+                    "\"postgres\" needs the `postgres` cargo feature of tracing-security-events"
+                        .into(),
+            }),
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres_config(
+        &self,
+        postgres: &super::model::PostgresSinkConfig,
+        index: usize,
+    ) -> Result<crate::sink::postgres::PostgresConfig, ConfigError> {
+        use crate::sink::postgres::PostgresConfig;
+        let mut config = PostgresConfig::new();
+        if let Some(url) = &postgres.url {
+            config = config.with_url(url.clone());
+        }
+        if let Some(table) = &postgres.table {
+            crate::sink::postgres::check_table_name(table).map_err(|e| ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].table"),
+                message: e.to_string(),
+            })?;
+            config = config.with_table(table.clone());
+        }
+        if let Some(bytes) = postgres.memory_limit {
+            config = config.with_memory_limit(bytes);
+        }
+        if let Some(dir) = &postgres.spool_dir {
+            config = config.with_spool_dir(dir.clone());
+        }
+        if let Some(bytes) = postgres.spool_limit {
+            config = config.with_spool_limit(bytes);
+        }
+        if let Some(age) = postgres.retention {
+            config = config.with_retention(age);
+        }
+        if let Some(path) = &postgres.chain_key_file {
+            config = config.with_chain_key(read_key(
+                self,
+                path,
+                &format!("sinks[{index}].chain_key_file"),
+            )?);
+        }
+        Ok(config)
     }
 
     fn file_config(&self, file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {

@@ -8,6 +8,10 @@ use super::model::{Config, SinkConfig};
 
 /// The environment variable naming the configuration file.
 pub const CONFIG_PATH_VAR: &str = "SECURITY_LOG_CONFIG";
+/// Variables with the prefix that are not keys: the configuration file, and the PostgreSQL
+/// sink's URL (read by the sink when its `url` is unset).
+const NOT_KEYS: [&str; 2] = [CONFIG_PATH_VAR, "SECURITY_LOG_DATABASE_URL"];
+
 /// The prefix of environment variables that set keys: `SECURITY_LOG_FILTER__MIN_SEVERITY=warn`
 /// sets `filter.min_severity`; `__` separates levels, a number indexes a list
 /// (`SECURITY_LOG_SINKS__0__PATH`). Values are TOML (`true`, `8192`, `["a.*", "b"]`) or else text.
@@ -247,7 +251,7 @@ fn overlay_environment(
 ) -> Result<Vec<(String, String)>, ConfigError> {
     let mut vars: Vec<(String, String)> = env
         .into_iter()
-        .filter(|(name, _)| name.starts_with(ENV_PREFIX) && name != CONFIG_PATH_VAR)
+        .filter(|(name, _)| name.starts_with(ENV_PREFIX) && !NOT_KEYS.contains(&name.as_str()))
         .collect();
     // Lists are filled in index order whatever the order of the environment.
     vars.sort();

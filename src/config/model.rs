@@ -127,6 +127,38 @@ pub enum SinkConfig {
     Stdout,
     /// OpenTelemetry log records to a collector (needs the `otlp` cargo feature).
     Otlp(OtlpSinkConfig),
+    /// Rows of a PostgreSQL table (needs the `postgres` cargo feature).
+    Postgres(PostgresSinkConfig),
+}
+
+/// A `type = "postgres"` sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PostgresSinkConfig {
+    /// The database (`postgres://user@host/db?sslmode=require`); unset, the
+    /// `SECURITY_LOG_DATABASE_URL` variable's. Prefer the variable when the URL holds a password.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The table (default `security_events`).
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Bytes held in memory while the database is away (default 8 MiB).
+    #[serde(default)]
+    pub memory_limit: Option<usize>,
+    /// Where records wait on disk beyond the memory limit.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Bytes held in spool files (default 256 MiB).
+    #[serde(default)]
+    pub spool_limit: Option<u64>,
+    /// Delete rows older than this (`"400d"`), in batches.
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub retention: Option<Duration>,
+    /// Chain the rows with HMAC-SHA256 under the key in this file.
+    #[serde(default)]
+    pub chain_key_file: Option<PathBuf>,
 }
 
 /// A `type = "otlp"` sink. Unset settings come from the standard `OTEL_EXPORTER_OTLP_*`

@@ -4,7 +4,12 @@
 //!
 //! Without PostgreSQL's programs the tests say so and pass, unless `TEST_REQUIRE_POSTGRES=1`
 //! (set by `.ci/run`, which installs them): then they fail.
-#![allow(dead_code, unreachable_pub, clippy::print_stdout, reason = "a skipped test says why")]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::print_stdout,
+    reason = "a skipped test says why"
+)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
