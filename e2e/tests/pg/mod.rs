@@ -21,6 +21,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     port: u16,
+    durable: bool,
 }
 
 /// The newest installed PostgreSQL's programs.
@@ -77,6 +78,12 @@ impl Cluster {
     /// A new cluster, started; `None` (the test should return) when PostgreSQL is not
     /// installed and not required.
     pub fn start() -> Option<Cluster> {
+        Self::start_with(false)
+    }
+
+    /// A new cluster; `durable`: with fsync and full-page writes on, as a production server
+    /// runs (the tests turn them off for speed).
+    pub fn start_with(durable: bool) -> Option<Cluster> {
         let Some(bin) = bin_dir() else {
             let required = std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
             assert!(
@@ -115,7 +122,12 @@ impl Cluster {
             .local_addr()
             .unwrap()
             .port();
-        let cluster = Cluster { dir, bin, port };
+        let cluster = Cluster {
+            dir,
+            bin,
+            port,
+            durable,
+        };
         cluster.start_again();
         Some(cluster)
     }
@@ -173,8 +185,13 @@ impl Cluster {
     pub fn start_again(&self) {
         let data = self.dir.path().join("data");
         let socket_dir = self.dir.path();
+        let speed = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
+            "-c listen_addresses=127.0.0.1 -p {} -k {}{speed}",
             self.port,
             socket_dir.display()
         );

@@ -30,6 +30,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX {t}_tenant_timestamp ON {t} (tenant_id, timestamp DESC);
     CREATE INDEX {t}_event_timestamp ON {t} (event_name, timestamp DESC);
     CREATE INDEX {t}_actor_timestamp ON {t} (actor_id, timestamp DESC);",
+    // 2: the `user` shortcut also reads the actor's name and email.
+    "CREATE INDEX {t}_actor_name_timestamp ON {t} ((record #>> '{actor,name}'), timestamp DESC);
+    CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{actor,email}'), timestamp DESC);",
 ];
 
 /// The newest schema version this crate writes and reads.

@@ -481,9 +481,9 @@ fn group_column(field: &Field) -> Option<String> {
             "tenant.id" => "tenant_id".to_owned(),
             "actor.id" => "actor_id".to_owned(),
             "service.instance" => "instance".to_owned(),
-            "client.geo.country" => "record #>> '{client,geo,country}'".to_owned(),
-            "actor.name" => "record #>> '{actor,name}'".to_owned(),
-            "actor.email" => "record #>> '{actor,email}'".to_owned(),
+            "client.geo.country" => "(record #>> '{client,geo,country}')".to_owned(),
+            "actor.name" => "(record #>> '{actor,name}')".to_owned(),
+            "actor.email" => "(record #>> '{actor,email}')".to_owned(),
             _ => return None,
         })
     };

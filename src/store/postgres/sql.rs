@@ -199,10 +199,7 @@ impl Compiler {
     fn exists(&mut self, place: &Place) -> (String, bool) {
         match place {
             Place::Text(column) => (format!("{column} IS NOT NULL"), true),
-            Place::TextPath(segments) => {
-                let path = self.bind(segments.clone());
-                (format!("record #> {path}::text[] IS NOT NULL"), true)
-            }
+            Place::TextPath(segments) => (format!("{} IS NOT NULL", text_path(segments)), true),
             Place::Timestamp | Place::Severity | Place::Seq | Place::Id => {
                 ("TRUE".to_owned(), true)
             }
@@ -235,15 +232,7 @@ impl Compiler {
     fn compare(&mut self, place: &Place, op: Operator, operand: &Operand) -> (String, bool) {
         match place {
             Place::Text(column) => self.text(&|_| (*column).to_owned(), op, operand, place),
-            Place::TextPath(segments) => self.text(
-                &|c: &mut Self| {
-                    let path = c.bind(segments.clone());
-                    format!("(record #>> {path}::text[])")
-                },
-                op,
-                operand,
-                place,
-            ),
+            Place::TextPath(segments) => self.text(&|_| text_path(segments), op, operand, place),
             Place::Timestamp => match operand {
                 Operand::Time(spec) => {
                     let at = self.bind(spec.resolve(self.now).to_rfc3339());
@@ -377,6 +366,13 @@ impl Compiler {
         let (sql, _) = self.exists(place);
         (sql, false)
     }
+}
+
+/// `record #>> '{a,b}'` for a path of [`SCALAR_TEXT_PATHS`]: written into the SQL (the paths
+/// are this file's constants, never a reader's text), so that expression indexes apply.
+fn text_path(segments: &[String]) -> String {
+    debug_assert!(SCALAR_TEXT_PATHS.contains(&segments.join(".").as_str()));
+    format!("(record #>> '{{{}}}')", segments.join(","))
 }
 
 /// Whether `op` is one SQL expresses as the query language means it.
