@@ -40,29 +40,29 @@ fn main() {
     // 1. Inserts.
     let dir = tempfile::tempdir().unwrap();
     let table = "bench_ours";
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut ours = Duration::ZERO;
     let started = Instant::now();
-    synthetic_log::SyntheticLog {
+    let log = synthetic_log::SyntheticLog {
         records,
         rotate_mb: 1024,
         seed: 1,
         days: 7,
-    }
-    .write_with(dir.path(), |builder| {
+    };
+    log.write_then(
+        dir.path(),
         // Memory enough to hold the whole run: what is measured is the insert rate.
-        builder
-            .with_postgres(big_backlog(
+        |builder| {
+            builder.with_postgres(big_backlog(
                 PostgresConfig::new().with_url(&url).with_table(table),
             ))
-            .with_flush_timeout(Duration::from_secs(600))
-    })
+        },
+        || {
+            wait_for_rows(&url, table, records);
+            ours = started.elapsed();
+        },
+    )
     .unwrap();
-    let ours = started.elapsed();
-    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let written: i64 = db
-        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(written as u64, records, "every record in the table");
     let lines: Vec<String> = std::fs::read_to_string(dir.path().join("security.jsonl"))
         .unwrap()
         .lines()
@@ -117,21 +117,23 @@ fn main() {
     // 2. The newest 50 of a filter over a large table.
     let big = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    synthetic_log::SyntheticLog {
+    let log = synthetic_log::SyntheticLog {
         records: page_rows,
         rotate_mb: 64,
         seed: 2,
         days: 30,
-    }
-    .write_with(big.path(), |builder| {
-        builder
-            .with_postgres(big_backlog(
+    };
+    log.write_then(
+        big.path(),
+        |builder| {
+            builder.with_postgres(big_backlog(
                 PostgresConfig::new()
                     .with_url(&url)
                     .with_table("bench_page"),
             ))
-            .with_flush_timeout(Duration::from_secs(1800))
-    })
+        },
+        || wait_for_rows(&url, "bench_page", page_rows),
+    )
     .unwrap();
     println!(
         "wrote {page_rows} records to files and the table in {:.1?}",
@@ -176,4 +178,19 @@ fn main() {
 /// Room for a whole run in memory.
 fn big_backlog(config: PostgresConfig) -> PostgresConfig {
     config.with_memory_limit(4 << 30)
+}
+
+/// Waits until `table` holds `rows` rows.
+fn wait_for_rows(url: &str, table: &str, rows: u64) {
+    let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    loop {
+        let count: i64 = db
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .unwrap()
+            .get(0);
+        if count as u64 >= rows {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

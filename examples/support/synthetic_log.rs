@@ -98,6 +98,17 @@ impl SyntheticLog {
         dir: &Path,
         configure: impl FnOnce(Builder) -> Builder,
     ) -> Result<Stats, Box<dyn std::error::Error>> {
+        self.write_then(dir, configure, || {})
+    }
+
+    /// [`write_with`](Self::write_with), calling `before_shutdown` once every record is emitted
+    /// (a bench waits there for a slow sink).
+    pub fn write_then(
+        &self,
+        dir: &Path,
+        configure: impl FnOnce(Builder) -> Builder,
+        before_shutdown: impl FnOnce(),
+    ) -> Result<Stats, Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
         let mut rng = fastrand::Rng::with_seed(self.seed);
         let start = Utc::now().timestamp_micros() - (self.days * 86_400_000_000) as i64;
@@ -185,6 +196,7 @@ impl SyntheticLog {
                 }
             }
         });
+        before_shutdown();
         Ok(guard.shutdown()?)
     }
 }

@@ -5,8 +5,8 @@
 //! exact condition. Anything else (paths under `fields` and `changes`, arrays, text ordering of
 //! times) compiles to a condition that every matching row passes (a superset: the path exists),
 //! and the store checks those rows again with the file store's own matcher, so both stores
-//! answer alike. Every condition is wrapped so that it is true or false, never NULL: `not`
-//! inverts what the record lacks as the file store does.
+//! answer alike. A negation makes NULL (a comparison on what the record lacks) false before it
+//! inverts, so `not` treats a missing value as the file store does.
 
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
@@ -114,7 +114,7 @@ impl Compiler {
             Expr::Not(inner) => {
                 let mark = self.params.len();
                 match self.expr(inner) {
-                    (sql, true) => (format!("NOT ({sql})"), true),
+                    (sql, true) => (negate(&sql), true),
                     // The negation of a superset is not one: every row goes on to be checked.
                     (_, false) => self.discard(mark),
                 }
@@ -130,7 +130,7 @@ impl Compiler {
                             let (sql, exact) =
                                 self.any(&places, |c, place| c.compare(place, positive, operand));
                             if exact {
-                                (format!("NOT ({sql})"), true)
+                                (negate(&sql), true)
                             } else {
                                 self.discard(mark)
                             }
@@ -154,7 +154,7 @@ impl Compiler {
                         });
                         match (negated, exact) {
                             (false, _) => (sql, exact),
-                            (true, true) => (format!("NOT ({sql})"), true),
+                            (true, true) => (negate(&sql), true),
                             (true, false) => self.discard(mark),
                         }
                     }
@@ -190,7 +190,7 @@ impl Compiler {
         let exact = parts.iter().all(|(_, e)| *e);
         let sql = parts
             .into_iter()
-            .map(|(s, _)| format!("coalesce({s}, FALSE)"))
+            .map(|(s, _)| format!("({s})"))
             .collect::<Vec<_>>()
             .join(" OR ");
         (sql, exact)
@@ -373,6 +373,14 @@ impl Compiler {
 fn text_path(segments: &[String]) -> String {
     debug_assert!(SCALAR_TEXT_PATHS.contains(&segments.join(".").as_str()));
     format!("(record #>> '{{{}}}')", segments.join(","))
+}
+
+/// `not`: a comparison on what the record lacks is NULL in SQL and false in the query language,
+/// so NULL is made false before it is inverted. (Elsewhere NULL and false select the same rows:
+/// `NULL OR x` and `NULL AND x` are false or NULL exactly when `false OR x` and `false AND x` are
+/// false, and WHERE keeps neither; keeping bare comparisons lets the indexes serve them.)
+fn negate(sql: &str) -> String {
+    format!("NOT coalesce(({sql}), FALSE)")
 }
 
 /// Whether `op` is one SQL expresses as the query language means it.
