@@ -83,6 +83,7 @@
 //! | `axum` | no | the axum parts of it: the peer from `ConnectInfo` or `MockConnectInfo`, [`RequestSecurity`](http::RequestSecurity) as an extractor |
 //! | `query` | no | the [query language](query) every reader of the log shares, and the [stores](store) that answer it (`FileStore` over the log's files) |
 //! | `api` | no | [`api`]: the read API and web console a service mounts (axum), scoped by an authorizer, every read recorded; implies `axum` and `query` |
+//! | `postgres` | no | [`sink::postgres`]: records in a PostgreSQL table for services with many instances, and [`store::PostgresStore`] to read them; implies `query` |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
