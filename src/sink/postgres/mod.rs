@@ -4,12 +4,14 @@
 //!
 //! ```no_run
 //! use tracing_security_events::sink::postgres::PostgresConfig;
+//! use tracing_subscriber::prelude::*;
 //!
 //! let (layer, guard) = tracing_security_events::builder()
 //!     .with_file("/var/log/app/security.jsonl") // a file beside it, or not
 //!     .with_postgres(PostgresConfig::new().with_url("postgres://app@db/app?sslmode=require"))
 //!     .with_service_instance("app-7")
 //!     .build()?;
+//! tracing_subscriber::registry().with(layer).init();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
