@@ -142,14 +142,7 @@ pub fn verify_with(path: impl AsRef<Path>, options: &VerifyOptions) -> io::Resul
     } else {
         vec![vec![path.to_path_buf()]]
     };
-    let mut verifier = Verifier {
-        hasher: ChainHasher::new(options.key.as_deref()),
-        keyed: options.key.is_some(),
-        report: VerifyReport {
-            ends_cleanly: true,
-            ..VerifyReport::default()
-        },
-    };
+    let mut verifier = Verifier::new(options);
     for files in groups {
         if verifier.verify_log(&files)?.is_break() {
             return Ok(verifier.report);
@@ -182,14 +175,7 @@ pub fn verify_records<L: AsRef<[u8]>>(
     records: &[L],
     options: &VerifyOptions,
 ) -> VerifyReport {
-    let mut verifier = Verifier {
-        hasher: ChainHasher::new(options.key.as_deref()),
-        keyed: options.key.is_some(),
-        report: VerifyReport {
-            ends_cleanly: true,
-            ..VerifyReport::default()
-        },
-    };
+    let mut verifier = Verifier::new(options);
     let source = PathBuf::from(source);
     verifier.report.files.push(source.clone());
     let lines: Vec<&[u8]> = records.iter().map(AsRef::as_ref).collect();
@@ -242,6 +228,17 @@ struct Tail {
 type Flow = std::ops::ControlFlow<()>;
 
 impl Verifier {
+    fn new(options: &VerifyOptions) -> Self {
+        Verifier {
+            hasher: ChainHasher::new(options.key.as_deref()),
+            keyed: options.key.is_some(),
+            report: VerifyReport {
+                ends_cleanly: true,
+                ..VerifyReport::default()
+            },
+        }
+    }
+
     fn fail(&mut self, kind: ProblemKind, location: Location, detail: String) -> Flow {
         self.report.problem = Some(Problem {
             kind,

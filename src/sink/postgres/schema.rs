@@ -73,20 +73,8 @@ pub(crate) fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresEr
             )"
         ))
         .map_err(failed)?;
-    let found: i32 = transaction
-        .query_one(
-            &format!("SELECT coalesce(max(version), 0) FROM {table}_migrations"),
-            &[],
-        )
-        .map_err(failed)?
-        .get(0);
-    if found > SCHEMA_VERSION {
-        return Err(PostgresError::NewerSchema {
-            table: table.to_owned(),
-            found,
-            known: SCHEMA_VERSION,
-        });
-    }
+    let found = version(&mut transaction, table).map_err(failed)?;
+    refuse_newer(table, found)?;
     for (index, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i32 + 1;
         transaction
@@ -105,22 +93,31 @@ pub(crate) fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresEr
 /// Checks that `table` was made by the sink and is not newer than this crate knows (for
 /// readers, who never migrate).
 pub(crate) fn check_version(client: &mut Client, table: &str) -> Result<(), PostgresError> {
-    let found: i32 = client
-        .query_one(
-            &format!("SELECT coalesce(max(version), 0) FROM {table}_migrations"),
-            &[],
-        )
-        .map_err(|_| PostgresError::NoTable(table.to_owned()))?
-        .get(0);
+    let found = version(client, table).map_err(|_| PostgresError::NoTable(table.to_owned()))?;
+    refuse_newer(table, found)?;
+    if found == 0 {
+        return Err(PostgresError::NoTable(table.to_owned()));
+    }
+    Ok(())
+}
+
+/// The table's schema version (0 before the first migration).
+fn version(client: &mut impl postgres::GenericClient, table: &str) -> Result<i32, postgres::Error> {
+    let row = client.query_one(
+        &format!("SELECT coalesce(max(version), 0) FROM {table}_migrations"),
+        &[],
+    )?;
+    Ok(row.get(0))
+}
+
+/// A table newer than this crate knows is not touched.
+fn refuse_newer(table: &str, found: i32) -> Result<(), PostgresError> {
     if found > SCHEMA_VERSION {
         return Err(PostgresError::NewerSchema {
             table: table.to_owned(),
             found,
             known: SCHEMA_VERSION,
         });
-    }
-    if found == 0 {
-        return Err(PostgresError::NoTable(table.to_owned()));
     }
     Ok(())
 }
