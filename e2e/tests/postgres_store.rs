@@ -78,6 +78,7 @@ const QUERIES: &[&str] = &[
 struct Stores {
     file: FileStore,
     postgres: PostgresStore,
+    table: String,
     _dir: tempfile::TempDir,
 }
 
@@ -103,6 +104,7 @@ fn stores() -> Option<&'static Stores> {
             Some(Stores {
                 file: FileStore::open(dir.path().join("security.jsonl")).unwrap(),
                 postgres: PostgresStore::connect_to_table(&cluster.url(), &table).unwrap(),
+                table,
                 _dir: dir,
             })
         })
@@ -342,4 +344,69 @@ fn hostile_query_values_are_only_values() {
         3000,
         "the table is whole"
     );
+}
+
+/// The read API serves the PostgreSQL store as it serves files: pages, a record, scope.
+#[cfg(feature = "api")]
+#[test]
+fn the_read_api_serves_the_postgres_store_unchanged() {
+    use tracing_security_events::api::{ReadApi, ReadRequest, ReadScope};
+
+    let Some(stores) = stores() else { return };
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let store = PostgresStore::connect_to_table(&cluster.url(), &stores.table).unwrap();
+    let acme_only = |_: &ReadRequest<'_>| ReadScope::Tenant("acme".into());
+    let app: axum::Router = ReadApi::new(store).with_authorizer(acme_only).router();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (first, second, total) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let get = |target: String| async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let request = format!("GET {target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).await.unwrap();
+            let reply = String::from_utf8(reply).unwrap();
+            let body = reply.split_once("\r\n\r\n").unwrap().1.to_owned();
+            serde_json::from_str::<Value>(&body).unwrap()
+        };
+        let first =
+            get("/security_logs?per_page=200&count=true&log_events[]=authentication.*".into())
+                .await;
+        let cursor = first["meta"]["next_cursor"].as_str().unwrap().to_owned();
+        let second = get(format!(
+            "/security_logs?per_page=200&log_events[]=authentication.*&cursor={cursor}"
+        ))
+        .await;
+        let total = first["meta"]["total_count"].as_u64().unwrap();
+        (first, second, total)
+    });
+    let expected = stores
+        .file
+        .count(
+            &Query::parse("event like \"authentication.*\"").unwrap(),
+            &Scope::Tenant("acme".into()),
+        )
+        .unwrap()
+        .records;
+    assert_eq!(total, expected);
+    let page = |v: &Value| -> Vec<Value> { v["security_logs"].as_array().unwrap().clone() };
+    let search = Search::new(Query::parse("event like \"authentication.*\"").unwrap())
+        .with_scope(Scope::Tenant("acme".into()))
+        .with_limit(400);
+    let ids: Vec<String> = page(&first)
+        .iter()
+        .chain(page(&second).iter())
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, self::ids(&stores.file, &search));
+    assert!(page(&first).iter().all(|r| r["tenant"]["id"] == "acme"));
 }
