@@ -109,13 +109,30 @@ impl PostgresStore {
 
     /// The condition of a query within a scope, its parameters, and whether it is exact.
     fn condition(query: &Query, scope: &Scope, now: DateTime<Utc>) -> (Compiler, String, bool) {
+        let (compiler, alternatives, exact) = Self::alternatives(query, scope, now);
+        let sql = alternatives
+            .iter()
+            .map(|a| format!("({a})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        (compiler, sql, exact)
+    }
+
+    /// The condition as alternatives, each within the scope (see `Compiler::alternatives`).
+    fn alternatives(
+        query: &Query,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> (Compiler, Vec<String>, bool) {
         let mut compiler = Compiler::new(now);
-        let (mut sql, exact) = compiler.condition(query);
+        let (mut alternatives, exact) = compiler.alternatives(query);
         if let Scope::Tenant(tenant) = scope {
             let tenant = compiler.bind(tenant.clone());
-            sql = format!("({sql}) AND tenant_id = {tenant}");
+            for alternative in &mut alternatives {
+                *alternative = format!("({alternative}) AND tenant_id = {tenant}");
+            }
         }
-        (compiler, sql, exact)
+        (compiler, alternatives, exact)
     }
 
     /// Streams the rows of `condition` in `order` after `after`, up to `limit`, to `each`
@@ -123,7 +140,7 @@ impl PostgresStore {
     fn scan(
         &self,
         compiler: &Compiler,
-        condition: &str,
+        alternatives: &[String],
         order: Order,
         after: Option<(&str, &str)>,
         limit: Option<i64>,
@@ -138,29 +155,58 @@ impl PostgresStore {
             Order::NewestFirst => ("DESC", "<"),
             Order::OldestFirst => ("ASC", ">"),
         };
-        let mut sql = format!(
-            "SELECT line, id::text, record->>'timestamp', \
-             (extract(epoch from timestamp) * 1000000)::int8 FROM {} WHERE ({condition})",
-            self.table
-        );
         let (time, id);
+        let mut keyset = String::new();
         if let Some((at, last)) = after {
             (time, id) = (at.to_owned(), last.to_owned());
             params.push(&time);
             params.push(&id);
-            sql.push_str(&format!(
+            keyset = format!(
                 " AND (timestamp, id) {compare} (${}::text::timestamptz, ${}::text::uuid)",
                 params.len() - 1,
                 params.len()
-            ));
+            );
         }
-        sql.push_str(&format!(" ORDER BY timestamp {direction}, id {direction}"));
         let limit_value;
+        let mut limit_sql = String::new();
         if let Some(limit) = limit {
             limit_value = limit;
             params.push(&limit_value);
-            sql.push_str(&format!(" LIMIT ${}", params.len()));
+            limit_sql = format!(" LIMIT ${}", params.len());
         }
+        let columns = "line, id::text, record->>'timestamp', \
+             (extract(epoch from timestamp) * 1000000)::int8";
+        let order_by = format!(" ORDER BY timestamp {direction}, id {direction}");
+        let sql = if alternatives.len() > 1 && limit.is_some() {
+            // A page of an `or`: the first rows of each alternative, each scan on its own
+            // index, merged (a row several alternatives select is one row).
+            let scans: Vec<String> = alternatives
+                .iter()
+                .map(|a| {
+                    format!(
+                        "(SELECT {columns}, timestamp AS t, id AS i FROM {} WHERE ({a}){keyset} \
+                         {order_by}{limit_sql})",
+                        self.table
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT line, id, timestamp_text, micros FROM ({}) AS u(line, id, \
+                 timestamp_text, micros, timestamp, i) \
+                 ORDER BY timestamp {direction}, i {direction}{limit_sql}",
+                scans.join(" UNION ")
+            )
+        } else {
+            let condition = alternatives
+                .iter()
+                .map(|a| format!("({a})"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            format!(
+                "SELECT {columns} FROM {} WHERE ({condition}){keyset}{order_by}{limit_sql}",
+                self.table
+            )
+        };
         let mut failure = None;
         self.with_client(|client| {
             let mut rows = client.query_raw(&sql, params.iter().copied())?;
@@ -194,9 +240,9 @@ impl PostgresStore {
         order: Order,
         each: &mut dyn FnMut(Row) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let (compiler, condition, exact) = Self::condition(query, scope, now);
+        let (compiler, alternatives, exact) = Self::alternatives(query, scope, now);
         let matcher = (!exact).then(|| query.matcher(now));
-        self.scan(&compiler, &condition, order, None, None, &mut |row| {
+        self.scan(&compiler, &alternatives, order, None, None, &mut |row| {
             if matcher
                 .as_ref()
                 .is_some_and(|m| !m.matches_line(&row.line).unwrap_or(false))
@@ -235,8 +281,8 @@ fn keyset_text(micros: i64) -> String {
 
 impl LogStore for PostgresStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
-        let (compiler, condition, exact) =
-            Self::condition(&search.query, &search.scope, search.now);
+        let (compiler, alternatives, exact) =
+            Self::alternatives(&search.query, &search.scope, search.now);
         let matcher = (!exact).then(|| search.query.matcher(search.now));
         let mut after = match &search.cursor {
             Some(Cursor {
@@ -259,7 +305,7 @@ impl LogStore for PostgresStore {
             let mut scanned_to = None;
             self.scan(
                 &compiler,
-                &condition,
+                &alternatives,
                 search.order,
                 after.as_ref().map(|(t, id)| (t.as_str(), id.as_str())),
                 Some(chunk),

@@ -102,8 +102,32 @@ impl Compiler {
     }
 
     /// The condition of `query`, and whether it is exact.
+    #[cfg(test)]
     pub(crate) fn condition(&mut self, query: &Query) -> (String, bool) {
         self.expr(&query.expr)
+    }
+
+    /// The condition of `query` as alternatives any of which selects a row (the items of a
+    /// top-level `or`, the columns of the `user` shortcut), so that a page can be one ordered,
+    /// limited scan per alternative, each on its own index; and whether it is exact.
+    pub(crate) fn alternatives(&mut self, query: &Query) -> (Vec<String>, bool) {
+        let parts: Vec<(String, bool)> = match &query.expr {
+            Expr::Or(items) => items.iter().map(|e| self.expr(e)).collect(),
+            Expr::Compare(comparison) if comparison.field.paths().len() > 1 => {
+                match &comparison.test {
+                    Test::Compare(op, operand) if op.positive().is_none() => comparison
+                        .field
+                        .paths()
+                        .iter()
+                        .map(|p| self.compare(&place(p.segments()), *op, operand))
+                        .collect(),
+                    _ => vec![self.expr(&query.expr)],
+                }
+            }
+            _ => vec![self.expr(&query.expr)],
+        };
+        let exact = parts.iter().all(|(_, e)| *e);
+        (parts.into_iter().map(|(s, _)| s).collect(), exact)
     }
 
     fn expr(&mut self, expr: &Expr) -> (String, bool) {
