@@ -21,7 +21,7 @@ use axum::extract::Request;
 use axum::middleware::{from_fn, Next};
 use axum::response::Response;
 use axum::Router;
-use common::{read_records, TempLog};
+use common::{by_name, read_records, TempLog};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -193,13 +193,6 @@ fn ids<'a>(records: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
     records
         .into_iter()
         .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn by_name<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
-    records
-        .iter()
-        .filter(|r| r["event"]["name"] == name)
         .collect()
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
-use common::{run, TempLog};
+use common::{by_name, run, TempLog};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Barrier;
@@ -145,13 +145,6 @@ fn with_server<T>(
     client: impl AsyncFnOnce(SocketAddr) -> T,
 ) -> (Vec<Value>, T) {
     server::serve(&TempLog::new(), app(layer), client)
-}
-
-fn by_name<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
-    records
-        .iter()
-        .filter(|r| r["event"]["name"] == name)
-        .collect()
 }
 
 #[test]

@@ -61,7 +61,7 @@ pub(crate) async fn export(State(api): State<Shared>, parts: Parts) -> Result<Re
         audit::exported(
             search.query(),
             search.scope(),
-            format_name(format),
+            format.as_str(),
             written,
             complete,
         );
@@ -84,14 +84,6 @@ pub(crate) async fn export(State(api): State<Shared>, parts: Parts) -> Result<Re
     }
     super::json::no_store(headers);
     Ok(response)
-}
-
-fn format_name(format: ExportFormat) -> &'static str {
-    match format {
-        ExportFormat::Csv => "csv",
-        ExportFormat::Json => "json",
-        _ => "jsonl",
-    }
 }
 
 /// Gathers the export's bytes into chunks and hands each to the response, waiting while the

@@ -127,7 +127,7 @@ impl Rules {
                 Some((throttled, key)) => {
                     let group = key
                         .as_ref()
-                        .and_then(|field| group_text(field, &record))
+                        .and_then(|field| crate::store::group_value(field, &record))
                         .unwrap_or_default();
                     match throttled.check(&group, now) {
                         Verdict::Send { suppressed } => suppressed,
@@ -144,18 +144,6 @@ impl Rules {
         }
         out
     }
-}
-
-/// The text of `field` in `record`, as grouping reads it.
-fn group_text(field: &Field, record: &Json<'_>) -> Option<String> {
-    field.paths().iter().find_map(|path| {
-        let mut found = None;
-        crate::query::visit(record, path.segments(), &mut |value| {
-            found = crate::query::text_of(value).map(|t| t.into_owned());
-            found.is_some()
-        });
-        found
-    })
 }
 
 #[cfg(test)]

@@ -286,7 +286,7 @@ fn timestamp(record: &Json<'_>) -> Option<DateTime<Utc>> {
 }
 
 /// The value a record has for a grouping field: the first value found, as text.
-fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<Cow<'r, str>> {
+pub(crate) fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<Cow<'r, str>> {
     field.paths().iter().find_map(|path| {
         let mut found = None;
         crate::query::visit(record, path.segments(), &mut |value| {

@@ -20,6 +20,17 @@ pub enum ExportFormat {
     Csv,
 }
 
+impl ExportFormat {
+    /// Its name, as `FromStr` reads it (`csv`, `jsonl`, `json`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::JsonLines => "jsonl",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
 impl std::str::FromStr for ExportFormat {
     type Err = String;
 

@@ -69,6 +69,14 @@ pub fn read_records(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The records of event `name`.
+pub fn by_name<'a>(records: &'a [Value], name: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["event"]["name"] == name)
+        .collect()
+}
+
 /// The keys of a JSON object, in the order written.
 pub fn keys(value: &Value) -> Vec<&str> {
     value
