@@ -63,6 +63,8 @@ pub struct Builder {
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
     #[cfg(feature = "postgres")]
     postgres: Vec<crate::sink::postgres::PostgresConfig>,
+    #[cfg(feature = "notify")]
+    notify: Vec<crate::notify::NotifyConfig>,
     catalogs: Vec<RegisterCatalog>,
     report_errors: bool,
     clock: Arc<dyn Clock>,
@@ -111,6 +113,8 @@ impl Default for Builder {
             otlp: Vec::new(),
             #[cfg(feature = "postgres")]
             postgres: Vec::new(),
+            #[cfg(feature = "notify")]
+            notify: Vec::new(),
             catalogs: Vec::new(),
             report_errors: true,
             clock: Arc::new(SystemClock),
@@ -185,6 +189,15 @@ impl Builder {
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn with_postgres(mut self, config: crate::sink::postgres::PostgresConfig) -> Self {
         self.postgres.push(config);
+        self
+    }
+
+    /// Evaluates notification rules and detections over the records written (feature
+    /// `notify`), on threads of their own; see [`notify`](crate::notify).
+    #[cfg(feature = "notify")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "notify")))]
+    pub fn with_notifications(mut self, notifications: crate::notify::NotifyConfig) -> Self {
+        self.notify.push(notifications);
         self
     }
 
@@ -451,6 +464,16 @@ impl Builder {
             );
         }
         sinks.extend(self.sinks);
+        // The rules read what every other sink writes; their records reach the log through
+        // the link once it runs.
+        #[cfg(feature = "notify")]
+        let mut notify_links = Vec::new();
+        #[cfg(feature = "notify")]
+        for notifications in self.notify {
+            let link = crate::notify::LogLink::default();
+            sinks.push(Box::new(notifications.start(link.clone())?));
+            notify_links.push(link);
+        }
         let code_sinks = sinks.len();
         for configured in runtime.sinks {
             take(
@@ -487,6 +510,10 @@ impl Builder {
         .map_err(BuildError::SpawnWorker)?;
         for notice in crash_notices {
             pipeline.submit(notice);
+        }
+        #[cfg(feature = "notify")]
+        for link in notify_links {
+            link.connect(pipeline.clone(), self.clock.clone());
         }
         let layer = RecordingLayer::new(
             registry,

@@ -34,6 +34,8 @@ pub(crate) enum ContextKey {
     GeoCountry,
     GeoCity,
     GeoAsn,
+    GeoLat,
+    GeoLon,
     RequestId,
     HttpMethod,
     UrlPath,
@@ -71,6 +73,8 @@ impl ContextKey {
             "client.geo.country" | "geo.country.iso_code" => ContextKey::GeoCountry,
             "client.geo.city" | "geo.locality.name" => ContextKey::GeoCity,
             "client.geo.asn" => ContextKey::GeoAsn,
+            "client.geo.lat" | "geo.location.lat" => ContextKey::GeoLat,
+            "client.geo.lon" | "geo.location.lon" => ContextKey::GeoLon,
             "request.id" => ContextKey::RequestId,
             "http.method" | "http.request.method" => ContextKey::HttpMethod,
             "url.path" => ContextKey::UrlPath,
@@ -267,6 +271,13 @@ pub struct ClientGeo {
     /// Autonomous system number of the network (`client.geo.asn`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
+    /// Latitude in degrees, WGS 84 (`client.geo.lat`, alias `geo.location.lat`); with `lon`,
+    /// what impossible-travel detection measures distances with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    /// Longitude in degrees, WGS 84 (`client.geo.lon`, alias `geo.location.lon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
 }
 
 /// What the client used: `user_agent` in the record.
@@ -443,6 +454,14 @@ impl ContextFields {
             ContextKey::GeoCity => self.geo().city = Some(value.into_text()),
             ContextKey::GeoAsn => match value.to_u64().and_then(|asn| u32::try_from(asn).ok()) {
                 Some(asn) => self.geo().asn = Some(asn),
+                None => return Err(value),
+            },
+            ContextKey::GeoLat => match value.to_f64().filter(|lat| lat.abs() <= 90.0) {
+                Some(lat) => self.geo().lat = Some(lat),
+                None => return Err(value),
+            },
+            ContextKey::GeoLon => match value.to_f64().filter(|lon| lon.abs() <= 180.0) {
+                Some(lon) => self.geo().lon = Some(lon),
                 None => return Err(value),
             },
             ContextKey::Carried(name) => {

@@ -81,6 +81,10 @@ pub enum BuildError {
     /// The worker thread could not be started.
     #[error("cannot start the security log worker thread: {0}")]
     SpawnWorker(#[source] io::Error),
+    /// A notification set-up was refused.
+    #[cfg(feature = "notify")]
+    #[error("notifications: {0}")]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 impl From<crate::sink::OpenError> for BuildError {

@@ -83,6 +83,34 @@ impl<'a> Object<'a> {
     }
 }
 
+impl<'a> Json<'a> {
+    /// The value at `path` (`["client", "geo", "lat"]`), through objects.
+    pub(crate) fn at(&self, path: &[&str]) -> Option<&Json<'a>> {
+        path.iter().try_fold(self, |value, key| match value {
+            Json::Object(object) => object.get(key),
+            _ => None,
+        })
+    }
+
+    /// The text at `path`, when it is a string.
+    pub(crate) fn str_at(&self, path: &[&str]) -> Option<&str> {
+        match self.at(path)? {
+            Json::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number at `path`, as a float.
+    pub(crate) fn f64_at(&self, path: &[&str]) -> Option<f64> {
+        match *self.at(path)? {
+            Json::I64(n) => Some(n as f64),
+            Json::U64(n) => Some(n as f64),
+            Json::F64(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
 /// A string that borrows from the input when it can.
 struct Text<'a>(Cow<'a, str>);
 

@@ -58,6 +58,20 @@ impl FieldValue {
         }
     }
 
+    /// The value as a finite float, when it is a number or text holding one.
+    pub fn to_f64(&self) -> Option<f64> {
+        let value = match self {
+            FieldValue::F64(v) => *v,
+            FieldValue::U64(v) => *v as f64,
+            FieldValue::I64(v) => *v as f64,
+            FieldValue::U128(v) => *v as f64,
+            FieldValue::I128(v) => *v as f64,
+            FieldValue::Str(s) => s.trim().parse().ok()?,
+            FieldValue::Bool(_) => return None,
+        };
+        value.is_finite().then_some(value)
+    }
+
     /// The value as an unsigned integer, when it is one or is text holding one.
     pub fn to_u64(&self) -> Option<u64> {
         match self {

@@ -25,6 +25,10 @@ crate::security_catalog! {
         /// An account was locked after repeated failures.
         AccountLockedOut => "authentication.locked_out", Authentication, Error, Failure,
             Some("authn_login_lock"), "{actor} was locked out after repeated failed sign-ins";
+        /// Too many failed sign-ins of one key (an address, an account) within a window, seen
+        /// by a detection; `fields.count`, `fields.window`, `fields.first_id`, `fields.last_id`.
+        LoginFailedMax => "authentication.failed_max", Authentication, Error, Failure,
+            Some("authn_login_fail_max"), "{count} failed sign-ins within {window}";
         /// A sign-in from a device not seen before for this user.
         NewDeviceLogin => "authentication.new_device", Authentication, Warn, Success,
             None, "{actor} signed in from a new device";
@@ -327,6 +331,10 @@ crate::security_catalog! {
         /// `fields.records`, whatever the filters say.
         AuditLogExported => "audit.log_exported", Audit, Warn, Success,
             None, "{actor} exported the security log";
+        /// A notification could not be delivered (its transport failed after its retries, or
+        /// its queue was full); `fields.rule`, `fields.transport`, `fields.error`.
+        AuditNotificationFailed => "audit.notification_failed", Audit, Error, Failure,
+            None, "a notification of {rule} could not be sent through {transport}";
     }
 }
 
@@ -348,7 +356,7 @@ mod tests {
         }
         assert_eq!(
             SecurityEvent::ALL.len(),
-            93,
+            95,
             "every name of ARCHITECTURE.md"
         );
         assert!("authentication.unknown".parse::<SecurityEvent>().is_err());

@@ -11,6 +11,7 @@
 //! | `authentication.succeeded` | `LoginSucceeded` | authentication | info | success | `authn_login_success` | {actor} signed in |
 //! | `authentication.failed` | `LoginFailed` | authentication | warn | failure | `authn_login_fail` | {actor} failed to sign in |
 //! | `authentication.locked_out` | `AccountLockedOut` | authentication | error | failure | `authn_login_lock` | {actor} was locked out after repeated failed sign-ins |
+//! | `authentication.failed_max` | `LoginFailedMax` | authentication | error | failure | `authn_login_fail_max` | {count} failed sign-ins within {window} |
 //! | `authentication.new_device` | `NewDeviceLogin` | authentication | warn | success | - | {actor} signed in from a new device |
 //! | `authentication.impossible_travel` | `ImpossibleTravel` | authentication | error | unknown | `authn_impossible_travel` | {actor} signed in from places too far apart to travel between |
 //! | `authentication.otp_verified` | `OtpVerified` | authentication | info | success | - | {actor} verified a one-time password |
@@ -101,6 +102,7 @@
 //! | `audit.events_dropped` | `AuditEventsDropped` | audit | error | failure | - | {dropped} security events were dropped |
 //! | `audit.log_viewed` | `AuditLogViewed` | audit | info | success | - | {actor} viewed the security log |
 //! | `audit.log_exported` | `AuditLogExported` | audit | warn | success | - | {actor} exported the security log |
+//! | `audit.notification_failed` | `AuditNotificationFailed` | audit | error | failure | - | a notification of {rule} could not be sent through {transport} |
 //!
 
 mod builtin;

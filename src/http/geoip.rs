@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::context::ClientGeo;
 
 /// One or more MaxMind-format databases, read into memory at start-up: a City or Country database
-/// gives `client.geo.country` and `client.geo.city`, an ASN database `client.geo.asn`.
+/// gives `client.geo.country` and `client.geo.city` (a City database also `client.geo.lat` and
+/// `client.geo.lon`), an ASN database `client.geo.asn`.
 ///
 /// Opening fails with the path and the reason when a file is missing or not a database, so that a
 /// misconfigured deployment stops at start-up instead of silently logging without locations.
@@ -64,7 +65,17 @@ struct GeoRecord<'a> {
     #[serde(borrow, default)]
     city: Option<City<'a>>,
     #[serde(default)]
+    location: Option<Location>,
+    #[serde(default)]
     autonomous_system_number: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +130,11 @@ impl GeoIp {
                     .city
                     .and_then(|c| c.names.get("en").copied())
                     .map(str::to_owned);
+            }
+            if let (None, Some(location)) = (geo.lat, record.location) {
+                if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
+                    (geo.lat, geo.lon) = (Some(lat), Some(lon));
+                }
             }
             if geo.asn.is_none() {
                 geo.asn = record.autonomous_system_number;

@@ -359,6 +359,8 @@ impl Settings {
             client.geo.country = geo.country.as_deref(),
             client.geo.city = geo.city.as_deref(),
             client.geo.asn = geo.asn,
+            client.geo.lat = geo.lat,
+            client.geo.lon = geo.lon,
             user_agent = user_agent.as_deref(),
             user_agent.name = parsed.as_ref().map(|ua| ua.name.as_str()),
             user_agent.version = parsed.as_ref().and_then(|ua| ua.version.as_deref()),

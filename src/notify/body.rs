@@ -28,8 +28,8 @@ impl NotifySeverity {
 }
 
 /// The webhook body for `record_line` (one record as written, without its line feed), built
-/// without parsing the record again: it goes out byte for byte, so a receiver can verify its
-/// seal.
+/// without parsing the record again: it goes out byte for byte as every sink receives it (the
+/// file sink's hash chain, `integrity`, belongs to its file and is not part of it).
 ///
 /// ```
 /// use tracing_security_events::notify::{webhook_body, NotifySeverity};

@@ -38,11 +38,30 @@
 //! three).
 
 mod body;
+mod delivery;
+mod detection;
+mod error;
+mod log_link;
 mod rule;
+mod runner;
+mod setup;
 mod signature;
+mod sink;
+mod stats;
+mod summary;
 mod throttle;
+mod transport;
 
 pub use body::{webhook_body, NotifySeverity};
+pub use delivery::Retry;
+pub use detection::{Detection, ImpossibleTravel, Threshold};
+pub use error::NotifyError;
+pub(crate) use log_link::LogLink;
 pub use rule::{Notification, Rule, Rules, THROTTLE_GROUPS};
+pub use setup::{NotifyConfig, DEFAULT_NOTIFY_FLUSH_TIMEOUT, DEFAULT_RULE_QUEUE};
 pub use signature::{sign, verify_signature, SignatureError, SIGNATURE_HEADER};
+pub use stats::{NotifyStats, NotifyStatsHandle};
 pub use throttle::Throttle;
+pub use transport::{
+    Callback, Email, EmailBuilder, SmtpSecurity, Transport, TransportError, Webhook, WebhookFormat,
+};

@@ -32,6 +32,7 @@ pub struct Rule {
     pub(crate) condition: Query,
     pub(crate) severity: NotifySeverity,
     pub(crate) throttle: Option<(Throttle, Option<Field>)>,
+    pub(crate) send_to: Vec<String>,
 }
 
 impl Rule {
@@ -42,6 +43,7 @@ impl Rule {
             condition,
             severity,
             throttle: None,
+            send_to: Vec::new(),
         }
     }
 
@@ -50,6 +52,13 @@ impl Rule {
     #[must_use]
     pub fn with_throttle(mut self, throttle: Throttle, group_by: Option<Field>) -> Self {
         self.throttle = Some((throttle, group_by));
+        self
+    }
+
+    /// Sends through the transport named `transport` (every transport when a rule names none).
+    #[must_use]
+    pub fn send_to(mut self, transport: impl Into<String>) -> Self {
+        self.send_to.push(transport.into());
         self
     }
 
@@ -77,6 +86,14 @@ impl Notification {
     /// The webhook body of this notification.
     pub fn webhook_body(&self) -> String {
         super::webhook_body(&self.rule, self.severity, self.suppressed, &self.record)
+    }
+
+    /// The record's `id`.
+    pub fn record_id(&self) -> Option<String> {
+        serde_json::from_str::<Json<'_>>(&self.record)
+            .ok()?
+            .str_at(&["id"])
+            .map(str::to_owned)
     }
 }
 
@@ -117,9 +134,23 @@ impl Rules {
         let Ok(record) = serde_json::from_str::<Json<'_>>(line) else {
             return Vec::new();
         };
+        self.evaluate_record(&record, line, now)
+            .into_iter()
+            .map(|(_, notification)| notification)
+            .collect()
+    }
+
+    /// As [`evaluate`](Self::evaluate), over `record` already read from `line`: each
+    /// notification with the index of its rule.
+    pub(crate) fn evaluate_record(
+        &mut self,
+        record: &Json<'_>,
+        line: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<(usize, Notification)> {
         let mut out = Vec::new();
-        for bound in &mut self.rules {
-            if !bound.matcher.matches(&record) {
+        for (index, bound) in self.rules.iter_mut().enumerate() {
+            if !bound.matcher.matches(record) {
                 continue;
             }
             let suppressed = match &mut bound.throttled {
@@ -127,7 +158,7 @@ impl Rules {
                 Some((throttled, key)) => {
                     let group = key
                         .as_ref()
-                        .and_then(|field| crate::store::group_value(field, &record))
+                        .and_then(|field| crate::store::group_value(field, record))
                         .unwrap_or_default();
                     match throttled.check(&group, now) {
                         Verdict::Send { suppressed } => suppressed,
@@ -135,12 +166,15 @@ impl Rules {
                     }
                 }
             };
-            out.push(Notification {
-                rule: bound.rule.name.clone(),
-                severity: bound.rule.severity,
-                suppressed,
-                record: line.to_owned(),
-            });
+            out.push((
+                index,
+                Notification {
+                    rule: bound.rule.name.clone(),
+                    severity: bound.rule.severity,
+                    suppressed,
+                    record: line.to_owned(),
+                },
+            ));
         }
         out
     }

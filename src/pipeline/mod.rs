@@ -140,7 +140,7 @@ thread_local! {
 }
 
 /// Marks this thread as one of the log's own (the worker, the writer).
-fn mark_log_thread() {
+pub(crate) fn mark_log_thread() {
     ON_LOG_THREAD.with(|on| on.set(true));
 }
 
@@ -304,6 +304,20 @@ impl Pipeline {
     /// Queues an event already sorted out (see [`submit`](Self::submit)).
     pub(crate) fn submit(&self, event: CapturedEvent) {
         self.send(Submitted::Captured(Box::new(event)));
+    }
+
+    /// Queues an event already sorted out without ever waiting, for threads that the log's own
+    /// threads may be waiting on (the notification rules): when the queue is full, the event is
+    /// dropped and counted (and an `audit.events_dropped` record says so).
+    #[cfg(feature = "notify")]
+    pub(crate) fn submit_nonblocking(&self, event: CapturedEvent) {
+        let message = Message::Event {
+            event: Submitted::Captured(Box::new(event)),
+            written: None,
+        };
+        if self.sender.try_send(message).is_err() {
+            Counters::add(&self.counters.dropped, 1);
+        }
     }
 
     /// Queues an event, waiting for space or dropping it as the policy says, then for its record

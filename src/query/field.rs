@@ -188,7 +188,7 @@ pub(crate) fn kind_of(segments: &[String]) -> Option<Kind> {
         ["client", "port"] => Number,
         ["client", "geo"] => Object,
         ["client", "geo", "country" | "city"] => Text,
-        ["client", "geo", "asn"] => Number,
+        ["client", "geo", "asn" | "lat" | "lon"] => Number,
         ["user_agent", "original" | "name" | "version" | "os" | "device"] => Text,
         ["request", "id" | "method" | "path"] => Text,
         ["target", "kind" | "id" | "name"] => Text,

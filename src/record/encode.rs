@@ -260,6 +260,12 @@ fn client_geo(out: &mut Vec<u8>, geo: &ClientGeo) -> serde_json::Result<()> {
         object.key("asn");
         object.value(&asn)?;
     }
+    for (key, degrees) in [("lat", geo.lat), ("lon", geo.lon)] {
+        if let Some(degrees) = degrees.filter(|d| d.is_finite()) {
+            object.key(key);
+            object.value(&degrees)?;
+        }
+    }
     object.close();
     Ok(())
 }
@@ -443,6 +449,8 @@ mod tests {
                     country: some(),
                     city: some(),
                     asn: Some(u32::MAX),
+                    lat: Some(-33.8688),
+                    lon: Some(151.2093),
                 }),
             },
             user_agent: UserAgent {

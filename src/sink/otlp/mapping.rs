@@ -118,6 +118,12 @@ impl Mapper {
             if let Some(city) = geo.take("city") {
                 log.add_attribute("geo.locality.name", any_value(city));
             }
+            if let Some(lat) = geo.take("lat") {
+                log.add_attribute("geo.location.lat", any_value(lat));
+            }
+            if let Some(lon) = geo.take("lon") {
+                log.add_attribute("geo.location.lon", any_value(lon));
+            }
             self.add_flattened(&mut log, "security_event.client.geo", Json::Object(geo));
         }
         if let Some(trace) = record.take_object("trace") {

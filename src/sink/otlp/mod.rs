@@ -61,7 +61,7 @@
 //! | `actor.id`, `actor.name`, `actor.email`, `actor.roles` | `user.id`, `user.name`, `user.email`, `user.roles` (array) |
 //! | `session.id` | `session.id` (after redaction, as in every sink) |
 //! | `client.ip`, `client.port` | `client.address`, `client.port` |
-//! | `client.geo.country`, `client.geo.city` | `geo.country.iso_code`, `geo.locality.name` |
+//! | `client.geo.country`, `client.geo.city`, `client.geo.lat`, `client.geo.lon` | `geo.country.iso_code`, `geo.locality.name`, `geo.location.lat`, `geo.location.lon` |
 //! | `user_agent.original`, `.name`, `.version`, `.os` | `user_agent.original`, `user_agent.name`, `user_agent.version`, `user_agent.os.name` |
 //! | `request.method`, `request.path` | `http.request.method`, `url.path` |
 //! | `event.name` | `security_event.name` (also the LogRecord's `event_name`) |

@@ -1,0 +1,94 @@
+//! Detections: the log raising records of its own from patterns no single record shows. They
+//! run on the rule thread, over records as written, and write ordinary security records that go
+//! to every sink and may themselves notify.
+//!
+//! - [`Threshold`]: at least N records matching a condition, of one key (an address, an
+//!   account), within a window: OWASP's `authn_login_fail_max` as `authentication.failed_max`.
+//! - [`ImpossibleTravel`]: two successful sign-ins of one actor from places farther apart than a
+//!   speed allows, as `authentication.impossible_travel`.
+//!
+//! Both keep their state per key in a bounded cache, per tenant (a key of one tenant never
+//! meets another's), so memory stays bounded whatever the number of keys; a forgotten key
+//! starts again. Neither counts the records it writes itself.
+
+mod threshold;
+mod travel;
+
+pub use threshold::Threshold;
+pub use travel::ImpossibleTravel;
+
+use chrono::{DateTime, Utc};
+
+use super::log_link::LogLink;
+use crate::json_view::Json;
+
+/// A detection, ready to give to [`NotifyConfig::detection`](super::NotifyConfig::detection).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Detection {
+    /// At least N matching records of one key within a window.
+    Threshold(Threshold),
+    /// Sign-ins from places too far apart for the time between them.
+    ImpossibleTravel(ImpossibleTravel),
+}
+
+impl From<Threshold> for Detection {
+    fn from(threshold: Threshold) -> Self {
+        Detection::Threshold(threshold)
+    }
+}
+
+impl From<ImpossibleTravel> for Detection {
+    fn from(travel: ImpossibleTravel) -> Self {
+        Detection::ImpossibleTravel(travel)
+    }
+}
+
+impl Detection {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            Detection::Threshold(d) => &d.name,
+            Detection::ImpossibleTravel(d) => &d.name,
+        }
+    }
+
+    /// Checks the numbers and makes the running state.
+    pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Box<dyn Detector>, super::NotifyError> {
+        Ok(match self {
+            Detection::Threshold(d) => Box::new(d.start(now)?),
+            Detection::ImpossibleTravel(d) => Box::new(d.start(now)?),
+        })
+    }
+}
+
+/// A detection running on the rule thread.
+pub(crate) trait Detector: Send {
+    /// Looks at one record; writes through `log` what it detects. True when it wrote.
+    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
+}
+
+/// The record's time, or `None` when it has none that parses.
+pub(crate) fn record_time(record: &Json<'_>) -> Option<DateTime<Utc>> {
+    let text = record.str_at(&["timestamp"])?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A group's key: the tenant and the key's value, so that tenants never share a group.
+pub(crate) fn tenant_key(record: &Json<'_>, value: &str) -> String {
+    let tenant = record.str_at(&["tenant", "id"]).unwrap_or_default();
+    format!("{tenant}\u{0}{value}")
+}
+
+/// `window` as people write it: `90s`, `5m`, `2h`.
+pub(crate) fn duration_text(window: std::time::Duration) -> String {
+    let seconds = window.as_secs();
+    match seconds {
+        0 => format!("{}ms", window.as_millis()),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}

@@ -1,0 +1,177 @@
+//! Threshold detection: at least N records matching a condition, of one key, within a window.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{duration_text, record_time, tenant_key, Detector};
+use crate::event::{Catalog, EventInfo};
+use crate::json_view::Json;
+use crate::notify::log_link::LogLink;
+use crate::notify::NotifyError;
+use crate::query::{Field, Matcher, Query};
+use crate::value::FieldValue;
+use crate::SecurityEvent;
+
+/// Hits a threshold detection keeps in all its groups, at most: the number of groups it holds is
+/// this divided by its count (from 16 to 10,000 groups).
+pub(crate) const THRESHOLD_HITS: usize = 100_000;
+/// The largest count a threshold may ask for.
+const MAX_COUNT: u32 = 10_000;
+
+/// At least `count` records matching `condition`, with one value of `group_by`, within
+/// `window`: writes one record (by default `authentication.failed_max`) with `fields.count`,
+/// `fields.window`, `fields.first_id`, `fields.last_id` (the first and last record counted),
+/// `fields.key` and `fields.detection`, and the actor, tenant and client of the last record.
+/// It then stays quiet for that key for one window, so a long attack gives one record per
+/// window, not one per attempt.
+///
+/// Windows follow the records' timestamps, so a log read again gives the same records.
+///
+/// ```
+/// use std::time::Duration;
+/// use tracing_security_events::notify::Threshold;
+/// use tracing_security_events::query::{Field, Query};
+///
+/// // OWASP's authn_login_fail_max: 10 failed sign-ins from one address within 5 minutes.
+/// let brute_force = Threshold::new(
+///     "brute force",
+///     Query::parse("event = authentication.failed")?,
+///     Field::parse("client.ip")?,
+///     10,
+///     Duration::from_secs(300),
+/// );
+/// # let _ = brute_force;
+/// # Ok::<(), tracing_security_events::query::QueryError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Threshold {
+    pub(crate) name: String,
+    condition: Query,
+    group_by: Field,
+    count: u32,
+    window: Duration,
+    writes: &'static EventInfo,
+}
+
+impl Threshold {
+    /// A detection named `name` (it appears in `fields.detection`).
+    pub fn new(
+        name: impl Into<String>,
+        condition: Query,
+        group_by: Field,
+        count: u32,
+        window: Duration,
+    ) -> Self {
+        Threshold {
+            name: name.into(),
+            condition,
+            group_by,
+            count,
+            window,
+            writes: SecurityEvent::LoginFailedMax.info(),
+        }
+    }
+
+    /// The event of the record it writes (`authentication.failed_max` by default).
+    #[must_use]
+    pub fn writes(mut self, event: impl Catalog) -> Self {
+        self.writes = event.info();
+        self
+    }
+
+    pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Running, NotifyError> {
+        let refuse = |reason: &str| NotifyError::Detection {
+            detection: self.name.clone(),
+            reason: reason.to_owned(),
+        };
+        if !(1..=MAX_COUNT).contains(&self.count) {
+            return Err(refuse("count must be from 1 to 10000"));
+        }
+        if self.window.is_zero() {
+            return Err(refuse("window must be longer than zero"));
+        }
+        let groups = (THRESHOLD_HITS / self.count as usize).clamp(16, 10_000);
+        Ok(Running {
+            matcher: self.condition.matcher(now),
+            window: chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX),
+            groups: quick_cache::unsync::Cache::new(groups),
+            spec: self,
+        })
+    }
+}
+
+/// One key's recent hits, oldest first, and when it may fire again.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    hits: VecDeque<(DateTime<Utc>, String)>,
+    quiet_until: Option<DateTime<Utc>>,
+}
+
+/// A threshold detection at work.
+pub(crate) struct Running {
+    spec: Threshold,
+    matcher: Matcher,
+    window: chrono::Duration,
+    groups: quick_cache::unsync::Cache<String, Group>,
+}
+
+impl Detector for Running {
+    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
+        if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
+            || !self.matcher.matches(record)
+        {
+            return false;
+        }
+        // A record without the key (a failure without an address) belongs to no group.
+        let Some(value) = crate::store::group_value(&self.spec.group_by, record) else {
+            return false;
+        };
+        let time = record_time(record).unwrap_or_else(|| log.now());
+        let id = record.str_at(&["id"]).unwrap_or_default().to_owned();
+        let key = tenant_key(record, &value);
+        let Ok(Some(mut group)) = self
+            .groups
+            .get_mut_or_insert_with(&key, || Ok::<_, Infallible>(Group::default()))
+        else {
+            return false;
+        };
+        group.hits.push_back((time, id));
+        while group.hits.len() > self.spec.count as usize
+            || group
+                .hits
+                .front()
+                .is_some_and(|(at, _)| time.signed_duration_since(*at) >= self.window)
+        {
+            group.hits.pop_front();
+        }
+        let quiet = group.quiet_until.is_some_and(|until| time < until);
+        if quiet || group.hits.len() < self.spec.count as usize {
+            return false;
+        }
+        group.quiet_until = Some(time + self.window);
+        let (first_at, first_id) = group.hits.front().cloned().unwrap_or_default();
+        let (last_at, last_id) = group.hits.back().cloned().unwrap_or_default();
+        let count = group.hits.len() as u64;
+        drop(group);
+        let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        log.record(
+            self.spec.writes,
+            vec![
+                ("detection", FieldValue::Str(self.spec.name.clone())),
+                ("group_by", FieldValue::Str(self.spec.group_by.to_string())),
+                ("key", FieldValue::Str(value.into_owned())),
+                ("count", FieldValue::U64(count)),
+                ("window", FieldValue::Str(duration_text(self.spec.window))),
+                ("first_id", FieldValue::Str(first_id)),
+                ("last_id", FieldValue::Str(last_id)),
+                ("first_at", FieldValue::Str(at(first_at))),
+                ("last_at", FieldValue::Str(at(last_at))),
+            ],
+            Some(record),
+        );
+        true
+    }
+}

@@ -1,0 +1,211 @@
+//! Impossible travel: two successful sign-ins of one actor from places farther apart than a
+//! speed allows for the time between them.
+
+use chrono::{DateTime, Utc};
+
+use super::{record_time, tenant_key, Detector};
+use crate::event::{Catalog, EventInfo};
+use crate::json_view::Json;
+use crate::notify::log_link::LogLink;
+use crate::notify::NotifyError;
+use crate::query::{Matcher, Query};
+use crate::value::FieldValue;
+use crate::SecurityEvent;
+
+/// Actors an impossible-travel detection remembers, at most.
+pub(crate) const TRAVEL_ACTORS: usize = 100_000;
+/// The Earth's mean radius, for great-circle distances.
+const EARTH_RADIUS_KM: f64 = 6371.0;
+
+/// Two records matching `condition` (by default successful sign-ins) of one actor
+/// (`actor.id`, else `actor.email`, else `actor.name`), located (`client.geo.lat` and
+/// `client.geo.lon`, which a City database of the [`http`](crate::http) layer's `geoip` gives),
+/// whose places are at least `min_distance_km` apart (300 km by default: geolocation of an
+/// address is rough) and farther apart than `max_speed_kmh` (1,000 km/h by default, an airliner)
+/// allows for the time between them. Writes `authentication.impossible_travel` with the actor,
+/// tenant and client of the later sign-in and `fields.from_id`, `fields.from_ip`,
+/// `fields.from_country`, `fields.from_city`, `fields.distance_km`, `fields.hours`,
+/// `fields.speed_kmh`.
+///
+/// ```
+/// use tracing_security_events::notify::ImpossibleTravel;
+///
+/// let travel = ImpossibleTravel::new("impossible travel").max_speed_kmh(900.0);
+/// # let _ = travel;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ImpossibleTravel {
+    pub(crate) name: String,
+    condition: Option<Query>,
+    max_speed_kmh: f64,
+    min_distance_km: f64,
+    writes: &'static EventInfo,
+}
+
+impl ImpossibleTravel {
+    /// A detection named `name` over successful sign-ins (`event = authentication.succeeded`).
+    pub fn new(name: impl Into<String>) -> Self {
+        ImpossibleTravel {
+            name: name.into(),
+            condition: None,
+            max_speed_kmh: 1000.0,
+            min_distance_km: 300.0,
+            writes: SecurityEvent::ImpossibleTravel.info(),
+        }
+    }
+
+    /// The records compared, instead of successful sign-ins.
+    #[must_use]
+    pub fn condition(mut self, condition: Query) -> Self {
+        self.condition = Some(condition);
+        self
+    }
+
+    /// The fastest travel believed.
+    #[must_use]
+    pub fn max_speed_kmh(mut self, speed: f64) -> Self {
+        self.max_speed_kmh = speed;
+        self
+    }
+
+    /// Places closer than this are never reported, however short the time.
+    #[must_use]
+    pub fn min_distance_km(mut self, distance: f64) -> Self {
+        self.min_distance_km = distance;
+        self
+    }
+
+    /// The event of the record it writes (`authentication.impossible_travel` by default).
+    #[must_use]
+    pub fn writes(mut self, event: impl Catalog) -> Self {
+        self.writes = event.info();
+        self
+    }
+
+    pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Running, NotifyError> {
+        let speed_ok = self.max_speed_kmh.is_finite() && self.max_speed_kmh > 0.0;
+        let distance_ok = self.min_distance_km.is_finite() && self.min_distance_km >= 0.0;
+        if !(speed_ok && distance_ok) {
+            return Err(NotifyError::Detection {
+                detection: self.name,
+                reason: "max_speed_kmh must be above zero and min_distance_km zero or more"
+                    .to_owned(),
+            });
+        }
+        let condition = self.condition.clone().unwrap_or_else(|| {
+            Query::parse("event = authentication.succeeded").expect("a valid query")
+        });
+        Ok(Running {
+            matcher: condition.matcher(now),
+            last: quick_cache::unsync::Cache::new(TRAVEL_ACTORS),
+            spec: self,
+        })
+    }
+}
+
+/// Where and when an actor last signed in.
+#[derive(Debug, Clone)]
+struct SignIn {
+    at: DateTime<Utc>,
+    lat: f64,
+    lon: f64,
+    id: String,
+    ip: Option<String>,
+    country: Option<String>,
+    city: Option<String>,
+}
+
+/// An impossible-travel detection at work.
+pub(crate) struct Running {
+    spec: ImpossibleTravel,
+    matcher: Matcher,
+    last: quick_cache::unsync::Cache<String, SignIn>,
+}
+
+impl Detector for Running {
+    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
+        if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
+            || !self.matcher.matches(record)
+        {
+            return false;
+        }
+        let Some(actor) = ["id", "email", "name"]
+            .iter()
+            .find_map(|part| record.str_at(&["actor", part]))
+        else {
+            return false;
+        };
+        let (Some(lat), Some(lon)) = (
+            record.f64_at(&["client", "geo", "lat"]),
+            record.f64_at(&["client", "geo", "lon"]),
+        ) else {
+            return false;
+        };
+        let text = |path: &[&str]| record.str_at(path).map(str::to_owned);
+        let now = SignIn {
+            at: record_time(record).unwrap_or_else(|| log.now()),
+            lat,
+            lon,
+            id: text(&["id"]).unwrap_or_default(),
+            ip: text(&["client", "ip"]),
+            country: text(&["client", "geo", "country"]),
+            city: text(&["client", "geo", "city"]),
+        };
+        let key = tenant_key(record, actor);
+        let before = self.last.get(&key).cloned();
+        if before.as_ref().is_none_or(|b| b.at <= now.at) {
+            self.last.insert(key, now.clone());
+        }
+        let Some(before) = before else {
+            return false;
+        };
+        let distance = great_circle_km(before.lat, before.lon, now.lat, now.lon);
+        let hours = (now.at - before.at).num_milliseconds().unsigned_abs() as f64 / 3_600_000.0;
+        let speed = distance / hours.max(1.0 / 3600.0);
+        if distance < self.spec.min_distance_km || speed <= self.spec.max_speed_kmh {
+            return false;
+        }
+        let mut fields = vec![
+            ("detection", FieldValue::Str(self.spec.name.clone())),
+            ("from_id", FieldValue::Str(before.id)),
+            ("distance_km", FieldValue::F64(distance.round())),
+            ("hours", FieldValue::F64((hours * 100.0).round() / 100.0)),
+            ("speed_kmh", FieldValue::F64(speed.round())),
+        ];
+        for (name, value) in [
+            ("from_ip", before.ip),
+            ("from_country", before.country),
+            ("from_city", before.city),
+        ] {
+            if let Some(value) = value {
+                fields.push((name, FieldValue::Str(value)));
+            }
+        }
+        log.record(self.spec.writes, fields, Some(record));
+        true
+    }
+}
+
+/// The great-circle distance between two points, by the haversine formula.
+fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
+    let d_phi = (lat2 - lat1).to_radians();
+    let d_lambda = (lon2 - lon1).to_radians();
+    let across = phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
+    let half = (d_phi / 2.0).sin();
+    let a = half.mul_add(half, across);
+    2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn great_circle_distances_match_known_ones() {
+        // Berlin - New York: about 6,385 km.
+        let d = great_circle_km(52.52, 13.405, 40.7128, -74.006);
+        assert!((d - 6385.0).abs() < 15.0, "{d}");
+        assert!(great_circle_km(48.0, 2.0, 48.0, 2.0) < 1e-9);
+    }
+}

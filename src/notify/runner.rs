@@ -1,0 +1,116 @@
+//! The rule thread: reads the records the log wrote, evaluates the rules and detections, and
+//! hands notifications to the delivery threads. It runs beside the log, never in its way: the
+//! log's writer only queues lines for it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::delivery::Delivery;
+use super::detection::Detector;
+use super::log_link::LogLink;
+use super::rule::Rules;
+use super::stats::NotifyCounters;
+use crate::json_view::Json;
+use crate::SecurityEvent;
+
+/// What the rule thread is given.
+pub(crate) enum ToRules {
+    /// Records as written, one JSON line each.
+    Lines { lines: Vec<u8>, records: usize },
+    /// Answer once everything before it is evaluated and delivered (or the time is up).
+    Flush(Sender<()>),
+}
+
+/// The rule thread's state.
+pub(crate) struct RuleThread {
+    pub(crate) rules: Rules,
+    /// For each rule, the deliveries it sends through.
+    pub(crate) routes: Vec<Vec<usize>>,
+    pub(crate) deliveries: Vec<Delivery>,
+    pub(crate) detectors: Vec<Box<dyn Detector>>,
+    pub(crate) log: LogLink,
+    pub(crate) counters: Arc<NotifyCounters>,
+    /// Records queued for this thread, which the sink bounds.
+    pub(crate) queued: Arc<AtomicUsize>,
+    pub(crate) flush_timeout: Duration,
+}
+
+impl RuleThread {
+    pub(crate) fn run(mut self, inbox: &Receiver<ToRules>) {
+        crate::pipeline::mark_log_thread();
+        for message in inbox {
+            match message {
+                ToRules::Lines { lines, records } => {
+                    for line in lines.split(|&byte| byte == b'\n') {
+                        if !line.is_empty() {
+                            self.process(line);
+                        }
+                    }
+                    self.queued.fetch_sub(records, Ordering::Relaxed);
+                }
+                ToRules::Flush(reply) => {
+                    self.flush();
+                    let _ = reply.send(());
+                }
+            }
+        }
+    }
+
+    /// Evaluates one record.
+    pub(crate) fn process(&mut self, line: &[u8]) {
+        let Ok(text) = std::str::from_utf8(line) else {
+            return;
+        };
+        let Ok(record) = serde_json::from_str::<Json<'_>>(text) else {
+            return;
+        };
+        NotifyCounters::add(&self.counters.records, 1);
+        // A notification about a failed notification could fail the same way, and so on:
+        // these records are never notified nor counted.
+        if record.str_at(&["event", "name"])
+            == Some(SecurityEvent::AuditNotificationFailed.as_str())
+        {
+            return;
+        }
+        let now = self.log.now();
+        for (rule, notification) in self.rules.evaluate_record(&record, text, now) {
+            let notification = Arc::new(notification);
+            for &delivery in &self.routes[rule] {
+                NotifyCounters::add(&self.counters.notifications, 1);
+                let delivery = &self.deliveries[delivery];
+                if !delivery.offer(notification.clone()) {
+                    NotifyCounters::add(&self.counters.failed, 1);
+                    self.log.notification_failed(
+                        &notification.rule,
+                        &delivery.name,
+                        "the transport's queue is full",
+                        0,
+                        record.str_at(&["id"]),
+                    );
+                }
+            }
+        }
+        for detector in &mut self.detectors {
+            if detector.observe(&record, &self.log) {
+                NotifyCounters::add(&self.counters.detections, 1);
+            }
+        }
+    }
+
+    /// Waits, at most the flush timeout, for every delivery queued so far.
+    fn flush(&self) {
+        let deadline = Instant::now() + self.flush_timeout;
+        let answers: Vec<_> = self
+            .deliveries
+            .iter()
+            .filter_map(|delivery| delivery.flush(self.flush_timeout))
+            .collect();
+        for answer in answers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = answer.recv_timeout(left);
+        }
+    }
+}

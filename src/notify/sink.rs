@@ -1,0 +1,100 @@
+//! The notification rules' place among the sinks: the writer hands it every batch it writes,
+//! and it queues the lines for the rule thread without waiting.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Sender};
+
+use super::runner::ToRules;
+use super::stats::NotifyCounters;
+use crate::sink::{Batch, Sink};
+
+/// The sink feeding the rule thread.
+pub(crate) struct NotifySink {
+    sender: Option<Sender<ToRules>>,
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
+    losses: u64,
+    counters: Arc<NotifyCounters>,
+    thread: Option<JoinHandle<()>>,
+    flush_timeout: Duration,
+}
+
+impl NotifySink {
+    pub(crate) fn new(
+        sender: Sender<ToRules>,
+        queued: Arc<AtomicUsize>,
+        capacity: usize,
+        counters: Arc<NotifyCounters>,
+        thread: JoinHandle<()>,
+        flush_timeout: Duration,
+    ) -> Self {
+        NotifySink {
+            sender: Some(sender),
+            queued,
+            capacity,
+            losses: 0,
+            counters,
+            thread: Some(thread),
+            flush_timeout,
+        }
+    }
+}
+
+impl Sink for NotifySink {
+    fn name(&self) -> &str {
+        "notify"
+    }
+
+    /// Queues the batch for the rules, or counts it lost when their queue is full: the rules
+    /// never hold back the log.
+    fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        let records = batch.len();
+        let Some(sender) = &self.sender else {
+            return Ok(());
+        };
+        if self.queued.load(Ordering::Relaxed) + records > self.capacity {
+            self.losses += records as u64;
+            NotifyCounters::add(&self.counters.overflowed, records as u64);
+            return Ok(());
+        }
+        self.queued.fetch_add(records, Ordering::Relaxed);
+        let lines = batch.json_lines().to_vec();
+        if sender.send(ToRules::Lines { lines, records }).is_err() {
+            self.queued.fetch_sub(records, Ordering::Relaxed);
+            self.losses += records as u64;
+        }
+        Ok(())
+    }
+
+    /// Waits, at most the notification flush timeout, until the rules have seen everything
+    /// written so far and their notifications are delivered or given up on.
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(sender) = &self.sender else {
+            return Ok(());
+        };
+        let (reply, answer) = bounded(1);
+        if sender.send(ToRules::Flush(reply)).is_ok() {
+            let _ = answer.recv_timeout(self.flush_timeout * 2);
+        }
+        Ok(())
+    }
+
+    fn take_losses(&mut self) -> u64 {
+        std::mem::take(&mut self.losses)
+    }
+}
+
+impl Drop for NotifySink {
+    fn drop(&mut self) {
+        // The rule thread ends after what is queued; its delivery threads after theirs.
+        drop(self.sender.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
