@@ -481,6 +481,13 @@ impl Builder {
                 &mut sinks,
             );
         }
+        // After the configuration's sinks, where a reload finds it.
+        #[cfg(feature = "notify")]
+        if let Some(notifications) = runtime.notify {
+            let link = crate::notify::LogLink::default();
+            sinks.push(Box::new(notifications.start(link.clone())?));
+            notify_links.push(link);
+        }
         if sinks.is_empty() {
             #[cfg(feature = "config")]
             if let Some(config) = &self.config {

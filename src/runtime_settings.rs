@@ -18,6 +18,9 @@ pub(crate) struct RuntimeSettings {
     pub(crate) service: ServiceInfo,
     /// After the code's sinks, in the configuration's order.
     pub(crate) sinks: Vec<ConfiguredSink>,
+    /// The configuration's notifications, not started yet.
+    #[cfg(feature = "notify")]
+    pub(crate) notify: Option<crate::notify::NotifyConfig>,
 }
 
 impl Default for RuntimeSettings {
@@ -29,6 +32,8 @@ impl Default for RuntimeSettings {
             redaction: RedactionSettings::default(),
             service: ServiceInfo::default(),
             sinks: Vec::new(),
+            #[cfg(feature = "notify")]
+            notify: None,
         }
     }
 }

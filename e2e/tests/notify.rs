@@ -598,3 +598,163 @@ fn a_full_rule_queue_never_holds_back_the_log_and_its_losses_are_recorded() {
     );
     assert_eq!(notified, stats.delivered);
 }
+
+#[cfg(feature = "config")]
+mod configured {
+    use super::*;
+    use tracing_security_events::config::{Config, ConfigError};
+    use tracing_security_events::Builder;
+
+    fn config(log: &TempLog, notify: &str) -> Config {
+        let text = format!(
+            "[[sinks]]\ntype = \"file\"\npath = {:?}\n{notify}",
+            log.path.display().to_string()
+        );
+        Config::parse(&text, "notify.toml", Vec::new()).expect("the configuration parses")
+    }
+
+    fn refused(notify: &str) -> String {
+        let log = TempLog::new();
+        let config = config(&log, notify);
+        match Builder::from_config(&config).build::<tracing_subscriber::Registry>() {
+            Ok(_) => panic!("accepted: {notify}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn notifications_and_detections_from_the_file_and_a_reload_that_replaces_them() {
+        let receiver = Receiver::start(vec![200]);
+        let log = TempLog::new();
+        let key_file = log.dir.path().join("hook.key");
+        std::fs::write(&key_file, KEY).unwrap();
+        let transports = format!(
+            r#"
+[[transports]]
+type = "webhook"
+name = "ops"
+url = "{}"
+signing_key_file = {:?}
+headers = {{ "X-Team" = "secops" }}
+retry = {{ retries = 1, backoff = "10ms" }}
+"#,
+            receiver.url(),
+            key_file.display().to_string()
+        );
+        let first = format!(
+            r#"{transports}
+[[notifications]]
+name = "brute force"
+when = "event = authentication.failed_max"
+severity = "alert"
+send_to = ["ops"]
+throttle = {{ once = true, group_by = "client.ip" }}
+
+[[detections]]
+type = "threshold"
+name = "sign-in failures"
+when = "event = authentication.failed"
+group_by = "ip"
+count = 5
+window = "1m"
+"#
+        );
+        let second = format!(
+            r#"{transports}
+[[notifications]]
+name = "api keys"
+when = "event like 'api_key.*'"
+"#
+        );
+        let (layer, guard, reload) = Builder::from_config(&config(&log, &first))
+            .build_with_reload()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", client.ip = "203.0.113.7");
+            let _entered = span.enter();
+            for _ in 0..5 {
+                security_event!(SecurityEvent::LoginFailed);
+            }
+            guard.flush().unwrap();
+            guard.flush().unwrap();
+            reload.reload(config(&log, &second)).unwrap();
+            for _ in 0..5 {
+                security_event!(SecurityEvent::LoginFailed);
+            }
+            security_event!(SecurityEvent::ApiKeyRotated);
+            guard.flush().unwrap();
+        });
+        guard.shutdown().unwrap();
+        let records = log.records();
+        assert_eq!(
+            by_name(&records, "authentication.failed_max").len(),
+            1,
+            "the detection is gone after the reload"
+        );
+        let changed = by_name(&records, "audit.config_changed");
+        let changes = changed.last().unwrap()["changes"].to_string();
+        assert!(
+            changes.contains("notifications") && changes.contains("detections"),
+            "{changes}"
+        );
+        assert!(
+            !changes.contains(std::str::from_utf8(KEY).unwrap()),
+            "no secret in the diff"
+        );
+        let received = receiver.received();
+        let rules: Vec<String> = received
+            .iter()
+            .map(|r| {
+                assert_eq!(r.headers["x-team"], "secops");
+                let signature = r.headers["security-log-signature"].to_str().unwrap();
+                assert!(verify(signature, &r.body));
+                let body: Value = serde_json::from_slice(&r.body).unwrap();
+                body["rule"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(rules, ["brute force", "api keys"]);
+    }
+
+    #[test]
+    fn a_bad_notification_setting_names_its_key() {
+        let webhook = "[[transports]]\ntype = \"webhook\"\nname = \"ops\"\nurl = \"https://hooks.example.com/x\"\n";
+        let cases = [
+            (
+                format!("{webhook}[[notifications]]\nname = \"a\"\nwhen = \"evnt = x\"\n"),
+                "`notifications[0].when`",
+            ),
+            (
+                format!("{webhook}[[notifications]]\nname = \"a\"\nwhen = \"event = x.y\"\nsend_to = [\"pager\"]\n"),
+                "`notifications[0].send_to[0]`",
+            ),
+            (
+                "[[transports]]\ntype = \"webhook\"\nname = \"ops\"\nurl = \"ftp://x\"\n".to_owned(),
+                "`transports[0].url`",
+            ),
+            (
+                "[[transports]]\ntype = \"webhook\"\nname = \"ops\"\nurl_env = \"NOTIFY_TEST_UNSET_URL\"\n".to_owned(),
+                "`transports[0].url_env`",
+            ),
+            (
+                "[[detections]]\ntype = \"threshold\"\nname = \"d\"\nwhen = \"event = authentication.failed\"\ngroup_by = \"ip\"\ncount = 0\nwindow = \"1m\"\n".to_owned(),
+                "`detections[0].count`",
+            ),
+            (
+                "[[detections]]\ntype = \"impossible_travel\"\nname = \"t\"\nwrites = \"authentication.teleported\"\n".to_owned(),
+                "`detections[0].writes`",
+            ),
+        ];
+        for (notify, key) in cases {
+            let message = refused(&notify);
+            assert!(message.contains(key), "{key} not in: {message}");
+        }
+        let log = TempLog::new();
+        let text = format!(
+            "[[sinks]]\ntype = \"file\"\npath = {:?}\n[[notifications]]\nname = \"a\"\nwhen = \"event = x.y\"\nseverity = \"loud\"\n",
+            log.path.display().to_string()
+        );
+        let err: ConfigError = Config::parse(&text, "notify.toml", Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("loud"), "{err}");
+    }
+}

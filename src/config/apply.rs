@@ -15,6 +15,23 @@ impl Config {
             Some(path) => Some(read_key(self, path, "redaction.key_file")?),
             None => None,
         };
+        #[cfg(not(feature = "notify"))]
+        if self.has_notifications() {
+            let key = ["transports", "notifications", "detections"]
+                .into_iter()
+                .zip([
+                    self.transports.is_empty(),
+                    self.notifications.is_empty(),
+                    self.detections.is_empty(),
+                ])
+                .find_map(|(key, empty)| (!empty).then_some(key))
+                .unwrap_or("notifications");
+            return Err(ConfigError::Invalid {
+                origin: self.origin(),
+                key: key.to_owned(),
+                message: "needs the `notify` cargo feature of tracing-security-events".to_owned(),
+            });
+        }
         let filter = &self.filter;
         let sinks = self
             .sinks
@@ -48,7 +65,14 @@ impl Config {
                 instance: self.service.instance.clone(),
             },
             sinks,
+            #[cfg(feature = "notify")]
+            notify: self.notify_config()?,
         })
+    }
+
+    /// Whether it asks for notifications or detections.
+    pub(crate) fn has_notifications(&self) -> bool {
+        !(self.transports.is_empty() && self.notifications.is_empty() && self.detections.is_empty())
     }
 
     fn sink_spec(&self, index: usize, sink: &SinkConfig) -> Result<SinkSpec, ConfigError> {
@@ -179,7 +203,11 @@ fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpCo
     config
 }
 
-fn read_key(config: &Config, path: &std::path::Path, key: &str) -> Result<Vec<u8>, ConfigError> {
+pub(super) fn read_key(
+    config: &Config,
+    path: &std::path::Path,
+    key: &str,
+) -> Result<Vec<u8>, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
         origin: config.origin(),
         key: key.to_owned(),

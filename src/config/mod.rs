@@ -108,14 +108,22 @@
 //!
 
 mod apply;
+#[cfg(feature = "notify")]
+mod apply_notify;
 mod load;
 mod model;
+mod notify_model;
 mod reload;
 
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
     Config, FileSinkConfig, FilterConfig, OtlpSinkConfig, QueueConfig, RedactionConfig,
     ServiceConfig, SinkConfig,
+};
+pub use notify_model::{
+    DetectionConfig, EmailTransportConfig, NotificationConfig, NotificationSeverity, RetryConfig,
+    SmtpConnection, ThresholdDetectionConfig, ThrottleConfig, TransportConfig,
+    TravelDetectionConfig, WebhookBody, WebhookTransportConfig,
 };
 pub(crate) use reload::ReloadParts;
 #[cfg(unix)]

@@ -13,6 +13,8 @@ use crate::sink::{
 };
 use crate::{OverflowPolicy, SinkFailurePolicy};
 
+use super::notify_model::{DetectionConfig, NotificationConfig, TransportConfig};
+
 /// The whole configuration. Every key is optional; unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -30,6 +32,12 @@ pub struct Config {
     pub filter: FilterConfig,
     /// How secrets are kept out of records.
     pub redaction: RedactionConfig,
+    /// Where notifications go, by name (needs the `notify` cargo feature).
+    pub transports: Vec<TransportConfig>,
+    /// Notification rules (needs the `notify` cargo feature).
+    pub notifications: Vec<NotificationConfig>,
+    /// Detections writing records of their own (needs the `notify` cargo feature).
+    pub detections: Vec<DetectionConfig>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub(crate) origin: Origin,
@@ -67,6 +75,9 @@ impl Default for Config {
             ))],
             filter: FilterConfig::default(),
             redaction: RedactionConfig::default(),
+            transports: Vec::new(),
+            notifications: Vec::new(),
+            detections: Vec::new(),
             origin: Origin::default(),
         }
     }
@@ -312,19 +323,19 @@ impl Default for RedactionConfig {
 }
 
 /// Durations as text: `"5s"`, `"500ms"`, `"90days"`.
-mod duration_text {
+pub(super) mod duration_text {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(in crate::config) fn serialize<S: Serializer>(
         value: &Duration,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&humantime::format_duration(*value))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::config) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -336,12 +347,12 @@ mod duration_text {
     }
 }
 
-mod optional_duration_text {
+pub(super) mod optional_duration_text {
     use std::time::Duration;
 
     use serde::{Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(in crate::config) fn serialize<S: Serializer>(
         value: &Option<Duration>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -351,7 +362,7 @@ mod optional_duration_text {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::config) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         super::duration_text::deserialize(deserializer).map(Some)

@@ -149,6 +149,22 @@ impl ReloadHandle {
                 }
             }
         }
+        // The notification set-up follows the configuration's sinks; it is kept while its
+        // sections stay the same, and otherwise replaced (throttles and detections start anew).
+        #[cfg(feature = "notify")]
+        {
+            let same = old.transports == new.transports
+                && old.notifications == new.notifications
+                && old.detections == new.detections;
+            if same && old.has_notifications() {
+                sinks.push(SinkSlot::Keep(parts.code_sinks + old.sinks.len()));
+            } else if let Some(notifications) = runtime.notify {
+                let link = crate::notify::LogLink::default();
+                link.connect(parts.pipeline.clone(), parts.clock.clone());
+                let sink = notifications.start(link).map_err(BuildError::from)?;
+                sinks.push(SinkSlot::Open(Box::new(sink)));
+            }
+        }
         if sinks.is_empty() {
             return Err(ReloadError::Config(new.no_sink_error()));
         }
@@ -315,7 +331,15 @@ fn diff(old: &Config, new: &Config) -> Changes {
     let changes = section(changes, "queue", &old.queue, &new.queue);
     let changes = section(changes, "sinks", &old.sinks, &new.sinks);
     let changes = section(changes, "filter", &old.filter, &new.filter);
-    section(changes, "redaction", &old.redaction, &new.redaction)
+    let changes = section(changes, "redaction", &old.redaction, &new.redaction);
+    let changes = section(changes, "transports", &old.transports, &new.transports);
+    let changes = section(
+        changes,
+        "notifications",
+        &old.notifications,
+        &new.notifications,
+    );
+    section(changes, "detections", &old.detections, &new.detections)
 }
 
 /// Watches a configuration file; stops when dropped.
