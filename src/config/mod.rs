@@ -80,6 +80,9 @@
 //! | `[[sinks]]` | `type = "file"`: `path`, `rotate_bytes`, `rotate_every` (`hourly`, `daily`), `keep_files`, `keep_for`, `fsync` (`never`, `interval`, `always`), `fsync_interval`, `chain`, `chain_key_file`; `type = "stdout"`; `type = "otlp"` (feature `otlp`): `protocol`, `endpoint`, `headers`, `timeout`, `compression`, `memory_limit`, `spool_dir`, `spool_limit` | adding and removing sinks: yes; options of a sink that stays: at the next start |
 //! | `[filter]` | `min_severity`, `include`, `exclude` (names or globs such as `authentication.*`), `categories`, `outcomes` | yes |
 //! | `[redaction]` | `defaults`, `key_file`, `[[redaction.rules]]` with `field` and `action` (`drop`, `mask`, `hmac`) | yes |
+//! | `[[transports]]` (feature `notify`) | `type = "webhook"`: `name`, `url` or `url_env`, `headers`, `headers_env`, `signing_key_file` or `signing_key_env`, `format` (`record`, `slack`), `timeout`, `retry`; `type = "email"`: `name`, `host`, `port`, `security` (`starttls`, `tls`, `none`), `username`, `password_file` or `password_env`, `from`, `to`, `timeout`, `retry` | yes (the set-up is replaced: throttles and detections start anew) |
+//! | `[[notifications]]` (feature `notify`) | `name`, `when` (a query), `severity` (`notice`, `warning`, `alert`), `send_to`, `throttle` (`max`, `window`, `once`, `group_by`) | yes |
+//! | `[[detections]]` (feature `notify`) | `type = "threshold"`: `name`, `when`, `group_by`, `count`, `window`, `writes`; `type = "impossible_travel"`: `name`, `when`, `max_speed_kmh`, `min_distance_km`, `writes` | yes |
 //!
 //! **Environment.** Every key can be set as `SECURITY_LOG_` and its path in capitals, `__` between
 //! levels and list indexes: `SECURITY_LOG_ENABLED=false`, `SECURITY_LOG_FILTER__MIN_SEVERITY=warn`,
