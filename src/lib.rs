@@ -84,7 +84,7 @@
 //! | `query` | no | the [query language](query) every reader of the log shares, and the [stores](store) that answer it (`FileStore` over the log's files) |
 //! | `api` | no | [`api`]: the read API and web console a service mounts (axum), scoped by an authorizer, every read recorded; implies `axum` and `query` |
 //! | `postgres` | no | [`sink::postgres`]: records in a PostgreSQL table for services with many instances, and [`store::PostgresStore`] to read them; implies `query` |
-//! | `notify` | no | [`notify`]: notification rules in the query language, throttles per group key, the signed webhook body (first part: the transports and detections follow); implies `query` |
+//! | `notify` | no | [`notify`]: notification rules in the query language with throttles, sent through a signed webhook, email (SMTP) or a callback; threshold and impossible-travel detections writing records of their own; implies `query` |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]

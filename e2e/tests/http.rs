@@ -556,6 +556,7 @@ mod geoip {
     struct CityRecord {
         country: BTreeMap<&'static str, &'static str>,
         city: BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>,
+        location: BTreeMap<&'static str, f64>,
     }
 
     #[derive(serde::Serialize)]
@@ -573,6 +574,11 @@ mod geoip {
                 "names",
                 BTreeMap::from([("en", "Berlin"), ("de", "Berlin")]),
             )]),
+            location: BTreeMap::from([
+                ("latitude", 52.5244),
+                ("longitude", 13.4105),
+                ("accuracy_radius", 20.0),
+            ]),
         };
         city.insert("198.51.100.0/24".parse::<ipnet::IpNet>().unwrap(), &record)
             .unwrap();
@@ -605,7 +611,7 @@ mod geoip {
         });
         assert_eq!(
             records[0]["client"]["geo"],
-            serde_json::json!({"country": "DE", "city": "Berlin", "asn": 64500})
+            serde_json::json!({"country": "DE", "city": "Berlin", "asn": 64500, "lat": 52.5244, "lon": 13.4105})
         );
         assert_eq!(
             records[1]["client"]["geo"],

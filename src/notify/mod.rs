@@ -1,11 +1,36 @@
-//! Notifications (cargo feature `notify`): rules in the query language that pick the records
-//! someone must hear about, throttled per group key, and the signed JSON body a webhook
-//! receives.
+//! Notifications and detections (cargo feature `notify`): tell someone when it matters.
 //!
-//! This is the first part of the feature: [`Rule`], [`Rules`] (evaluation over records as
-//! written, with [`Throttle`]s in bounded memory), [`webhook_body`], [`sign`] and
-//! [`verify_signature`]. The rule thread on the record stream, the transports (webhook, SMTP,
-//! callback), detections and their configuration build on them.
+//! - **Rules** ([`Rule`]): a condition in the query language, a [`NotifySeverity`], the
+//!   transports to send through, and a [`Throttle`] (at most N per window per group key such as
+//!   `actor.id` or `client.ip`, or once per key; the next notification says how many were held
+//!   back).
+//! - **Transports** ([`Transport`]): a [`Webhook`] (the signed JSON body below, custom headers,
+//!   a timeout, or a Slack-compatible body), [`Email`] over SMTP (STARTTLS or TLS,
+//!   authentication, a subject and text rendered from the record) and a [`Callback`] in the
+//!   service. A failed send is retried with back-off ([`Retry`]), then counted
+//!   ([`NotifyStats::failed`]) and recorded as `audit.notification_failed`; records of that event
+//!   are never notified, so a broken transport cannot start a loop.
+//! - **Detections** ([`Threshold`], [`ImpossibleTravel`]): records the log raises from patterns,
+//!   `authentication.failed_max` and `authentication.impossible_travel`, written to every sink
+//!   like any record (so rules may notify about them), in bounded memory per detection whatever
+//!   the number of keys, per tenant.
+//!
+//! [`NotifyConfig`] gathers them for [`Builder::with_notifications`](crate::Builder::with_notifications);
+//! the configuration file's `[[transports]]`, `[[notifications]]` and `[[detections]]` say the
+//! same (see [`config`](crate::config)), reloadable.
+//!
+//! # Where it runs
+//!
+//! The log's writer hands every batch it writes to a queue of the rule thread (65,536 records by
+//! default) and goes on: rules never slow callers or the file sink. When that queue is full, the
+//! batch is not evaluated; it is counted ([`NotifyStats::overflowed`]) and an
+//! `audit.events_dropped` record names the `notify` sink. The rule thread parses each record once,
+//! evaluates the rules and detections, and queues notifications for one delivery thread per
+//! transport (1,024 each; a full one fails the notification, recorded). `guard.flush()` and
+//! shutdown wait for the rules and deliveries, at most [`NotifyConfig::with_flush_timeout`].
+//! Throttle windows follow the log's clock; detection windows follow the records' timestamps.
+//!
+//! [`Rules`] evaluates rules over lines on their own, to try a rule on a log:
 //!
 //! ```
 //! use std::time::Duration;
