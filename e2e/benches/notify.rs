@@ -14,7 +14,6 @@
 
 mod support;
 #[path = "../../examples/support/synthetic_log.rs"]
-#[allow(dead_code)]
 mod synthetic_log;
 
 use std::time::{Duration, Instant};
@@ -107,7 +106,11 @@ fn caller_cost(c: &mut Criterion) {
             let span = context_span();
             let _entered = span.enter();
             group.bench_function(name, |b| {
-                b.iter_custom(|iters| chunked(iters, &|| guard.flush().unwrap()))
+                b.iter_custom(|iters| {
+                    chunked(iters, &|| {
+                        guard.flush().unwrap();
+                    })
+                })
             });
         });
         guard.shutdown().unwrap();

@@ -50,6 +50,7 @@ mod request;
 
 use std::io;
 
+#[cfg(feature = "notify")]
 pub(crate) use aggregate::group_value;
 pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket};
 pub use chain_check::ChainSummary;
