@@ -659,6 +659,7 @@ count = 5
 window = "1m"
 "#
         );
+        let transports = transports.replace("retries = 1", "retries = 2");
         let second = format!(
             r#"{transports}
 [[notifications]]
@@ -701,6 +702,15 @@ when = "event like 'api_key.*'"
         assert!(
             !changes.contains(std::str::from_utf8(KEY).unwrap()),
             "no secret in the diff"
+        );
+        // The transports changed (their retries): shown without the URL's path or header values.
+        assert!(
+            changes.contains("transports") && changes.contains("127.0.0.1"),
+            "{changes}"
+        );
+        assert!(
+            !changes.contains("/hook\"") && !changes.contains("secops"),
+            "{changes}"
         );
         let received = receiver.received();
         let rules: Vec<String> = received

@@ -332,7 +332,12 @@ fn diff(old: &Config, new: &Config) -> Changes {
     let changes = section(changes, "sinks", &old.sinks, &new.sinks);
     let changes = section(changes, "filter", &old.filter, &new.filter);
     let changes = section(changes, "redaction", &old.redaction, &new.redaction);
-    let changes = section(changes, "transports", &old.transports, &new.transports);
+    let changes = section(
+        changes,
+        "transports",
+        &transports_shown(&old.transports),
+        &transports_shown(&new.transports),
+    );
     let changes = section(
         changes,
         "notifications",
@@ -340,6 +345,29 @@ fn diff(old: &Config, new: &Config) -> Changes {
         &new.notifications,
     );
     section(changes, "detections", &old.detections, &new.detections)
+}
+
+/// The transports as the diff shows them: a webhook's URL as its scheme and host (Slack's and
+/// others' carry a token in the path) and header values masked, whatever the file holds.
+fn transports_shown(transports: &[super::TransportConfig]) -> serde_json::Value {
+    let mut shown = serde_json::to_value(transports).unwrap_or_default();
+    for transport in shown.as_array_mut().into_iter().flatten() {
+        if let Some(url) = transport.get_mut("url") {
+            if let Some(text) = url.as_str() {
+                let end = text
+                    .find("://")
+                    .and_then(|at| text[at + 3..].find('/').map(|slash| at + 3 + slash))
+                    .unwrap_or(text.len());
+                *url = serde_json::Value::String(format!("{}/…", &text[..end]));
+            }
+        }
+        if let Some(headers) = transport.get_mut("headers").and_then(|h| h.as_object_mut()) {
+            for value in headers.values_mut() {
+                *value = serde_json::Value::String("***".to_owned());
+            }
+        }
+    }
+    shown
 }
 
 /// Watches a configuration file; stops when dropped.
