@@ -175,3 +175,75 @@ impl Detector for Running {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(seconds: i64, ip: &str, tenant: &str) -> String {
+        let at = DateTime::from_timestamp(1_764_000_000 + seconds, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        format!(
+            r#"{{"schema":1,"id":"r{seconds}","timestamp":"{at}","event":{{"name":"authentication.failed"}},"tenant":{{"id":"{tenant}"}},"client":{{"ip":"{ip}"}}}}"#
+        )
+    }
+
+    fn detector(count: u32) -> Running {
+        Threshold::new(
+            "failures",
+            Query::parse("event = authentication.failed").unwrap(),
+            Field::parse("ip").unwrap(),
+            count,
+            Duration::from_secs(60),
+        )
+        .start(Utc::now())
+        .unwrap()
+    }
+
+    /// The seconds at which `lines` made the detector fire.
+    fn fired(detector: &mut Running, lines: &[(i64, String)]) -> Vec<i64> {
+        let log = LogLink::default();
+        lines
+            .iter()
+            .filter(|(_, line)| {
+                let record: Json<'_> = serde_json::from_str(line).unwrap();
+                detector.observe(&record, &log)
+            })
+            .map(|(at, _)| *at)
+            .collect()
+    }
+
+    #[test]
+    fn fires_once_per_window_at_the_nth_record_within_it() {
+        let mut d = detector(3);
+        let at = |s: i64| (s, failure(s, "203.0.113.7", "acme"));
+        // 0, 70, 80: never three within 60 s; 85 makes three (70, 80, 85); quiet until 145;
+        // then 140, 150, 151 are three within a minute again.
+        let lines: Vec<_> = [0, 70, 80, 85, 86, 90, 140, 150, 151, 152]
+            .into_iter()
+            .map(at)
+            .collect();
+        assert_eq!(fired(&mut d, &lines), [85, 151]);
+    }
+
+    #[test]
+    fn keys_and_tenants_count_apart_and_memory_is_bounded() {
+        let mut d = detector(2);
+        let lines = [
+            (1, failure(1, "203.0.113.7", "acme")),
+            (2, failure(2, "203.0.113.7", "globex")),
+            (3, failure(3, "198.51.100.1", "acme")),
+            (4, failure(4, "203.0.113.7", "acme")),
+        ];
+        assert_eq!(fired(&mut d, &lines), [4], "only acme's 203.0.113.7 twice");
+        // A count of 10,000 holds few groups: 100,000 hits in all.
+        let big = detector(10_000);
+        assert!(big.groups.capacity() <= 16 * 2);
+        assert!(
+            Threshold::new("x", Query::new(), Field::User, 0, Duration::from_secs(1))
+                .start(Utc::now())
+                .is_err()
+        );
+    }
+}
