@@ -299,6 +299,32 @@ fn throttles_send_once_and_say_how_many_they_held_back() {
     );
 }
 
+/// The STARTTLS server: TLS before AUTH, one user.
+const STARTTLS_SERVER: &str = r#"
+import ssl, sys, time
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult
+
+port, maildir, ca_path, user, password = sys.argv[1:6]
+ca = trustme.CA()
+context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ca.issue_cert("127.0.0.1").configure_cert(context)
+
+def authenticate(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+    return AuthResult(success=ok, handled=False)
+
+controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=int(port),
+                        tls_context=context, require_starttls=True,
+                        authenticator=authenticate, auth_require_tls=True)
+controller.start()
+ca.cert_pem.write_to_path(ca_path)
+while True:
+    time.sleep(3600)
+"#;
+
 /// aiosmtpd on 127.0.0.1, storing messages in a Maildir; `None` when Python or aiosmtpd is
 /// missing (a failure instead when NOTIFY_TEST_REQUIRE_SMTP is set, as in CI).
 struct SmtpServer {
@@ -308,7 +334,45 @@ struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// A plain server, as the `aiosmtpd` command starts it.
     fn start() -> Option<SmtpServer> {
+        Self::spawn(|command, port, maildir| {
+            command
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{port}"))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(maildir.join("mail"));
+        })
+    }
+
+    /// A server that requires STARTTLS, then AUTH as `user` with `password`; its certificate
+    /// comes from a CA made for the test (trustme), written to `ca.pem` in the maildir's folder.
+    fn start_tls(user: &str, password: &str) -> Option<SmtpServer> {
+        Self::spawn(|command, port, maildir| {
+            let script = maildir.join("server.py");
+            std::fs::write(&script, STARTTLS_SERVER).unwrap();
+            command
+                .arg(script)
+                .arg(port.to_string())
+                .arg(maildir.join("mail"))
+                .arg(maildir.join("ca.pem"))
+                .args([user, password]);
+        })
+        .filter(|server| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !server.ca_path().exists() {
+                assert!(Instant::now() < deadline, "the server wrote no CA");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            true
+        })
+    }
+
+    fn ca_path(&self) -> PathBuf {
+        self.maildir.path().join("ca.pem")
+    }
+
+    fn spawn(configure: impl FnOnce(&mut Command, u16, &std::path::Path)) -> Option<SmtpServer> {
         let python = std::env::var("NOTIFY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let required = std::env::var_os("NOTIFY_TEST_REQUIRE_SMTP").is_some();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -317,11 +381,9 @@ impl SmtpServer {
             .unwrap()
             .port();
         let maildir = tempfile::tempdir().unwrap();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path().join("mail"))
+        let mut command = Command::new(&python);
+        configure(&mut command, port, maildir.path());
+        let child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn();
@@ -767,4 +829,55 @@ when = "event like 'api_key.*'"
         let err: ConfigError = Config::parse(&text, "notify.toml", Vec::new()).unwrap_err();
         assert!(err.to_string().contains("loud"), "{err}");
     }
+}
+
+#[test]
+fn email_goes_over_starttls_with_authentication_and_a_refused_password_is_not_retried() {
+    let Some(smtp) = SmtpServer::start_tls("alerts", "the right password") else {
+        return;
+    };
+    let ca = std::fs::read(smtp.ca_path()).unwrap();
+    let email = |password: &str| {
+        Email::builder("127.0.0.1", "security-log@example.com")
+            .port(smtp.port)
+            .security(SmtpSecurity::StartTls)
+            .add_root_certificate(ca.clone())
+            .credentials("alerts", password)
+            .to("secops@example.com")
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap()
+    };
+    let log = TempLog::new();
+    let notifications = NotifyConfig::new()
+        .transport_with_retry("mail", email("the right password"), fast_retry(2))
+        .transport_with_retry("wrong", email("a wrong password"), fast_retry(2))
+        .rule(Rule::new(
+            "role changed",
+            Query::parse("event = user.role_changed").unwrap(),
+            NotifySeverity::Alert,
+        ));
+    let stats = notifications.stats();
+    let records = run_with(&log, notifications, || role_change("42"));
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{records:#?}");
+    assert!(
+        messages[0].contains("Subject: [alert] role changed: user.role_changed by 42"),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[0].contains("42 made user 7 admin"));
+    let failed = by_name(&records, "audit.notification_failed");
+    assert_eq!(failed.len(), 1, "{:?} {failed:?}", stats.get());
+    assert_eq!(failed[0]["fields"]["transport"], "wrong");
+    assert_eq!(
+        failed[0]["fields"]["attempts"], 1,
+        "a refused password is not retried"
+    );
+    let error = failed[0]["fields"]["error"].as_str().unwrap();
+    assert!(error.contains("535"), "{error}");
+    assert!(!error.contains("a wrong password"), "{error}");
+    let stats = stats.get();
+    assert_eq!((stats.delivered, stats.failed, stats.retries), (1, 1, 0));
 }

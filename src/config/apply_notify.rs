@@ -142,6 +142,9 @@ impl Config {
         if let Some(timeout) = config.timeout {
             email = email.timeout(timeout);
         }
+        if let Some(path) = &config.ca_file {
+            email = email.add_root_certificate(read_key(self, path, &key("ca_file"))?);
+        }
         let password = match (&config.password_file, &config.password_env) {
             (Some(path), None) => {
                 let bytes = read_key(self, path, &key("password_file"))?;

@@ -97,6 +97,10 @@ pub struct EmailTransportConfig {
     /// `starttls` (default), `tls` or `none`.
     #[serde(default)]
     pub security: SmtpConnection,
+    /// A PEM file of a certificate authority to trust besides the system's (a relay with a
+    /// private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The user to sign in as; with `password_file` or `password_env`.
     #[serde(default)]
     pub username: Option<String>,

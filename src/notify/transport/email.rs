@@ -6,7 +6,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport as _};
 
 use super::{Transport, TransportError};
@@ -81,6 +81,7 @@ pub struct EmailBuilder {
     from: String,
     to: Vec<String>,
     timeout: Duration,
+    root_certificates: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for EmailBuilder {
@@ -106,6 +107,7 @@ impl Email {
             from: from.into(),
             to: Vec::new(),
             timeout: Duration::from_secs(30),
+            root_certificates: Vec::new(),
         }
     }
 
@@ -164,6 +166,14 @@ impl EmailBuilder {
         self
     }
 
+    /// Trusts the certificate authority in `pem` besides the system's: a relay inside the
+    /// company with a private CA.
+    #[must_use]
+    pub fn add_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
     /// Checks the addresses and the TLS settings.
     pub fn build(self) -> Result<Email, NotifyError> {
         let mailbox = |address: &str| {
@@ -183,8 +193,17 @@ impl EmailBuilder {
         if to.is_empty() {
             return Err(NotifyError::NoRecipient);
         }
-        let tls =
-            || TlsParameters::new(self.host.clone()).map_err(|e| NotifyError::Tls(e.to_string()));
+        let tls = || {
+            let mut parameters = TlsParameters::builder(self.host.clone());
+            for pem in &self.root_certificates {
+                let certificate =
+                    Certificate::from_pem(pem).map_err(|e| NotifyError::Tls(e.to_string()))?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            parameters
+                .build()
+                .map_err(|e| NotifyError::Tls(e.to_string()))
+        };
         let tls = match self.security {
             SmtpSecurity::StartTls => Tls::Required(tls()?),
             SmtpSecurity::Tls => Tls::Wrapper(tls()?),
