@@ -123,7 +123,7 @@ fn synthetic_lines(records: u64) -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     synthetic_log::SyntheticLog {
         records,
-        rotate_mb: 0,
+        rotate_mb: 1024,
         seed: 5,
         days: 1,
     }
@@ -163,7 +163,7 @@ fn end_to_end(_: &mut Criterion) {
     let start = Instant::now();
     synthetic_log::SyntheticLog {
         records,
-        rotate_mb: 0,
+        rotate_mb: 1024,
         seed: 9,
         days: 1,
     }
