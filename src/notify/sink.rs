@@ -79,7 +79,9 @@ impl Sink for NotifySink {
         };
         let (reply, answer) = bounded(1);
         if sender.send(ToRules::Flush(reply)).is_ok() {
-            let _ = answer.recv_timeout(self.flush_timeout * 2);
+            // The rule thread's own wait for deliveries is bounded by the same timeout; what
+            // it has not finished by then goes on after the flush returns.
+            let _ = answer.recv_timeout(self.flush_timeout);
         }
         Ok(())
     }
