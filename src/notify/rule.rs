@@ -7,6 +7,7 @@ use super::body::NotifySeverity;
 use super::throttle::{Throttle, Throttled, Verdict};
 use crate::json_view::Json;
 use crate::query::{Field, Matcher, Query};
+use crate::store::Prefilter;
 
 /// Groups a rule's throttle keeps at most (per rule), whatever the number of keys seen.
 pub const THROTTLE_GROUPS: usize = 10_000;
@@ -97,6 +98,27 @@ impl Notification {
     }
 }
 
+/// A record as written, parsed the first time something needs more than its text.
+#[derive(Debug)]
+pub(crate) struct LazyRecord<'a> {
+    pub(crate) line: &'a str,
+    parsed: Option<Option<Json<'a>>>,
+}
+
+impl<'a> LazyRecord<'a> {
+    pub(crate) fn new(line: &'a str) -> Self {
+        LazyRecord { line, parsed: None }
+    }
+
+    /// The record, or `None` when the line is not JSON.
+    pub(crate) fn get(&mut self) -> Option<&Json<'a>> {
+        let line = self.line;
+        self.parsed
+            .get_or_insert_with(|| serde_json::from_str(line).ok())
+            .as_ref()
+    }
+}
+
 /// Rules ready to run over records: conditions bound, throttles' state.
 #[derive(Debug)]
 pub struct Rules {
@@ -106,6 +128,8 @@ pub struct Rules {
 #[derive(Debug)]
 struct Bound {
     rule: Rule,
+    /// Texts a matching line must hold: most records are passed over without being parsed.
+    prefilter: Prefilter,
     matcher: Matcher,
     throttled: Option<(Throttled, Option<Field>)>,
 }
@@ -117,6 +141,7 @@ impl Rules {
             rules: rules
                 .into_iter()
                 .map(|rule| Bound {
+                    prefilter: Prefilter::of(&rule.condition),
                     matcher: rule.condition.matcher(now),
                     throttled: rule
                         .throttle
@@ -131,25 +156,28 @@ impl Rules {
     /// The notifications `line` (one record as written) calls for, at `now` (the throttles'
     /// clock). A line that is not a record calls for none.
     pub fn evaluate(&mut self, line: &str, now: DateTime<Utc>) -> Vec<Notification> {
-        let Ok(record) = serde_json::from_str::<Json<'_>>(line) else {
-            return Vec::new();
-        };
-        self.evaluate_record(&record, line, now)
+        self.evaluate_record(&mut LazyRecord::new(line), now)
             .into_iter()
             .map(|(_, notification)| notification)
             .collect()
     }
 
-    /// As [`evaluate`](Self::evaluate), over `record` already read from `line`: each
+    /// As [`evaluate`](Self::evaluate), over a record read when a rule needs it: each
     /// notification with the index of its rule.
     pub(crate) fn evaluate_record(
         &mut self,
-        record: &Json<'_>,
-        line: &str,
+        record: &mut LazyRecord<'_>,
         now: DateTime<Utc>,
     ) -> Vec<(usize, Notification)> {
+        let line = record.line;
         let mut out = Vec::new();
         for (index, bound) in self.rules.iter_mut().enumerate() {
+            if !bound.prefilter.may_match(line.as_bytes()) {
+                continue;
+            }
+            let Some(record) = record.get() else {
+                return out;
+            };
             if !bound.matcher.matches(record) {
                 continue;
             }

@@ -11,9 +11,8 @@ use crossbeam_channel::{Receiver, Sender};
 use super::delivery::Delivery;
 use super::detection::Detector;
 use super::log_link::LogLink;
-use super::rule::Rules;
+use super::rule::{LazyRecord, Rules};
 use super::stats::NotifyCounters;
-use crate::json_view::Json;
 use crate::SecurityEvent;
 
 /// What the rule thread is given.
@@ -36,6 +35,8 @@ pub(crate) struct RuleThread {
     /// Records queued for this thread, which the sink bounds.
     pub(crate) queued: Arc<AtomicUsize>,
     pub(crate) flush_timeout: Duration,
+    /// `"audit.notification_failed"`, quoted, to find in a line before parsing it.
+    pub(crate) failure_name: memchr::memmem::Finder<'static>,
 }
 
 impl RuleThread {
@@ -64,19 +65,18 @@ impl RuleThread {
         let Ok(text) = std::str::from_utf8(line) else {
             return;
         };
-        let Ok(record) = serde_json::from_str::<Json<'_>>(text) else {
-            return;
-        };
         NotifyCounters::add(&self.counters.records, 1);
+        let mut record = LazyRecord::new(text);
         // A notification about a failed notification could fail the same way, and so on:
         // these records are never notified nor counted.
-        if record.str_at(&["event", "name"])
-            == Some(SecurityEvent::AuditNotificationFailed.as_str())
+        let failed = SecurityEvent::AuditNotificationFailed.as_str();
+        if self.failure_name.find(line).is_some()
+            && record.get().and_then(|r| r.str_at(&["event", "name"])) == Some(failed)
         {
             return;
         }
         let now = self.log.now();
-        for (rule, notification) in self.rules.evaluate_record(&record, text, now) {
+        for (rule, notification) in self.rules.evaluate_record(&mut record, now) {
             let notification = Arc::new(notification);
             for &delivery in &self.routes[rule] {
                 NotifyCounters::add(&self.counters.notifications, 1);
@@ -88,13 +88,19 @@ impl RuleThread {
                         &delivery.name,
                         "the transport's queue is full",
                         0,
-                        record.str_at(&["id"]),
+                        notification.record_id().as_deref(),
                     );
                 }
             }
         }
         for detector in &mut self.detectors {
-            if detector.observe(&record, &self.log) {
+            if !detector.may_match(line) {
+                continue;
+            }
+            let Some(record) = record.get() else {
+                return;
+            };
+            if detector.observe(record, &self.log) {
                 NotifyCounters::add(&self.counters.detections, 1);
             }
         }

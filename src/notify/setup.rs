@@ -218,6 +218,8 @@ impl NotifyConfig {
             counters: self.counters.clone(),
             queued: queued.clone(),
             flush_timeout: self.flush_timeout,
+            failure_name: memchr::memmem::Finder::new(b"\"audit.notification_failed\"")
+                .into_owned(),
         };
         let thread = std::thread::Builder::new()
             .name("security-rules".into())

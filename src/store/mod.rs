@@ -45,6 +45,8 @@ mod members;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod prefilter;
+#[cfg(feature = "notify")]
+pub(crate) use prefilter::Prefilter;
 mod raw;
 mod request;
 

@@ -64,6 +64,10 @@ impl Detection {
 
 /// A detection running on the rule thread.
 pub(crate) trait Detector: Send {
+    /// Whether a record written as `line` may concern it (the texts its condition needs are
+    /// there); when not, the record is not parsed for it.
+    fn may_match(&self, line: &[u8]) -> bool;
+
     /// Looks at one record; writes through `log` what it detects. True when it wrote.
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
 }

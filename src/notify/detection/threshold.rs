@@ -12,6 +12,7 @@ use crate::json_view::Json;
 use crate::notify::log_link::LogLink;
 use crate::notify::NotifyError;
 use crate::query::{Field, Matcher, Query};
+use crate::store::Prefilter;
 use crate::value::FieldValue;
 use crate::SecurityEvent;
 
@@ -95,6 +96,7 @@ impl Threshold {
         }
         let groups = (THRESHOLD_HITS / self.count as usize).clamp(16, 10_000);
         Ok(Running {
+            prefilter: Prefilter::of(&self.condition),
             matcher: self.condition.matcher(now),
             window: chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX),
             groups: quick_cache::unsync::Cache::new(groups),
@@ -113,12 +115,17 @@ struct Group {
 /// A threshold detection at work.
 pub(crate) struct Running {
     spec: Threshold,
+    prefilter: Prefilter,
     matcher: Matcher,
     window: chrono::Duration,
     groups: quick_cache::unsync::Cache<String, Group>,
 }
 
 impl Detector for Running {
+    fn may_match(&self, line: &[u8]) -> bool {
+        self.prefilter.may_match(line)
+    }
+
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
         if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
             || !self.matcher.matches(record)

@@ -9,6 +9,7 @@ use crate::json_view::Json;
 use crate::notify::log_link::LogLink;
 use crate::notify::NotifyError;
 use crate::query::{Matcher, Query};
+use crate::store::Prefilter;
 use crate::value::FieldValue;
 use crate::SecurityEvent;
 
@@ -96,6 +97,7 @@ impl ImpossibleTravel {
             Query::parse("event = authentication.succeeded").expect("a valid query")
         });
         Ok(Running {
+            prefilter: Prefilter::of(&condition),
             matcher: condition.matcher(now),
             last: quick_cache::unsync::Cache::new(TRAVEL_ACTORS),
             spec: self,
@@ -118,11 +120,16 @@ struct SignIn {
 /// An impossible-travel detection at work.
 pub(crate) struct Running {
     spec: ImpossibleTravel,
+    prefilter: Prefilter,
     matcher: Matcher,
     last: quick_cache::unsync::Cache<String, SignIn>,
 }
 
 impl Detector for Running {
+    fn may_match(&self, line: &[u8]) -> bool {
+        self.prefilter.may_match(line)
+    }
+
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
         if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
             || !self.matcher.matches(record)
