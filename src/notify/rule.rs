@@ -7,7 +7,7 @@ use super::body::NotifySeverity;
 use super::throttle::{Throttle, Throttled, Verdict};
 use crate::json_view::Json;
 use crate::query::{Field, Matcher, Query};
-use crate::store::Prefilter;
+use crate::store::{Members, Prefilter};
 
 /// Groups a rule's throttle keeps at most (per rule), whatever the number of keys seen.
 pub const THROTTLE_GROUPS: usize = 10_000;
@@ -102,19 +102,25 @@ impl Notification {
 #[derive(Debug)]
 pub(crate) struct LazyRecord<'a> {
     pub(crate) line: &'a str,
+    /// The top-level members the readers need; the others are stepped over.
+    members: &'a Members,
     parsed: Option<Option<Json<'a>>>,
 }
 
 impl<'a> LazyRecord<'a> {
-    pub(crate) fn new(line: &'a str) -> Self {
-        LazyRecord { line, parsed: None }
+    pub(crate) fn new(line: &'a str, members: &'a Members) -> Self {
+        LazyRecord {
+            line,
+            members,
+            parsed: None,
+        }
     }
 
-    /// The record, or `None` when the line is not JSON.
+    /// The record's wanted members, or `None` when the line is not a JSON object.
     pub(crate) fn get(&mut self) -> Option<&Json<'a>> {
-        let line = self.line;
+        let (line, members) = (self.line, self.members);
         self.parsed
-            .get_or_insert_with(|| serde_json::from_str(line).ok())
+            .get_or_insert_with(|| members.parse(line))
             .as_ref()
     }
 }
@@ -123,6 +129,8 @@ impl<'a> LazyRecord<'a> {
 #[derive(Debug)]
 pub struct Rules {
     rules: Vec<Bound>,
+    /// What the rules read of a record.
+    members: Members,
 }
 
 #[derive(Debug)]
@@ -137,7 +145,17 @@ struct Bound {
 impl Rules {
     /// `rules`, their relative times (`time > -1h`) counted from `now`.
     pub fn new(rules: Vec<Rule>, now: DateTime<Utc>) -> Self {
+        let mut members = Members::of_record();
+        // The rule thread reads the event's name of every record it skips (its own failures).
+        members.add("event");
+        for rule in &rules {
+            members.add_query(&rule.condition);
+            if let Some((_, Some(group_by))) = &rule.throttle {
+                members.add_field(group_by);
+            }
+        }
         Rules {
+            members,
             rules: rules
                 .into_iter()
                 .map(|rule| Bound {
@@ -156,10 +174,20 @@ impl Rules {
     /// The notifications `line` (one record as written) calls for, at `now` (the throttles'
     /// clock). A line that is not a record calls for none.
     pub fn evaluate(&mut self, line: &str, now: DateTime<Utc>) -> Vec<Notification> {
-        self.evaluate_record(&mut LazyRecord::new(line), now)
+        // Taken out for the call (the record borrows it while the rules change).
+        let members = std::mem::take(&mut self.members);
+        let notifications = self
+            .evaluate_record(&mut LazyRecord::new(line, &members), now)
             .into_iter()
             .map(|(_, notification)| notification)
-            .collect()
+            .collect();
+        self.members = members;
+        notifications
+    }
+
+    /// What the rules read of a record.
+    pub(crate) fn members(&self) -> &Members {
+        &self.members
     }
 
     /// As [`evaluate`](Self::evaluate), over a record read when a rule needs it: each

@@ -35,6 +35,8 @@ pub(crate) struct RuleThread {
     /// Records queued for this thread, which the sink bounds.
     pub(crate) queued: Arc<AtomicUsize>,
     pub(crate) flush_timeout: Duration,
+    /// What the rules and detections read of a record.
+    pub(crate) members: crate::store::Members,
     /// `"audit.notification_failed"`, quoted, to find in a line before parsing it.
     pub(crate) failure_name: memchr::memmem::Finder<'static>,
 }
@@ -66,7 +68,7 @@ impl RuleThread {
             return;
         };
         NotifyCounters::add(&self.counters.records, 1);
-        let mut record = LazyRecord::new(text);
+        let mut record = LazyRecord::new(text, &self.members);
         // A notification about a failed notification could fail the same way, and so on:
         // these records are never notified nor counted.
         let failed = SecurityEvent::AuditNotificationFailed.as_str();

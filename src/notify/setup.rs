@@ -209,8 +209,14 @@ impl NotifyConfig {
             .map_err(spawn_error)?;
         let queued = Arc::new(AtomicUsize::new(0));
         let (sender, inbox) = crossbeam_channel::unbounded();
+        let rules = Rules::new(self.rules, now);
+        let mut members = rules.members().clone();
+        for detector in &detectors {
+            detector.add_members(&mut members);
+        }
         let rules = RuleThread {
-            rules: Rules::new(self.rules, now),
+            members,
+            rules,
             routes,
             deliveries,
             detectors,

@@ -46,6 +46,8 @@ mod members;
 mod postgres;
 mod prefilter;
 #[cfg(feature = "notify")]
+pub(crate) use members::Members;
+#[cfg(feature = "notify")]
 pub(crate) use prefilter::Prefilter;
 mod raw;
 mod request;

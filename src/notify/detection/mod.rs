@@ -68,9 +68,24 @@ pub(crate) trait Detector: Send {
     /// there); when not, the record is not parsed for it.
     fn may_match(&self, line: &[u8]) -> bool;
 
+    /// Adds the top-level members of a record it reads.
+    fn add_members(&self, members: &mut crate::store::Members);
+
     /// Looks at one record; writes through `log` what it detects. True when it wrote.
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
 }
+
+/// What every detection reads of a record besides its condition: its time and id, its event,
+/// and the context its own record copies.
+pub(crate) const DETECTION_MEMBERS: [&str; 7] = [
+    "id",
+    "timestamp",
+    "event",
+    "actor",
+    "tenant",
+    "client",
+    "user_agent",
+];
 
 /// The record's time, or `None` when it has none that parses.
 pub(crate) fn record_time(record: &Json<'_>) -> Option<DateTime<Utc>> {

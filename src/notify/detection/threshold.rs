@@ -126,6 +126,14 @@ impl Detector for Running {
         self.prefilter.may_match(line)
     }
 
+    fn add_members(&self, members: &mut crate::store::Members) {
+        members.add_query(&self.spec.condition);
+        members.add_field(&self.spec.group_by);
+        for name in super::DETECTION_MEMBERS {
+            members.add(name);
+        }
+    }
+
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
         if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
             || !self.matcher.matches(record)

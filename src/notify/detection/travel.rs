@@ -99,6 +99,7 @@ impl ImpossibleTravel {
         Ok(Running {
             prefilter: Prefilter::of(&condition),
             matcher: condition.matcher(now),
+            condition,
             last: quick_cache::unsync::Cache::new(TRAVEL_ACTORS),
             spec: self,
         })
@@ -122,12 +123,20 @@ pub(crate) struct Running {
     spec: ImpossibleTravel,
     prefilter: Prefilter,
     matcher: Matcher,
+    condition: Query,
     last: quick_cache::unsync::Cache<String, SignIn>,
 }
 
 impl Detector for Running {
     fn may_match(&self, line: &[u8]) -> bool {
         self.prefilter.may_match(line)
+    }
+
+    fn add_members(&self, members: &mut crate::store::Members) {
+        members.add_query(&self.condition);
+        for name in super::DETECTION_MEMBERS {
+            members.add(name);
+        }
     }
 
     fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
