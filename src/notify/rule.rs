@@ -104,7 +104,7 @@ pub(crate) struct LazyRecord<'a> {
     pub(crate) line: &'a str,
     /// The top-level members the readers need; the others are stepped over.
     members: &'a Members,
-    parsed: Option<Option<Json<'a>>>,
+    parsed: std::cell::OnceCell<Option<Json<'a>>>,
 }
 
 impl<'a> LazyRecord<'a> {
@@ -112,16 +112,14 @@ impl<'a> LazyRecord<'a> {
         LazyRecord {
             line,
             members,
-            parsed: None,
+            parsed: std::cell::OnceCell::new(),
         }
     }
 
     /// The record's wanted members, or `None` when the line is not a JSON object.
     pub(crate) fn get(&mut self) -> Option<&Json<'a>> {
         let (line, members) = (self.line, self.members);
-        self.parsed
-            .get_or_insert_with(|| members.parse(line))
-            .as_ref()
+        self.parsed.get_or_init(|| members.parse(line)).as_ref()
     }
 }
 
