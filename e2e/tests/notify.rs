@@ -881,3 +881,39 @@ fn email_goes_over_starttls_with_authentication_and_a_refused_password_is_not_re
     let stats = stats.get();
     assert_eq!((stats.delivered, stats.failed, stats.retries), (1, 1, 0));
 }
+
+#[test]
+fn a_callback_that_panics_fails_its_notification_and_the_next_one_is_delivered() {
+    let log = TempLog::new();
+    let (sent, got) = crossbeam_channel::unbounded();
+    let mut calls = 0;
+    let notifications = NotifyConfig::new()
+        .transport(
+            "flaky",
+            Callback::new(move |n: &tracing_security_events::notify::Notification| {
+                calls += 1;
+                assert!(calls > 1, "a bug in the service's callback");
+                sent.send(n.record_id()).unwrap();
+                Ok(())
+            }),
+        )
+        .rule(Rule::new(
+            "role changed",
+            Query::parse("event = user.role_changed").unwrap(),
+            NotifySeverity::Alert,
+        ));
+    let stats = notifications.stats();
+    let records = run_with(&log, notifications, || {
+        role_change("1");
+        role_change("2");
+    });
+    let changes = by_name(&records, "user.role_changed");
+    let failed = by_name(&records, "audit.notification_failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["fields"]["error"], "the transport panicked");
+    assert_eq!(failed[0]["fields"]["record_id"], changes[0]["id"]);
+    let delivered: Vec<_> = got.try_iter().collect();
+    assert_eq!(delivered, [changes[1]["id"].as_str().map(str::to_owned)]);
+    let stats = stats.get();
+    assert_eq!((stats.delivered, stats.failed, stats.panics), (1, 1, 0));
+}

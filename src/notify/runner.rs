@@ -2,6 +2,7 @@
 //! hands notifications to the delivery threads. It runs beside the log, never in its way: the
 //! log's writer only queues lines for it.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,8 +49,14 @@ impl RuleThread {
             match message {
                 ToRules::Lines { lines, records } => {
                     for line in lines.split(|&byte| byte == b'\n') {
-                        if !line.is_empty() {
-                            self.process(line);
+                        if line.is_empty() {
+                            continue;
+                        }
+                        // A bug in a rule or detection loses that record's evaluation, not
+                        // the rule thread (and every notification after it).
+                        let evaluated = catch_unwind(AssertUnwindSafe(|| self.process(line)));
+                        if evaluated.is_err() {
+                            NotifyCounters::add(&self.counters.panics, 1);
                         }
                     }
                     self.queued.fetch_sub(records, Ordering::Relaxed);

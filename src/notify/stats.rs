@@ -23,6 +23,8 @@ pub struct NotifyStats {
     pub retries: u64,
     /// Records the detections wrote.
     pub detections: u64,
+    /// Records whose evaluation panicked (a bug): skipped, the rule thread goes on.
+    pub panics: u64,
 }
 
 /// The live counters behind [`NotifyStats`].
@@ -35,6 +37,7 @@ pub(crate) struct NotifyCounters {
     pub(crate) failed: AtomicU64,
     pub(crate) retries: AtomicU64,
     pub(crate) detections: AtomicU64,
+    pub(crate) panics: AtomicU64,
 }
 
 impl NotifyCounters {
@@ -60,6 +63,7 @@ impl NotifyStatsHandle {
             failed: read(&c.failed),
             retries: read(&c.retries),
             detections: read(&c.detections),
+            panics: read(&c.panics),
         }
     }
 }
