@@ -21,14 +21,31 @@ fn client(cluster: &Cluster) -> postgres::Client {
 
 /// Writes `n` records through a pipeline with a file sink and the PostgreSQL sink.
 fn write(log: &TempLog, config: PostgresConfig, instance: &str, n: u32) {
+    write_paced(log, config, instance, n, || {}, false);
+}
+
+/// As `write`, calling `ready` once the log is built (connected, table migrated) and, when
+/// `paced`, pausing a millisecond every 100 records so that the writing takes a while.
+fn write_paced(
+    log: &TempLog,
+    config: PostgresConfig,
+    instance: &str,
+    n: u32,
+    ready: impl FnOnce(),
+    paced: bool,
+) {
     let (layer, guard) = log
         .builder()
         .with_service_instance(instance)
         .with_postgres(config)
         .build()
         .unwrap();
+    ready();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         for i in 0..n {
+            if paced && i % 100 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let span = tracing::info_span!("request", actor.id = %format!("user-{}", i % 7), tenant.id = if i % 2 == 0 { "acme" } else { "globex" }, client.ip = "203.0.113.9");
             let _entered = span.enter();
             security_event!(
@@ -393,15 +410,20 @@ fn child_writer() {
     let [url, table, instance, n, start] = parts.as_slice() else {
         panic!("{spec}")
     };
-    // Both children begin when the parent says, so that they write at the same time.
-    while !std::path::Path::new(start).exists() {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    write(
+    // Both children connect, then begin when the parent says, and write for a while (over
+    // 100 ms), so that they write at the same time however fast the machine.
+    write_paced(
         &TempLog::new(),
         PostgresConfig::new().with_url(*url).with_table(*table),
         instance,
         n.parse().unwrap(),
+        || {
+            std::fs::write(format!("{start}.{instance}.ready"), "").unwrap();
+            while !std::path::Path::new(start).exists() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        },
+        true,
     );
 }
 
@@ -431,6 +453,17 @@ fn two_processes_write_at_once_and_both_chains_verify() {
                 .unwrap()
         })
         .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for instance in ["app-1", "app-2"] {
+        let ready = format!("{}.{instance}.ready", start.display());
+        while !std::path::Path::new(&ready).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{instance} never connected"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
     std::fs::write(&start, "go").unwrap();
     for mut child in children {
         assert!(child.wait().unwrap().success());
