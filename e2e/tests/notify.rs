@@ -135,6 +135,11 @@ fn run_with(log: &TempLog, notifications: NotifyConfig, body: impl FnOnce()) -> 
     log.records()
 }
 
+/// A rule without a throttle.
+fn rule(name: &str, condition: &str, severity: NotifySeverity) -> Rule {
+    Rule::new(name, Query::parse(condition).unwrap(), severity)
+}
+
 fn fast_retry(retries: u32) -> Retry {
     Retry {
         retries,
@@ -164,9 +169,9 @@ fn a_webhook_gets_the_signed_record_after_two_retries() {
         .with_signing_key(KEY.to_vec());
     let notifications = NotifyConfig::new()
         .transport_with_retry("ops", webhook, fast_retry(3))
-        .rule(Rule::new(
+        .rule(rule(
             "role changed",
-            Query::parse("event = user.role_changed").unwrap(),
+            "event = user.role_changed",
             NotifySeverity::Alert,
         ));
     let stats = notifications.stats();
@@ -459,9 +464,9 @@ fn a_brute_force_run_gives_one_failed_max_and_one_notification_per_transport() {
                 Ok(())
             }),
         )
-        .rule(Rule::new(
+        .rule(rule(
             "brute force",
-            Query::parse("event = authentication.failed_max").unwrap(),
+            "event = authentication.failed_max",
             NotifySeverity::Alert,
         ))
         .detection(Threshold::new(
@@ -627,9 +632,9 @@ fn a_full_rule_queue_never_holds_back_the_log_and_its_losses_are_recorded() {
                 Ok(())
             }),
         )
-        .rule(Rule::new(
+        .rule(rule(
             "failures",
-            Query::parse("event = authentication.failed").unwrap(),
+            "event = authentication.failed",
             NotifySeverity::Notice,
         ));
     let stats = notifications.stats();
@@ -852,9 +857,9 @@ fn email_goes_over_starttls_with_authentication_and_a_refused_password_is_not_re
     let notifications = NotifyConfig::new()
         .transport_with_retry("mail", email("the right password"), fast_retry(2))
         .transport_with_retry("wrong", email("a wrong password"), fast_retry(2))
-        .rule(Rule::new(
+        .rule(rule(
             "role changed",
-            Query::parse("event = user.role_changed").unwrap(),
+            "event = user.role_changed",
             NotifySeverity::Alert,
         ));
     let stats = notifications.stats();
@@ -897,9 +902,9 @@ fn a_callback_that_panics_fails_its_notification_and_the_next_one_is_delivered()
                 Ok(())
             }),
         )
-        .rule(Rule::new(
+        .rule(rule(
             "role changed",
-            Query::parse("event = user.role_changed").unwrap(),
+            "event = user.role_changed",
             NotifySeverity::Alert,
         ));
     let stats = notifications.stats();

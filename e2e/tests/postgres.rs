@@ -58,6 +58,13 @@ fn write_paced(
     guard.shutdown().unwrap();
 }
 
+/// The sink's settings for `table` of `cluster`.
+fn sink(cluster: &Cluster, table: &str) -> PostgresConfig {
+    PostgresConfig::new()
+        .with_url(cluster.url())
+        .with_table(table)
+}
+
 /// The rows' lines, by instance and seq.
 fn lines(cluster: &Cluster, table: &str) -> Vec<(String, i64, String)> {
     client(cluster)
@@ -84,11 +91,7 @@ fn records_become_rows_and_a_restart_continues_the_instances_seq_and_chain() {
         return;
     };
     let table = Cluster::table("sink");
-    let config = || {
-        PostgresConfig::new()
-            .with_url(cluster.url())
-            .with_table(&table)
-    };
+    let config = || sink(cluster, &table);
     let log = TempLog::new();
     write(&log, config(), "app-1", 300);
     write(&log, config(), "app-1", 200);
@@ -142,14 +145,7 @@ fn a_table_of_an_older_version_is_migrated_in_place() {
     };
     let table = Cluster::table("older");
     let log = TempLog::new();
-    write(
-        &log,
-        PostgresConfig::new()
-            .with_url(cluster.url())
-            .with_table(&table),
-        "a",
-        10,
-    );
+    write(&log, sink(cluster, &table), "a", 10);
     // Back to version 1: without version 2's indexes.
     let mut db = client(cluster);
     db.batch_execute(&format!(
@@ -157,14 +153,7 @@ fn a_table_of_an_older_version_is_migrated_in_place() {
          DELETE FROM {table}_migrations WHERE version = 2"
     ))
     .unwrap();
-    write(
-        &log,
-        PostgresConfig::new()
-            .with_url(cluster.url())
-            .with_table(&table),
-        "a",
-        10,
-    );
+    write(&log, sink(cluster, &table), "a", 10);
     let versions: Vec<i32> = db
         .query(
             &format!("SELECT version FROM {table}_migrations ORDER BY version"),
@@ -193,14 +182,7 @@ fn a_table_newer_than_the_crate_is_refused_with_a_clear_error() {
     };
     let table = Cluster::table("newer");
     let log = TempLog::new();
-    write(
-        &log,
-        PostgresConfig::new()
-            .with_url(cluster.url())
-            .with_table(&table),
-        "a",
-        1,
-    );
+    write(&log, sink(cluster, &table), "a", 1);
     client(cluster)
         .execute(
             &format!("INSERT INTO {table}_migrations (version) VALUES (99)"),
@@ -209,11 +191,7 @@ fn a_table_newer_than_the_crate_is_refused_with_a_clear_error() {
         .unwrap();
     let error = log
         .builder()
-        .with_postgres(
-            PostgresConfig::new()
-                .with_url(cluster.url())
-                .with_table(&table),
-        )
+        .with_postgres(sink(cluster, &table))
         .build::<tracing_subscriber::Registry>()
         .unwrap_err();
     assert!(
@@ -255,9 +233,7 @@ fn an_outage_mid_stream_loses_nothing_and_repeats_nothing() {
         .builder()
         .with_service_instance("app-1")
         .with_postgres(
-            PostgresConfig::new()
-                .with_url(cluster.url())
-                .with_table(&table)
+            sink(&cluster, &table)
                 .with_memory_limit(64 << 10)
                 .with_spool_dir(spool.path()),
         )
@@ -297,11 +273,7 @@ fn hostile_values_are_stored_as_written() {
     let log = TempLog::new();
     let (layer, guard) = log
         .builder()
-        .with_postgres(
-            PostgresConfig::new()
-                .with_url(cluster.url())
-                .with_table(&table),
-        )
+        .with_postgres(sink(cluster, &table))
         .build()
         .unwrap();
     let big = "é".repeat(1 << 19);
@@ -339,14 +311,7 @@ fn retention_deletes_only_what_is_old_while_writers_go_on() {
     };
     let table = Cluster::table("retention");
     let log = TempLog::new();
-    write(
-        &log,
-        PostgresConfig::new()
-            .with_url(cluster.url())
-            .with_table(&table),
-        "old",
-        12_000,
-    );
+    write(&log, sink(cluster, &table), "old", 12_000);
     // Those 12,000 rows are made a year old.
     let mut db = client(cluster);
     db.execute(
@@ -354,9 +319,7 @@ fn retention_deletes_only_what_is_old_while_writers_go_on() {
         &[],
     )
     .unwrap();
-    let config = PostgresConfig::new()
-        .with_url(cluster.url())
-        .with_table(&table)
+    let config = sink(cluster, &table)
         .with_retention(Duration::from_secs(30 * 86_400))
         .with_retention_interval(Duration::from_millis(50));
     let (layer, guard) = log

@@ -20,8 +20,7 @@ use crate::SecurityEvent;
 impl Config {
     /// The notification set-up this configuration asks for; `None` when it asks for none.
     pub(crate) fn notify_config(&self) -> Result<Option<NotifyConfig>, ConfigError> {
-        if self.transports.is_empty() && self.notifications.is_empty() && self.detections.is_empty()
-        {
+        if !self.has_notifications() {
             return Ok(None);
         }
         let mut notify = NotifyConfig::new();
@@ -238,14 +237,8 @@ impl Config {
         let query = |text: &str, name: &str| {
             Query::parse(text).map_err(|e| self.invalid(&key(name), e.to_string()))
         };
-        Ok(match &self.detections[index] {
+        let detection: Detection = match &self.detections[index] {
             DetectionConfig::Threshold(config) => {
-                if !(1..=10_000).contains(&config.count) {
-                    return Err(self.invalid(&key("count"), "must be from 1 to 10000".into()));
-                }
-                if config.window.is_zero() {
-                    return Err(self.invalid(&key("window"), "must be above zero".into()));
-                }
                 let group_by = Field::parse(&config.group_by)
                     .map_err(|e| self.invalid(&key("group_by"), e.to_string()))?;
                 let mut threshold = Threshold::new(
@@ -266,19 +259,9 @@ impl Config {
                     travel = travel.condition(query(when, "when")?);
                 }
                 if let Some(speed) = config.max_speed_kmh {
-                    if !(speed.is_finite() && speed > 0.0) {
-                        return Err(
-                            self.invalid(&key("max_speed_kmh"), "must be above zero".into())
-                        );
-                    }
                     travel = travel.max_speed_kmh(speed);
                 }
                 if let Some(distance) = config.min_distance_km {
-                    if !(distance.is_finite() && distance >= 0.0) {
-                        return Err(
-                            self.invalid(&key("min_distance_km"), "must be zero or more".into())
-                        );
-                    }
                     travel = travel.min_distance_km(distance);
                 }
                 if let Some(event) = writes(&config.writes)? {
@@ -286,7 +269,12 @@ impl Config {
                 }
                 travel.into()
             }
-        })
+        };
+        // The detection's own check, with the key of the setting at fault.
+        match detection.problem() {
+            Some((setting, reason)) => Err(self.invalid(&key(setting), reason.to_owned())),
+            None => Ok(detection),
+        }
     }
 }
 

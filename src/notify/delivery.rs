@@ -11,6 +11,7 @@ use super::log_link::LogLink;
 use super::rule::Notification;
 use super::stats::NotifyCounters;
 use super::transport::{Transport, TransportError};
+use crate::pipeline::Counters;
 
 /// Notifications waiting for one transport, at most.
 pub(crate) const DELIVERY_QUEUE: usize = 1024;
@@ -125,16 +126,16 @@ impl Deliverer {
                 .unwrap_or_else(|_| Err(TransportError::permanent("the transport panicked")));
             match result {
                 Ok(()) => {
-                    NotifyCounters::add(&self.counters.delivered, 1);
+                    Counters::add(&self.counters.delivered, 1);
                     return;
                 }
                 Err(error) if error.is_transient() && attempts <= self.retry.retries => {
-                    NotifyCounters::add(&self.counters.retries, 1);
+                    Counters::add(&self.counters.retries, 1);
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(self.retry.max_backoff);
                 }
                 Err(error) => {
-                    NotifyCounters::add(&self.counters.failed, 1);
+                    Counters::add(&self.counters.failed, 1);
                     self.log.notification_failed(
                         &notification.rule,
                         &self.name,

@@ -63,6 +63,7 @@
 //! three).
 
 mod body;
+mod condition;
 mod delivery;
 mod detection;
 mod error;

@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::body::NotifySeverity;
+use super::condition::Condition;
 use super::throttle::{Throttle, Throttled, Verdict};
 use crate::json_view::Json;
-use crate::query::{Field, Matcher, Query};
-use crate::store::{Members, Prefilter};
+use crate::query::{Field, Query};
+use crate::store::Members;
 
 /// Groups a rule's throttle keeps at most (per rule), whatever the number of keys seen.
 pub const THROTTLE_GROUPS: usize = 10_000;
@@ -117,7 +118,7 @@ impl<'a> LazyRecord<'a> {
     }
 
     /// The record's wanted members, or `None` when the line is not a JSON object.
-    pub(crate) fn get(&mut self) -> Option<&Json<'a>> {
+    pub(crate) fn get(&self) -> Option<&Json<'a>> {
         let (line, members) = (self.line, self.members);
         self.parsed.get_or_init(|| members.parse(line)).as_ref()
     }
@@ -134,9 +135,7 @@ pub struct Rules {
 #[derive(Debug)]
 struct Bound {
     rule: Rule,
-    /// Texts a matching line must hold: most records are passed over without being parsed.
-    prefilter: Prefilter,
-    matcher: Matcher,
+    condition: Condition,
     throttled: Option<(Throttled, Option<Field>)>,
 }
 
@@ -146,41 +145,34 @@ impl Rules {
         let mut members = Members::of_record();
         // The rule thread reads the event's name of every record it skips (its own failures).
         members.add("event");
-        for rule in &rules {
-            members.add_query(&rule.condition);
-            if let Some((_, Some(group_by))) = &rule.throttle {
+        let rules: Vec<Bound> = rules
+            .into_iter()
+            .map(|rule| Bound {
+                condition: Condition::new(rule.condition.clone(), now),
+                throttled: rule
+                    .throttle
+                    .clone()
+                    .map(|(throttle, key)| (Throttled::new(throttle, THROTTLE_GROUPS), key)),
+                rule,
+            })
+            .collect();
+        for bound in &rules {
+            bound.condition.add_members(&mut members);
+            if let Some((_, Some(group_by))) = &bound.throttled {
                 members.add_field(group_by);
             }
         }
-        Rules {
-            members,
-            rules: rules
-                .into_iter()
-                .map(|rule| Bound {
-                    prefilter: Prefilter::of(&rule.condition),
-                    matcher: rule.condition.matcher(now),
-                    throttled: rule
-                        .throttle
-                        .clone()
-                        .map(|(throttle, key)| (Throttled::new(throttle, THROTTLE_GROUPS), key)),
-                    rule,
-                })
-                .collect(),
-        }
+        Rules { rules, members }
     }
 
     /// The notifications `line` (one record as written) calls for, at `now` (the throttles'
     /// clock). A line that is not a record calls for none.
     pub fn evaluate(&mut self, line: &str, now: DateTime<Utc>) -> Vec<Notification> {
-        // Taken out for the call (the record borrows it while the rules change).
-        let members = std::mem::take(&mut self.members);
-        let notifications = self
-            .evaluate_record(&mut LazyRecord::new(line, &members), now)
+        let record = LazyRecord::new(line, &self.members);
+        evaluate(&mut self.rules, &record, now)
             .into_iter()
             .map(|(_, notification)| notification)
-            .collect();
-        self.members = members;
-        notifications
+            .collect()
     }
 
     /// What the rules read of a record.
@@ -192,46 +184,55 @@ impl Rules {
     /// notification with the index of its rule.
     pub(crate) fn evaluate_record(
         &mut self,
-        record: &mut LazyRecord<'_>,
+        record: &LazyRecord<'_>,
         now: DateTime<Utc>,
     ) -> Vec<(usize, Notification)> {
-        let line = record.line;
-        let mut out = Vec::new();
-        for (index, bound) in self.rules.iter_mut().enumerate() {
-            if !bound.prefilter.may_match(line.as_bytes()) {
-                continue;
-            }
-            let Some(record) = record.get() else {
-                return out;
-            };
-            if !bound.matcher.matches(record) {
-                continue;
-            }
-            let suppressed = match &mut bound.throttled {
-                None => 0,
-                Some((throttled, key)) => {
-                    let group = key
-                        .as_ref()
-                        .and_then(|field| crate::store::group_value(field, record))
-                        .unwrap_or_default();
-                    match throttled.check(&group, now) {
-                        Verdict::Send { suppressed } => suppressed,
-                        Verdict::Suppress => continue,
-                    }
-                }
-            };
-            out.push((
-                index,
-                Notification {
-                    rule: bound.rule.name.clone(),
-                    severity: bound.rule.severity,
-                    suppressed,
-                    record: line.to_owned(),
-                },
-            ));
-        }
-        out
+        evaluate(&mut self.rules, record, now)
     }
+}
+
+/// The notifications `record` calls for under `rules`, each with its rule's index.
+fn evaluate(
+    rules: &mut [Bound],
+    record: &LazyRecord<'_>,
+    now: DateTime<Utc>,
+) -> Vec<(usize, Notification)> {
+    let line = record.line;
+    let mut out = Vec::new();
+    for (index, bound) in rules.iter_mut().enumerate() {
+        if !bound.condition.may_match(line.as_bytes()) {
+            continue;
+        }
+        let Some(record) = record.get() else {
+            return out;
+        };
+        if !bound.condition.matches(record) {
+            continue;
+        }
+        let suppressed = match &mut bound.throttled {
+            None => 0,
+            Some((throttled, key)) => {
+                let group = key
+                    .as_ref()
+                    .and_then(|field| crate::store::group_value(field, record))
+                    .unwrap_or_default();
+                match throttled.check(&group, now) {
+                    Verdict::Send { suppressed } => suppressed,
+                    Verdict::Suppress => continue,
+                }
+            }
+        };
+        out.push((
+            index,
+            Notification {
+                rule: bound.rule.name.clone(),
+                severity: bound.rule.severity,
+                suppressed,
+                record: line.to_owned(),
+            },
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::detection::Detector;
 use super::log_link::LogLink;
 use super::rule::{LazyRecord, Rules};
 use super::stats::NotifyCounters;
+use crate::pipeline::Counters;
 use crate::SecurityEvent;
 
 /// What the rule thread is given.
@@ -56,7 +57,7 @@ impl RuleThread {
                         // the rule thread (and every notification after it).
                         let evaluated = catch_unwind(AssertUnwindSafe(|| self.process(line)));
                         if evaluated.is_err() {
-                            NotifyCounters::add(&self.counters.panics, 1);
+                            Counters::add(&self.counters.panics, 1);
                         }
                     }
                     self.queued.fetch_sub(records, Ordering::Relaxed);
@@ -74,8 +75,8 @@ impl RuleThread {
         let Ok(text) = std::str::from_utf8(line) else {
             return;
         };
-        NotifyCounters::add(&self.counters.records, 1);
-        let mut record = LazyRecord::new(text, &self.members);
+        Counters::add(&self.counters.records, 1);
+        let record = LazyRecord::new(text, &self.members);
         // A notification about a failed notification could fail the same way, and so on:
         // these records are never notified nor counted.
         let failed = SecurityEvent::AuditNotificationFailed.as_str();
@@ -85,13 +86,13 @@ impl RuleThread {
             return;
         }
         let now = self.log.now();
-        for (rule, notification) in self.rules.evaluate_record(&mut record, now) {
+        for (rule, notification) in self.rules.evaluate_record(&record, now) {
             let notification = Arc::new(notification);
             for &delivery in &self.routes[rule] {
-                NotifyCounters::add(&self.counters.notifications, 1);
+                Counters::add(&self.counters.notifications, 1);
                 let delivery = &self.deliveries[delivery];
                 if !delivery.offer(notification.clone()) {
-                    NotifyCounters::add(&self.counters.failed, 1);
+                    Counters::add(&self.counters.failed, 1);
                     self.log.notification_failed(
                         &notification.rule,
                         &delivery.name,
@@ -110,7 +111,7 @@ impl RuleThread {
                 return;
             };
             if detector.observe(record, &self.log) {
-                NotifyCounters::add(&self.counters.detections, 1);
+                Counters::add(&self.counters.detections, 1);
             }
         }
     }

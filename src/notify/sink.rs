@@ -11,6 +11,7 @@ use crossbeam_channel::{bounded, Sender};
 
 use super::runner::ToRules;
 use super::stats::NotifyCounters;
+use crate::pipeline::Counters;
 use crate::sink::{Batch, Sink};
 
 /// The sink feeding the rule thread.
@@ -59,7 +60,7 @@ impl Sink for NotifySink {
         };
         if self.queued.load(Ordering::Relaxed) + records > self.capacity {
             self.losses += records as u64;
-            NotifyCounters::add(&self.counters.overflowed, records as u64);
+            Counters::add(&self.counters.overflowed, records as u64);
             return Ok(());
         }
         self.queued.fetch_add(records, Ordering::Relaxed);

@@ -40,12 +40,6 @@ pub(crate) struct NotifyCounters {
     pub(crate) panics: AtomicU64,
 }
 
-impl NotifyCounters {
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
 /// Reads the counters of a notification set-up while it runs.
 #[derive(Debug, Clone)]
 pub struct NotifyStatsHandle(pub(crate) Arc<NotifyCounters>);

@@ -19,8 +19,11 @@ pub use travel::ImpossibleTravel;
 
 use chrono::{DateTime, Utc};
 
+use super::condition::Condition;
 use super::log_link::LogLink;
+use crate::event::EventInfo;
 use crate::json_view::Json;
+use crate::store::Members;
 
 /// A detection, ready to give to [`NotifyConfig::detection`](super::NotifyConfig::detection).
 #[derive(Debug, Clone)]
@@ -53,26 +56,68 @@ impl Detection {
         }
     }
 
-    /// Checks the numbers and makes the running state.
+    /// The setting that cannot work (its name) and why, if one cannot.
+    pub(crate) fn problem(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Detection::Threshold(d) => d.problem(),
+            Detection::ImpossibleTravel(d) => d.problem(),
+        }
+    }
+
+    /// Checks the settings and makes the running state.
     pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Box<dyn Detector>, super::NotifyError> {
+        if let Some((setting, reason)) = self.problem() {
+            return Err(super::NotifyError::Detection {
+                detection: self.name().to_owned(),
+                reason: format!("{setting} {reason}"),
+            });
+        }
         Ok(match self {
-            Detection::Threshold(d) => Box::new(d.start(now)?),
-            Detection::ImpossibleTravel(d) => Box::new(d.start(now)?),
+            Detection::Threshold(d) => Box::new(d.start(now)),
+            Detection::ImpossibleTravel(d) => Box::new(d.start(now)),
         })
     }
 }
 
 /// A detection running on the rule thread.
 pub(crate) trait Detector: Send {
+    /// The records it looks at.
+    fn condition(&self) -> &Condition;
+
+    /// The event of the records it writes, which it never looks at.
+    fn writes(&self) -> &'static EventInfo;
+
+    /// Adds the top-level members it reads beyond its condition and [`DETECTION_MEMBERS`].
+    fn add_own_members(&self, _members: &mut Members) {}
+
+    /// Looks at a record its condition matches; writes through `log` what it detects. True
+    /// when it wrote.
+    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
+
     /// Whether a record written as `line` may concern it (the texts its condition needs are
     /// there); when not, the record is not parsed for it.
-    fn may_match(&self, line: &[u8]) -> bool;
+    fn may_match(&self, line: &[u8]) -> bool {
+        self.condition().may_match(line)
+    }
 
     /// Adds the top-level members of a record it reads.
-    fn add_members(&self, members: &mut crate::store::Members);
+    fn add_members(&self, members: &mut Members) {
+        self.condition().add_members(members);
+        for name in DETECTION_MEMBERS {
+            members.add(name);
+        }
+        self.add_own_members(members);
+    }
 
-    /// Looks at one record; writes through `log` what it detects. True when it wrote.
-    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
+    /// Looks at one record; true when it wrote one of its own.
+    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
+        if record.str_at(&["event", "name"]) == Some(self.writes().name())
+            || !self.condition().matches(record)
+        {
+            return false;
+        }
+        self.detect(record, log)
+    }
 }
 
 /// What every detection reads of a record besides its condition: its time and id, its event,

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use super::{duration_text, record_time, tenant_key, Detector};
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
+use crate::notify::condition::Condition;
 use crate::notify::log_link::LogLink;
-use crate::notify::NotifyError;
-use crate::query::{Field, Matcher, Query};
-use crate::store::Prefilter;
+use crate::query::{Field, Query};
+use crate::store::Members;
 use crate::value::FieldValue;
 use crate::SecurityEvent;
 
@@ -83,25 +83,26 @@ impl Threshold {
         self
     }
 
-    pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Running, NotifyError> {
-        let refuse = |reason: &str| NotifyError::Detection {
-            detection: self.name.clone(),
-            reason: reason.to_owned(),
-        };
+    /// The setting that cannot work and why, if one cannot.
+    pub(crate) fn problem(&self) -> Option<(&'static str, &'static str)> {
         if !(1..=MAX_COUNT).contains(&self.count) {
-            return Err(refuse("count must be from 1 to 10000"));
+            Some(("count", "must be from 1 to 10000"))
+        } else if self.window.is_zero() {
+            Some(("window", "must be longer than zero"))
+        } else {
+            None
         }
-        if self.window.is_zero() {
-            return Err(refuse("window must be longer than zero"));
-        }
-        let groups = (THRESHOLD_HITS / self.count as usize).clamp(16, 10_000);
-        Ok(Running {
-            prefilter: Prefilter::of(&self.condition),
-            matcher: self.condition.matcher(now),
+    }
+
+    /// The running state; the settings are checked ([`problem`](Self::problem)).
+    pub(crate) fn start(self, now: DateTime<Utc>) -> Running {
+        let groups = (THRESHOLD_HITS / self.count.max(1) as usize).clamp(16, 10_000);
+        Running {
+            condition: Condition::new(self.condition.clone(), now),
             window: chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX),
             groups: quick_cache::unsync::Cache::new(groups),
             spec: self,
-        })
+        }
     }
 }
 
@@ -115,31 +116,25 @@ struct Group {
 /// A threshold detection at work.
 pub(crate) struct Running {
     spec: Threshold,
-    prefilter: Prefilter,
-    matcher: Matcher,
+    condition: Condition,
     window: chrono::Duration,
     groups: quick_cache::unsync::Cache<String, Group>,
 }
 
 impl Detector for Running {
-    fn may_match(&self, line: &[u8]) -> bool {
-        self.prefilter.may_match(line)
+    fn condition(&self) -> &Condition {
+        &self.condition
     }
 
-    fn add_members(&self, members: &mut crate::store::Members) {
-        members.add_query(&self.spec.condition);
+    fn writes(&self) -> &'static EventInfo {
+        self.spec.writes
+    }
+
+    fn add_own_members(&self, members: &mut Members) {
         members.add_field(&self.spec.group_by);
-        for name in super::DETECTION_MEMBERS {
-            members.add(name);
-        }
     }
 
-    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
-        if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
-            || !self.matcher.matches(record)
-        {
-            return false;
-        }
+    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
         // A record without the key (a failure without an address) belongs to no group.
         let Some(value) = crate::store::group_value(&self.spec.group_by, record) else {
             return false;
@@ -213,7 +208,6 @@ mod tests {
             Duration::from_secs(60),
         )
         .start(Utc::now())
-        .unwrap()
     }
 
     /// The seconds at which `lines` made the detector fire.
@@ -255,10 +249,14 @@ mod tests {
         // A count of 10,000 holds few groups: 100,000 hits in all.
         let big = detector(10_000);
         assert!(big.groups.capacity() <= 16 * 2);
-        assert!(
-            Threshold::new("x", Query::new(), Field::User, 0, Duration::from_secs(1))
-                .start(Utc::now())
-                .is_err()
-        );
+        assert!(super::super::Detection::from(Threshold::new(
+            "x",
+            Query::new(),
+            Field::User,
+            0,
+            Duration::from_secs(1)
+        ))
+        .start(Utc::now())
+        .is_err());
     }
 }

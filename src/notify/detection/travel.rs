@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use super::{record_time, tenant_key, Detector};
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
+use crate::notify::condition::Condition;
 use crate::notify::log_link::LogLink;
-use crate::notify::NotifyError;
-use crate::query::{Matcher, Query};
-use crate::store::Prefilter;
+use crate::query::Query;
 use crate::value::FieldValue;
 use crate::SecurityEvent;
 
@@ -83,26 +82,27 @@ impl ImpossibleTravel {
         self
     }
 
-    pub(crate) fn start(self, now: DateTime<Utc>) -> Result<Running, NotifyError> {
-        let speed_ok = self.max_speed_kmh.is_finite() && self.max_speed_kmh > 0.0;
-        let distance_ok = self.min_distance_km.is_finite() && self.min_distance_km >= 0.0;
-        if !(speed_ok && distance_ok) {
-            return Err(NotifyError::Detection {
-                detection: self.name,
-                reason: "max_speed_kmh must be above zero and min_distance_km zero or more"
-                    .to_owned(),
-            });
+    /// The setting that cannot work and why, if one cannot.
+    pub(crate) fn problem(&self) -> Option<(&'static str, &'static str)> {
+        if !(self.max_speed_kmh.is_finite() && self.max_speed_kmh > 0.0) {
+            Some(("max_speed_kmh", "must be above zero"))
+        } else if !(self.min_distance_km.is_finite() && self.min_distance_km >= 0.0) {
+            Some(("min_distance_km", "must be zero or more"))
+        } else {
+            None
         }
+    }
+
+    /// The running state; the settings are checked ([`problem`](Self::problem)).
+    pub(crate) fn start(self, now: DateTime<Utc>) -> Running {
         let condition = self.condition.clone().unwrap_or_else(|| {
             Query::parse("event = authentication.succeeded").expect("a valid query")
         });
-        Ok(Running {
-            prefilter: Prefilter::of(&condition),
-            matcher: condition.matcher(now),
-            condition,
+        Running {
+            condition: Condition::new(condition, now),
             last: quick_cache::unsync::Cache::new(TRAVEL_ACTORS),
             spec: self,
-        })
+        }
     }
 }
 
@@ -121,30 +121,20 @@ struct SignIn {
 /// An impossible-travel detection at work.
 pub(crate) struct Running {
     spec: ImpossibleTravel,
-    prefilter: Prefilter,
-    matcher: Matcher,
-    condition: Query,
+    condition: Condition,
     last: quick_cache::unsync::Cache<String, SignIn>,
 }
 
 impl Detector for Running {
-    fn may_match(&self, line: &[u8]) -> bool {
-        self.prefilter.may_match(line)
+    fn condition(&self) -> &Condition {
+        &self.condition
     }
 
-    fn add_members(&self, members: &mut crate::store::Members) {
-        members.add_query(&self.condition);
-        for name in super::DETECTION_MEMBERS {
-            members.add(name);
-        }
+    fn writes(&self) -> &'static EventInfo {
+        self.spec.writes
     }
 
-    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
-        if record.str_at(&["event", "name"]) == Some(self.spec.writes.name())
-            || !self.matcher.matches(record)
-        {
-            return false;
-        }
+    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
         let Some(actor) = ["id", "email", "name"]
             .iter()
             .find_map(|part| record.str_at(&["actor", part]))
