@@ -30,10 +30,9 @@ use tracing_security_events::api::{
     require_permission, require_role, Permissions, ReadApi, ReadRequest, ReadScope,
 };
 use tracing_security_events::http::{RequestSecurity, SecurityContextLayer, TenantFrom};
-use tracing_security_events::query::Query;
 use tracing_security_events::store::{
-    Aggregate, Aggregation, Count, ExportSummary, FileStore, LogStore, Page, Scope, Search,
-    StoreError, StoredRecord,
+    Aggregate, Aggregation, Count, Deadline, ExportSummary, FileStore, LogStore, Page, Scope,
+    Search, StoreError, StoredRecord,
 };
 use tracing_security_events::{security_event, Actor, SecurityEvent, Tenant};
 
@@ -722,11 +721,16 @@ impl LogStore for Counting {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
         self.inner.search(search)
     }
-    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError> {
-        self.inner.get(id, scope)
+    fn get(
+        &self,
+        id: &str,
+        scope: &Scope,
+        deadline: &Deadline,
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        self.inner.get(id, scope, deadline)
     }
-    fn count(&self, query: &Query, scope: &Scope) -> Result<Count, StoreError> {
-        self.inner.count(query, scope)
+    fn count(&self, search: &Search) -> Result<Count, StoreError> {
+        self.inner.count(search)
     }
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
         self.inner.aggregate(aggregate)

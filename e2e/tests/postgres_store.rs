@@ -17,7 +17,7 @@ use serde_json::Value;
 use tracing_security_events::query::{Field, Query};
 use tracing_security_events::sink::postgres::PostgresConfig;
 use tracing_security_events::store::{
-    Aggregate, FileStore, LogStore, Order, PostgresStore, Scope, Search,
+    Aggregate, Deadline, FileStore, LogStore, Order, PostgresStore, Scope, Search,
 };
 
 /// The queries both stores must answer alike: every operator, shortcuts, columns and paths
@@ -147,16 +147,20 @@ fn every_query_is_answered_alike_by_both_stores() {
     let now = Utc::now();
     let total = stores
         .file
-        .count(&Query::new(), &Scope::All)
+        .count(&Search::new(Query::new()))
         .unwrap()
         .records;
     assert_eq!(total, 3000);
     for text in QUERIES {
         let query = Query::parse(text).unwrap();
-        let file = stores.file.count(&query, &Scope::All).unwrap().records;
+        let file = stores
+            .file
+            .count(&Search::new(query.clone()))
+            .unwrap()
+            .records;
         let postgres = stores
             .postgres
-            .count(&query, &Scope::All)
+            .count(&Search::new(query.clone()))
             .unwrap_or_else(|e| panic!("{text}: {e}"))
             .records;
         assert_eq!(postgres, file, "count of `{text}`");
@@ -259,9 +263,15 @@ fn the_tenant_scope_holds_in_sql_too() {
         "fields.rows > 10",
     ] {
         let query = Query::parse(text).unwrap();
-        let file = stores.file.count(&query, &acme).unwrap();
+        let file = stores
+            .file
+            .count(&Search::new(query.clone()).with_scope(acme.clone()))
+            .unwrap();
         assert_eq!(
-            stores.postgres.count(&query, &acme).unwrap(),
+            stores
+                .postgres
+                .count(&Search::new(query.clone()).with_scope(acme.clone()))
+                .unwrap(),
             file,
             "`{text}`"
         );
@@ -284,12 +294,16 @@ fn the_tenant_scope_holds_in_sql_too() {
         page.records[0].id().to_owned()
     };
     assert!(
-        stores.postgres.get(&globex_id, &acme).unwrap().is_none(),
+        stores
+            .postgres
+            .get(&globex_id, &acme, &Deadline::none())
+            .unwrap()
+            .is_none(),
         "another tenant's record is not found"
     );
     assert!(stores
         .postgres
-        .get(&globex_id, &Scope::All)
+        .get(&globex_id, &Scope::All, &Deadline::none())
         .unwrap()
         .is_some());
     // A file cursor means nothing to the table, nor a keyset cursor to the files.
@@ -327,9 +341,9 @@ fn hostile_query_values_are_only_values() {
         let Ok(query) = Query::parse(&text) else {
             continue;
         };
-        let file = stores.file.count(&query, &Scope::All).unwrap();
+        let file = stores.file.count(&Search::new(query.clone())).unwrap();
         assert_eq!(
-            stores.postgres.count(&query, &Scope::All).unwrap(),
+            stores.postgres.count(&Search::new(query.clone())).unwrap(),
             file,
             "`{}`",
             &text[..text.len().min(60)]
@@ -338,7 +352,7 @@ fn hostile_query_values_are_only_values() {
     assert_eq!(
         stores
             .postgres
-            .count(&Query::new(), &Scope::All)
+            .count(&Search::new(Query::new()))
             .unwrap()
             .records,
         3000,
@@ -392,8 +406,8 @@ fn the_read_api_serves_the_postgres_store_unchanged() {
     let expected = stores
         .file
         .count(
-            &Query::parse("event like \"authentication.*\"").unwrap(),
-            &Scope::Tenant("acme".into()),
+            &Search::new(Query::parse("event like \"authentication.*\"").unwrap())
+                .with_scope(Scope::Tenant("acme".into())),
         )
         .unwrap()
         .records;

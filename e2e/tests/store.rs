@@ -15,7 +15,7 @@ use serde_json::Value;
 use tracing_security_events::query::{Field, Query};
 use tracing_security_events::sink::FileConfig;
 use tracing_security_events::store::{
-    Aggregate, FileStore, LogStore, Order, Scope, Search, StoreError,
+    Aggregate, Deadline, FileStore, LogStore, Order, Scope, Search, StoreError,
 };
 use tracing_security_events::{security_event, SecurityEvent};
 use tracing_subscriber::prelude::*;
@@ -192,7 +192,7 @@ fn answers_match_serde_json_over_the_same_file() {
             .filter(|r| check(r))
             .map(|r| s(&r["id"]))
             .collect();
-        let count = store.count(&query, &Scope::All).unwrap();
+        let count = store.count(&Search::new(query.clone())).unwrap();
         assert_eq!(count.records, expected.len() as u64, "count of {text}");
         let page = store
             .search(&Search::new(query.clone()).with_limit(10_000))
@@ -219,11 +219,21 @@ fn answers_match_serde_json_over_the_same_file() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(store.get(&id, &Scope::All).unwrap().unwrap().line(), line);
-    assert!(store.get("no-such-id", &Scope::All).unwrap().is_none());
+    assert_eq!(
+        store
+            .get(&id, &Scope::All, &Deadline::none())
+            .unwrap()
+            .unwrap()
+            .line(),
+        line
+    );
+    assert!(store
+        .get("no-such-id", &Scope::All, &Deadline::none())
+        .unwrap()
+        .is_none());
     assert!(
         store
-            .get(&id, &Scope::Tenant("acme".into()))
+            .get(&id, &Scope::Tenant("acme".into()), &Deadline::none())
             .unwrap()
             .is_none(),
         "a record of no tenant is not another tenant's"
@@ -293,7 +303,7 @@ fn torn_and_garbage_lines_are_skipped_and_counted() {
         .unwrap();
     drop(file);
     let store = FileStore::open(&log.path).unwrap();
-    let count = store.count(&Query::new(), &Scope::All).unwrap();
+    let count = store.count(&Search::new(Query::new())).unwrap();
     assert_eq!((count.records, count.skipped_lines), (600, 4));
     let page = store
         .search(&Search::new(Query::new()).with_limit(5))
@@ -547,14 +557,19 @@ fn a_tenant_scope_sees_only_its_tenant() {
         .records[0]
         .id()
         .to_owned();
-    assert!(store.get(&globex_id, &acme).unwrap().is_none());
-    assert!(store.get(&globex_id, &Scope::All).unwrap().is_some());
+    assert!(store
+        .get(&globex_id, &acme, &Deadline::none())
+        .unwrap()
+        .is_none());
+    assert!(store
+        .get(&globex_id, &Scope::All, &Deadline::none())
+        .unwrap()
+        .is_some());
     assert_eq!(
         store
-            .count(
-                &Query::parse("tenant in (acme, initech)").unwrap(),
-                &Scope::All
-            )
+            .count(&Search::new(
+                Query::parse("tenant in (acme, initech)").unwrap()
+            ))
             .unwrap()
             .records,
         20

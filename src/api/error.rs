@@ -20,6 +20,8 @@ pub(crate) enum ApiError {
     Forbidden,
     /// 404: no such record, or not one this reader may see.
     NotFound,
+    /// 503: the read took longer than its deadline, and was stopped.
+    DeadlineExceeded(std::time::Duration),
     /// 500: the store could not answer; the reason is reported, not sent.
     Internal,
 }
@@ -63,6 +65,17 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 json!({"code": "not_found", "message": "no such security log record"}),
+            ),
+            ApiError::DeadlineExceeded(limit) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({
+                    "code": "deadline_exceeded",
+                    "message": format!(
+                        "the read took longer than {} s and was stopped: narrow the query \
+                         (a time range, an event)",
+                        limit.as_secs_f64()
+                    ),
+                }),
             ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

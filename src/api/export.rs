@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::audit;
 use super::error::ApiError;
 use super::params::{Endpoint, Params};
-use super::router::{on_blocking_pool, Shared};
+use super::router::{on_blocking_pool, CancelOnDrop, Shared};
 use crate::store::{ExportFormat, ExportWriter, Search};
 
 /// Bytes gathered before a chunk is handed to the connection.
@@ -31,9 +31,12 @@ pub(crate) async fn export(State(api): State<Shared>, parts: Parts) -> Result<Re
     let params = Params::parse(parts.uri.query(), Endpoint::Export)?;
     let query = params.query()?;
     let format = params.format;
+    let deadline = api.export_deadline();
+    let cancel = CancelOnDrop(deadline.canceller());
     let search = Search::new(query)
         .with_scope(scope)
-        .with_order(params.order);
+        .with_order(params.order)
+        .with_deadline(deadline);
 
     let (sender, receiver) = mpsc::channel(QUEUED_CHUNKS);
     let store = std::sync::Arc::clone(&api.store);
@@ -67,7 +70,10 @@ pub(crate) async fn export(State(api): State<Shared>, parts: Parts) -> Result<Re
         );
     });
 
-    let mut response = Response::new(Body::new(ChunkBody { receiver }));
+    let mut response = Response::new(Body::new(ChunkBody {
+        receiver,
+        _cancel: cancel,
+    }));
     let headers = response.headers_mut();
     let (content_type, extension) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -122,6 +128,9 @@ impl Write for ChunkWriter {
 /// The response body: the chunks as the export hands them on.
 struct ChunkBody {
     receiver: mpsc::Receiver<io::Result<Bytes>>,
+    /// A client that goes away drops the body: the export stops reading too, even while it
+    /// finds nothing to send.
+    _cancel: CancelOnDrop,
 }
 
 impl http_body::Body for ChunkBody {

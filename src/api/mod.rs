@@ -105,7 +105,7 @@ pub use authorize::{
     require_permission, require_role, Authorize, DenyAll, Permissions, ReadRequest, ReadScope, Rule,
 };
 pub use params::MAX_PER_PAGE;
-pub use router::ReadApi;
+pub use router::{ReadApi, DEFAULT_EXPORT_DEADLINE, DEFAULT_READ_DEADLINE};
 
 /// The read API and console over `store`, readable as `authorizer` says: shorthand for
 /// `ReadApi::new(store).with_authorizer(authorizer).router()`.

@@ -1,5 +1,6 @@
 //! The request parameters, named as Lago names them, read from the query string.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::error::ApiError;
@@ -43,19 +44,27 @@ impl Params {
             by: Vec::new(),
             every: None,
         };
-        let pairs = form_urlencoded::parse(query.unwrap_or("").as_bytes());
-        for (name, value) in pairs {
-            let value = value.into_owned();
+        let mut seen = HashSet::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = decode_pair(pair)?;
+            // Only a name ending in `[]` may be repeated: a second value of any other would
+            // silently win or lose.
+            if !name.ends_with("[]") && !seen.insert(name.clone()) {
+                return Err(ApiError::parameter(
+                    &name,
+                    format!("`{name}` is given twice"),
+                ));
+            }
             let filters = &mut params.filters;
-            match (name.as_ref(), endpoint) {
-                ("q", _) => once(&mut filters.query, "q", value)?,
-                ("from_date", _) => once(&mut filters.from, "from_date", value)?,
-                ("to_date", _) => once(&mut filters.to, "to_date", value)?,
+            match (name.as_str(), endpoint) {
+                ("q", _) => filters.query = Some(value),
+                ("from_date", _) => filters.from = Some(value),
+                ("to_date", _) => filters.to = Some(value),
                 ("user_ids[]" | "user_ids", _) => filters.users.push(value),
                 ("log_types[]" | "log_types", _) => filters.categories.push(value),
                 ("log_events[]" | "log_events", _) => filters.events.push(value),
-                ("outcome", _) => once(&mut filters.outcome, "outcome", value)?,
-                ("ip", _) => once(&mut filters.ip, "ip", value)?,
+                ("outcome", _) => filters.outcome = Some(value),
+                ("ip", _) => filters.ip = Some(value),
                 ("per_page", Endpoint::List) => {
                     params.per_page = value
                         .parse()
@@ -68,7 +77,7 @@ impl Params {
                             )
                         })?;
                 }
-                ("cursor", Endpoint::List) => once(&mut params.cursor, "cursor", value)?,
+                ("cursor", Endpoint::List) => params.cursor = Some(value),
                 ("order", Endpoint::List | Endpoint::Export) => {
                     params.order = match value.as_str() {
                         "desc" => Order::NewestFirst,
@@ -142,15 +151,21 @@ impl Params {
     }
 }
 
-/// A parameter that may be given once.
-fn once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), ApiError> {
-    if slot.replace(value).is_some() {
-        return Err(ApiError::parameter(
-            name,
-            format!("`{name}` is given twice"),
-        ));
-    }
-    Ok(())
+/// A `name=value` pair of the query string, decoded (`+` is a space, `%XX` a byte); a name or
+/// value that is not UTF-8 is an error, never a value with U+FFFD in it.
+fn decode_pair(pair: &str) -> Result<(String, String), ApiError> {
+    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    let decode = |text: &str| {
+        let spaced = text.replace('+', " ");
+        String::from_utf8(percent_encoding::percent_decode_str(&spaced).collect::<Vec<u8>>())
+    };
+    let name = decode(name).map_err(|e| {
+        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        ApiError::parameter(&lossy, "the parameter's name is not UTF-8")
+    })?;
+    let value = decode(value)
+        .map_err(|_| ApiError::parameter(&name, format!("`{name}`'s value is not UTF-8")))?;
+    Ok((name, value))
 }
 
 #[cfg(test)]
@@ -210,6 +225,21 @@ mod tests {
             ("by=nope.", Endpoint::Stats, "by"),
             ("every=1y", Endpoint::Stats, "every"),
             ("cursor=x", Endpoint::Stats, "cursor"),
+            ("per_page=5&per_page=6", Endpoint::List, "per_page"),
+            ("order=asc&order=asc", Endpoint::List, "order"),
+            ("count=true&count=false", Endpoint::List, "count"),
+            ("format=csv&format=jsonl", Endpoint::Export, "format"),
+            ("every=1h&every=1d", Endpoint::Stats, "every"),
+            (
+                "from_date=2026-01-01&from_date=2026-01-02",
+                Endpoint::List,
+                "from_date",
+            ),
+            ("user_ids=a&user_ids=b", Endpoint::List, "user_ids"),
+            ("user_ids[]=%FF", Endpoint::List, "user_ids[]"),
+            ("log_events[]=user.%C0%80", Endpoint::List, "log_events[]"),
+            ("q=%E2%82", Endpoint::List, "q"),
+            ("from_date=0000-01-01x", Endpoint::List, "from_date"),
         ] {
             assert_eq!(error(query, endpoint).0, parameter, "{query}");
         }

@@ -35,10 +35,11 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
         .with_cursor(cursor);
     let count = params.count;
     let (page, total) = api
-        .blocking(&parts, move |store| {
+        .blocking(&parts, move |store, deadline| {
+            let search = search.with_deadline(deadline.clone());
             let page = store.search(&search)?;
             let total = if count {
-                Some(store.count(search.query(), search.scope())?.records)
+                Some(store.count(&search)?.records)
             } else {
                 None
             };
@@ -106,8 +107,8 @@ pub(crate) async fn one(
         ));
     }
     let record = api
-        .blocking(&parts, move |store| {
-            let record = store.get(&id, &scope)?;
+        .blocking(&parts, move |store, deadline| {
+            let record = store.get(&id, &scope, deadline)?;
             let query = Query::new().id(&id);
             audit::viewed(Read::Record, &query, &scope, u64::from(record.is_some()));
             Ok(record)

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
@@ -13,7 +14,12 @@ use super::error::ApiError;
 use super::signed_cursor::CursorSigner;
 use super::{audit, console, export, records, stats};
 use crate::http::RequestSecurity;
-use crate::store::{LogStore, Scope, StoreError};
+use crate::store::{Canceller, Deadline, LogStore, Scope, StoreError};
+
+/// How long a list, record or stats request may read, unless told otherwise.
+pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(10);
+/// How long an export may run, unless told otherwise.
+pub const DEFAULT_EXPORT_DEADLINE: Duration = Duration::from_secs(600);
 
 /// The read API and console over a store, with who may read it: make one, then mount its
 /// [`router`](ReadApi::router) where the service wants it.
@@ -37,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn LogStore>,
     authorizer: Arc<dyn Authorize>,
     pub(crate) cursors: CursorSigner,
+    read_deadline: Duration,
+    export_deadline: Duration,
 }
 
 impl ReadApi {
@@ -48,6 +56,8 @@ impl ReadApi {
                 store: Arc::new(store),
                 authorizer: Arc::new(DenyAll),
                 cursors: CursorSigner::random(),
+                read_deadline: DEFAULT_READ_DEADLINE,
+                export_deadline: DEFAULT_EXPORT_DEADLINE,
             },
         }
     }
@@ -63,6 +73,21 @@ impl ReadApi {
     /// secret: it is what makes an edited cursor detectable.
     pub fn with_cursor_key(mut self, key: &[u8]) -> Self {
         self.shared.cursors = CursorSigner::new(key);
+        self
+    }
+
+    /// Stop a list, record or stats request that has read for `deadline` (10 s by default):
+    /// its answer is a 503 `deadline_exceeded`, and the store stops working on it. Any read
+    /// also stops when its client disconnects.
+    pub fn with_read_deadline(mut self, deadline: Duration) -> Self {
+        self.shared.read_deadline = deadline;
+        self
+    }
+
+    /// Stop an export that has run for `deadline` (10 minutes by default): its body ends with
+    /// an error, never as a short file that looks whole.
+    pub fn with_export_deadline(mut self, deadline: Duration) -> Self {
+        self.shared.export_deadline = deadline;
         self
     }
 
@@ -98,21 +123,30 @@ impl Shared {
         }
     }
 
+    /// The deadline of an export, and what cancels it.
+    pub(crate) fn export_deadline(&self) -> Deadline {
+        Deadline::after(self.export_deadline)
+    }
+
     /// Runs `read` on the blocking pool (stores block on files and databases), inside the
-    /// request's span so that what it records carries the reader.
+    /// request's span so that what it records carries the reader, within the read deadline;
+    /// if the client goes away meanwhile (this future is dropped), the read is cancelled.
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         parts: &Parts,
-        read: impl FnOnce(&dyn LogStore) -> Result<T, StoreError> + Send + 'static,
+        read: impl FnOnce(&dyn LogStore, &Deadline) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let store = Arc::clone(&self.store);
-        let answer = on_blocking_pool(parts, move || read(&*store)).await;
+        let deadline = Deadline::after(self.read_deadline);
+        let _cancel_on_drop = CancelOnDrop(deadline.canceller());
+        let answer = on_blocking_pool(parts, move || read(&*store, &deadline)).await;
         match answer {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(StoreError::BadCursor)) => Err(ApiError::parameter(
                 "cursor",
                 "the cursor does not point into this log any more",
             )),
+            Ok(Err(StoreError::DeadlineExceeded(limit))) => Err(ApiError::DeadlineExceeded(limit)),
             Ok(Err(error)) => {
                 // To the service's own diagnostics (not a security event), never to the reader.
                 tracing::error!(target: "tracing_security_events::api", %error, "the security log could not be read");
@@ -120,6 +154,15 @@ impl Shared {
             }
             Err(_) => Err(ApiError::Internal),
         }
+    }
+}
+
+/// Cancels a read when dropped: a handler's future is dropped when its client disconnects.
+pub(crate) struct CancelOnDrop(pub(crate) Canceller);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

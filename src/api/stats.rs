@@ -26,8 +26,8 @@ pub(crate) async fn stats(State(api): State<Shared>, parts: Parts) -> Result<Res
         aggregate = aggregate.every(every);
     }
     let aggregation = api
-        .blocking(&parts, move |store| {
-            let aggregation = store.aggregate(&aggregate)?;
+        .blocking(&parts, move |store, deadline| {
+            let aggregation = store.aggregate(&aggregate.with_deadline(deadline.clone()))?;
             let records = aggregation.buckets.iter().map(|b| b.count).sum();
             audit::viewed(Read::Stats, &query, &scope, records);
             Ok(aggregation)

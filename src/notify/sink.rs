@@ -87,8 +87,14 @@ impl Sink for NotifySink {
         Ok(())
     }
 
-    fn take_losses(&mut self) -> u64 {
-        std::mem::take(&mut self.losses)
+    fn take_losses(&mut self) -> Vec<crate::sink::SinkLoss> {
+        match std::mem::take(&mut self.losses) {
+            0 => Vec::new(),
+            lost => vec![crate::sink::SinkLoss::new(
+                lost,
+                "the notification rules' queue was full",
+            )],
+        }
     }
 }
 

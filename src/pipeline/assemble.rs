@@ -146,13 +146,19 @@ impl RecordAssembler {
     }
 
     /// The `audit.events_dropped` record telling that the sink `sink` gave up `dropped` records
-    /// it had accepted.
-    pub(crate) fn sink_losses_notice(&mut self, sink: &str, dropped: u64) -> SecurityRecord {
+    /// it had accepted, and why.
+    pub(crate) fn sink_losses_notice(
+        &mut self,
+        sink: &str,
+        dropped: u64,
+        reason: &str,
+    ) -> SecurityRecord {
         self.assemble(CapturedEvent::notice(
             SecurityEvent::AuditEventsDropped.info(),
             vec![
                 ("dropped", FieldValue::U64(dropped)),
                 ("sink", FieldValue::Str(sink.to_owned())),
+                ("reason", FieldValue::Str(reason.to_owned())),
             ],
             self.clock.now(),
         ))

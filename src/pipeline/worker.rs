@@ -42,7 +42,7 @@ pub(super) struct WriterHandle {
     /// Buffers of written batches, back for reuse.
     pub(super) returned: Receiver<EncodedBatch>,
     /// Records a sink gave up after accepting them, by sink name.
-    pub(super) losses: Receiver<(String, u64)>,
+    pub(super) losses: Receiver<(String, crate::sink::SinkLoss)>,
     pub(super) thread: JoinHandle<()>,
 }
 
@@ -249,12 +249,15 @@ impl Worker {
     /// Adds an `audit.events_dropped` record for each loss the writer reported: records a sink
     /// had accepted and later gave up (the OTLP sink past its memory and spool limits).
     fn note_sink_losses(&mut self) {
-        while let Ok((sink, lost)) = self.writer.losses.try_recv() {
+        while let Ok((sink, loss)) = self.writer.losses.try_recv() {
+            let lost = loss.records;
             Counters::add(&self.counters.dropped, lost);
             self.drops_reported += lost;
-            self.reporter
-                .report(format_args!("sink {sink} gave up {lost} records"));
-            let record = self.assembler.sink_losses_notice(&sink, lost);
+            self.reporter.report(format_args!(
+                "sink {sink} gave up {lost} records: {}",
+                loss.reason
+            ));
+            let record = self.assembler.sink_losses_notice(&sink, lost, &loss.reason);
             self.push(record);
         }
     }

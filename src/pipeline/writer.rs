@@ -26,7 +26,7 @@ pub(super) struct WriterLinks {
     /// on the thread that allocated them).
     pub(super) returned: Sender<EncodedBatch>,
     /// Records a sink had accepted and later gave up, by sink name.
-    pub(super) losses: Sender<(String, u64)>,
+    pub(super) losses: Sender<(String, crate::sink::SinkLoss)>,
 }
 
 pub(super) struct Writer {
@@ -139,9 +139,10 @@ impl Writer {
     /// memory and spool limits).
     fn report_losses(&mut self) {
         for sink in &mut self.sinks {
-            let lost = sink.take_losses();
-            if lost > 0 {
-                let _ = self.links.losses.send((sink.name().to_owned(), lost));
+            for loss in sink.take_losses() {
+                if loss.records > 0 {
+                    let _ = self.links.losses.send((sink.name().to_owned(), loss));
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 
 use super::expr::{Comparison, Expr, Operand, Operator, Query, Test};
 use super::field::{Field, FieldPath};
+use super::fold::{fold, glob_matches};
 use crate::event::Severity;
 use crate::json_view::Json;
 
@@ -46,11 +47,11 @@ enum Predicate {
     TextEq(String),
     /// Text ordered by its bytes.
     TextOrder(Operator, String),
-    /// Contains, ignoring case: the needle in lower case.
+    /// Contains, ignoring case: the needle folded.
     Contains(String),
     StartsWith(String),
     EndsWith(String),
-    /// A glob, ignoring case.
+    /// A glob, ignoring case: folded.
     Like(String),
     Number(Operator, f64),
     /// A time, and its form as records write it (compared as text when the record's is too).
@@ -128,10 +129,10 @@ fn bind_comparison(Comparison { field, test }: &Comparison, now: DateTime<Utc>) 
 
 fn predicate(op: Operator, operand: &Operand, now: DateTime<Utc>) -> Predicate {
     match (op, operand) {
-        (Operator::Contains, _) => Predicate::Contains(lower(&operand_text(operand))),
+        (Operator::Contains, _) => Predicate::Contains(fold(&operand_text(operand)).into_owned()),
         (Operator::StartsWith, _) => Predicate::StartsWith(operand_text(operand)),
         (Operator::EndsWith, _) => Predicate::EndsWith(operand_text(operand)),
-        (Operator::Like, _) => Predicate::Like(lower(&operand_text(operand))),
+        (Operator::Like, _) => Predicate::Like(fold(&operand_text(operand)).into_owned()),
         (Operator::Eq, Operand::Text(text)) => Predicate::TextEq(text.clone()),
         (_, Operand::Text(text)) => Predicate::TextOrder(op, text.clone()),
         (_, Operand::Number(n)) => Predicate::Number(op, *n),
@@ -152,10 +153,6 @@ fn operand_text(operand: &Operand) -> String {
         Operand::Text(text) => text.clone(),
         other => other.to_string(),
     }
-}
-
-fn lower(text: &str) -> String {
-    text.to_lowercase()
 }
 
 /// `at` as the record's `timestamp` is written (`2026-11-22T10:15:30.123456Z`), when it has
@@ -297,10 +294,10 @@ impl Predicate {
                 text_of(value).is_some_and(|t| t.ends_with(suffix.as_str()))
             }
             Predicate::Like(pattern) => text_of(value).is_some_and(|t| {
-                if t.is_ascii() {
+                if t.is_ascii() && pattern.is_ascii() {
                     crate::glob::matches(pattern, &t)
                 } else {
-                    crate::glob::matches(pattern, &t.to_lowercase())
+                    glob_matches(pattern, &t)
                 }
             }),
             Predicate::Number(op, bound) => number_of(value)
@@ -337,7 +334,7 @@ fn address_of(value: &Json<'_>) -> Option<IpAddr> {
     }
 }
 
-/// Whether `haystack` contains `needle` (already in lower case), ignoring case.
+/// Whether `haystack` contains `needle` (already folded), ignoring case as [`fold`] does.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     if needle.is_empty() {
         return true;
@@ -345,7 +342,7 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     if haystack.is_ascii() && needle.is_ascii() {
         contains_ascii_caseless(haystack.as_bytes(), needle.as_bytes())
     } else {
-        haystack.to_lowercase().contains(needle)
+        fold(haystack).contains(needle)
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{Query, QueryError, TimeSpec};
+use super::{Query, QueryError, TimeSpec, MAX_FILTER_VALUES};
 
 /// Which records, in the form a command line or a request gives them: the filters combine with
 /// `and`, and the values of one filter with `or`. An empty filter set matches every record.
@@ -126,6 +126,21 @@ impl Filters {
             }
             _ => Query::new(),
         };
+        for (filter, values) in [
+            (Filter::Events, &self.events),
+            (Filter::Categories, &self.categories),
+            (Filter::Users, &self.users),
+        ] {
+            if values.len() > MAX_FILTER_VALUES {
+                return Err(FilterError::new(
+                    filter,
+                    format!(
+                        "{} values: a filter lists at most {MAX_FILTER_VALUES} (use the query                          language's `in (...)` for more)",
+                        values.len()
+                    ),
+                ));
+            }
+        }
         if let Some(from) = &self.from {
             query = query.and(Query::new().since(time(Filter::From, from)?));
         }

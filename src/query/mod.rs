@@ -51,6 +51,20 @@
 //! and `client.port`. Under `fields` and `changes`, a bare number, `true`, `false`, `null` or
 //! network is read as one, anything quoted as text.
 //!
+//! **Text** is compared as written, its escapes decoded once: `"\u0000"` in a query is the NUL
+//! character, which a value may hold like any other, and `"\\u0000"` is a backslash followed
+//! by `u0000`. `=`, `startswith`, `endswith`, the orderings and `in` compare characters exactly.
+//! `~` and `like` ignore case by one rule, whichever store answers: Unicode simple case folding
+//! of each character (`A` and `a`, `Σ`, `σ` and `ς`, the Kelvin sign and `k` are alike; `İ`
+//! folds to itself, so `~ istanbul` does not find "İstanbul"; `ß` is not `ss`). `like`'s `?`
+//! is one character, whatever its size in bytes.
+//!
+//! **Limits**: a query is read only within [`MAX_QUERY_BYTES`] bytes, [`MAX_COMPARISONS`]
+//! comparisons, [`MAX_IN_VALUES`] values in one `in` list, [`MAX_PATH_SEGMENTS`] segments in
+//! one path, and [`MAX_NESTING`] levels of parentheses and `not`s; past one, the query is an
+//! error naming the limit, for every reader. Each filter of a command line or request lists at
+//! most [`MAX_FILTER_VALUES`] values.
+//!
 //! **Errors** name the column: an unknown field, a malformed time or address, an operator that
 //! does not fit the field (`seq ~ "x"`, `ip > 10.0.0.1`) are errors, never an empty result.
 //!
@@ -93,9 +107,12 @@ mod eval;
 mod expr;
 mod field;
 mod filters;
+mod fold;
+mod limits;
 mod syntax;
 mod time;
 
+pub(crate) use check::number as number_text;
 pub use error::QueryError;
 pub use eval::Matcher;
 pub(crate) use eval::{contains_ascii_caseless, text_of, visit};
@@ -103,6 +120,11 @@ pub(crate) use expr::{Expr, Operand, Test};
 pub use expr::{Operator, Query};
 pub use field::{Field, FieldPath};
 pub use filters::{Filter, FilterError, Filters};
+pub(crate) use fold::{fold, FOLDING_TO_ASCII};
+pub use limits::{
+    MAX_COMPARISONS, MAX_FILTER_VALUES, MAX_IN_VALUES, MAX_NESTING, MAX_PATH_SEGMENTS,
+    MAX_QUERY_BYTES,
+};
 pub use time::{TimeSpec, TimeUnit};
 
 #[cfg(test)]

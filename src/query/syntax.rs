@@ -10,18 +10,20 @@
 //! comparison := path op value | path "exists" | path ["not"] "in" "(" value ("," value)* ")"
 //! ```
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use winnow::ascii::multispace0;
 use winnow::combinator::{alt, cut_err, delimited, eof, not, peek, preceded, repeat};
 use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
-use winnow::stream::{LocatingSlice, Location};
+use winnow::stream::{LocatingSlice, Location, Stateful};
 use winnow::token::{any, one_of, take_while};
 
 use super::error::QueryError;
 use super::expr::Operator;
 use super::field::is_segment_char;
+use super::limits::{self, MAX_NESTING};
 
 /// Words with a meaning in the grammar: a path segment spelled so must be quoted.
 pub(crate) const KEYWORDS: [&str; 11] = [
@@ -38,7 +40,42 @@ pub(crate) const KEYWORDS: [&str; 11] = [
     "null",
 ];
 
-type Input<'a> = LocatingSlice<&'a str>;
+type Input<'a> = Stateful<LocatingSlice<&'a str>, &'a Nesting>;
+
+/// How deep the parser is in parentheses and `not`s: the parser, the checks and the evaluation
+/// recurse once a level, and a hostile query must get an error, not overflow the stack.
+#[derive(Debug, Default)]
+pub(super) struct Nesting {
+    depth: Cell<usize>,
+    /// Where the query first went deeper than [`MAX_NESTING`].
+    too_deep_at: Cell<Option<usize>>,
+}
+
+/// Runs `inner` one level deeper, or fails (for good) past [`MAX_NESTING`].
+/// `at` is where the level opens (its `(` or `not`), for the error.
+fn nested<O>(
+    input: &mut Input<'_>,
+    at: usize,
+    inner: impl FnOnce(&mut Input<'_>) -> ModalResult<O>,
+) -> ModalResult<O> {
+    let nesting = input.state;
+    let depth = nesting.depth.get() + 1;
+    if depth > MAX_NESTING {
+        nesting.too_deep_at.set(Some(at));
+        return Err(ErrMode::Cut(ContextError::new()));
+    }
+    nesting.depth.set(depth);
+    let result = inner(input);
+    nesting.depth.set(depth - 1);
+    result
+}
+
+fn input<'a>(text: &'a str, nesting: &'a Nesting) -> Input<'a> {
+    Stateful {
+        input: LocatingSlice::new(text),
+        state: nesting,
+    }
+}
 
 /// A query as written, before its fields and values are checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,73 +115,42 @@ pub(super) struct RawValue {
     pub(super) span: Range<usize>,
 }
 
-/// How deep parentheses and `not`s may nest: the parser, the checks and the evaluation recurse
-/// once a level, and a hostile query must get an error, not overflow the stack.
-const MAX_NESTING: usize = 64;
-
-/// Where a query first nests deeper than [`MAX_NESTING`], counting every `(` still open and
-/// every `not` before it (outside quoted text).
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let (mut open, mut nots) = (0usize, 0usize);
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            quote @ (b'"' | b'\'') => {
-                at += 1;
-                while at < bytes.len() && bytes[at] != quote {
-                    at += if bytes[at] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' => open += 1,
-            b')' => open = open.saturating_sub(1),
-            b'n' if bytes[at..].starts_with(b"not")
-                && (at == 0 || !is_segment_char(char::from(bytes[at - 1])))
-                && !bytes
-                    .get(at + 3)
-                    .is_some_and(|&b| is_segment_char(char::from(b))) =>
-            {
-                nots += 1;
-            }
-            _ => {}
-        }
-        if open + nots > MAX_NESTING {
-            return Some(at);
-        }
-        at += 1;
-    }
-    None
-}
-
 /// Parses `text`; `None` for a query of nothing but white space.
 pub(super) fn parse(text: &str) -> Result<Option<Raw>, QueryError> {
-    if let Some(at) = too_deep(text) {
-        return Err(QueryError::new(
-            text,
-            at,
-            format!("the query nests deeper than {MAX_NESTING} parentheses and `not`s"),
-        ));
-    }
-    delimited(
+    limits::check_length(text)?;
+    let nesting = Nesting::default();
+    let raw = delimited(
         multispace0,
         alt((eof.value(None), cut_err(or_expr).map(Some))),
         multispace0,
     )
-    .parse(LocatingSlice::new(text))
+    .parse(input(text, &nesting))
     .map_err(|error| {
+        if let Some(at) = nesting.too_deep_at.get() {
+            return limits::too_deep(text, at);
+        }
         let offset = error.offset();
         QueryError::new(text, offset, describe(text, offset, error.inner()))
-    })
+    })?;
+    if let Some(raw) = &raw {
+        limits::check_size(text, raw)?;
+    }
+    Ok(raw)
 }
 
 /// Parses a path alone, with where it ends.
 pub(super) fn parse_path(text: &str) -> Result<Vec<String>, QueryError> {
-    delimited(multispace0, path, multispace0)
-        .parse(LocatingSlice::new(text))
+    limits::check_length(text)?;
+    let nesting = Nesting::default();
+    let segments = delimited(multispace0, path, multispace0)
+        .parse(input(text, &nesting))
         .map_err(|error| {
             let offset = error.offset();
             QueryError::new(text, offset, describe(text, offset, error.inner()))
-        })
+        })?;
+    let start = text.len() - text.trim_start().len();
+    limits::check_path(text, segments.len(), start)?;
+    Ok(segments)
 }
 
 /// The message of a syntax error: what the innermost rule expected, and what was found instead.
@@ -217,15 +223,25 @@ fn joined(
 }
 
 fn not_expr(input: &mut Input<'_>) -> ModalResult<Raw> {
+    let start = input.current_token_start();
     alt((
-        preceded((keyword("not"), ws), cut_err(not_expr)).map(|inner| Raw::Not(Box::new(inner))),
+        preceded(
+            (keyword("not"), ws),
+            cut_err(move |input: &mut Input<'_>| nested(input, start, not_expr)),
+        )
+        .map(|inner| Raw::Not(Box::new(inner))),
         preceded(
             ('(', ws),
-            cut_err((
-                or_expr.context(expected("a comparison")),
-                ws,
-                ')'.context(StrContext::Expected(')'.into())),
-            )),
+            cut_err(move |input: &mut Input<'_>| {
+                nested(input, start, |input| {
+                    (
+                        or_expr.context(expected("a comparison")),
+                        ws,
+                        ')'.context(StrContext::Expected(')'.into())),
+                    )
+                        .parse_next(input)
+                })
+            }),
         )
         .map(|(inner, (), _)| inner),
         comparison.map(Raw::Compare),

@@ -159,6 +159,26 @@ impl<'a> Batch<'a> {
     }
 }
 
+/// Records a sink gave up, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SinkLoss {
+    /// How many.
+    pub records: u64,
+    /// Why (`"past the memory and spool limits"`, the destination's refusal).
+    pub reason: String,
+}
+
+impl SinkLoss {
+    /// `records` given up for `reason`.
+    pub fn new(records: u64, reason: impl Into<String>) -> Self {
+        SinkLoss {
+            records,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A destination for security records.
 ///
 /// Errors are counted in [`Stats::sink_errors`](crate::Stats::sink_errors) and reported; they
@@ -191,10 +211,11 @@ pub trait Sink: Send + 'static {
     }
 
     /// Records this sink accepted and then had to give up since the last call (a limit of its
-    /// own was reached). The writer asks after every batch, and the worker then writes an
-    /// `audit.events_dropped` record naming the sink.
-    fn take_losses(&mut self) -> u64 {
-        0
+    /// own was reached, the destination refused one), with why. The writer asks after every
+    /// batch, and the worker then writes an `audit.events_dropped` record naming the sink and
+    /// the reason.
+    fn take_losses(&mut self) -> Vec<SinkLoss> {
+        Vec::new()
     }
 
     /// The `seq` of the last record this sink holds from an earlier run of this instance, if it

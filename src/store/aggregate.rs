@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::deadline::Deadline;
 use super::request::Scope;
 use crate::json_view::Json;
 use crate::query::{Field, FieldPath, Query};
@@ -18,6 +19,7 @@ pub struct Aggregate {
     pub(crate) by: Vec<Field>,
     pub(crate) every: Option<Duration>,
     pub(crate) now: DateTime<Utc>,
+    pub(crate) deadline: Deadline,
 }
 
 impl Aggregate {
@@ -29,7 +31,15 @@ impl Aggregate {
             by: Vec::new(),
             every: None,
             now: Utc::now(),
+            deadline: Deadline::none(),
         }
+    }
+
+    /// Stop when `deadline` passes or is cancelled.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// Only what this reader may see.

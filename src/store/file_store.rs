@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::aggregate::{Aggregate, Aggregation, Tally};
 use super::chain_check::ChainCheck;
 use super::cursor::Cursor;
+use super::deadline::Deadline;
 use super::lines::{self, Line};
 use super::members::Members;
 use super::prefilter::Prefilter;
@@ -26,6 +27,9 @@ use crate::query::{Matcher, Query};
 
 /// Bytes one scanning thread takes at a time when counting and grouping.
 const CHUNK: u64 = 8 << 20;
+/// Lines read between two looks at the deadline: a few milliseconds of work at most, for
+/// queries within the limits.
+const LINES_PER_CHECK: u32 = 256;
 
 /// A security log on disk: the active file and its rotated files.
 ///
@@ -277,8 +281,11 @@ impl FileStore {
         files: &[LogFile],
         order: Order,
         cursor: Option<&Cursor>,
+        deadline: &Deadline,
         each: &mut dyn FnMut(usize, &Line<'_>) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
+        let mut ticker = deadline.every(LINES_PER_CHECK);
+        let mut late: Option<StoreError> = None;
         // Where to start: the cursor's file, just past its record.
         let (first, resume) = match cursor {
             None => (None, None),
@@ -305,6 +312,11 @@ impl FileStore {
             let file = &files[index];
             let resume_here = resume.filter(|_| n == 0);
             let mut on_line = |line: Line<'_>| {
+                if let Err(error) = ticker.tick() {
+                    late = Some(error);
+                    stopped = true;
+                    return ControlFlow::Break(());
+                }
                 let flow = each(index, &line);
                 stopped = flow.is_break();
                 flow
@@ -324,7 +336,7 @@ impl FileStore {
                 break;
             }
         }
-        Ok(())
+        late.map_or(Ok(()), Err)
     }
 
     /// The index of the cursor's file, checked: its record is still at the cursor's place.
@@ -357,6 +369,7 @@ impl FileStore {
     fn scan_parallel<T: Default + Send>(
         files: &[LogFile],
         filter: &Filter,
+        deadline: &Deadline,
         visit: &(dyn Fn(&mut T, &Line<'_>) + Sync),
         merge: impl Fn(&mut T, T),
     ) -> Result<T, StoreError> {
@@ -382,13 +395,28 @@ impl FileStore {
                 .map(|_| {
                     scope.spawn(|| {
                         let mut state = T::default();
+                        let mut ticker = deadline.every(LINES_PER_CHECK);
+                        let fail = |error: StoreError| {
+                            let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                            slot.get_or_insert(error);
+                        };
                         loop {
                             let n = next.fetch_add(1, AtomicOrdering::Relaxed);
                             let Some(&(index, start, end)) = chunks.get(n) else {
                                 break;
                             };
+                            if let Err(error) = deadline.check() {
+                                fail(error);
+                                break;
+                            }
                             let file = &files[index];
+                            let mut late = false;
                             let mut each = |line: Line<'_>| {
+                                if let Err(error) = ticker.tick() {
+                                    fail(error);
+                                    late = true;
+                                    return ControlFlow::Break(());
+                                }
                                 visit(&mut state, &line);
                                 ControlFlow::Continue(())
                             };
@@ -400,8 +428,10 @@ impl FileStore {
                                 None => lines::forward(&file.file, start, end, &mut each),
                             };
                             if let Err(e) = result {
-                                let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-                                slot.get_or_insert(io_error(&file.path)(e));
+                                fail(io_error(&file.path)(e));
+                            }
+                            if late {
+                                break;
                             }
                         }
                         state
@@ -467,6 +497,7 @@ impl LogStore for FileStore {
             &files,
             search.order,
             search.cursor.as_ref(),
+            &search.deadline,
             &mut |index, line| match read_line(line, &filter) {
                 Read::Match(record) => {
                     let record = stored(line, &record);
@@ -496,19 +527,28 @@ impl LogStore for FileStore {
         Ok(page)
     }
 
-    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError> {
+    fn get(
+        &self,
+        id: &str,
+        scope: &Scope,
+        deadline: &Deadline,
+    ) -> Result<Option<StoredRecord>, StoreError> {
         let query = Query::new().id(id);
-        let search = Search::new(query).with_scope(scope.clone()).with_limit(1);
+        let search = Search::new(query)
+            .with_scope(scope.clone())
+            .with_limit(1)
+            .with_deadline(deadline.clone());
         Ok(self.search(&search)?.records.into_iter().next())
     }
 
-    fn count(&self, query: &Query, scope: &Scope) -> Result<Count, StoreError> {
-        let now = Utc::now();
-        let filter = Filter::new(query, scope, now);
+    fn count(&self, search: &Search) -> Result<Count, StoreError> {
+        let (query, now) = (&search.query, search.now);
+        let filter = Filter::new(query, &search.scope, now);
         let files = self.snapshot_since(query.earliest(now))?;
         Self::scan_parallel(
             &files,
             &filter,
+            &search.deadline,
             &|count: &mut Count, line| match read_line(line, &filter) {
                 Read::Match(_) => count.records += 1,
                 Read::NoMatch => {}
@@ -533,6 +573,7 @@ impl LogStore for FileStore {
         let (tally, skipped) = Self::scan_parallel(
             &files,
             &filter,
+            &aggregate.deadline,
             &|(tally, skipped): &mut (Tally, u64), line| {
                 if raw
                     && line.whole
@@ -569,28 +610,34 @@ impl LogStore for FileStore {
         let mut chain = (search.chain_check && search.order == Order::OldestFirst)
             .then(|| ChainCheck::new(search.chain_key.as_deref()));
         let mut failed: Option<io::Error> = None;
-        Self::scan(&files, search.order, None, &mut |index, line| {
-            if let Some(chain) = &mut chain {
-                if line.whole {
-                    chain.line(
-                        &files[index].path.display().to_string(),
-                        line.start,
-                        line.bytes,
-                    );
-                }
-            }
-            match read_line(line, &filter) {
-                Read::Match(record) => {
-                    if let Err(e) = each(&stored(line, &record)) {
-                        failed = Some(e);
-                        return ControlFlow::Break(());
+        Self::scan(
+            &files,
+            search.order,
+            None,
+            &search.deadline,
+            &mut |index, line| {
+                if let Some(chain) = &mut chain {
+                    if line.whole {
+                        chain.line(
+                            &files[index].path.display().to_string(),
+                            line.start,
+                            line.bytes,
+                        );
                     }
                 }
-                Read::NoMatch => {}
-                Read::Skipped => summary.skipped_lines += 1,
-            }
-            ControlFlow::Continue(())
-        })?;
+                match read_line(line, &filter) {
+                    Read::Match(record) => {
+                        if let Err(e) = each(&stored(line, &record)) {
+                            failed = Some(e);
+                            return ControlFlow::Break(());
+                        }
+                    }
+                    Read::NoMatch => {}
+                    Read::Skipped => summary.skipped_lines += 1,
+                }
+                ControlFlow::Continue(())
+            },
+        )?;
         summary.chain = chain.map(ChainCheck::finish);
         match failed {
             Some(source) => Err(StoreError::Io {

@@ -7,6 +7,10 @@
 //! ([`Aggregate`]) and streams every match (`export`). Lines that are not whole records (a
 //! torn last line, garbage) are skipped and counted, never fatal.
 //!
+//! Every read has a [`Deadline`] (none unless the caller sets one; the read API sets one for
+//! every request) and stops with [`StoreError::DeadlineExceeded`] when it passes, or with
+//! [`StoreError::Cancelled`] when its reader goes away.
+//!
 //! ```
 //! use tracing_security_events::query::Query;
 //! use tracing_security_events::store::{FileStore, LogStore, Search};
@@ -31,13 +35,14 @@
 //! assert_eq!(users, ["4", "3"]); // newest first
 //! let rest = store.search(&Search::new(query).with_limit(2).with_cursor(page.next_cursor))?;
 //! assert_eq!(rest.records.len(), 1);
-//! assert_eq!(store.count(&Query::parse("user = 1")?, &Default::default())?.records, 2);
+//! assert_eq!(store.count(&Search::new(Query::parse("user = 1")?))?.records, 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod aggregate;
 mod chain_check;
 mod cursor;
+mod deadline;
 mod export;
 mod file_store;
 mod lines;
@@ -59,6 +64,7 @@ pub(crate) use aggregate::group_value;
 pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket};
 pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
+pub use deadline::{Canceller, Deadline};
 pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};
 pub use file_store::FileStore;
 #[cfg(feature = "postgres")]
@@ -88,8 +94,20 @@ pub enum StoreError {
     #[error("the cursor does not point into this log")]
     BadCursor,
     /// The database could not answer.
-    #[error("database: {0}")]
-    Database(String),
+    #[error("database: {message}")]
+    Database {
+        /// What the database said (its own message, when it sent one).
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The read took longer than its deadline allows, and was stopped.
+    #[error("the read took longer than its deadline of {0:?}: narrow the query (a time range, an event)")]
+    DeadlineExceeded(std::time::Duration),
+    /// The reader went away (or cancelled the read), and the read was stopped.
+    #[error("the read was cancelled")]
+    Cancelled,
 }
 
 /// The reading side of a security log, the same over files and over a database.
@@ -100,11 +118,17 @@ pub trait LogStore: Send + Sync {
     /// A page of the records matching the search, in its order, and where the next starts.
     fn search(&self, search: &Search) -> Result<Page, StoreError>;
 
-    /// The record with this id, if the scope lets the reader see it.
-    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError>;
+    /// The record with this id, if the scope lets the reader see it, within the deadline.
+    fn get(
+        &self,
+        id: &str,
+        scope: &Scope,
+        deadline: &Deadline,
+    ) -> Result<Option<StoredRecord>, StoreError>;
 
-    /// How many records match.
-    fn count(&self, query: &crate::query::Query, scope: &Scope) -> Result<Count, StoreError>;
+    /// How many records match the search (its query and scope, within its deadline; its order,
+    /// limit and cursor play no part).
+    fn count(&self, search: &Search) -> Result<Count, StoreError>;
 
     /// Counts grouped by fields and/or time buckets.
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError>;

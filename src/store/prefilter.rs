@@ -123,7 +123,16 @@ fn literal(operand: &Operand) -> Option<String> {
         return None;
     };
     // What JSON escapes (quotes, backslashes, controls), and what the log escapes beyond it.
+    // Text that reads as a number also equals such a value, whose written form may differ
+    // (`1e300` is equal to a text of 301 digits); short integers are written as they read.
+    let short_integer = text.strip_prefix('-').unwrap_or(text).len() <= 15
+        && text
+            .strip_prefix('-')
+            .unwrap_or(text)
+            .bytes()
+            .all(|b| b.is_ascii_digit());
     let plain = !text.is_empty()
+        && (short_integer || crate::query::number_text(text).is_none())
         && text
             .chars()
             .all(|c| !c.is_control() && !matches!(c, '"' | '\\') && !needs_escape(c));

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::cursor::Cursor;
+use super::deadline::Deadline;
 use crate::query::Query;
 
 /// Which records a reader may see.
@@ -44,6 +45,7 @@ pub struct Search {
     pub(crate) chain_check: bool,
     /// The chain's key, if it was sealed under one.
     pub(crate) chain_key: Option<Vec<u8>>,
+    pub(crate) deadline: Deadline,
 }
 
 impl fmt::Debug for Search {
@@ -56,6 +58,7 @@ impl fmt::Debug for Search {
             .field("cursor", &self.cursor)
             .field("now", &self.now)
             .field("chain_check", &self.chain_check)
+            .field("deadline", &self.deadline)
             // A secret: never printed.
             .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
             .finish()
@@ -75,7 +78,20 @@ impl Search {
             now: Utc::now(),
             chain_check: false,
             chain_key: None,
+            deadline: Deadline::none(),
         }
+    }
+
+    /// Stop when `deadline` passes or is cancelled.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The deadline.
+    pub fn deadline(&self) -> &Deadline {
+        &self.deadline
     }
 
     /// When exported oldest first, check the hash chain of every line read (every record of

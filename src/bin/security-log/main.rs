@@ -34,7 +34,7 @@ use clap::{Parser, Subcommand};
 use tracing_security_events::integrity::{verify_with, VerifyOptions};
 use tracing_security_events::query::{Field, Query};
 use tracing_security_events::store::{
-    Aggregate, Cursor, ExportFormat, ExportWriter, FileStore, LogStore, Order, Scope, Search,
+    Aggregate, Cursor, ExportFormat, ExportWriter, FileStore, LogStore, Order, Search,
 };
 
 use filters::Filters;
@@ -205,7 +205,7 @@ fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
             let store = open(&path, table)?;
             let query = filters.query()?;
             if count {
-                let count = store.count(&query, &Scope::All)?;
+                let count = store.count(&Search::new(query.clone()))?;
                 println!("{}", count.records);
                 report_skipped(count.skipped_lines);
                 return Ok(count.records > 0);

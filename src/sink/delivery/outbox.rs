@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::backlog::Backlog;
 use super::ship::{DeliveryCounters, ShipperThread};
-use crate::sink::Batch;
+use crate::sink::{Batch, SinkLoss};
 use crate::{FieldValue, SecurityEvent};
 
 /// How long a flush waits for the destination to take what is waiting: well under the guard's
@@ -55,9 +55,22 @@ impl Outbox {
         )))
     }
 
-    /// Records given up since the last call.
-    pub(crate) fn take_losses(&self) -> u64 {
-        self.backlog.take_given_up()
+    /// Records given up since the last call, and why: past the limits, or refused by the
+    /// destination (each refusal with its reason).
+    pub(crate) fn take_losses(&self) -> Vec<SinkLoss> {
+        let mut losses = Vec::new();
+        let given_up = self.backlog.take_given_up();
+        if given_up > 0 {
+            losses.push(SinkLoss::new(
+                given_up,
+                format!(
+                    "the {} was unreachable past the sink's memory and spool limits",
+                    self.destination
+                ),
+            ));
+        }
+        losses.extend(self.counters.take_refused());
+        losses
     }
 }
 

@@ -6,6 +6,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::backlog::{Backlog, Entry};
+use crate::sink::SinkLoss;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -22,9 +23,27 @@ pub(crate) struct DeliveryCounters {
     /// Records the destination could not take in any form, skipped.
     pub(crate) unmappable: AtomicU64,
     pub(crate) last_error: Mutex<Option<String>>,
+    /// Records skipped since the last look, with why (for `audit.events_dropped`).
+    refused: Mutex<Vec<SinkLoss>>,
 }
 
 impl DeliveryCounters {
+    /// One record the destination could not take (or the sink could not map), skipped: counted,
+    /// and handed on with `reason` to be recorded.
+    pub(crate) fn refuse(&self, reason: String) {
+        self.unmappable.fetch_add(1, Ordering::Relaxed);
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        match refused.iter_mut().find(|loss| loss.reason == reason) {
+            Some(loss) => loss.records += 1,
+            None => refused.push(SinkLoss::new(1, reason)),
+        }
+    }
+
+    /// The records refused since the last call.
+    pub(crate) fn take_refused(&self) -> Vec<SinkLoss> {
+        std::mem::take(&mut *self.refused.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     pub(crate) fn last_error(&self) -> Option<String> {
         self.last_error
             .lock()

@@ -270,7 +270,7 @@ impl Sink for OtlpSink {
         self.outbox.flush()
     }
 
-    fn take_losses(&mut self) -> u64 {
+    fn take_losses(&mut self) -> Vec<super::SinkLoss> {
         self.outbox.take_losses()
     }
 }

@@ -6,7 +6,7 @@
 //! when its queue is full.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -190,7 +190,7 @@ fn export(
                 .filter_map(|entry| {
                     let mapped = mapper.log_record(&logger, &entry.line);
                     if mapped.is_none() {
-                        counters.unmappable.fetch_add(1, Ordering::Relaxed);
+                        counters.refuse("not a record the OTLP mapping can read".to_owned());
                     }
                     mapped
                 })

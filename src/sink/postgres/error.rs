@@ -52,8 +52,11 @@ pub enum PostgresError {
     )]
     NoTable(String),
     /// The database answered a query with an error.
-    #[error("database error: {0}")]
+    #[error("database error: {}", super::describe(.0))]
     Query(#[from] postgres::Error),
+    /// The database does not store text as UTF-8.
+    #[error("the database's encoding is {0}: the security log reads a UTF8 database only")]
+    Encoding(String),
     /// The spool directory cannot be used.
     #[error("cannot use the spool directory {}: {source}", dir.display())]
     Spool {

@@ -78,9 +78,9 @@ pub use error::PostgresError;
     unused_imports,
     reason = "the store reads severities as the sink writes them"
 )]
-pub(crate) use rows::severity_rank;
+pub(crate) use rows::{clean, severity_rank};
 
-use self::rows::Rows;
+use self::rows::Row;
 use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, ShipperThread};
 use super::{Batch, Sink};
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
@@ -206,6 +206,9 @@ impl PostgresSink {
 }
 
 /// The writing thread: batches from the backlog, one statement each, reconnecting as needed.
+/// A batch the database refuses for its data is split until the refused records are found:
+/// every other record goes in, in order, and each refused one is counted and recorded with the
+/// database's reason, so no value can stop the sink.
 fn write_rows(
     backlog: &Backlog,
     counters: &DeliveryCounters,
@@ -222,32 +225,82 @@ fn write_rows(
         counters,
         stop,
         &mut |batch| {
-            let mut rows = Rows::default();
+            let mut rows = Vec::with_capacity(batch.len());
             for entry in batch {
                 let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
-                if !rows.push(line) {
-                    counters.unmappable.fetch_add(1, Ordering::Relaxed);
+                match Row::of(line) {
+                    Some(row) => rows.push(row),
+                    None => counters.refuse("not a record the table can hold".to_owned()),
                 }
             }
             if client.as_ref().is_none_or(postgres::Client::is_closed) {
                 *client = Some(schema::connect(url).map_err(|e| e.to_string())?);
             }
             let connection = client.as_mut().expect("connected just above");
-            let result = connection.transaction().and_then(|mut transaction| {
-                rows.insert(&mut transaction, table)?;
-                transaction.commit()
-            });
-            match result {
-                Ok(()) => Ok(rows.len() as u64),
+            match insert_finding_refusals(connection, table, &rows, counters) {
+                Ok(written) => Ok(written),
                 Err(error) => {
                     if error.is_closed() || error.as_db_error().is_none() {
                         *client = None;
                     }
-                    Err(error.to_string())
+                    Err(describe(&error))
                 }
             }
         },
     );
+}
+
+/// Inserts `rows` in one transaction; when the database refuses them for their data, inserts
+/// each half the same way, down to the single rows it refuses, which are counted as refused.
+/// Other errors (the connection, the server) are returned, and the whole batch is sent again
+/// (rows already written are not written twice).
+fn insert_finding_refusals(
+    client: &mut postgres::Client,
+    table: &str,
+    rows: &[Row],
+    counters: &DeliveryCounters,
+) -> Result<u64, postgres::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let result = client.transaction().and_then(|mut transaction| {
+        let written = rows::insert(&mut transaction, table, rows)?;
+        transaction.commit()?;
+        Ok(written)
+    });
+    match result {
+        Err(error) if refused_for_data(&error) => {
+            if let [row] = rows {
+                counters.refuse(format!(
+                    "the database refused record {}: {}",
+                    row.id,
+                    describe(&error)
+                ));
+                return Ok(0);
+            }
+            let (first, second) = rows.split_at(rows.len() / 2);
+            Ok(insert_finding_refusals(client, table, first, counters)?
+                + insert_finding_refusals(client, table, second, counters)?)
+        }
+        other => other,
+    }
+}
+
+/// Whether the database refused the statement for the values it carried (a data exception,
+/// a constraint, a size limit such as an index entry too long), not for its own state.
+fn refused_for_data(error: &postgres::Error) -> bool {
+    error
+        .as_db_error()
+        .is_some_and(|db| matches!(&db.code().code()[..2], "22" | "23" | "54"))
+}
+
+/// What the database said: its own message and code when it sent one (`postgres::Error`'s
+/// `Display` says only "db error"), otherwise the driver's.
+pub(crate) fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
 }
 
 /// The retention thread: every `interval`, deletes rows older than `age`, a batch at a time.
@@ -305,7 +358,7 @@ impl Sink for PostgresSink {
         self.outbox.flush()
     }
 
-    fn take_losses(&mut self) -> u64 {
+    fn take_losses(&mut self) -> Vec<super::SinkLoss> {
         self.outbox.take_losses()
     }
 

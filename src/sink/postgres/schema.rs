@@ -1,6 +1,7 @@
 //! Connecting, and the table: created and migrated at start-up, one versioned step at a time.
 
 use postgres::{Client, Config};
+use postgres_native_tls::MakeTlsConnector;
 
 use super::config::redacted_url;
 use super::PostgresError;
@@ -38,19 +39,37 @@ const MIGRATIONS: &[&str] = &[
 /// The newest schema version this crate writes and reads.
 pub(crate) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
-/// Connects, with TLS when the URL's `sslmode` asks for it or the server offers it.
-pub(crate) fn connect(url: &str) -> Result<Client, PostgresError> {
+/// The connection settings of `url`, and the TLS connector for its `sslmode`.
+pub(crate) fn config(url: &str) -> Result<(Config, MakeTlsConnector), PostgresError> {
     let config: Config = url
         .parse()
         .map_err(|e: postgres::Error| PostgresError::BadUrl(e.to_string()))?;
     let tls =
         native_tls::TlsConnector::new().map_err(|e| PostgresError::BadUrl(format!("TLS: {e}")))?;
+    Ok((config, MakeTlsConnector::new(tls)))
+}
+
+/// Connects, with TLS when the URL's `sslmode` asks for it or the server offers it.
+pub(crate) fn connect(url: &str) -> Result<Client, PostgresError> {
+    let (config, tls) = config(url)?;
     config
-        .connect(postgres_native_tls::MakeTlsConnector::new(tls))
+        .connect(tls)
         .map_err(|source| PostgresError::Connect {
             url: redacted_url(url),
             source,
         })
+}
+
+/// Checks that the database stores text as UTF-8: the store's text comparisons count
+/// characters (`right`, `LIKE`'s `_`) as the query language does only there.
+pub(crate) fn check_encoding(client: &mut Client) -> Result<(), PostgresError> {
+    let encoding: String = client
+        .query_one("SELECT current_setting('server_encoding')", &[])?
+        .get(0);
+    if encoding != "UTF8" {
+        return Err(PostgresError::Encoding(encoding));
+    }
+    Ok(())
 }
 
 /// Brings `table` to [`SCHEMA_VERSION`], under a lock so that instances starting together

@@ -4,16 +4,19 @@ mod sql;
 
 use std::fmt;
 use std::io;
-use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::Client;
+use postgres_native_tls::MakeTlsConnector;
+use r2d2_postgres::PostgresConnectionManager;
 
 use self::sql::Compiler;
 use super::aggregate::{sort_buckets, Aggregate, Aggregation, Bucket, Tally};
 use super::cursor::{Cursor, Position};
+use super::deadline::Deadline;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
 use super::{LogStore, StoreError};
 use crate::json_view::Json;
@@ -25,8 +28,8 @@ use crate::sink::postgres::{
 /// Rows read at a time when the database's condition is not the whole answer and rows are
 /// checked again.
 const SCAN_CHUNK: i64 = 1000;
-/// Connections kept for reuse.
-const POOL: usize = 8;
+/// Rows read between two looks at the deadline.
+const ROWS_PER_CHECK: u32 = 256;
 
 /// The records of a PostgreSQL table written by the [PostgreSQL sink](crate::sink::postgres):
 /// the same [`LogStore`] as the files, so the read API, the console and `security-log query
@@ -38,25 +41,44 @@ const POOL: usize = 8;
 /// exactly (paths under `fields` and `changes`) select a superset of rows that is checked again
 /// with the file store's matcher, so both stores answer alike.
 ///
+/// Readers never flood the service's own database: the store holds a bounded pool of
+/// connections ([`with_pool_size`](PostgresStore::with_pool_size), 4 by default; a read waits
+/// for a free one within its deadline), and every statement runs under a `statement_timeout`
+/// (the read's deadline, at most [`with_statement_timeout`](PostgresStore::with_statement_timeout),
+/// 30 s by default). A read whose reader goes away is cancelled on the server.
+///
 /// ```no_run
+/// use std::time::Duration;
 /// use tracing_security_events::query::Query;
 /// use tracing_security_events::store::{LogStore, PostgresStore, Search};
 ///
-/// let store = PostgresStore::connect("postgres://reader@db/app?sslmode=require")?;
+/// let store = PostgresStore::connect("postgres://reader@db/app?sslmode=require")?
+///     .with_pool_size(2)
+///     .with_statement_timeout(Duration::from_secs(10));
 /// let page = store.search(&Search::new(Query::parse("event like \"authentication.*\" and time > -24h")?))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PostgresStore {
     url: String,
     table: String,
-    idle: Mutex<Vec<Client>>,
+    config: postgres::Config,
+    pool: r2d2::Pool<PostgresConnectionManager<MakeTlsConnector>>,
+    tls: MakeTlsConnector,
+    statement_timeout: Duration,
 }
+
+/// Connections a store holds at most, unless told otherwise.
+pub(crate) const DEFAULT_POOL_SIZE: u32 = 4;
+/// The longest a statement of a store may run, unless told otherwise.
+pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
             .field("url", &redacted_url(&self.url))
             .field("table", &self.table)
+            .field("pool_size", &self.pool.max_size())
+            .field("statement_timeout", &self.statement_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -73,38 +95,91 @@ impl PostgresStore {
         check_table_name(table)?;
         let mut client = schema::connect(url)?;
         schema::check_version(&mut client, table)?;
+        schema::check_encoding(&mut client)?;
+        let (config, tls) = schema::config(url)?;
         Ok(PostgresStore {
             url: url.to_owned(),
             table: table.to_owned(),
-            idle: Mutex::new(vec![client]),
+            pool: pool(&config, &tls, DEFAULT_POOL_SIZE),
+            config,
+            tls,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
         })
     }
 
-    /// Runs `work` with a connection from the pool (a new one when none is idle).
+    /// Holds at most `connections` connections (at least one): reads beyond them wait for one
+    /// to be free, within their deadline.
+    #[must_use]
+    pub fn with_pool_size(mut self, connections: u32) -> Self {
+        self.pool = pool(&self.config, &self.tls, connections.max(1));
+        self
+    }
+
+    /// Runs every statement for at most `timeout` (less when the read's deadline is nearer).
+    #[must_use]
+    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Runs `work` with a connection from the pool, under a statement timeout that ends with
+    /// the deadline, cancelled on the server if the read is.
     fn with_client<T>(
         &self,
+        deadline: &Deadline,
         work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let mut client = match idle.filter(|c| !c.is_closed()) {
-            Some(client) => client,
-            None => schema::connect(&self.url).map_err(|e| StoreError::Database(e.to_string()))?,
-        };
-        let result = work(&mut client).map_err(|e| {
-            StoreError::Database(match e.as_db_error() {
-                Some(db) => db.message().to_owned(),
-                None => e.to_string(),
+        deadline.check()?;
+        let wait = deadline
+            .remaining()
+            .unwrap_or(self.statement_timeout)
+            .max(Duration::from_millis(1));
+        let mut client = self.pool.get_timeout(wait).map_err(|error| {
+            deadline
+                .check()
+                .err()
+                .unwrap_or_else(|| StoreError::Database {
+                    message: format!(
+                        "no free connection within {wait:?} ({} in the pool)",
+                        self.pool.max_size()
+                    ),
+                    source: Box::new(error),
+                })
+        })?;
+        let timeout = deadline
+            .remaining()
+            .map_or(self.statement_timeout, |left| {
+                left.min(self.statement_timeout)
             })
-        });
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if !client.is_closed() && idle.len() < POOL {
-            idle.push(client);
+            .as_millis()
+            .max(1);
+        client
+            .batch_execute(&format!("SET statement_timeout = {timeout}"))
+            .map_err(|e| self.error(e, deadline))?;
+        let (token, tls) = (client.cancel_token(), self.tls.clone());
+        let cancel = move || {
+            // Off the caller's thread: the cancel request is a connection of its own.
+            std::thread::spawn(move || {
+                let _ = token.cancel_query(tls);
+            });
+        };
+        deadline
+            .while_cancellable(cancel, || work(&mut client))
+            .map_err(|e| self.error(e, deadline))
+    }
+
+    /// The error of a statement: the deadline's or the cancellation's when the server stopped
+    /// it for them, otherwise the server's own message.
+    fn error(&self, error: postgres::Error, deadline: &Deadline) -> StoreError {
+        if error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) {
+            if let Err(stopped) = deadline.check() {
+                return stopped;
+            }
+            return StoreError::DeadlineExceeded(
+                deadline.limit().unwrap_or(self.statement_timeout),
+            );
         }
-        result
+        database_error(error)
     }
 
     /// The condition of a query within a scope, its parameters, and whether it is exact.
@@ -142,8 +217,8 @@ impl PostgresStore {
         compiler: &Compiler,
         alternatives: &[String],
         order: Order,
-        after: Option<(&str, &str)>,
-        limit: Option<i64>,
+        (after, limit): (Option<(&str, &str)>, Option<i64>),
+        deadline: &Deadline,
         each: &mut dyn FnMut(Row) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
         let mut params: Vec<&(dyn ToSql + Sync)> = compiler
@@ -208,9 +283,14 @@ impl PostgresStore {
             )
         };
         let mut failure = None;
-        self.with_client(|client| {
+        let mut ticker = deadline.every(ROWS_PER_CHECK);
+        self.with_client(deadline, |client| {
             let mut rows = client.query_raw(&sql, params.iter().copied())?;
             while let Some(row) = rows.next()? {
+                if let Err(error) = ticker.tick() {
+                    failure = Some(error);
+                    break;
+                }
                 let row = Row {
                     line: row.get(0),
                     id: row.get(1),
@@ -236,21 +316,28 @@ impl PostgresStore {
         &self,
         query: &Query,
         scope: &Scope,
-        now: DateTime<Utc>,
+        (now, deadline): (DateTime<Utc>, &Deadline),
         order: Order,
         each: &mut dyn FnMut(Row) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
         let (compiler, alternatives, exact) = Self::alternatives(query, scope, now);
         let matcher = (!exact).then(|| query.matcher(now));
-        self.scan(&compiler, &alternatives, order, None, None, &mut |row| {
-            if matcher
-                .as_ref()
-                .is_some_and(|m| !m.matches_line(&row.line).unwrap_or(false))
-            {
-                return Ok(true);
-            }
-            each(row)
-        })
+        self.scan(
+            &compiler,
+            &alternatives,
+            order,
+            (None, None),
+            deadline,
+            &mut |row| {
+                if matcher
+                    .as_ref()
+                    .is_some_and(|m| !m.matches_line(&row.line).unwrap_or(false))
+                {
+                    return Ok(true);
+                }
+                each(row)
+            },
+        )
     }
 }
 
@@ -307,8 +394,11 @@ impl LogStore for PostgresStore {
                 &compiler,
                 &alternatives,
                 search.order,
-                after.as_ref().map(|(t, id)| (t.as_str(), id.as_str())),
-                Some(chunk),
+                (
+                    after.as_ref().map(|(t, id)| (t.as_str(), id.as_str())),
+                    Some(chunk),
+                ),
+                &search.deadline,
                 &mut |row| {
                     scanned += 1;
                     scanned_to = Some((row.micros, row.id.clone()));
@@ -337,18 +427,30 @@ impl LogStore for PostgresStore {
         Ok(page)
     }
 
-    fn get(&self, id: &str, scope: &Scope) -> Result<Option<StoredRecord>, StoreError> {
+    fn get(
+        &self,
+        id: &str,
+        scope: &Scope,
+        deadline: &Deadline,
+    ) -> Result<Option<StoredRecord>, StoreError> {
         let query = Query::new().id(id);
         let mut found = None;
-        self.each_match(&query, scope, Utc::now(), Order::NewestFirst, &mut |row| {
-            found = Some(row.record());
-            Ok(false)
-        })?;
+        self.each_match(
+            &query,
+            scope,
+            (Utc::now(), deadline),
+            Order::NewestFirst,
+            &mut |row| {
+                found = Some(row.record());
+                Ok(false)
+            },
+        )?;
         Ok(found)
     }
 
-    fn count(&self, query: &Query, scope: &Scope) -> Result<Count, StoreError> {
-        let now = Utc::now();
+    fn count(&self, search: &Search) -> Result<Count, StoreError> {
+        let (query, scope, now, deadline) =
+            (&search.query, &search.scope, search.now, &search.deadline);
         let (compiler, condition, exact) = Self::condition(query, scope, now);
         if exact {
             let sql = format!("SELECT count(*) FROM {} WHERE {condition}", self.table);
@@ -357,18 +459,25 @@ impl LogStore for PostgresStore {
                 .iter()
                 .map(|p| p.as_ref() as &(dyn ToSql + Sync))
                 .collect();
-            let records: i64 =
-                self.with_client(|client| Ok(client.query_one(&sql, &params)?.get(0)))?;
+            let records: i64 = self.with_client(deadline, |client| {
+                Ok(client.query_one(&sql, &params)?.get(0))
+            })?;
             return Ok(Count {
                 records: records.max(0) as u64,
                 skipped_lines: 0,
             });
         }
         let mut records = 0;
-        self.each_match(query, scope, now, Order::NewestFirst, &mut |_| {
-            records += 1;
-            Ok(true)
-        })?;
+        self.each_match(
+            query,
+            scope,
+            (now, deadline),
+            Order::NewestFirst,
+            &mut |_| {
+                records += 1;
+                Ok(true)
+            },
+        )?;
         Ok(Count {
             records,
             skipped_lines: 0,
@@ -380,14 +489,24 @@ impl LogStore for PostgresStore {
             Self::condition(&aggregate.query, &aggregate.scope, aggregate.now);
         let columns: Option<Vec<String>> = aggregate.by.iter().map(group_column).collect();
         if let (true, Some(columns)) = (exact, columns) {
-            return self.group_by(aggregate, &mut compiler, &condition, &columns);
+            let grouped = self.group_by(aggregate, &mut compiler, &condition, &columns)?;
+            // A U+FFFD in a column may have been a NUL: such groups are counted on the rows.
+            let replaced = grouped.buckets.iter().any(|bucket| {
+                bucket
+                    .key
+                    .iter()
+                    .any(|(_, value)| value.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
+            });
+            if !replaced {
+                return Ok(grouped);
+            }
         }
         // Grouped here, as the file store groups.
         let mut tally = Tally::default();
         self.each_match(
             &aggregate.query,
             &aggregate.scope,
-            aggregate.now,
+            (aggregate.now, &aggregate.deadline),
             Order::OldestFirst,
             &mut |row| {
                 if let Ok(record) = serde_json::from_str::<Json<'_>>(&row.line) {
@@ -410,7 +529,7 @@ impl LogStore for PostgresStore {
         self.each_match(
             &search.query,
             &search.scope,
-            search.now,
+            (search.now, &search.deadline),
             search.order,
             &mut |row| {
                 each(&row.record()).map_err(|e| StoreError::Io {
@@ -431,7 +550,7 @@ impl PostgresStore {
             "SELECT DISTINCT instance FROM {} ORDER BY instance",
             self.table
         );
-        self.with_client(|client| {
+        self.with_client(&Deadline::none(), |client| {
             Ok(client
                 .query(&sql, &[])?
                 .iter()
@@ -452,7 +571,7 @@ impl PostgresStore {
             "SELECT line FROM {} WHERE instance = $1 ORDER BY seq",
             self.table
         );
-        let lines: Vec<String> = self.with_client(|client| {
+        let lines: Vec<String> = self.with_client(&Deadline::none(), |client| {
             Ok(client
                 .query(&sql, &[&instance])?
                 .iter()
@@ -494,7 +613,7 @@ impl PostgresStore {
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let names: Vec<String> = aggregate.by.iter().map(ToString::to_string).collect();
-        let rows = self.with_client(|client| client.query(&sql, &params))?;
+        let rows = self.with_client(&aggregate.deadline, |client| client.query(&sql, &params))?;
         let mut buckets: Vec<Bucket> = rows
             .iter()
             .map(|row| Bucket {
@@ -544,4 +663,27 @@ fn group_column(field: &Field) -> Option<String> {
     } else {
         format!("coalesce({})", columns.join(", "))
     })
+}
+
+/// A pool of at most `size` connections, opened as reads need them.
+fn pool(
+    config: &postgres::Config,
+    tls: &MakeTlsConnector,
+    size: u32,
+) -> r2d2::Pool<PostgresConnectionManager<MakeTlsConnector>> {
+    let manager = PostgresConnectionManager::new(config.clone(), tls.clone());
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        // The pool's own errors go to the store's error, not to a log of the pool's.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager)
+}
+
+/// A database error, with the server's own message when it sent one.
+pub(crate) fn database_error(error: postgres::Error) -> StoreError {
+    StoreError::Database {
+        message: crate::sink::postgres::describe(&error),
+        source: Box::new(error),
+    }
 }

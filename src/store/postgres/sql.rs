@@ -7,16 +7,32 @@
 //! and the store checks those rows again with the file store's own matcher, so both stores
 //! answer alike. A negation makes NULL (a comparison on what the record lacks) false before it
 //! inverts, so `not` treats a missing value as the file store does.
+//!
+//! The table holds U+FFFD where a value held NUL (text cannot hold NUL): a comparison whose
+//! value holds either is compared cleaned the same way and checked again. `~` and `like` fold
+//! case as the query language does (`fold`) with `translate` over the ASCII letters and the
+//! two other characters that fold into them, never with `lower()`, which follows the database's
+//! locale. The translation is linear in the query: a path with dots is one jsonpath listing the
+//! keys its first segment may hold.
 
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 
 use crate::event::Severity;
-use crate::query::{Expr, Operand, Operator, Query, Test};
-use crate::sink::postgres::severity_rank;
+use crate::query::{fold, Expr, Operand, Operator, Query, Test, FOLDING_TO_ASCII};
+use crate::sink::postgres::{clean, severity_rank};
 
 /// A bind parameter.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
+
+/// Alternatives of an `or` a page reads as one scan each (each on its own index), at most.
+const MAX_UNION: usize = 16;
+/// Bind parameters in one statement, at most (the protocol's limit is 65,535; the query
+/// language's limits keep far below it).
+const MAX_PARAMS: usize = 30_000;
+/// `translate`'s arguments that fold what folds into ASCII (see `fold`).
+const FOLD_FROM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u{17F}\u{212A}";
+const FOLD_TO: &str = "abcdefghijklmnopqrstuvwxyzsk";
 
 /// Where a field's value is.
 enum Place {
@@ -57,6 +73,8 @@ const SCALAR_TEXT_PATHS: &[&str] = &[
     "client.geo.city",
     "service.name",
     "service.version",
+    // Not the `instance` column: that holds "" for a record without one.
+    "service.instance",
     "event.reason",
     "event.source",
     "event.owasp",
@@ -70,7 +88,6 @@ fn place(segments: &[String]) -> Place {
         "event.outcome" => Place::Text("outcome"),
         "tenant.id" => Place::Text("tenant_id"),
         "actor.id" => Place::Text("actor_id"),
-        "service.instance" => Place::Text("instance"),
         "event.severity" => Place::Severity,
         "timestamp" => Place::Timestamp,
         "client.ip" => Place::ClientIp,
@@ -127,7 +144,21 @@ impl Compiler {
             _ => vec![self.expr(&query.expr)],
         };
         let exact = parts.iter().all(|(_, e)| *e);
-        (parts.into_iter().map(|(s, _)| s).collect(), exact)
+        let mut alternatives: Vec<String> = parts.into_iter().map(|(s, _)| s).collect();
+        // A union of many scans costs more to plan than one condition costs to run.
+        if alternatives.len() > MAX_UNION {
+            alternatives = vec![alternatives
+                .iter()
+                .map(|a| format!("({a})"))
+                .collect::<Vec<_>>()
+                .join(" OR ")];
+        }
+        if self.params.len() > MAX_PARAMS {
+            // Past what one statement can bind: every row, checked again.
+            self.params.clear();
+            return (vec!["TRUE".to_owned()], false);
+        }
+        (alternatives, exact)
     }
 
     fn expr(&mut self, expr: &Expr) -> (String, bool) {
@@ -164,6 +195,9 @@ impl Compiler {
                     Test::In { negated, values } => {
                         let mark = self.params.len();
                         let (sql, exact) = self.any(&places, |c, place| {
+                            if let Some(compiled) = c.text_in(place, values) {
+                                return compiled;
+                            }
                             let parts: Vec<(String, bool)> = values
                                 .iter()
                                 .map(|v| c.compare(place, Operator::Eq, v))
@@ -232,25 +266,41 @@ impl Compiler {
         }
     }
 
-    /// Rows where the path (or a key holding its dots) leads to some value: a superset of any
-    /// test on it.
+    /// Rows where the path (or a key holding its dots) may lead to some value: a superset of any
+    /// test on it, linear in the path. Under the first segment, one of the keys the rest may
+    /// begin with (`b`, `b.c`, `b.c.d` for `a.b.c.d`) is there; the levels below are left to
+    /// the check of the rows. (The record's top-level keys hold no dots.) An array there is
+    /// always selected: the file store reads into arrays at any depth.
     fn path_exists(&mut self, segments: &[String]) -> (String, bool) {
-        // One jsonpath per way of reading the dots; any may hold. Lax mode looks into arrays,
-        // as the file store's reading does.
-        let sql = splits(segments)
-            .into_iter()
-            .map(|keys| {
-                let mut path = "lax $".to_owned();
-                for key in keys {
-                    path.push('.');
-                    path.push_str(&jsonpath_string(&key));
-                }
-                let placeholder = self.bind(path);
-                format!("jsonb_path_exists(record, {placeholder}::text::jsonpath)")
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        (sql, false)
+        let Some((first, rest)) = segments.split_first() else {
+            return ("TRUE".to_owned(), false);
+        };
+        let first_key = self.bind(clean(first).into_owned());
+        if rest.is_empty() {
+            return (format!("record ? {first_key}"), false);
+        }
+        let mut keys = Vec::with_capacity(rest.len());
+        let mut key = String::new();
+        for (n, segment) in rest.iter().enumerate() {
+            if n > 0 {
+                key.push('.');
+            }
+            key.push_str(segment);
+            keys.push(format!("exists(@.{})", jsonpath_string(&clean(&key))));
+        }
+        let path = format!(
+            "lax $.{} ? ({})",
+            jsonpath_string(&clean(first)),
+            keys.join(" || ")
+        );
+        let path = self.bind(path);
+        (
+            format!(
+                "(jsonb_typeof(record -> {first_key}) = 'array' \
+                 OR jsonb_path_exists(record, {path}::text::jsonpath))"
+            ),
+            false,
+        )
     }
 
     fn compare(&mut self, place: &Place, op: Operator, operand: &Operand) -> (String, bool) {
@@ -259,7 +309,18 @@ impl Compiler {
             Place::TextPath(segments) => self.text(&|_| text_path(segments), op, operand, place),
             Place::Timestamp => match operand {
                 Operand::Time(spec) => {
-                    let at = self.bind(spec.resolve(self.now).to_rfc3339());
+                    let at = spec.resolve(self.now);
+                    // Records are written with four-digit years: a time outside them is before
+                    // or after every row (and PostgreSQL may not read it).
+                    if let Some(before_all) = outside_record_years(at) {
+                        let holds = match op {
+                            Operator::Gt | Operator::Ge => before_all,
+                            Operator::Lt | Operator::Le => !before_all,
+                            _ => false,
+                        };
+                        return (holds.to_string().to_uppercase(), is_order(op));
+                    }
+                    let at = self.bind(at.to_rfc3339());
                     (
                         format!("timestamp {} {at}::text::timestamptz", sql_op(op)),
                         is_order(op),
@@ -324,8 +385,6 @@ impl Compiler {
         place: &Place,
     ) -> (String, bool) {
         let text = match operand {
-            // Text in the database cannot hold NUL: such a value is checked on the rows.
-            Operand::Text(text) if text.contains('\0') => return self.inexact(place),
             Operand::Text(text) => text.clone(),
             // Numbers, booleans and the rest never equal a text value.
             _ if op == Operator::Eq && !matches!(operand, Operand::Null) => {
@@ -334,55 +393,94 @@ impl Compiler {
             _ if op.is_textual() => operand.to_string(),
             _ => return self.inexact(place),
         };
-        let is_expressed = matches!(
-            op,
-            Operator::Eq
-                | Operator::StartsWith
-                | Operator::EndsWith
-                | Operator::Gt
-                | Operator::Ge
-                | Operator::Lt
-                | Operator::Le
-        ) || (matches!(op, Operator::Contains | Operator::Like)
-            && text.is_ascii());
-        if !is_expressed {
-            return self.inexact(place);
-        }
+        // The table holds U+FFFD for NUL: a value holding either is compared cleaned (a
+        // superset) and checked again.
+        let exact = !text.contains(['\0', REPLACEMENT]);
+        let text = clean(&text).into_owned();
         let value = value(self);
         match op {
             Operator::Eq => {
                 let text = self.bind(text);
-                (format!("{value} = {text}"), true)
+                (format!("{value} = {text}"), exact)
             }
-            Operator::Contains if text.is_ascii() => {
-                let needle = self.bind(text.to_ascii_lowercase());
-                (format!("strpos(lower({value}), {needle}) > 0"), true)
-            }
+            Operator::Contains => self.contains(&value, &text, exact),
             Operator::StartsWith => {
                 let prefix = self.bind(text);
-                (format!("starts_with({value}, {prefix})"), true)
+                (format!("starts_with({value}, {prefix})"), exact)
             }
             Operator::EndsWith => {
-                let suffix = self.bind(text.clone());
-                (
-                    format!("right({value}, {}) = {suffix}", text.chars().count()),
-                    true,
-                )
+                let length = text.chars().count();
+                let suffix = self.bind(text);
+                (format!("right({value}, {length}) = {suffix}"), exact)
             }
-            Operator::Like if text.is_ascii() => {
-                let exact = !text.contains('?');
-                let pattern = self.bind(like_pattern(&text.to_ascii_lowercase()));
-                (format!("lower({value}) LIKE {pattern}"), exact)
+            Operator::Like => {
+                let glob = fold(&text);
+                // A character other than ASCII stands for any one in the pattern: a superset.
+                let exact = exact && glob.is_ascii();
+                let pattern = self.bind(like_pattern(&glob));
+                (format!("{} LIKE {pattern}", folded(&value)), exact)
             }
             Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le => {
+                // A U+FFFD in the table may have been a NUL, which orders first: such rows are
+                // checked again.
                 let bound = self.bind(text);
                 (
-                    format!("{value} COLLATE \"C\" {} {bound}", sql_op(op)),
-                    true,
+                    format!(
+                        "({value} COLLATE \"C\" {} {bound} OR strpos({value}, '\u{FFFD}') > 0)",
+                        sql_op(op)
+                    ),
+                    false,
                 )
             }
             _ => self.inexact(place),
         }
+    }
+
+    /// `~`: the folded needle in the value folded as far as ASCII goes; exact for a needle of
+    /// ASCII, otherwise each run of ASCII in it (a superset).
+    fn contains(&mut self, value: &str, text: &str, exact: bool) -> (String, bool) {
+        let needle = fold(text).into_owned();
+        if needle.is_ascii() {
+            let needle = self.bind(needle);
+            return (format!("strpos({}, {needle}) > 0", folded(value)), exact);
+        }
+        let runs: Vec<String> = needle
+            .split(|c: char| !c.is_ascii())
+            .filter(|run| !run.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if runs.is_empty() {
+            return (format!("{value} IS NOT NULL"), false);
+        }
+        let tests: Vec<String> = runs
+            .into_iter()
+            .map(|run| {
+                let run = self.bind(run);
+                format!("strpos({}, {run}) > 0", folded(value))
+            })
+            .collect();
+        (tests.join(" AND "), false)
+    }
+
+    /// `in (...)` on a text place with text values: one array parameter, whatever the list's
+    /// length.
+    fn text_in(&mut self, place: &Place, values: &[Operand]) -> Option<(String, bool)> {
+        let value = match place {
+            Place::Text(column) => (*column).to_owned(),
+            Place::TextPath(segments) => text_path(segments),
+            _ => return None,
+        };
+        let mut texts = Vec::with_capacity(values.len());
+        let mut exact = true;
+        for value in values {
+            let Operand::Text(text) = value else {
+                return None;
+            };
+            exact &= !text.contains(['\0', REPLACEMENT]);
+            texts.push(clean(text).into_owned());
+        }
+        let texts = self.bind(texts);
+        Some((format!("{value} = ANY({texts}::text[])"), exact))
     }
 
     /// What SQL can say of a test it cannot express: the place has a value.
@@ -425,8 +523,9 @@ fn sql_op(op: Operator) -> &'static str {
     }
 }
 
-/// A glob (`*`, `?`) as a LIKE pattern: `%`, `_` and `\` escaped, `*` as `%`, and `?` as `%`
-/// (a superset: the glob's `?` is one byte, SQL's `_` one character).
+/// A folded glob (`*`, `?`) as a LIKE pattern: `%`, `_` and `\` escaped, `*` as `%`, `?` as
+/// `_` (one character, as in the glob), and a character other than ASCII as `_` too (a
+/// superset: the text is folded by `translate` for ASCII only).
 fn like_pattern(glob: &str) -> String {
     let mut pattern = String::with_capacity(glob.len() + 4);
     for c in glob.chars() {
@@ -435,11 +534,36 @@ fn like_pattern(glob: &str) -> String {
                 pattern.push('\\');
                 pattern.push(c);
             }
-            '*' | '?' => pattern.push('%'),
+            '*' => pattern.push('%'),
+            '?' => pattern.push('_'),
+            c if !c.is_ascii() => pattern.push('_'),
             c => pattern.push(c),
         }
     }
     pattern
+}
+
+/// The character the table holds where a value held NUL.
+const REPLACEMENT: char = '\u{FFFD}';
+
+/// `value` folded as far as ASCII goes: the ASCII letters and the characters folding into them
+/// (`FOLDING_TO_ASCII`); exact for a needle or pattern of ASCII.
+fn folded(value: &str) -> String {
+    debug_assert!(FOLDING_TO_ASCII
+        .iter()
+        .all(|(from, to)| FOLD_FROM.contains(*from) && FOLD_TO.contains(*to)));
+    format!("translate({value}, '{FOLD_FROM}', '{FOLD_TO}')")
+}
+
+/// For a time outside the years records are written with (0001 to 9999): whether it is before
+/// them all (`Some(true)`) or after (`Some(false)`).
+fn outside_record_years(at: DateTime<Utc>) -> Option<bool> {
+    use chrono::Datelike;
+    match at.year() {
+        year if year < 1 => Some(true),
+        year if year > 9999 => Some(false),
+        _ => None,
+    }
 }
 
 /// A key as a jsonpath string literal.
@@ -455,29 +579,6 @@ fn jsonpath_string(key: &str) -> String {
         }
     }
     out.push('"');
-    out
-}
-
-/// Every way of reading `a.b.c` as keys: `a`,`b`,`c`; `a.b`,`c`; `a`,`b.c`; `a.b.c` (a key may
-/// hold dots, as the file store's reading allows).
-fn splits(segments: &[String]) -> Vec<Vec<String>> {
-    if segments.len() <= 1 {
-        return vec![segments.to_vec()];
-    }
-    let mut out = Vec::new();
-    for first in 1..=segments.len() {
-        let head = segments[..first].join(".");
-        for mut rest in splits(&segments[first..])
-            .into_iter()
-            .filter(|_| first < segments.len())
-        {
-            rest.insert(0, head.clone());
-            out.push(rest);
-        }
-        if first == segments.len() {
-            out.push(vec![head]);
-        }
-    }
     out
 }
 
@@ -508,12 +609,24 @@ mod tests {
     }
 
     #[test]
-    fn dotted_keys_are_read_every_way() {
-        let keys = |s: &[&str]| splits(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(keys(&["a"]).len(), 1);
-        assert_eq!(keys(&["a", "b", "c"]).len(), 4);
-        assert!(keys(&["a", "b", "c"]).contains(&vec!["a.b".to_owned(), "c".to_owned()]));
+    fn dotted_paths_are_linear() {
+        let segments = vec!["a"; crate::query::MAX_PATH_SEGMENTS - 1].join(".");
+        let (sql, exact, params) = compile(&format!("fields.{segments} exists"));
+        assert!(!exact);
+        assert_eq!(params, 2, "{sql}");
         assert_eq!(jsonpath_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(like_pattern("auth_*.x%?"), "auth\\_%.x\\%%");
+        assert_eq!(like_pattern("auth_*.x%?é"), "auth\\_%.x\\%__");
+    }
+
+    #[test]
+    fn nul_and_replacement_are_checked_again() {
+        assert!(compile("message = \"plain\"").1);
+        assert!(!compile("message = \"a\\u0000b\"").1);
+        assert!(!compile("message = \"a\\ufffdb\"").1);
+        assert!(!compile("user in (a, \"b\\u0000\")").1);
+        assert!(compile("user in (a, b)").1);
+        assert!(compile("message ~ \"\u{212A} sign\"").1);
+        assert!(!compile("message ~ \"café\"").1);
+        assert!(!compile("message > m").1);
     }
 }
