@@ -286,6 +286,37 @@ fn verify_names_the_changed_line() {
     );
 }
 
+/// `verify` says "ok" only about a log that is there: a directory without one, or a log
+/// without records, is an error; a torn last line is named even when the rest verifies.
+#[test]
+fn verify_is_truthful_about_nothing_and_about_a_torn_tail() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = security_log(&["verify", empty.path().to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(empty.path().to_str().unwrap()), "{}", out.stderr);
+    assert!(!out.stdout.contains("ok"), "{}", out.stdout);
+    std::fs::write(empty.path().join("notes.txt"), "not a log\n").unwrap();
+    assert_eq!(security_log(&["verify", empty.path().to_str().unwrap()]).code, 2);
+    let blank = empty.path().join("security.jsonl");
+    std::fs::write(&blank, "").unwrap();
+    assert_eq!(security_log(&["verify", blank.to_str().unwrap()]).code, 2);
+
+    let log = TempLog::new();
+    run(&log, log.builder(), || {
+        for i in 0..5 {
+            security_event!(SecurityEvent::ApiKeyRotated, i);
+        }
+    });
+    let content = std::fs::read_to_string(&log.path).unwrap();
+    std::fs::write(&log.path, &content[..content.len() - 40]).unwrap();
+    let out = security_log(&["verify", log.path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let torn = format!("{}:5", log.path.display());
+    assert!(out.stdout.contains(&format!("torn     {torn}: Torn")), "{}", out.stdout);
+    assert!(out.stdout.contains("apart from 1 torn line"), "{}", out.stdout);
+    assert!(out.stderr.contains(&torn), "{}", out.stderr);
+}
+
 /// The command over a PostgreSQL table: query, stats, export and each instance's chain, and a
 /// changed row found.
 #[cfg(feature = "postgres")]

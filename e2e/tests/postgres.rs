@@ -304,6 +304,90 @@ fn hostile_values_are_stored_as_written() {
     assert_eq!(actor, "o'brien\"");
 }
 
+/// A value the database refuses, however chosen, stops nothing: NUL in the indexed text
+/// columns is stored as the jsonb copy stores it, and a record the database refuses (an actor
+/// id too long for its index) is found by splitting its batch, counted and recorded with the
+/// server's reason, while every other record goes in, in order.
+#[test]
+fn a_poison_record_never_stops_the_sink() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("poison");
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_postgres(sink(cluster, &table))
+        .build()
+        .unwrap();
+    // Random letters do not compress: 12,000 of them exceed a B-tree entry's 2,704 bytes.
+    let mut state = 0x2545_F491_4F6C_DD1D_u64;
+    let long: String = (0..12_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for n in 0..300 {
+            match n {
+                100 => security_event!(
+                    SecurityEvent::UserUpdated,
+                    actor.id = "nul\0id",
+                    tenant.id = "t\0"
+                ),
+                150 => security_event!(SecurityEvent::UserUpdated, actor.id = long.as_str()),
+                _ => security_event!(SecurityEvent::UserUpdated, actor.id = n),
+            }
+        }
+    });
+    guard.shutdown().unwrap();
+    let file = log.records();
+    let rows = lines(cluster, &table);
+    let stored: Vec<&str> = rows.iter().map(|row| row.2.as_str()).collect();
+    let expected: Vec<String> = file
+        .iter()
+        .map(ToString::to_string)
+        .filter(|line| !line.contains(&long))
+        .filter(|line| stored.contains(&line.as_str()) || !line.contains("audit.events_dropped"))
+        .collect();
+    assert_eq!(
+        stored.len(),
+        expected.len(),
+        "every other record in the table"
+    );
+    for (row, record) in stored.iter().zip(&expected) {
+        assert_eq!(unsealed(row), unsealed(record), "in order");
+    }
+    let actor: String = client(cluster)
+        .query_one(
+            &format!("SELECT actor_id FROM {table} WHERE actor_id LIKE 'nul%'"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(actor, "nul\u{FFFD}id");
+    let notice = file
+        .iter()
+        .find(|r| r["event"]["name"] == "audit.events_dropped")
+        .expect("the refused record is recorded");
+    assert_eq!(notice["fields"]["dropped"], 1);
+    assert!(notice["fields"]["sink"]
+        .as_str()
+        .unwrap()
+        .starts_with("postgres:"));
+    let reason = notice["event"]["reason"]
+        .as_str()
+        .or(notice["fields"]["reason"].as_str())
+        .unwrap_or_default();
+    assert!(
+        reason.contains("index row") && reason.contains("54000"),
+        "{notice}"
+    );
+}
+
 #[test]
 fn retention_deletes_only_what_is_old_while_writers_go_on() {
     let Some(cluster) = Cluster::shared() else {

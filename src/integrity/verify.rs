@@ -138,7 +138,15 @@ pub fn verify(path: impl AsRef<Path>) -> io::Result<VerifyReport> {
 pub fn verify_with(path: impl AsRef<Path>, options: &VerifyOptions) -> io::Result<VerifyReport> {
     let path = path.as_ref();
     let groups = if path.is_dir() {
-        LogName::logs_in(path)?
+        let groups = LogName::logs_in(path)?;
+        if groups.is_empty() {
+            // Nothing verified because nothing was there is not a chain that verifies.
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no .jsonl log in this directory",
+            ));
+        }
+        groups
     } else {
         vec![vec![path.to_path_buf()]]
     };
@@ -343,7 +351,13 @@ impl Verifier {
         let computed = self.hasher.hash(sealed.prev, &sealed.record);
         if computed.as_str() != sealed.hash {
             let detail = if self.keyed {
-                "its seal does not verify under the key: changed or forged".to_owned()
+                "its seal does not verify under the key: changed or forged (or sealed under \
+                 another key)"
+                    .to_owned()
+            } else if self.report.records == 0 {
+                "its seal does not match its content: changed after it was written, or the log \
+                 was sealed with a key (verify with the key: --key-file)"
+                    .to_owned()
             } else {
                 "its seal does not match its content: changed after it was written".to_owned()
             };

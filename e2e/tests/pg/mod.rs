@@ -216,6 +216,35 @@ impl Cluster {
         }
     }
 
+    /// A new database of this cluster, UTF-8 with `locale` (`C`, `C.UTF-8`): its URL.
+    #[allow(
+        dead_code,
+        reason = "used by some of the test files that include this module"
+    )]
+    pub fn database(&self, locale: &str) -> String {
+        let name = Cluster::table("db");
+        let port = self.port.to_string();
+        run(
+            &self.bin.join("createdb"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-T",
+                "template0",
+                "-E",
+                "UTF8",
+                "--locale",
+                locale,
+                &name,
+            ],
+        );
+        format!("postgres://postgres@127.0.0.1:{port}/{name}?sslmode=disable")
+    }
+
     /// A table name no other test uses.
     pub fn table(prefix: &str) -> String {
         format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
