@@ -293,10 +293,17 @@ fn verify_is_truthful_about_nothing_and_about_a_torn_tail() {
     let empty = tempfile::tempdir().unwrap();
     let out = security_log(&["verify", empty.path().to_str().unwrap()]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains(empty.path().to_str().unwrap()), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(empty.path().to_str().unwrap()),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stdout.contains("ok"), "{}", out.stdout);
     std::fs::write(empty.path().join("notes.txt"), "not a log\n").unwrap();
-    assert_eq!(security_log(&["verify", empty.path().to_str().unwrap()]).code, 2);
+    assert_eq!(
+        security_log(&["verify", empty.path().to_str().unwrap()]).code,
+        2
+    );
     let blank = empty.path().join("security.jsonl");
     std::fs::write(&blank, "").unwrap();
     assert_eq!(security_log(&["verify", blank.to_str().unwrap()]).code, 2);
@@ -312,8 +319,16 @@ fn verify_is_truthful_about_nothing_and_about_a_torn_tail() {
     let out = security_log(&["verify", log.path.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     let torn = format!("{}:5", log.path.display());
-    assert!(out.stdout.contains(&format!("torn     {torn}: Torn")), "{}", out.stdout);
-    assert!(out.stdout.contains("apart from 1 torn line"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("torn     {torn}: Torn")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("apart from 1 torn line"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stderr.contains(&torn), "{}", out.stderr);
 }
 

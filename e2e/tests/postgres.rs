@@ -330,19 +330,30 @@ fn a_poison_record_never_stops_the_sink() {
             char::from(b'a' + (state % 26) as u8)
         })
         .collect();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for n in 0..300 {
-            match n {
-                100 => security_event!(
-                    SecurityEvent::UserUpdated,
-                    actor.id = "nul\0id",
-                    tenant.id = "t\0"
-                ),
-                150 => security_event!(SecurityEvent::UserUpdated, actor.id = long.as_str()),
-                _ => security_event!(SecurityEvent::UserUpdated, actor.id = n),
-            }
+    let subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+    for n in 0..300 {
+        match n {
+            100 => security_event!(
+                SecurityEvent::UserUpdated,
+                actor.id = "nul\0id",
+                tenant.id = "t\0"
+            ),
+            150 => security_event!(SecurityEvent::UserUpdated, actor.id = long.as_str()),
+            _ => security_event!(SecurityEvent::UserUpdated, actor.id = n),
         }
-    });
+    }
+    // The refusal is found on the sink's own thread; the next batch the log writes after it
+    // carries the notice.
+    let _ = guard.flush();
+    for _ in 0..200 {
+        security_event!(SecurityEvent::UserUpdated, actor.id = "after");
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = guard.flush();
+        if std::fs::read_to_string(&log.path).is_ok_and(|t| t.contains("audit.events_dropped")) {
+            break;
+        }
+    }
+    drop(subscriber);
     guard.shutdown().unwrap();
     let file = log.records();
     let rows = lines(cluster, &table);

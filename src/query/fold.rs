@@ -31,6 +31,7 @@ pub(crate) fn fold(text: &str) -> Cow<'_, str> {
 /// The characters other than ASCII that fold to ASCII (`ſ` to `s`, the Kelvin sign to `k`): a
 /// store that folds ASCII alone must fold these too for an ASCII needle to find what the rule
 /// finds.
+#[cfg(any(feature = "postgres", test))]
 pub(crate) const FOLDING_TO_ASCII: [(char, char); 2] = [('\u{17F}', 's'), ('\u{212A}', 'k')];
 
 /// Whether the glob `pattern` (already folded: `*` any run of characters, `?` any one) matches

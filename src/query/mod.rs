@@ -120,6 +120,7 @@ pub(crate) use expr::{Expr, Operand, Test};
 pub use expr::{Operator, Query};
 pub use field::{Field, FieldPath};
 pub use filters::{Filter, FilterError, Filters};
+#[cfg(feature = "postgres")]
 pub(crate) use fold::{fold, FOLDING_TO_ASCII};
 pub use limits::{
     MAX_COMPARISONS, MAX_FILTER_VALUES, MAX_IN_VALUES, MAX_NESTING, MAX_PATH_SEGMENTS,

@@ -94,6 +94,7 @@ impl Deadline {
 
     /// Runs `hook` if the read is cancelled while `work` runs (a database statement's cancel
     /// request), and not after.
+    #[cfg(feature = "postgres")]
     pub(crate) fn while_cancellable<T>(
         &self,
         hook: impl FnOnce() + Send + 'static,

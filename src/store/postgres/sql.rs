@@ -420,6 +420,10 @@ impl Compiler {
                 let pattern = self.bind(like_pattern(&glob));
                 (format!("{} LIKE {pattern}", folded(&value)), exact)
             }
+            // A bound holding NUL orders differently once cleaned: every row is checked.
+            Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le if !exact => {
+                self.inexact(place)
+            }
             Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le => {
                 // A U+FFFD in the table may have been a NUL, which orders first: such rows are
                 // checked again.
