@@ -47,9 +47,15 @@ impl Params {
         let mut seen = HashSet::new();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (name, value) = decode_pair(pair)?;
-            // Only a name ending in `[]` may be repeated: a second value of any other would
-            // silently win or lose.
-            if !name.ends_with("[]") && !seen.insert(name.clone()) {
+            // Only a list may be repeated (a name ending in `[]`, or the forms without the
+            // brackets that clients send for lists): a second value of any other parameter
+            // would silently win or lose.
+            let is_list = name.ends_with("[]")
+                || matches!(
+                    name.as_str(),
+                    "user_ids" | "log_types" | "log_events" | "by"
+                );
+            if !is_list && !seen.insert(name.clone()) {
                 return Err(ApiError::parameter(
                     &name,
                     format!("`{name}` is given twice"),
@@ -235,7 +241,6 @@ mod tests {
                 Endpoint::List,
                 "from_date",
             ),
-            ("user_ids=a&user_ids=b", Endpoint::List, "user_ids"),
             ("user_ids[]=%FF", Endpoint::List, "user_ids[]"),
             ("log_events[]=user.%C0%80", Endpoint::List, "log_events[]"),
             ("q=%E2%82", Endpoint::List, "q"),
