@@ -19,18 +19,28 @@ fn is_separator(c: u8) -> bool {
 }
 
 fn matches_by(pattern: &str, name: &str, same: impl Fn(&u8, &u8) -> bool) -> bool {
-    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
+    matches_items(pattern.as_bytes(), name.as_bytes(), (b'*', b'?'), same)
+}
+
+/// Whether `name` matches `pattern`, item by item (bytes, or characters for the query
+/// language's `like`): `wildcards.0` any run of items, `wildcards.1` any one.
+pub(crate) fn matches_items<T: Copy + PartialEq>(
+    pattern: &[T],
+    name: &[T],
+    (star, one): (T, T),
+    same: impl Fn(&T, &T) -> bool,
+) -> bool {
     let (mut p, mut n) = (0, 0);
     // Where to resume after the last `*`: the pattern position after it, and the name position
     // it has swallowed up to.
     let mut resume: Option<(usize, usize)> = None;
     while n < name.len() {
         match pattern.get(p) {
-            Some(b'*') => {
+            Some(&c) if c == star => {
                 p += 1;
                 resume = Some((p, n));
             }
-            Some(&c) if c == b'?' || same(&c, &name[n]) => {
+            Some(&c) if c == one || same(&c, &name[n]) => {
                 p += 1;
                 n += 1;
             }
@@ -44,7 +54,7 @@ fn matches_by(pattern: &str, name: &str, same: impl Fn(&u8, &u8) -> bool) -> boo
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    pattern[p..].iter().all(|&c| c == star)
 }
 
 #[cfg(test)]

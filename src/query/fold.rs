@@ -39,31 +39,7 @@ pub(crate) const FOLDING_TO_ASCII: [(char, char); 2] = [('\u{17F}', 's'), ('\u{2
 pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().map(fold_char).collect();
-    let (mut p, mut t) = (0, 0);
-    // Where to resume after the last `*`: the pattern position after it, and the text position
-    // it has swallowed up to. Linear in practice, quadratic at worst, never exponential.
-    let mut resume: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                p += 1;
-                resume = Some((p, t));
-            }
-            Some(&c) if c == '?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match resume {
-                Some((after_star, swallowed)) => {
-                    p = after_star;
-                    t = swallowed + 1;
-                    resume = Some((after_star, swallowed + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
+    crate::glob::matches_items(&pattern, &text, ('*', '?'), char::eq)
 }
 
 #[cfg(test)]
