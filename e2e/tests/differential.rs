@@ -175,16 +175,6 @@ fn write_records(dir: &std::path::Path, urls: &[String], table: &str, random: &m
     guard.shutdown().unwrap();
 }
 
-fn ids(store: &dyn LogStore, search: &Search) -> Vec<String> {
-    store
-        .search(search)
-        .unwrap()
-        .records
-        .iter()
-        .map(|r| r.id().to_owned())
-        .collect()
-}
-
 fn exported(store: &dyn LogStore, search: &Search) -> Vec<String> {
     let mut ids = Vec::new();
     store
@@ -250,8 +240,8 @@ fn both_stores_answer_random_queries_over_hostile_records_alike_in_both_locales(
         let query = Query::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         let search = Search::new(query.clone()).with_limit(20);
         let expected = file.count(&search).unwrap().records;
-        let newest = ids(&file, &search);
-        let oldest = ids(&file, &search.clone().with_order(Order::OldestFirst));
+        let newest = pg::ids(&file, &search);
+        let oldest = pg::ids(&file, &search.clone().with_order(Order::OldestFirst));
         let export = (compared % 10 == 0).then(|| exported(&file, &search));
         for (locale, store) in &stores {
             assert_eq!(
@@ -259,9 +249,9 @@ fn both_stores_answer_random_queries_over_hostile_records_alike_in_both_locales(
                 expected,
                 "count of `{text}` ({locale})"
             );
-            assert_eq!(ids(store, &search), newest, "page of `{text}` ({locale})");
+            assert_eq!(pg::ids(store, &search), newest, "page of `{text}` ({locale})");
             assert_eq!(
-                ids(store, &search.clone().with_order(Order::OldestFirst)),
+                pg::ids(store, &search.clone().with_order(Order::OldestFirst)),
                 oldest,
                 "oldest page of `{text}` ({locale})"
             );

@@ -173,3 +173,107 @@ async fn the_api_answers_400_naming_the_limit_and_503_past_the_deadline() {
         );
     }
 }
+
+/// A store whose reads never end on their own: each reads the whole log again and again until
+/// its deadline stops it, then reports how it stopped.
+struct EndlessReads {
+    inner: FileStore,
+    started: std::sync::mpsc::SyncSender<()>,
+    stopped: std::sync::mpsc::SyncSender<StoreError>,
+}
+
+impl EndlessReads {
+    fn forever<T>(&self, read: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let _ = self.started.try_send(());
+        loop {
+            if let Err(error) = read() {
+                let reported = match &error {
+                    StoreError::Cancelled => StoreError::Cancelled,
+                    StoreError::DeadlineExceeded(limit) => StoreError::DeadlineExceeded(*limit),
+                    other => panic!("{other}"),
+                };
+                let _ = self.stopped.try_send(reported);
+                return Err(error);
+            }
+        }
+    }
+}
+
+impl LogStore for EndlessReads {
+    fn search(&self, search: &Search) -> Result<tracing_security_events::store::Page, StoreError> {
+        self.forever(|| self.inner.search(search))
+    }
+    fn get(
+        &self,
+        id: &str,
+        scope: &tracing_security_events::store::Scope,
+        deadline: &Deadline,
+    ) -> Result<Option<tracing_security_events::store::StoredRecord>, StoreError> {
+        self.inner.get(id, scope, deadline)
+    }
+    fn count(&self, search: &Search) -> Result<tracing_security_events::store::Count, StoreError> {
+        self.forever(|| self.inner.count(search))
+    }
+    fn aggregate(
+        &self,
+        aggregate: &Aggregate,
+    ) -> Result<tracing_security_events::store::Aggregation, StoreError> {
+        self.forever(|| self.inner.aggregate(aggregate))
+    }
+    fn export(
+        &self,
+        search: &Search,
+        each: &mut dyn FnMut(&tracing_security_events::store::StoredRecord) -> std::io::Result<()>,
+    ) -> Result<tracing_security_events::store::ExportSummary, StoreError> {
+        self.inner.export(search, each)
+    }
+}
+
+/// A real client over a real socket asks for a read that would run until its deadline (a
+/// minute), then hangs up: the read stops, cancelled, instead of holding a core for the minute.
+#[test]
+fn a_reader_who_hangs_up_stops_the_read() {
+    use std::io::Write;
+
+    let (started, on_start) = std::sync::mpsc::sync_channel(8);
+    let (stopped, on_stop) = std::sync::mpsc::sync_channel(8);
+    let store = EndlessReads {
+        inner: FileStore::open(log().join("security.jsonl")).unwrap(),
+        started,
+        stopped,
+    };
+    let router = ReadApi::new(store)
+        .with_authorizer(|_: &tracing_security_events::api::ReadRequest<'_>| ReadScope::AllTenants)
+        .with_read_deadline(Duration::from_secs(60))
+        .router();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move { axum::serve(listener, router).await });
+
+    for path in [
+        "/security_logs?count=true&q=user%20~%20%22nobody%22",
+        "/security_logs/stats?by=event&every=1h",
+    ] {
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            client,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+        )
+        .unwrap();
+        on_start
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the read starts");
+        drop(client);
+        let how = on_stop
+            .recv_timeout(Duration::from_secs(90))
+            .expect("the read ends");
+        assert!(matches!(how, StoreError::Cancelled), "{path}: {how}");
+    }
+}

@@ -535,3 +535,115 @@ fn an_invalid_header_fails_the_build_for_every_transport() {
         assert!(err.contains("header x-api-key"), "{protocol:?}: {err}");
     }
 }
+
+/// A collector that refuses any request holding `POISON` with 400 Bad Request (as one would for
+/// a record past its attribute limits) and keeps the `security_event.id`s of the others.
+#[cfg(feature = "axum")]
+fn start_refusing_collector(
+    rt: &tokio::runtime::Runtime,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use axum::http::StatusCode;
+    use std::sync::{Arc, Mutex};
+
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let kept = accepted.clone();
+    let app = axum::Router::new().route(
+        "/v1/logs",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                let text = String::from_utf8_lossy(&body);
+                if text.contains("POISON") {
+                    return (StatusCode::BAD_REQUEST, "attribute value too long".to_owned());
+                }
+                let request: Value = serde_json::from_slice(&body).unwrap();
+                let mut kept = kept.lock().unwrap();
+                for resource in request["resourceLogs"].as_array().unwrap() {
+                    for scope in resource["scopeLogs"].as_array().unwrap() {
+                        for log in scope["logRecords"].as_array().unwrap() {
+                            let id = log["attributes"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .find(|kv| kv["key"] == "security_event.id")
+                                .unwrap();
+                            kept.push(id["value"]["stringValue"].as_str().unwrap().to_owned());
+                        }
+                    }
+                }
+                (StatusCode::OK, "{}".to_owned())
+            }
+        }),
+    );
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (addr, accepted)
+}
+
+/// A record the collector refuses for its data is set aside and recorded with the collector's
+/// answer; the records around it (in the same batch too) are delivered, and the sink goes on.
+#[cfg(feature = "axum")]
+#[test]
+fn a_record_the_collector_refuses_never_stops_the_sink() {
+    let rt = runtime();
+    let (addr, accepted) = start_refusing_collector(&rt);
+    let log = TempLog::new();
+    let otlp = OtlpConfig::new()
+        .with_protocol(OtlpProtocol::HttpJson)
+        .with_endpoint(format!("http://{addr}/v1/logs"))
+        .with_timeout(Duration::from_secs(5));
+    let otlp_stats = otlp.stats_handle();
+    let (layer, guard) = log.builder().with_otlp(otlp).build().unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        emit_numbered(0, 40);
+        security_event!(SecurityEvent::DataExported, target.id = "POISON");
+        emit_numbered(40, 80);
+        // The refusal is found on the shipper's thread; the next batch the log writes after
+        // it carries the notice.
+        for n in 80..180 {
+            emit_numbered(n, n + 1);
+            let _ = guard.flush();
+            if std::fs::read_to_string(&log.path).is_ok_and(|t| t.contains("audit.events_dropped"))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    guard.shutdown().unwrap();
+
+    let file = read_records(&log.path);
+    let poison = file
+        .iter()
+        .find(|r| r["target"]["id"] == "POISON")
+        .expect("the file sink keeps the record");
+    let notice = file
+        .iter()
+        .find(|r| r["event"]["name"] == "audit.events_dropped")
+        .expect("the refusal is recorded");
+    assert_eq!(notice["fields"]["dropped"], 1, "{notice}");
+    let reason = notice["fields"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(poison["id"].as_str().unwrap()) && reason.contains("400"),
+        "{notice}"
+    );
+    let mut expected: Vec<&str> = file
+        .iter()
+        .filter(|r| r["target"]["id"] != "POISON")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let mut got = accepted.lock().unwrap().clone();
+    // Halves delivered before another half was refused are not sent again (only an outage
+    // resends), so each record arrives once.
+    assert_eq!(got.len(), expected.len(), "every other record once");
+    expected.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(otlp_stats.get().exported, expected.len() as u64);
+}

@@ -65,6 +65,26 @@ fn sink(cluster: &Cluster, table: &str) -> PostgresConfig {
         .with_table(table)
 }
 
+/// A log written to a file and to the new table `name` of the shared cluster.
+fn file_and_table(
+    cluster: &Cluster,
+    name: &str,
+) -> (
+    TempLog,
+    String,
+    tracing_security_events::SecurityLayer<tracing_subscriber::Registry>,
+    tracing_security_events::FlushGuard,
+) {
+    let table = Cluster::table(name);
+    let log = TempLog::new();
+    let (layer, guard) = log
+        .builder()
+        .with_postgres(sink(cluster, &table))
+        .build()
+        .unwrap();
+    (log, table, layer, guard)
+}
+
 /// The rows' lines, by instance and seq.
 fn lines(cluster: &Cluster, table: &str) -> Vec<(String, i64, String)> {
     client(cluster)
@@ -269,13 +289,7 @@ fn hostile_values_are_stored_as_written() {
     let Some(cluster) = Cluster::shared() else {
         return;
     };
-    let table = Cluster::table("hostile");
-    let log = TempLog::new();
-    let (layer, guard) = log
-        .builder()
-        .with_postgres(sink(cluster, &table))
-        .build()
-        .unwrap();
+    let (log, table, layer, guard) = file_and_table(cluster, "hostile");
     let big = "é".repeat(1 << 19);
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         security_event!(
@@ -313,13 +327,7 @@ fn a_poison_record_never_stops_the_sink() {
     let Some(cluster) = Cluster::shared() else {
         return;
     };
-    let table = Cluster::table("poison");
-    let log = TempLog::new();
-    let (layer, guard) = log
-        .builder()
-        .with_postgres(sink(cluster, &table))
-        .build()
-        .unwrap();
+    let (log, table, layer, guard) = file_and_table(cluster, "poison");
     // Random letters do not compress: 12,000 of them exceed a B-tree entry's 2,704 bytes.
     let mut state = 0x2545_F491_4F6C_DD1D_u64;
     let long: String = (0..12_000)

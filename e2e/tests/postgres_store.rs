@@ -111,16 +111,6 @@ fn stores() -> Option<&'static Stores> {
         .as_ref()
 }
 
-fn ids(store: &dyn LogStore, search: &Search) -> Vec<String> {
-    store
-        .search(search)
-        .unwrap()
-        .records
-        .iter()
-        .map(|r| r.id().to_owned())
-        .collect()
-}
-
 fn all_ids(store: &dyn LogStore, search: &Search) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = None;
@@ -174,8 +164,8 @@ fn every_query_is_answered_alike_by_both_stores() {
                 .with_limit(40)
                 .at(now);
             assert_eq!(
-                ids(&stores.postgres, &search),
-                ids(&stores.file, &search),
+                pg::ids(&stores.postgres, &search),
+                pg::ids(&stores.file, &search),
                 "page of `{text}`, {order:?}"
             );
         }
@@ -421,6 +411,6 @@ fn the_read_api_serves_the_postgres_store_unchanged() {
         .chain(page(&second).iter())
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, self::ids(&stores.file, &search));
+    assert_eq!(ids, pg::ids(&stores.file, &search));
     assert!(page(&first).iter().all(|r| r["tenant"]["id"] == "acme"));
 }

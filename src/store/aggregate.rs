@@ -57,8 +57,8 @@ impl Aggregate {
         self
     }
 
-    /// Grouped by time buckets this long too (from the Unix epoch: hours, days start at UTC
-    /// midnight).
+    /// Grouped by time buckets this long too, counted from [`BUCKET_ORIGIN`]: hours and days
+    /// start at UTC midnight, weeks on Monday (ISO weeks).
     #[must_use]
     pub fn every(mut self, bucket: Duration) -> Self {
         self.every = Some(bucket).filter(|b| b.as_secs() > 0);
@@ -73,6 +73,11 @@ impl Aggregate {
     }
 }
 
+/// Where time buckets are counted from, in seconds of Unix time: Monday 1970-01-05 00:00 UTC,
+/// so that weeks start on Monday as ISO weeks do (the epoch itself was a Thursday). Four whole
+/// days after the epoch, it starts hours and days where the epoch would.
+pub const BUCKET_ORIGIN: i64 = 4 * 86_400;
+
 /// Reads a bucket length: `15m`, `1h`, `1d`, `1w` (or seconds, `30s`).
 ///
 /// ```
@@ -83,7 +88,7 @@ impl Aggregate {
 /// assert!(bucket_length("1y").is_err());
 /// ```
 pub fn bucket_length(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a bucket length (15m, 1h, 1d)");
+    let bad = || format!("`{text}` is not a bucket length (15m, 1h, 1d, 1w)");
     let (count, unit) = text.split_at(text.len().saturating_sub(1));
     let count: u64 = count.parse().ok().filter(|&c| c > 0).ok_or_else(bad)?;
     let seconds: u64 = match unit {
@@ -188,10 +193,11 @@ impl Tally {
         self.key.clear();
         if let (Some(every), Some(at)) = (request.every, at) {
             let seconds = i64::try_from(every.as_secs()).unwrap_or(i64::MAX);
+            let since_origin = at.timestamp() - BUCKET_ORIGIN;
             let _ = write!(
                 self.key,
                 "{};",
-                at.timestamp().div_euclid(seconds) * seconds
+                since_origin.div_euclid(seconds) * seconds + BUCKET_ORIGIN
             );
         }
         for value in values {

@@ -61,7 +61,7 @@ use std::io;
 
 #[cfg(feature = "notify")]
 pub(crate) use aggregate::group_value;
-pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket};
+pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket, BUCKET_ORIGIN};
 pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
 pub use deadline::{Canceller, Deadline};

@@ -259,3 +259,17 @@ impl Drop for Cluster {
             .output();
     }
 }
+
+/// The ids of the page `store` answers `search` with, in its order.
+pub fn ids(
+    store: &dyn tracing_security_events::store::LogStore,
+    search: &tracing_security_events::store::Search,
+) -> Vec<String> {
+    store
+        .search(search)
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.id().to_owned())
+        .collect()
+}

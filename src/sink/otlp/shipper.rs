@@ -195,13 +195,89 @@ fn export(
                     mapped
                 })
                 .collect();
-            let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-                records.iter().map(|record| (record, &scope)).collect();
-            runtime
-                .block_on(exporter.export(LogBatch::new(&pairs)))
-                .map(|()| records.len() as u64)
-                .map_err(|err| err.to_string())
+            export_finding_refusals(runtime, exporter, &scope, &records, counters)
         },
     );
     let _ = provider.shutdown();
+}
+
+/// Exports `records` in one request; when the collector refuses them for their data (see
+/// [`refused_for_data`]), exports each half the same way, down to the single records it
+/// refuses, which are counted as refused. Other errors are returned and the whole batch is sent
+/// again: halves already delivered then arrive twice (OTLP delivery is at least once).
+fn export_finding_refusals(
+    runtime: &tokio::runtime::Runtime,
+    exporter: &LogExporter,
+    scope: &InstrumentationScope,
+    records: &[SdkLogRecord],
+    counters: &DeliveryCounters,
+) -> Result<u64, String> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+        records.iter().map(|record| (record, scope)).collect();
+    match runtime.block_on(exporter.export(LogBatch::new(&pairs))) {
+        Ok(()) => Ok(records.len() as u64),
+        Err(error) => {
+            let error = error.to_string();
+            if !refused_for_data(&error) {
+                return Err(error);
+            }
+            if let [record] = records {
+                counters.refuse(format!(
+                    "the collector refused record {}: {error}",
+                    record_id(record).unwrap_or("(no id)")
+                ));
+                return Ok(0);
+            }
+            let (first, second) = records.split_at(records.len() / 2);
+            Ok(
+                export_finding_refusals(runtime, exporter, scope, first, counters)?
+                    + export_finding_refusals(runtime, exporter, scope, second, counters)?,
+            )
+        }
+    }
+}
+
+/// Whether the collector refused a request for what it carried, which sending it again cannot
+/// change: HTTP 400 Bad Request or 413 Payload Too Large, gRPC `InvalidArgument` (the OTLP
+/// specification's non-retryable answers about the data; 401, 403 and the rest are about the
+/// connection or the configuration, and are retried until someone fixes them). The exporter
+/// gives only a message, so the status is read from it.
+fn refused_for_data(error: &str) -> bool {
+    error.ends_with("status code: 400")
+        || error.ends_with("status code: 413")
+        || error.contains("gRPC code: InvalidArgument")
+}
+
+/// The record's `id`, as the mapping carries it.
+fn record_id(record: &SdkLogRecord) -> Option<&str> {
+    record.attributes_iter().find_map(|(key, value)| match value {
+        opentelemetry::logs::AnyValue::String(id) if key.as_str() == "security_event.id" => {
+            Some(id.as_str())
+        }
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_for_data;
+
+    #[test]
+    fn data_refusals_are_told_from_outages_by_the_exporters_messages() {
+        // The messages of opentelemetry-otlp 0.33 (exporter/http/mod.rs, exporter/tonic/mod.rs).
+        assert!(refused_for_data("HTTP export failed with status code: 400"));
+        assert!(refused_for_data("HTTP export failed with status code: 413"));
+        assert!(refused_for_data(
+            "TonicLogsClient export failed with gRPC code: InvalidArgument"
+        ));
+        assert!(!refused_for_data("HTTP export failed with status code: 503"));
+        assert!(!refused_for_data("HTTP export failed with status code: 4000"));
+        assert!(!refused_for_data("HTTP export failed: network error"));
+        assert!(!refused_for_data(
+            "TonicLogsClient export failed with gRPC code: Unavailable: transport error"
+        ));
+    }
 }

@@ -593,8 +593,10 @@ impl PostgresStore {
         let mut select: Vec<String> = Vec::new();
         if let Some(every) = aggregate.every {
             let seconds = compiler.bind(i64::try_from(every.as_secs()).unwrap_or(i64::MAX));
+            let origin = compiler.bind(super::aggregate::BUCKET_ORIGIN);
             select.push(format!(
-                "(floor(extract(epoch from timestamp) / {seconds}::int8) * {seconds}::int8)::int8"
+                "(floor((extract(epoch from timestamp) - {origin}::int8) / {seconds}::int8) \
+                 * {seconds}::int8 + {origin}::int8)::int8"
             ));
         } else {
             select.push("NULL::int8".to_owned());

@@ -1,8 +1,7 @@
 //! The `security-log` command, run as a process on real logs: its exit codes (0 results, 1
 //! none, 2 error with one line on stderr), every format safe for hostile values, verification.
-#![cfg(feature = "cli")]
 
-#[path = "../e2e/tests/common/mod.rs"]
+#[path = "../../e2e/tests/common/mod.rs"]
 mod common;
 
 use std::process::Command;
@@ -337,7 +336,7 @@ fn verify_is_truthful_about_nothing_and_about_a_torn_tail() {
 #[cfg(feature = "postgres")]
 #[test]
 fn a_database_is_read_and_verified_as_files_are() {
-    #[path = "../e2e/tests/pg/mod.rs"]
+    #[path = "../../e2e/tests/pg/mod.rs"]
     mod pg;
     use tracing_security_events::sink::postgres::PostgresConfig;
 
