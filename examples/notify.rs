@@ -80,18 +80,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     tracing_subscriber::registry().with(security).init();
 
     // Ordinary traffic, and 25 failed sign-ins from one address against one account.
+    // Each request has its own span, side by side: a request never runs inside another's, so
+    // a record carries the identity of its own request only.
     for i in 0..40 {
         let user = format!("user-{}", i % 8);
         let ip = format!("198.51.100.{}", i % 8);
-        let span = tracing::info_span!("request", actor.id = %user, client.ip = %ip);
-        let _entered = span.enter();
-        security_event!(SecurityEvent::LoginSucceeded);
+        tracing::info_span!("request", actor.id = %user, client.ip = %ip)
+            .in_scope(|| security_event!(SecurityEvent::LoginSucceeded));
         if i < 25 {
-            let attack = tracing::info_span!("request", actor.name = "alice", client.ip = ATTACKER);
-            let _entered = attack.enter();
-            security_event!(
-                SecurityEvent::LoginFailed,
-                authentication.method = "password"
+            tracing::info_span!("request", actor.name = "alice", client.ip = ATTACKER).in_scope(
+                || {
+                    security_event!(
+                        SecurityEvent::LoginFailed,
+                        authentication.method = "password"
+                    )
+                },
             );
         }
     }

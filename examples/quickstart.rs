@@ -116,6 +116,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         serde_json::from_str::<serde_json::Value>(line)?;
         println!("{line}");
     }
+    eprintln!(
+        "read it back: cargo install --path security-log, then\n  \
+         security-log query {path} --format table\n  \
+         security-log query {path} -q 'event like \"authentication.*\" and outcome = failure'\n  \
+         security-log verify {path}"
+    );
     Ok(())
 }
 

@@ -25,7 +25,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .with_service_name("request-context-example")
         .build()?;
     // A human-readable log beside it, without the security events (they go to the file).
+    // Colours only for a terminal: redirected output stays plain text.
     let console = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
         .with_target(false)
         .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
             meta.target() != tracing_security_events::TARGET

@@ -76,7 +76,6 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `config` | no | [configuration](config) from a TOML file and the environment, reloaded at run time |
-//! | `cli` | no | the `security-log` command: `query`, `export` (CSV, JSON), `stats`, `tail -f` and `verify` a log from a shell (implies `query`) |
 //! | `otlp` | no | the [OTLP sink](sink::otlp): records as OpenTelemetry log records over gRPC or HTTP, held in memory and spool files while the collector is away |
 //! | `trace-context` | no | each record's `trace` part: the ids of the OpenTelemetry span the event ran in (`tracing-opentelemetry`), with or without the OTLP sink |
 //! | `http` | no | [request context](http) for tower services: client address behind trusted proxies, parsed user agent, request id, the actor after authentication |
@@ -86,6 +85,9 @@
 //! | `postgres` | no | [`sink::postgres`]: records in a PostgreSQL table for services with many instances, and [`store::PostgresStore`] to read them; implies `query` |
 //! | `notify` | no | [`notify`]: notification rules in the query language with throttles, sent through a signed webhook, email (SMTP) or a callback; threshold and impossible-travel detections writing records of their own; implies `query` |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
+//!
+//! The `security-log` command is a package of its own (`cargo install security-log`): `query`,
+//! `export` (CSV, JSON), `stats`, `tail -f`, `verify`, `help query`, completions and a manual page.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

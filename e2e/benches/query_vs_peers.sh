@@ -13,7 +13,7 @@ dir=${1:-/tmp/security-log-bench}
 records=${2:-1450000}
 
 cargo build -q --release --example generate_log
-cargo build -q --release --features cli --bin security-log
+cargo build -q --release -p security-log
 [ -d "$dir" ] || target/release/examples/generate_log "$dir" --records "$records" --rotate-mb 128
 sl=target/release/security-log
 cat "$dir"/*.jsonl > /dev/null

@@ -462,6 +462,117 @@ fn paging_returns_every_record_once_in_order() {
     assert_eq!(oldest.0.iter().collect::<HashSet<_>>().len(), 12_000);
 }
 
+/// Lago's page numbers beside the cursor: `page` and `per_page`, and `meta` with
+/// `current_page`, `next_page`, `prev_page`, `total_pages` and `total_count`.
+#[test]
+fn lago_page_numbers_walk_the_first_pages() {
+    let records = &data().records;
+    let (_, replies) = with_api(store(), operators, async |api| {
+        let mut replies = Vec::new();
+        for page in [1, 2, 3, 10] {
+            let target = format!("/security_logs?page={page}&per_page=997");
+            replies.push(api.get(&target, Some(OPERATOR)).await.json());
+        }
+        // The last pages of a smaller answer: one tenant's.
+        for page in [1, 2, 3, 4] {
+            let target = format!("/security_logs?page={page}&per_page=997&q=tenant%20%3D%20acme");
+            replies.push(api.get(&target, Some(OPERATOR)).await.json());
+        }
+        let refused = [
+            api.get("/security_logs?page=0", Some(OPERATOR)).await,
+            api.get("/security_logs?page=11&per_page=1000", Some(OPERATOR))
+                .await,
+            api.get("/security_logs?page=2&cursor=abc", Some(OPERATOR))
+                .await,
+        ];
+        (replies, refused)
+    });
+    let (pages, refused) = replies;
+    let newest: Vec<String> = ids(records).into_iter().rev().collect();
+    for (n, page) in [1, 2, 3, 10].into_iter().enumerate() {
+        let answer = &pages[n];
+        let start = (page - 1) * 997;
+        assert_eq!(
+            ids(answer["security_logs"].as_array().unwrap()),
+            newest[start..start + 997],
+            "page {page}"
+        );
+        let meta = &answer["meta"];
+        assert_eq!(meta["current_page"], page, "{meta}");
+        assert_eq!(meta["total_pages"], 13);
+        assert_eq!(meta["total_count"], 12_000);
+        assert_eq!(meta["next_page"], page + 1);
+        if page == 1 {
+            assert!(meta["prev_page"].is_null());
+        } else {
+            assert_eq!(meta["prev_page"], page - 1);
+        }
+    }
+    // The last page is short, and the one after it is empty.
+    let acme: Vec<String> = ids(records.iter().filter(|r| r["tenant"]["id"] == "acme"))
+        .into_iter()
+        .rev()
+        .collect();
+    let total_pages = acme.len().div_ceil(997);
+    assert!((2..=3).contains(&total_pages), "{}", acme.len());
+    let walked: Vec<String> = pages[4..4 + total_pages]
+        .iter()
+        .flat_map(|page| ids(page["security_logs"].as_array().unwrap()))
+        .collect();
+    assert_eq!(walked, acme);
+    let last = &pages[3 + total_pages]["meta"];
+    assert_eq!(last["total_pages"], total_pages);
+    assert!(last["next_page"].is_null(), "{last}");
+    let past = &pages[4 + total_pages];
+    assert_eq!(past["security_logs"].as_array().unwrap().len(), 0);
+    assert!(past["meta"]["next_cursor"].is_null());
+    assert!(past["meta"]["next_page"].is_null());
+    for reply in refused {
+        assert_eq!(reply.status, 400);
+        assert_eq!(reply.json()["error"]["parameter"], "page");
+    }
+}
+
+/// A name no catalog holds is no error, but the answer says so, with the name meant.
+#[test]
+fn misspelt_event_names_are_answered_with_warnings() {
+    let (_, replies) = with_api(store(), operators, async |api| {
+        [
+            api.get(
+                "/security_logs?log_events[]=user.rolechanged&count=true",
+                Some(OPERATOR),
+            )
+            .await
+            .json(),
+            api.get(
+                "/security_logs/stats?by=event&q=event%20like%20%22athentication.*%22",
+                Some(OPERATOR),
+            )
+            .await
+            .json(),
+            api.get(
+                "/security_logs?log_events[]=user.role_changed",
+                Some(OPERATOR),
+            )
+            .await
+            .json(),
+        ]
+    });
+    let [list, stats, fine] = replies;
+    assert_eq!(list["meta"]["total_count"], 0);
+    assert_eq!(
+        list["warnings"],
+        serde_json::json!([{
+            "field": "event.name",
+            "value": "user.rolechanged",
+            "suggestion": "user.role_changed",
+            "message": "no event in the catalog is named `user.rolechanged` (did you mean `user.role_changed`?)"
+        }])
+    );
+    assert_eq!(stats["warnings"][0]["value"], "athentication.*", "{stats}");
+    assert!(fine.get("warnings").is_none(), "{fine}");
+}
+
 #[test]
 fn a_tenant_admin_sees_only_the_tenants_records_through_every_endpoint() {
     let records = &data().records;

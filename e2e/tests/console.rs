@@ -255,6 +255,12 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         let detail = js(&browser, "JSON.parse(document.getElementById('record').textContent)").await;
         assert_eq!(&detail, *newest, "the whole record, as written");
 
+        // A misspelt event name: an empty list, and a warning that says which name was meant.
+        apply(&browser, "user.rolechanged", "").await;
+        wait_until(&browser, "the warning", "!document.getElementById('query-warnings').hidden").await;
+        let warning = js(&browser, "document.getElementById('query-warnings').textContent").await;
+        assert!(warning.as_str().unwrap().contains("did you mean `user.role_changed`?"), "{warning}");
+
         // A query with an error: the message at its column.
         apply(&browser, "", "event = x and evnt = y").await;
         wait_until(&browser, "the query's error", "!document.getElementById('query-error').hidden").await;

@@ -249,7 +249,11 @@ fn both_stores_answer_random_queries_over_hostile_records_alike_in_both_locales(
                 expected,
                 "count of `{text}` ({locale})"
             );
-            assert_eq!(pg::ids(store, &search), newest, "page of `{text}` ({locale})");
+            assert_eq!(
+                pg::ids(store, &search),
+                newest,
+                "page of `{text}` ({locale})"
+            );
             assert_eq!(
                 pg::ids(store, &search.clone().with_order(Order::OldestFirst)),
                 oldest,

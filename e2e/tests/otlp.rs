@@ -557,7 +557,10 @@ fn start_refusing_collector(
             async move {
                 let text = String::from_utf8_lossy(&body);
                 if text.contains("POISON") {
-                    return (StatusCode::BAD_REQUEST, "attribute value too long".to_owned());
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        "attribute value too long".to_owned(),
+                    );
                 }
                 let request: Value = serde_json::from_slice(&body).unwrap();
                 let mut kept = kept.lock().unwrap();

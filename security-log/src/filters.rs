@@ -1,28 +1,39 @@
 //! The filter flags every subcommand shares, as Lago names its filters, turned into one query.
 
 use clap::Args;
-use tracing_security_events::query::{self, Filter, Query};
+use tracing_security_events::query::{self, Filter, Query, Vocabulary};
 
-/// Which records: the flags combine with `and`; a flag given twice means either value.
+/// Which records: the flags combine with `and`; a list (or a flag given twice) means any of
+/// its values.
 #[derive(Args, Debug)]
 pub(crate) struct Filters {
     /// A query in the language (`event = authentication.failed and ip in (10.0.0.0/8)`).
     #[arg(short = 'q', long = "query", value_name = "EXPR")]
     query: Option<String>,
-    /// From this time on (2026-11-22, "2026-11-22 10:15", RFC 3339, -24h, today).
-    #[arg(long, value_name = "T")]
+    /// From this time on (2026-11-22, "2026-11-22 10:15", RFC 3339, -24h, -7d, today).
+    #[arg(
+        long,
+        visible_alias = "since",
+        value_name = "T",
+        allow_hyphen_values = true
+    )]
     from: Option<String>,
-    /// Before this time.
-    #[arg(long, value_name = "T")]
+    /// Before this time (same forms as --from).
+    #[arg(
+        long,
+        visible_alias = "until",
+        value_name = "T",
+        allow_hyphen_values = true
+    )]
     to: Option<String>,
-    /// An event name or glob (`authentication.*`).
-    #[arg(long, value_name = "NAME|GLOB")]
+    /// Event names or globs, comma-separated or repeated (`authentication.*,user.invited`).
+    #[arg(long, value_name = "NAME|GLOB", value_delimiter = ',')]
     event: Vec<String>,
-    /// A category (`authentication`, `api_key`).
-    #[arg(long, value_name = "C")]
+    /// Categories, comma-separated or repeated (`authentication,api_key`).
+    #[arg(long, value_name = "C", value_delimiter = ',')]
     category: Vec<String>,
-    /// An actor's id, name or email.
-    #[arg(long, value_name = "U")]
+    /// Actors' ids, names or emails, comma-separated or repeated.
+    #[arg(long, value_name = "U", value_delimiter = ',')]
     user: Vec<String>,
     /// success, failure or unknown.
     #[arg(long, value_name = "O")]
@@ -36,8 +47,17 @@ pub(crate) struct Filters {
 }
 
 impl Filters {
-    /// The query the flags say; an error names the flag.
+    /// The query the flags say; an error names the flag. Names no catalog holds are warned
+    /// about on stderr, with the name probably meant.
     pub(crate) fn query(&self) -> Result<Query, String> {
+        let query = self.parse()?;
+        for warning in Vocabulary::builtin().check(&query) {
+            eprintln!("security-log: warning: {warning}");
+        }
+        Ok(query)
+    }
+
+    fn parse(&self) -> Result<Query, String> {
         let filters = query::Filters {
             query: self.query.clone(),
             from: self.from.clone(),

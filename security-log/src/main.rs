@@ -1,20 +1,22 @@
 //! `security-log`: read a security log from a shell.
 //!
 //! ```text
-//! security-log query  PATH|URL [filters] [--limit N] [--oldest-first] [--cursor C] [--count] [--format table|jsonl|json|csv]
-//! security-log export PATH|URL [filters] --format csv|jsonl|json [-o FILE]
-//! security-log stats  PATH|URL [filters] [--by event|category|user|ip|country|outcome|tenant|PATH]... [--every 1h|1d]
-//! security-log tail   PATH [filters] [-n N] [-f]
-//! security-log verify PATH|URL [--key-file F] [--expect-tip HASH] [--instance I]
+//! security-log query  LOG [filters] [-n N] [--oldest-first] [--cursor C] [--count] [--format F] [-o FILE]
+//! security-log export LOG [filters] [--format csv|jsonl|json] [-o FILE [--force]] [--verify]
+//! security-log stats  LOG [filters] [--by event|category|user|ip|country|outcome|tenant|PATH]... [--every 1h|1d|1w]
+//! security-log tail   LOG [filters] [-n N] [-f]
+//! security-log verify LOG [--key-file F] [--expect-tip HASH] [--instance I]
+//! security-log help query | completions SHELL | man
 //! ```
 //!
-//! A URL (`postgres://user@host/db`, with the `postgres` feature) reads the PostgreSQL sink's
-//! table (`--table T`, default `security_events`).
+//! LOG is a log's active file, the directory that holds it, `-` for records on stdin, or (with
+//! the `postgres` feature) a `postgres://` URL of the PostgreSQL sink's table (`--table T`).
 //!
-//! Filters: `-q EXPR` (the query language), `--from T`, `--to T`, `--event NAME|GLOB`...,
-//! `--category C`..., `--user U`..., `--outcome O`, `--ip ADDR|CIDR`, `--tenant T`; they
-//! combine with `and`. Exit status: 0 something matched or verified, 1 nothing matched or a
-//! problem found, 2 a usage or I/O error (one line on stderr).
+//! Filters: `-q EXPR` (the query language: `security-log help query`), `--since T`/`--from T`,
+//! `--until T`/`--to T` (`-24h` and the like as written), `--event`, `--category`, `--user`
+//! (comma-separated lists), `--outcome`, `--ip ADDR|CIDR`, `--tenant`; they combine with `and`.
+//! Exit status: 0 something matched or verified, 1 nothing matched or a problem found, 2 a usage
+//! or I/O error (one line on stderr). A closed pipe (`| head -1`) ends the command quietly, 0.
 
 #![allow(
     clippy::print_stdout,
@@ -22,29 +24,47 @@
     reason = "a command line tool prints its results"
 )]
 
+mod colour;
+mod failure;
 mod filters;
+mod help_query;
+mod output;
+mod pivot;
 mod show;
+mod source;
+mod verify;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use tracing_security_events::integrity::{verify_with, VerifyOptions};
+use clap::{CommandFactory, Parser, Subcommand};
 use tracing_security_events::query::{Field, Query};
 use tracing_security_events::store::{
     Aggregate, Cursor, ExportFormat, ExportWriter, FileStore, LogStore, Order, Search,
 };
 
+use colour::ColourChoice;
+use failure::Failure;
 use filters::Filters;
+use output::Output;
 use show::{Format, Table};
+use source::Source;
 
 #[derive(Parser)]
 #[command(
     name = "security-log",
     version,
-    about = "Query, export, count, follow and verify a security log."
+    about = "Query, export, count, follow and verify a security log.",
+    long_about = "Query, export, count, follow and verify a security log written by \
+                  tracing-security-events: its JSON-lines files, records on stdin (-), or a \
+                  PostgreSQL table (postgres://...).",
+    disable_help_subcommand = true,
+    after_help = "Examples:\n  \
+        security-log query /var/log/app --since -24h --event authentication.failed\n  \
+        security-log stats /var/log/app --by event --every 1d\n  \
+        security-log help query"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,19 +72,26 @@ struct Cli {
     /// With a postgres:// URL: the table (default security_events).
     #[arg(long, global = true, value_name = "T")]
     table: Option<String>,
+    /// Colours in tables: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    color: ColourChoice,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// A page of the records that match, newest first.
+    #[command(after_help = "Examples:\n  \
+        security-log query /var/log/app --since -24h --user alice,bob\n  \
+        security-log query /var/log/app -q 'event like \"authentication.*\" and outcome = failure' -n 20\n  \
+        security-log query /var/log/app --event user.role_changed --count")]
     Query {
-        /// The log: its active file, or the directory that holds it.
-        path: PathBuf,
+        /// The log: its active file, the directory that holds it, - for stdin, or a URL.
+        log: PathBuf,
         #[command(flatten)]
         filters: Filters,
         /// Records in the page.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
+        #[arg(short = 'n', long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
+        limit: u32,
         /// Oldest first.
         #[arg(long)]
         oldest_first: bool,
@@ -77,19 +104,23 @@ enum Command {
         /// How to print the records (a table on a terminal, JSON lines otherwise).
         #[arg(long)]
         format: Option<Format>,
+        #[command(flatten)]
+        output: Output,
     },
     /// Every record that matches, oldest first, to a file or stdout.
+    #[command(after_help = "Examples:\n  \
+        security-log export /var/log/app --format csv -q 'category = api_key' -o keys.csv\n  \
+        security-log export /var/log/app --since -7d --verify > week.jsonl")]
     Export {
-        /// The log: its active file, or the directory that holds it.
-        path: PathBuf,
+        /// The log: its active file, the directory that holds it, - for stdin, or a URL.
+        log: PathBuf,
         #[command(flatten)]
         filters: Filters,
         /// csv, jsonl or json.
         #[arg(long, default_value = "jsonl", value_parser = parse_export_format)]
         format: ExportFormat,
-        /// Where to write (stdout when not given).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        output: Output,
         /// Check the hash chain of everything read while exporting; a problem makes the exit
         /// status 1 (the export is still written).
         #[arg(long)]
@@ -98,27 +129,36 @@ enum Command {
         #[arg(long, requires = "verify")]
         key_file: Option<PathBuf>,
     },
-    /// Counts, grouped by fields and/or per hour or day.
+    /// Counts, grouped by fields and/or per period; as a table, one --by with --every is a
+    /// table of periods by values.
+    #[command(after_help = "Examples:\n  \
+        security-log stats /var/log/app --by event --every 1d\n  \
+        security-log stats /var/log/app --by country --since -7d --event authentication.failed")]
     Stats {
-        /// The log: its active file, or the directory that holds it.
-        path: PathBuf,
+        /// The log: its active file, the directory that holds it, - for stdin, or a URL.
+        log: PathBuf,
         #[command(flatten)]
         filters: Filters,
         /// Group by: event, category, user, ip, country, outcome, tenant or any field path.
-        #[arg(long, value_parser = parse_field)]
+        #[arg(long, value_parser = parse_field, value_delimiter = ',')]
         by: Vec<Field>,
-        /// Count per time bucket: 1h, 1d, 15m...
+        /// Count per period: 15m, 1h, 1d, 1w (weeks start on Monday).
         #[arg(long, value_parser = parse_every)]
         every: Option<Duration>,
-        /// table, or json.
+        /// table, json, jsonl or csv.
         #[arg(long)]
         format: Option<Format>,
+        #[command(flatten)]
+        output: Output,
     },
     /// The newest records that match, then (with -f) each new one as it is written, across
     /// rotations.
+    #[command(after_help = "Examples:\n  \
+        security-log tail /var/log/app -n 20\n  \
+        security-log tail /var/log/app -f -q 'severity >= warn'")]
     Tail {
-        /// The log: its active file, or the directory that holds it.
-        path: PathBuf,
+        /// The log: its active file, the directory that holds it, or - for stdin.
+        log: PathBuf,
         #[command(flatten)]
         filters: Filters,
         /// How many of the newest to print first.
@@ -131,10 +171,13 @@ enum Command {
         #[arg(long)]
         format: Option<Format>,
     },
-    /// Verify the hash chain of the log's files.
+    /// Verify the hash chain of the log's files (or of a table's instances).
+    #[command(after_help = "Examples:\n  \
+        security-log verify /var/log/app\n  \
+        security-log verify - < /var/log/app/security.jsonl")]
     Verify {
-        /// A log file, or a directory of rotated files.
-        path: PathBuf,
+        /// A log file, a directory of rotated files, - for stdin, or a URL.
+        log: PathBuf,
         /// The chain was written with this key (HMAC-SHA256).
         #[arg(long)]
         key_file: Option<PathBuf>,
@@ -145,6 +188,23 @@ enum Command {
         #[arg(long, value_name = "I")]
         instance: Option<String>,
     },
+    /// Help: `help query` for the query language, `help COMMAND` for a command's options.
+    Help {
+        /// query, or a command.
+        topic: Option<String>,
+    },
+    /// A completion script for a shell, to stdout.
+    #[command(
+        after_help = "Example (bash-completion reads ~/.local/share/bash-completion/completions/):\n  \
+        security-log completions bash > security-log.bash"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff), to stdout.
+    #[command(after_help = "Example:\n  security-log man > security-log.1")]
+    Man,
 }
 
 fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
@@ -160,15 +220,6 @@ fn parse_every(text: &str) -> Result<Duration, String> {
     tracing_security_events::store::bucket_length(text)
 }
 
-/// An error for the one line on stderr, exit status 2.
-struct Failure(String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(error: E) -> Self {
-        Failure(error.to_string())
-    }
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -178,10 +229,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli.command, cli.table.as_deref()) {
-        Ok(true) => ExitCode::SUCCESS,
+    match run(cli.command, cli.table.as_deref(), cli.color) {
+        Ok(true) | Err(Failure::ClosedPipe) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
-        Err(Failure(message)) => {
+        Err(Failure::Error(message)) => {
             eprintln!("security-log: {message}");
             ExitCode::from(2)
         }
@@ -189,31 +240,33 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command: whether something matched (or verified).
-fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
-    let stdout = io::stdout();
-    let terminal = stdout.is_terminal();
+fn run(command: Command, table: Option<&str>, colour: ColourChoice) -> Result<bool, Failure> {
     match command {
         Command::Query {
-            path,
+            log,
             filters,
             limit,
             oldest_first,
             cursor,
             count,
             format,
+            output,
         } => {
-            let store = open(&path, table)?;
+            let source = Source::new(&log)?;
+            let store = source.store(table)?;
             let query = filters.query()?;
+            let mut out = output.open()?;
             if count {
-                let count = store.count(&Search::new(query.clone()))?;
-                println!("{}", count.records);
+                let count = store.count(&Search::new(query))?;
+                writeln!(out, "{}", count.records)?;
+                out.flush()?;
                 report_skipped(count.skipped_lines);
                 return Ok(count.records > 0);
             }
             let cursor = cursor
                 .map(|c| c.parse::<Cursor>())
                 .transpose()
-                .map_err(|e| format!("--cursor: {e}"))?;
+                .map_err(|e| Failure::context("--cursor", e))?;
             let order = if oldest_first {
                 Order::OldestFirst
             } else {
@@ -221,43 +274,38 @@ fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
             };
             let search = Search::new(query)
                 .with_order(order)
-                .with_limit(limit)
+                .with_limit(limit as usize)
                 .with_cursor(cursor);
             let page = store.search(&search)?;
+            let terminal = output.is_terminal();
             let format = format.unwrap_or(Format::default_for(terminal));
-            let mut out = stdout.lock();
-            show::records(&mut out, format, &page.records, terminal)?;
+            show::records(&mut out, format, &page.records, colour.enabled(terminal))?;
             out.flush()?;
             report_skipped(page.skipped_lines);
             if let Some(next) = &page.next_cursor {
-                if !page.records.is_empty() {
+                if !page.records.is_empty() && !source.is_stdin() {
                     eprintln!("next page: --cursor {next}");
                 }
             }
             Ok(!page.records.is_empty())
         }
         Command::Export {
-            path,
+            log,
             filters,
             format,
             output,
             verify,
             key_file,
         } => {
-            let store = open(&path, table)?;
+            let source = Source::new(&log)?;
+            let store = source.store(table)?;
             let mut search = Search::new(filters.query()?).with_order(Order::OldestFirst);
             if verify {
-                search = search.with_chain_check(key_file.map(read_key).transpose()?);
+                search = search.with_chain_check(key_file.map(verify::read_key).transpose()?);
             }
-            let sink: Box<dyn Write> = match &output {
-                Some(file) => Box::new(io::BufWriter::new(
-                    std::fs::File::create(file)
-                        .map_err(|e| format!("cannot create {}: {e}", file.display()))?,
-                )),
-                None => Box::new(io::BufWriter::new(stdout.lock())),
-            };
-            let mut writer = ExportWriter::new(sink, format)?;
-            let progress = show::progress(output.is_some() || !terminal);
+            let terminal = output.is_terminal();
+            let mut writer = ExportWriter::new(output.open()?, format)?;
+            let progress = show::progress(output.file.is_some() || !terminal);
             let summary = store.export(&search, &mut |record| {
                 progress.inc(1);
                 writer.write(record)
@@ -265,7 +313,7 @@ fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
             let written = writer.finish()?;
             progress.finish_and_clear();
             report_skipped(summary.skipped_lines);
-            if let Some(file) = &output {
+            if let Some(file) = &output.file {
                 eprintln!("{written} records written to {}", file.display());
             }
             if let Some(chain) = summary.chain {
@@ -278,47 +326,111 @@ fn run(command: Command, table: Option<&str>) -> Result<bool, Failure> {
             Ok(written > 0)
         }
         Command::Stats {
-            path,
+            log,
             filters,
             by,
             every,
             format,
+            output,
         } => {
-            let store = open(&path, table)?;
+            let source = Source::new(&log)?;
+            let store = source.store(table)?;
             let mut aggregate = Aggregate::new(filters.query()?);
-            for field in by {
-                aggregate = aggregate.by(field);
+            for field in &by {
+                aggregate = aggregate.by(field.clone());
             }
             if let Some(every) = every {
                 aggregate = aggregate.every(every);
             }
             let aggregation = store.aggregate(&aggregate)?;
+            let terminal = output.is_terminal();
             let format = format.unwrap_or(Format::Table);
-            let mut out = stdout.lock();
-            show::buckets(&mut out, format, &aggregation.buckets, terminal)?;
+            let mut out = output.open()?;
+            if format == Format::Table && by.len() == 1 && every.is_some() {
+                pivot::print(&mut out, &aggregation.buckets, every)?;
+            } else {
+                show::buckets(&mut out, format, &aggregation.buckets, terminal)?;
+            }
             out.flush()?;
             report_skipped(aggregation.skipped_lines);
             Ok(!aggregation.buckets.is_empty())
         }
         Command::Tail {
-            path,
+            log,
             filters,
             lines,
             follow,
             format,
         } => {
-            let store = FileStore::open(&path)?;
+            let source = Source::new(&log)?;
+            if follow && source.is_stdin() {
+                return Err(Failure::Error(
+                    "-f follows a log's files: stdin cannot be followed".to_owned(),
+                ));
+            }
+            let store = source.files()?;
             let query = filters.query()?;
+            let terminal = io::IsTerminal::is_terminal(&io::stdout());
             let format = format.unwrap_or(Format::default_for(terminal));
-            tail(&store, &query, lines, follow, format, terminal)
+            tail(
+                &store,
+                &query,
+                lines,
+                follow,
+                format,
+                colour.enabled(terminal),
+            )
         }
         Command::Verify {
-            path,
+            log,
             key_file,
             expect_tip,
             instance,
-        } => verify(&path, key_file, expect_tip, instance.as_deref(), table),
+        } => {
+            let source = Source::new(&log)?;
+            verify::run(&source, key_file, expect_tip, instance.as_deref(), table)
+        }
+        Command::Help { topic } => help(topic.as_deref()),
+        Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics when its writer fails (a
+            // closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "security-log", &mut script);
+            let mut out = io::stdout().lock();
+            out.write_all(&script)?;
+            out.flush()?;
+            Ok(true)
+        }
+        Command::Man => {
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
+            Ok(true)
+        }
     }
+}
+
+/// `help`, `help query` (the language), `help COMMAND` (its options).
+fn help(topic: Option<&str>) -> Result<bool, Failure> {
+    let mut out = io::stdout().lock();
+    let mut command = Cli::command();
+    match topic {
+        Some("query") => {
+            help_query::print(&mut out)?;
+        }
+        Some(name) => {
+            let Some(sub) = command.find_subcommand_mut(name) else {
+                return Err(Failure::Error(format!(
+                    "help: no command or topic `{name}` (query, export, stats, tail, verify, \
+                     completions, man)"
+                )));
+            };
+            write!(out, "{}", sub.render_long_help())?;
+        }
+        None => write!(out, "{}", command.render_long_help())?,
+    }
+    out.flush()?;
+    Ok(true)
 }
 
 /// The newest `lines` records, then each new one as it is written when `follow`.
@@ -328,7 +440,7 @@ fn tail(
     lines: usize,
     follow: bool,
     format: Format,
-    terminal: bool,
+    colour: bool,
 ) -> Result<bool, Failure> {
     let newest = store.search(&Search::new(query.clone()).with_limit(lines.max(1)))?;
     let mut records = newest.records;
@@ -337,7 +449,7 @@ fn tail(
     }
     records.reverse();
     let mut out = io::stdout().lock();
-    let mut table = Table::new(format, terminal);
+    let mut table = Table::new(format, colour);
     show::records_with(&mut out, &mut table, &records)?;
     out.flush()?;
     if !follow {
@@ -347,7 +459,7 @@ fn tail(
     let mut cursor = store
         .search(&Search::new(Query::new()).with_limit(1))?
         .next_cursor;
-    // Ends when interrupted, as `tail -f` does.
+    // Ends when interrupted, as `tail -f` does, or when the reader closes the pipe.
     loop {
         let page = store.search(
             &Search::new(Query::new())
@@ -358,8 +470,7 @@ fn tail(
         if page.next_cursor.is_some() {
             cursor = page.next_cursor.clone();
         }
-        let now = chrono::Utc::now();
-        let matcher = query.matcher(now);
+        let matcher = query.matcher(chrono::Utc::now());
         let new: Vec<_> = page
             .records
             .into_iter()
@@ -370,144 +481,6 @@ fn tail(
             out.flush()?;
         }
         std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn read_key(file: PathBuf) -> Result<Vec<u8>, Failure> {
-    std::fs::read(&file)
-        .map_err(|e| Failure(format!("cannot read key file {}: {e}", file.display())))
-}
-
-/// The store at `path`: a log's files, or a database's table for a `postgres://` URL.
-fn open(path: &std::path::Path, table: Option<&str>) -> Result<Box<dyn LogStore>, Failure> {
-    match database_url(path) {
-        Some(url) => open_database(url, table).map(|store| Box::new(store) as Box<dyn LogStore>),
-        None => Ok(Box::new(FileStore::open(path)?)),
-    }
-}
-
-fn database_url(path: &std::path::Path) -> Option<&str> {
-    path.to_str()
-        .filter(|p| p.starts_with("postgres://") || p.starts_with("postgresql://"))
-}
-
-#[cfg(feature = "postgres")]
-fn open_database(
-    url: &str,
-    table: Option<&str>,
-) -> Result<tracing_security_events::store::PostgresStore, Failure> {
-    let table =
-        table.unwrap_or(tracing_security_events::sink::postgres::PostgresConfig::DEFAULT_TABLE);
-    tracing_security_events::store::PostgresStore::connect_to_table(url, table)
-        .map_err(|e| Failure(e.to_string()))
-}
-
-#[cfg(not(feature = "postgres"))]
-fn open_database(_url: &str, _table: Option<&str>) -> Result<FileStore, Failure> {
-    Err(Failure(
-        "this security-log was built without the postgres feature: it reads files only".to_owned(),
-    ))
-}
-
-fn verify(
-    path: &std::path::Path,
-    key_file: Option<PathBuf>,
-    expect_tip: Option<String>,
-    instance: Option<&str>,
-    table: Option<&str>,
-) -> Result<bool, Failure> {
-    let mut options = VerifyOptions::new();
-    if let Some(file) = key_file {
-        options = options.with_key(read_key(file)?);
-    }
-    if let Some(tip) = expect_tip {
-        options = options.with_expected_tip(tip);
-    }
-    if let Some(url) = database_url(path) {
-        return verify_database(url, table, instance, &options);
-    }
-    let report =
-        verify_with(path, &options).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if report.records == 0 && report.problem.is_none() {
-        // "0 records, ok" about a path that holds no log would be a dangerous answer.
-        return Err(Failure(format!(
-            "{}: no records to verify (an empty log, or not a log)",
-            path.display()
-        )));
-    }
-    Ok(print_report(&report))
-}
-
-/// Each instance's chain (or the one asked for), from the table's rows.
-#[cfg(feature = "postgres")]
-fn verify_database(
-    url: &str,
-    table: Option<&str>,
-    instance: Option<&str>,
-    options: &VerifyOptions,
-) -> Result<bool, Failure> {
-    let store = open_database(url, table)?;
-    let instances = match instance {
-        Some(instance) => vec![instance.to_owned()],
-        None => store.instances()?,
-    };
-    let mut ok = true;
-    for instance in instances {
-        let report = store.verify_instance(&instance, options)?;
-        if report.records == 0 && report.problem.is_none() {
-            return Err(Failure(format!("no records of instance {instance}")));
-        }
-        ok &= print_report(&report);
-    }
-    Ok(ok)
-}
-
-#[cfg(not(feature = "postgres"))]
-fn verify_database(
-    url: &str,
-    table: Option<&str>,
-    _instance: Option<&str>,
-    _options: &VerifyOptions,
-) -> Result<bool, Failure> {
-    open_database(url, table).map(|_| false)
-}
-
-/// Prints what verification found; whether the chain verified.
-fn print_report(report: &tracing_security_events::integrity::VerifyReport) -> bool {
-    for file in &report.files {
-        println!("file     {}", file.display());
-    }
-    println!("records  {}", report.records);
-    if let Some(tip) = &report.tip {
-        println!("tip      {tip}");
-    }
-    if !report.starts_at_genesis && report.records > 0 {
-        println!("note     the chain starts mid-way: older files were removed (retention?)");
-    }
-    for torn in &report.torn_lines {
-        println!("torn     {torn}: Torn: a line cut short, not a whole record (a crash, or a cut)");
-    }
-    if !report.ends_cleanly {
-        println!("note     the log does not end with a whole record");
-    }
-    match &report.problem {
-        None if !report.torn_lines.is_empty() => {
-            let last = &report.torn_lines[report.torn_lines.len() - 1];
-            eprintln!("security-log: {last}: a torn line (not a whole record)");
-            println!(
-                "ok       the chain verifies, apart from {} torn line(s) (see above)",
-                report.torn_lines.len()
-            );
-            true
-        }
-        None => {
-            println!("ok       the chain verifies");
-            true
-        }
-        Some(problem) => {
-            println!("PROBLEM  {problem}");
-            false
-        }
     }
 }
 

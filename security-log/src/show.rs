@@ -53,9 +53,9 @@ pub(crate) fn records(
     out: &mut impl Write,
     format: Format,
     records: &[StoredRecord],
-    terminal: bool,
+    colour: bool,
 ) -> io::Result<()> {
-    let mut table = Table::new(format, terminal);
+    let mut table = Table::new(format, colour);
     records_with(out, &mut table, records)
 }
 
@@ -67,8 +67,18 @@ pub(crate) fn records_with(
 ) -> io::Result<()> {
     match table.format {
         Format::Table => {
-            for record in records {
-                table.row(out, &record.value())?;
+            let values: Vec<Value> = records.iter().map(StoredRecord::value).collect();
+            if !table.header_done {
+                // The user column as wide as this batch needs (e-mails whole), within reason.
+                table.user_width = values
+                    .iter()
+                    .map(|v| user(v).chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .clamp(8, 40);
+            }
+            for value in &values {
+                table.row(out, value)?;
             }
             Ok(())
         }
@@ -104,22 +114,24 @@ fn csv_rows<W: Write>(out: W) -> csv::Writer<W> {
         .from_writer(out)
 }
 
-/// The table's state: its format, whether colours are on, whether its header is printed.
+/// The table's state: its format, whether colours are on, whether its header is printed, and
+/// the user column's width.
 pub(crate) struct Table {
     format: Format,
     colour: bool,
     header_done: bool,
+    user_width: usize,
 }
 
 const RESET: &str = "\u{1b}[0m";
 
 impl Table {
-    pub(crate) fn new(format: Format, terminal: bool) -> Table {
-        let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    pub(crate) fn new(format: Format, colour: bool) -> Table {
         Table {
             format,
             colour,
             header_done: false,
+            user_width: 20,
         }
     }
 
@@ -127,8 +139,14 @@ impl Table {
         if !self.header_done {
             self.header_done = true;
             let header = format!(
-                "{:<27} {:<32} {:<8} {:<20} {:<15} {}",
-                "TIME", "EVENT", "OUTCOME", "USER", "IP", "MESSAGE"
+                "{:<27} {:<32} {:<8} {:<w$} {:<15} {}",
+                "TIME",
+                "EVENT",
+                "OUTCOME",
+                "USER",
+                "IP",
+                "MESSAGE",
+                w = self.user_width
             );
             if self.colour {
                 writeln!(out, "\u{1b}[1m{header}{RESET}")?;
@@ -136,22 +154,8 @@ impl Table {
                 writeln!(out, "{header}")?;
             }
         }
-        let text = |path: &[&str]| {
-            let value = path.iter().try_fold(record, |v, key| v.get(*key));
-            terminal_safe(&match value {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            })
-        };
-        let user = [
-            text(&["actor", "name"]),
-            text(&["actor", "email"]),
-            text(&["actor", "id"]),
-        ]
-        .into_iter()
-        .find(|u| !u.is_empty())
-        .unwrap_or_default();
+        let text = |path: &[&str]| text_at(record, path);
+        let user = user(record);
         let event = clip(&text(&["event", "name"]), 32);
         let event = if self.colour {
             let colour = match text(&["event", "severity"]).as_str() {
@@ -166,18 +170,58 @@ impl Table {
         };
         writeln!(
             out,
-            "{:<27} {event} {:<8} {:<20} {:<15} {}",
+            "{:<27} {event} {:<8} {:<w$} {:<15} {}",
             text(&["timestamp"]),
             clip(&text(&["event", "outcome"]), 8),
-            clip(&user, 20),
+            clip(&user, self.user_width),
             clip(&text(&["client", "ip"]), 15),
             clip(&text(&["message"]), 120),
-        )
+            w = self.user_width
+        )?;
+        // What changed, old -> new, one line a field under the record's row.
+        if let Some(Value::Object(changes)) = record.get("changes") {
+            for (name, change) in changes {
+                let side = |key: &str| {
+                    change.get(key).map_or_else(
+                        || "-".to_owned(),
+                        |v| clip(&terminal_safe(&v.to_string()), 60),
+                    )
+                };
+                writeln!(
+                    out,
+                    "{:27} {}: {} -> {}",
+                    "",
+                    terminal_safe(name),
+                    side("old"),
+                    side("new")
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
+/// The text at `path` of a record, safe for a terminal ("" when absent).
+fn text_at(record: &Value, path: &[&str]) -> String {
+    let value = path.iter().try_fold(record, |v, key| v.get(*key));
+    terminal_safe(&match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    })
+}
+
+/// Who acted: the actor's name, else e-mail, else id.
+fn user(record: &Value) -> String {
+    [["actor", "name"], ["actor", "email"], ["actor", "id"]]
+        .iter()
+        .map(|path| text_at(record, path))
+        .find(|u| !u.is_empty())
+        .unwrap_or_default()
+}
+
 /// At most `width` characters, with `…` when cut.
-fn clip(text: &str, width: usize) -> String {
+pub(crate) fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_owned()
     } else {

@@ -74,7 +74,7 @@ fn exit_codes_and_one_line_errors() {
     for (args, message) in [
         (
             vec!["query", path, "-q", "evnt = x"],
-            "security-log: -q: column 1: unknown field `evnt`\n",
+            "security-log: -q: column 1: unknown field `evnt` (did you mean `event`?)\n",
         ),
         (
             vec!["query", path, "--from", "yesterdayish"],
@@ -203,7 +203,7 @@ fn stats_export_and_tail() {
     assert_eq!(value["buckets"][0]["count"], 3);
     let table = security_log(&["stats", path, "--by", "outcome", "--every", "1d"]);
     assert!(
-        table.stdout.contains("failure") && table.stdout.contains("START"),
+        table.stdout.contains("failure") && table.stdout.contains("PERIOD"),
         "{}",
         table.stdout
     );

@@ -20,3 +20,19 @@ pub(crate) fn no_store(headers: &mut http::HeaderMap) {
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
 }
+
+/// A query's warnings, as the `warnings` member of an answer:
+/// `[{"field":"event.name","value":"...","suggestion":"..."|null,"message":"..."}]`.
+pub(crate) fn warnings(warnings: &[crate::query::QueryWarning]) -> serde_json::Value {
+    warnings
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "field": w.field(),
+                "value": w.value(),
+                "suggestion": w.suggestion(),
+                "message": w.to_string(),
+            })
+        })
+        .collect()
+}

@@ -25,7 +25,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /security_logs` | `{"security_logs":[record...],"meta":{"per_page":100,"next_cursor":"..."\|null,"total_count":N}}`, newest first |
+//! | `GET /security_logs` | `{"security_logs":[record...],"meta":{"per_page":100,"next_cursor":"..."\|null,"total_count":N}}`, newest first; with `page`, `meta` adds `current_page`, `next_page`, `prev_page`, `total_pages` as Lago's does |
 //! | `GET /security_logs/{id}` | `{"security_log":record}`, or 404 (also for another tenant's id) |
 //! | `GET /security_logs/export?format=csv\|jsonl\|json` | every match, streamed, `Content-Disposition: attachment` |
 //! | `GET /security_logs/stats?by=event&every=1h` | `{"buckets":[{"start":"...","key":{"event":"..."},"count":N}]}` |
@@ -44,14 +44,19 @@
 //! | `ip` | a client address or network (`10.0.0.0/8`) |
 //! | `q` | a [query](crate::query) (`event = user.role_changed and changes.roles.new ~ admin`) |
 //! | `per_page` | 1 to 1000, default 100 (list) |
-//! | `cursor` | the `next_cursor` of the page before (list) |
+//! | `cursor` | the `next_cursor` of the page before (list): the way to walk a growing log |
+//! | `page` | Lago's page number from 1 (list), within the first [`MAX_PAGE_WINDOW`] records; not with `cursor` |
 //! | `order` | `desc` (default) or `asc` (list, export) |
 //! | `count` | `true` adds `total_count` (list) |
 //! | `format` | `csv` (default), `jsonl` or `json` (export) |
-//! | `by`, `every` | group by `event`, `category`, `user`, `ip`, `country`, `outcome`, `tenant` or a path (repeat for several); per `15m`, `1h`, `1d` bucket (stats) |
+//! | `by`, `every` | group by `event`, `category`, `user`, `ip`, `country`, `outcome`, `tenant` or a path (repeat for several); per `15m`, `1h`, `1d`, `1w` bucket, weeks from Monday (stats) |
 //!
 //! A parameter that cannot be read, or that the endpoint does not take, is a 400:
 //! `{"error":{"code":"invalid_parameter","parameter":"q","message":"unknown field `evnt`","column":1}}`.
+//! An event name or category that no known catalog holds (the built-in one and those given to
+//! [`ReadApi::with_catalog`]) is no error, but the list and the stats answer it with a
+//! `warnings` member: `[{"field":"event.name","value":"user.rolechanged",
+//! "suggestion":"user.role_changed","message":"no event in the catalog is named ..."}]`.
 //! 401 means nobody authenticated, 403 that the reader may not read the log, 404 no such record
 //! for this reader. Answers are `Cache-Control: no-store`.
 //!
@@ -104,7 +109,7 @@ mod stats;
 pub use authorize::{
     require_permission, require_role, Authorize, DenyAll, Permissions, ReadRequest, ReadScope, Rule,
 };
-pub use params::MAX_PER_PAGE;
+pub use params::{MAX_PAGE_WINDOW, MAX_PER_PAGE};
 pub use router::{ReadApi, DEFAULT_EXPORT_DEADLINE, DEFAULT_READ_DEADLINE};
 
 /// The read API and console over `store`, readable as `authorizer` says: shorthand for

@@ -10,6 +10,11 @@ use crate::store::{ExportFormat, Order, DEFAULT_PAGE_SIZE};
 /// The largest page a list request may ask for (`per_page`).
 pub const MAX_PER_PAGE: usize = 1000;
 
+/// How far a page number may reach (`page * per_page`): a page number is read by counting
+/// past the pages before it, so it is a convenience for the first pages of an answer; the
+/// cursor walks a log of any length.
+pub const MAX_PAGE_WINDOW: usize = 10_000;
+
 /// Which endpoint the parameters are for: each takes the filters, and its own few.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
@@ -25,6 +30,8 @@ pub(crate) struct Params {
     pub(crate) filters: Filters,
     pub(crate) per_page: usize,
     pub(crate) cursor: Option<String>,
+    /// Lago's page number, from 1.
+    pub(crate) page: Option<usize>,
     pub(crate) order: Order,
     pub(crate) count: bool,
     pub(crate) format: ExportFormat,
@@ -38,6 +45,7 @@ impl Params {
             filters: Filters::default(),
             per_page: DEFAULT_PAGE_SIZE,
             cursor: None,
+            page: None,
             order: Order::NewestFirst,
             count: false,
             format: ExportFormat::Csv,
@@ -84,6 +92,15 @@ impl Params {
                         })?;
                 }
                 ("cursor", Endpoint::List) => params.cursor = Some(value),
+                ("page", Endpoint::List) => {
+                    let page = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        ApiError::parameter(
+                            "page",
+                            format!("`{value}` is not a page number (1, 2...)"),
+                        )
+                    })?;
+                    params.page = Some(page);
+                }
                 ("order", Endpoint::List | Endpoint::Export) => {
                     params.order = match value.as_str() {
                         "desc" => Order::NewestFirst,
@@ -129,6 +146,24 @@ impl Params {
                         format!("`{other}` is not a parameter of this endpoint"),
                     ))
                 }
+            }
+        }
+        if let Some(page) = params.page {
+            if params.cursor.is_some() {
+                return Err(ApiError::parameter(
+                    "page",
+                    "give a page number or a cursor, not both",
+                ));
+            }
+            if page.saturating_mul(params.per_page) > MAX_PAGE_WINDOW {
+                return Err(ApiError::parameter(
+                    "page",
+                    format!(
+                        "page {page} of {} records reaches past record {MAX_PAGE_WINDOW}: \
+                         walk further with the cursor (meta.next_cursor)",
+                        params.per_page
+                    ),
+                ));
             }
         }
         Ok(params)

@@ -28,16 +28,20 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
             )?),
             None => None,
         };
+    let warnings = api.vocabulary.check(&query);
+    // A page number is read as the first `page * per_page` records, less the pages before.
+    let skip = params.page.map_or(0, |page| (page - 1) * params.per_page);
     let search = Search::new(query)
         .with_scope(scope.clone())
         .with_order(params.order)
-        .with_limit(params.per_page)
+        .with_limit(skip + params.per_page)
         .with_cursor(cursor);
-    let count = params.count;
-    let (page, total) = api
+    let count = params.count || params.page.is_some();
+    let (mut page, total) = api
         .blocking(&parts, move |store, deadline| {
             let search = search.with_deadline(deadline.clone());
-            let page = store.search(&search)?;
+            let mut page = store.search(&search)?;
+            page.records.drain(..skip.min(page.records.len()));
             let total = if count {
                 Some(store.count(&search)?.records)
             } else {
@@ -52,6 +56,10 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
             Ok((page, total))
         })
         .await?;
+    if page.records.is_empty() && skip > 0 {
+        // Past the last page: no cursor to resume from.
+        page.next_cursor = None;
+    }
 
     // The records go out exactly as written: each line is already a JSON object.
     let mut body = String::with_capacity(
@@ -79,11 +87,26 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
     if let Some(total) = total {
         meta["total_count"] = total.into();
     }
+    if let (Some(current), Some(total)) = (params.page, total) {
+        let pages = total.div_ceil(params.per_page as u64);
+        let current = current as u64;
+        meta["current_page"] = current.into();
+        meta["total_pages"] = pages.into();
+        meta["next_page"] = (current < pages).then_some(current + 1).into();
+        meta["prev_page"] = (current > 1)
+            .then(|| (current - 1).min(pages.max(1)))
+            .into();
+    }
+
     if page.skipped_lines > 0 {
         meta["skipped_lines"] = page.skipped_lines.into();
     }
     body.push_str("],\"meta\":");
     body.push_str(&meta.to_string());
+    if !warnings.is_empty() {
+        body.push_str(",\"warnings\":");
+        body.push_str(&super::json::warnings(&warnings).to_string());
+    }
     body.push('}');
     Ok(super::json::response(StatusCode::OK, body))
 }

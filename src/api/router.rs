@@ -13,7 +13,9 @@ use super::authorize::{Authorize, DenyAll, ReadRequest, ReadScope};
 use super::error::ApiError;
 use super::signed_cursor::CursorSigner;
 use super::{audit, console, export, records, stats};
+use crate::event::Catalog;
 use crate::http::RequestSecurity;
+use crate::query::Vocabulary;
 use crate::store::{Canceller, Deadline, LogStore, Scope, StoreError};
 
 /// How long a list, record or stats request may read, unless told otherwise.
@@ -43,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn LogStore>,
     authorizer: Arc<dyn Authorize>,
     pub(crate) cursors: CursorSigner,
+    /// The names a query is checked against, for its warnings.
+    pub(crate) vocabulary: Arc<Vocabulary>,
     read_deadline: Duration,
     export_deadline: Duration,
 }
@@ -56,6 +60,7 @@ impl ReadApi {
                 store: Arc::new(store),
                 authorizer: Arc::new(DenyAll),
                 cursors: CursorSigner::random(),
+                vocabulary: Arc::new(Vocabulary::builtin()),
                 read_deadline: DEFAULT_READ_DEADLINE,
                 export_deadline: DEFAULT_EXPORT_DEADLINE,
             },
@@ -73,6 +78,13 @@ impl ReadApi {
     /// secret: it is what makes an edited cursor detectable.
     pub fn with_cursor_key(mut self, key: &[u8]) -> Self {
         self.shared.cursors = CursorSigner::new(key);
+        self
+    }
+
+    /// Know the event names of the service's own catalog too: a query naming an event no
+    /// known catalog holds is answered with a `warnings` member (did you mean...?).
+    pub fn with_catalog<C: Catalog>(mut self) -> Self {
+        self.shared.vocabulary = Arc::new((*self.shared.vocabulary).clone().with_catalog::<C>());
         self
     }
 

@@ -17,6 +17,7 @@ pub(crate) async fn stats(State(api): State<Shared>, parts: Parts) -> Result<Res
     let scope = api.authorize(&parts)?;
     let params = Params::parse(parts.uri.query(), Endpoint::Stats)?;
     let query = params.query()?;
+    let warnings = api.vocabulary.check(&query);
     let names: Vec<String> = params.by.iter().map(|(name, _)| name.clone()).collect();
     let mut aggregate = Aggregate::new(query.clone()).with_scope(scope.clone());
     for (_, field) in params.by {
@@ -51,6 +52,9 @@ pub(crate) async fn stats(State(api): State<Shared>, parts: Parts) -> Result<Res
             item
         })
         .collect();
-    let body = json!({ "buckets": buckets, "skipped_lines": aggregation.skipped_lines });
+    let mut body = json!({ "buckets": buckets, "skipped_lines": aggregation.skipped_lines });
+    if !warnings.is_empty() {
+        body["warnings"] = super::json::warnings(&warnings);
+    }
     Ok(super::json::response(StatusCode::OK, body.to_string()))
 }

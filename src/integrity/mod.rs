@@ -31,7 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! or from a shell: `cargo run --features cli --bin security-log -- verify [--key-file F]
+//! or from a shell: `security-log verify [--key-file F]
 //! [--expect-tip HASH] PATH` (exit status 0: intact, 1: a problem, named with its file and line).
 //!
 //! `verify` reads a file or a directory (each `*.jsonl` log's rotated files in order, then its active

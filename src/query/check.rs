@@ -111,11 +111,11 @@ fn resolve_field(
     }
     if kind_of(&segments).is_none() {
         let written = FieldPath::new(segments).to_string();
-        return Err(QueryError::new(
-            text,
-            span.start,
-            format!("unknown field `{written}`"),
-        ));
+        let message = match super::field::closest_field(&written) {
+            Some(known) => format!("unknown field `{written}` (did you mean `{known}`?)"),
+            None => format!("unknown field `{written}`"),
+        };
+        return Err(QueryError::new(text, span.start, message));
     }
     Ok(Field::Path(FieldPath::new(segments)))
 }

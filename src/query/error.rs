@@ -14,7 +14,7 @@ use std::fmt;
 /// assert_eq!(error.column(), 15);
 /// assert_eq!(
 ///     format!("{error:#}"),
-///     "column 15: unknown field `usr`\n  event = x and usr = 42\n                ^"
+///     "column 15: unknown field `usr` (did you mean `user`?)\n  event = x and usr = 42\n                ^"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

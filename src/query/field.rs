@@ -109,22 +109,62 @@ impl fmt::Display for Field {
 /// The paths the `user` shortcut reads.
 pub(crate) const USER_PATHS: [&str; 3] = ["actor.id", "actor.name", "actor.email"];
 
+/// The shortcuts of the language: each name, the paths it stands for and what it is for
+/// (`security-log help query` prints this table).
+pub const SHORTCUTS: &[(&str, &str, &str)] = &[
+    (
+        "event",
+        "event.name",
+        "the event's name (`authentication.failed`)",
+    ),
+    (
+        "type",
+        "event.category",
+        "the event's category, as Lago calls it",
+    ),
+    (
+        "category",
+        "event.category",
+        "the event's category (`authentication`, `api_key`)",
+    ),
+    ("outcome", "event.outcome", "success, failure or unknown"),
+    (
+        "severity",
+        "event.severity",
+        "debug < info < warn < error < critical",
+    ),
+    (
+        "user",
+        "actor.id, actor.name or actor.email",
+        "the actor: a comparison holds when it holds for one",
+    ),
+    (
+        "ip",
+        "client.ip",
+        "the client's address; compared with a network, membership",
+    ),
+    (
+        "country",
+        "client.geo.country",
+        "the client's country (ISO 3166 code)",
+    ),
+    ("tenant", "tenant.id", "the tenant's id"),
+    (
+        "time",
+        "timestamp",
+        "when it happened (RFC 3339, 2026-11-22, -24h, today)",
+    ),
+    ("message", "message", "the record's sentence"),
+];
+
 /// The field a one-segment name stands for, when it is a shortcut.
 pub(crate) fn shortcut(name: &str) -> Option<Field> {
-    let path = match name {
-        "user" => return Some(Field::User),
-        "event" => "event.name",
-        "type" | "category" => "event.category",
-        "outcome" => "event.outcome",
-        "severity" => "event.severity",
-        "ip" => "client.ip",
-        "country" => "client.geo.country",
-        "tenant" => "tenant.id",
-        "time" => "timestamp",
-        "message" => "message",
-        _ => return None,
-    };
-    Some(Field::Path(FieldPath::dotted(path)))
+    let (_, path, _) = SHORTCUTS.iter().find(|(short, _, _)| *short == name)?;
+    Some(if name == "user" {
+        Field::User
+    } else {
+        Field::Path(FieldPath::dotted(path))
+    })
 }
 
 /// The kind of value at a path, which decides how the query's values are read and which
@@ -166,37 +206,102 @@ impl Kind {
     }
 }
 
+/// The paths of the record (schema v1) and the kind of value each holds; under `fields` and
+/// `changes`, any path, of any kind.
+pub(crate) const PATHS: &[(&str, Kind)] = {
+    use Kind::{Address, Bool, Number, Object, Severity, Text, Time};
+    &[
+        ("schema", Number),
+        ("id", Text),
+        ("seq", Number),
+        ("timestamp", Time),
+        ("message", Text),
+        ("event", Object),
+        ("event.name", Text),
+        ("event.category", Text),
+        ("event.severity", Severity),
+        ("event.outcome", Text),
+        ("event.owasp", Text),
+        ("event.reason", Text),
+        ("event.source", Text),
+        ("event.duration_us", Number),
+        ("event.unrecognised", Bool),
+        ("actor", Object),
+        ("actor.id", Text),
+        ("actor.name", Text),
+        ("actor.email", Text),
+        ("actor.kind", Text),
+        ("actor.anonymous_id", Text),
+        ("actor.roles", Text),
+        ("tenant", Object),
+        ("tenant.id", Text),
+        ("tenant.name", Text),
+        ("session", Object),
+        ("session.id", Text),
+        ("client", Object),
+        ("client.ip", Address),
+        ("client.port", Number),
+        ("client.geo", Object),
+        ("client.geo.country", Text),
+        ("client.geo.city", Text),
+        ("client.geo.asn", Number),
+        ("client.geo.lat", Number),
+        ("client.geo.lon", Number),
+        ("user_agent", Object),
+        ("user_agent.original", Text),
+        ("user_agent.name", Text),
+        ("user_agent.version", Text),
+        ("user_agent.os", Text),
+        ("user_agent.device", Text),
+        ("request", Object),
+        ("request.id", Text),
+        ("request.method", Text),
+        ("request.path", Text),
+        ("target", Object),
+        ("target.kind", Text),
+        ("target.id", Text),
+        ("target.name", Text),
+        ("fields", Object),
+        ("changes", Object),
+        ("trace", Object),
+        ("trace.trace_id", Text),
+        ("trace.span_id", Text),
+        ("service", Object),
+        ("service.name", Text),
+        ("service.version", Text),
+        ("service.instance", Text),
+        ("integrity", Object),
+        ("integrity.prev", Text),
+        ("integrity.hash", Text),
+    ]
+};
+
+/// The paths of the record the language knows, in the record's order, each with the kind of
+/// value it holds ("text", "a number", "a part of the record, not a value"...). Under `fields`
+/// and `changes` any path is known.
+pub fn known_paths() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PATHS.iter().map(|(path, kind)| (*path, kind.describe()))
+}
+
 /// The kind of value at a path of the record (schema v1), or `None` when the record has no such
 /// path.
 pub(crate) fn kind_of(segments: &[String]) -> Option<Kind> {
-    use Kind::{Address, Any, Bool, Number, Object, Severity, Text, Time};
-    let names: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let kind = match names.as_slice() {
-        ["schema" | "seq"] => Number,
-        ["id" | "message"] => Text,
-        ["timestamp"] => Time,
-        ["event" | "actor" | "tenant" | "session" | "client" | "user_agent" | "request"
-        | "target" | "fields" | "changes" | "trace" | "service" | "integrity"] => Object,
-        ["event", "name" | "category" | "outcome" | "owasp" | "reason" | "source"] => Text,
-        ["event", "severity"] => Severity,
-        ["event", "duration_us"] => Number,
-        ["event", "unrecognised"] => Bool,
-        ["actor", "id" | "name" | "email" | "kind" | "anonymous_id" | "roles"] => Text,
-        ["tenant", "id" | "name"] => Text,
-        ["session", "id"] => Text,
-        ["client", "ip"] => Address,
-        ["client", "port"] => Number,
-        ["client", "geo"] => Object,
-        ["client", "geo", "country" | "city"] => Text,
-        ["client", "geo", "asn" | "lat" | "lon"] => Number,
-        ["user_agent", "original" | "name" | "version" | "os" | "device"] => Text,
-        ["request", "id" | "method" | "path"] => Text,
-        ["target", "kind" | "id" | "name"] => Text,
-        ["fields" | "changes", _, ..] => Any,
-        ["trace", "trace_id" | "span_id"] => Text,
-        ["service", "name" | "version" | "instance"] => Text,
-        ["integrity", "prev" | "hash"] => Text,
-        _ => return None,
-    };
-    Some(kind)
+    if let [first, _, ..] = segments {
+        if first == "fields" || first == "changes" {
+            return Some(Kind::Any);
+        }
+    }
+    PATHS
+        .iter()
+        .find(|(path, _)| path.split('.').eq(segments.iter().map(String::as_str)))
+        .map(|(_, kind)| *kind)
+}
+
+/// The known field most like `written` (a path or a shortcut), to suggest in an error.
+pub(crate) fn closest_field(written: &str) -> Option<&'static str> {
+    let names = SHORTCUTS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(PATHS.iter().map(|(path, _)| *path));
+    super::suggest::closest(written, names)
 }

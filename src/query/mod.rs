@@ -65,8 +65,11 @@
 //! error naming the limit, for every reader. Each filter of a command line or request lists at
 //! most [`MAX_FILTER_VALUES`] values.
 //!
-//! **Errors** name the column: an unknown field, a malformed time or address, an operator that
-//! does not fit the field (`seq ~ "x"`, `ip > 10.0.0.1`) are errors, never an empty result.
+//! **Errors** name the column: an unknown field (with the known one it most resembles), a
+//! malformed time or address, an operator that does not fit the field (`seq ~ "x"`,
+//! `ip > 10.0.0.1`) are errors, never an empty result. **Warnings**: an event name or category
+//! that no catalog holds is valid (a log may hold names of catalogs the reader does not know)
+//! but is told, with the name it probably meant, by [`Vocabulary::check`].
 //!
 //! ```
 //! use tracing_security_events::query::Query;
@@ -109,8 +112,10 @@ mod field;
 mod filters;
 mod fold;
 mod limits;
+mod suggest;
 mod syntax;
 mod time;
+mod vocabulary;
 
 pub(crate) use check::number as number_text;
 pub use error::QueryError;
@@ -118,6 +123,7 @@ pub use eval::Matcher;
 pub(crate) use eval::{contains_ascii_caseless, text_of, visit};
 pub(crate) use expr::{Expr, Operand, Test};
 pub use expr::{Operator, Query};
+pub use field::{known_paths, SHORTCUTS};
 pub use field::{Field, FieldPath};
 pub use filters::{Filter, FilterError, Filters};
 #[cfg(feature = "postgres")]
@@ -127,6 +133,7 @@ pub use limits::{
     MAX_QUERY_BYTES,
 };
 pub use time::{TimeSpec, TimeUnit};
+pub use vocabulary::{QueryWarning, Vocabulary};
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,36 @@
 //!
 //! Keys come in a fixed order (the order of the fields below); absent parts are left out, never
 //! `null`.
+//!
+//! | key | content |
+//! |---|---|
+//! | `schema` | `1` |
+//! | `id` | UUIDv7: unique, sorts by time |
+//! | `seq` | 1, 2, 3, ...: strictly increasing and gap-free for the life of the process |
+//! | `timestamp` | RFC 3339, UTC, microseconds: when the event happened |
+//! | `event` | `name`, `category`, `outcome` (success, failure, unknown), `severity` (debug, info, warn, error, critical), then when present `owasp`, `reason`, `source`, `duration_us` (span records), `unrecognised: true` |
+//! | `message` | the caller's message, or the catalog row's template filled in |
+//! | `actor` | `id`, `name`, `email`, `kind`, `anonymous_id`, `roles` |
+//! | `tenant` | `id`, `name`: a multi-tenant service's organization, app or brand (`tenant.id`, alias `organization.id`), inherited from spans like the actor |
+//! | `session` | `id` |
+//! | `client` | `ip`, `port`, `geo` (`country`, `city`, `asn`, `lat`, `lon`: feature `geoip`) |
+//! | `user_agent` | `original`, then parsed (feature `http`): `name`, `version`, `os`, `device` |
+//! | `request` | `id`, `method`, `path` |
+//! | `target` | `kind`, `id`, `name` |
+//! | `fields` | every other field of the event, by its `tracing` name, typed (numbers stay numbers); inside a request span also the raw forwarding chain (`http.request.header.x-forwarded-for` or `.forwarded`) and, when asked for, `url.query` |
+//! | `changes` | the diff recorded in a `changes` field |
+//! | `trace` | `trace_id`, `span_id`: the OpenTelemetry span the event ran in (feature `trace-context`, with `tracing-opentelemetry`'s layer in the same subscriber) |
+//! | `service` | `name`, `version`, `instance` |
+//! | `integrity` | `prev`, `hash`: the hash chain, written by the file sink (see [`integrity`](crate::integrity)) |
+
+//!
+//! The context fields an event or any enclosing span may carry: `actor.id`, `actor.name`,
+//! `actor.email`, `actor.kind` (user, service, api_key, anonymous, system), `actor.anonymous_id`,
+//! `actor.roles`, `tenant.id`, `tenant.name` (alias `organization.id`), `session.id`,
+//! `client.ip`, `client.port`, `user_agent`, `request.id`, `http.method`, `url.path`,
+//! `target.kind`, `target.id`, `target.name`, `outcome`, `reason`, `source`, and the
+//! OpenTelemetry aliases `user.id`, `enduser.id`, `user.name`, `user.email`, `user.roles`,
+//! `client.address`, `user_agent.original`, `http.request.method`.
 
 mod encode;
 pub(crate) mod message;

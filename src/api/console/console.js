@@ -155,6 +155,7 @@
   async function loadPage(params) {
     const page = await api("security_logs", params);
     addRows(page.security_logs);
+    showWarnings(page.warnings || []);
     cursor = page.meta.next_cursor;
     $("more").hidden = !cursor;
     const shown = $("records").tBodies[0].rows.length;
@@ -165,8 +166,15 @@
     return page;
   }
 
+  // Names no catalog holds: the answer may be empty for a misspelling, so say so.
+  function showWarnings(warnings) {
+    $("query-warnings").textContent = warnings.map((w) => "Warning: " + w.message).join("\n");
+    $("query-warnings").hidden = warnings.length === 0;
+  }
+
   async function search() {
     $("query-error").hidden = true;
+    $("query-warnings").hidden = true;
     $("records").tBodies[0].replaceChildren();
     $("detail").hidden = true;
     document.querySelector("main").classList.remove("with-detail");

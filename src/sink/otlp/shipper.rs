@@ -253,12 +253,14 @@ fn refused_for_data(error: &str) -> bool {
 
 /// The record's `id`, as the mapping carries it.
 fn record_id(record: &SdkLogRecord) -> Option<&str> {
-    record.attributes_iter().find_map(|(key, value)| match value {
-        opentelemetry::logs::AnyValue::String(id) if key.as_str() == "security_event.id" => {
-            Some(id.as_str())
-        }
-        _ => None,
-    })
+    record
+        .attributes_iter()
+        .find_map(|(key, value)| match value {
+            opentelemetry::logs::AnyValue::String(id) if key.as_str() == "security_event.id" => {
+                Some(id.as_str())
+            }
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -273,8 +275,12 @@ mod tests {
         assert!(refused_for_data(
             "TonicLogsClient export failed with gRPC code: InvalidArgument"
         ));
-        assert!(!refused_for_data("HTTP export failed with status code: 503"));
-        assert!(!refused_for_data("HTTP export failed with status code: 4000"));
+        assert!(!refused_for_data(
+            "HTTP export failed with status code: 503"
+        ));
+        assert!(!refused_for_data(
+            "HTTP export failed with status code: 4000"
+        ));
         assert!(!refused_for_data("HTTP export failed: network error"));
         assert!(!refused_for_data(
             "TonicLogsClient export failed with gRPC code: Unavailable: transport error"
