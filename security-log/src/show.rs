@@ -345,3 +345,10 @@ pub(crate) fn progress(quiet_stdout: bool) -> ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// Says on stderr how many lines were not whole records.
+pub(crate) fn report_skipped(skipped: u64) {
+    if skipped > 0 {
+        eprintln!("security-log: {skipped} lines are not whole records and were skipped");
+    }
+}

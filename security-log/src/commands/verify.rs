@@ -4,36 +4,67 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use clap::Args;
 use tracing_security_events::integrity::{verify_with, VerifyOptions, VerifyReport};
 
+use super::Context;
 use crate::failure::Failure;
 use crate::source::Source;
+
+/// Verify the hash chain of the log's files (or of a table's instances).
+#[derive(Args)]
+#[command(after_help = "Examples:\n  \
+    security-log verify /var/log/app\n  \
+    security-log verify - < /var/log/app/security.jsonl")]
+pub(crate) struct VerifyArgs {
+    /// A log file, a directory of rotated files, - for stdin, or a URL.
+    log: PathBuf,
+    /// The chain was written with this key (HMAC-SHA256).
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// The hash the log must end with, kept elsewhere.
+    #[arg(long)]
+    expect_tip: Option<String>,
+    /// With a postgres:// URL: only this instance's chain (default: each instance's).
+    #[arg(long, value_name = "I")]
+    instance: Option<String>,
+}
 
 pub(crate) fn read_key(file: PathBuf) -> Result<Vec<u8>, Failure> {
     std::fs::read(&file)
         .map_err(|e| Failure::context(format!("cannot read key file {}", file.display()), e))
 }
 
-/// Verifies the source; whether its chain (every instance's) verified.
-pub(crate) fn run(
+impl VerifyArgs {
+    /// Verifies the log; whether its chain (every instance's) verified.
+    pub(crate) fn run(self, context: &Context<'_>) -> Result<bool, Failure> {
+        let mut options = VerifyOptions::new();
+        if let Some(file) = self.key_file {
+            options = options.with_key(read_key(file)?);
+        }
+        if let Some(tip) = self.expect_tip {
+            options = options.with_expected_tip(tip);
+        }
+        verify(
+            &Source::new(&self.log)?,
+            self.instance.as_deref(),
+            context.table,
+            &options,
+        )
+    }
+}
+
+fn verify(
     source: &Source,
-    key_file: Option<PathBuf>,
-    expect_tip: Option<String>,
     instance: Option<&str>,
     table: Option<&str>,
+    options: &VerifyOptions,
 ) -> Result<bool, Failure> {
-    let mut options = VerifyOptions::new();
-    if let Some(file) = key_file {
-        options = options.with_key(read_key(file)?);
-    }
-    if let Some(tip) = expect_tip {
-        options = options.with_expected_tip(tip);
-    }
     if let Some(url) = source.url() {
-        return verify_database(url, table, instance, &options);
+        return verify_database(url, table, instance, options);
     }
     let path = &source.path;
-    let report = verify_with(path, &options)
+    let report = verify_with(path, options)
         .map_err(|e| Failure::context(format!("cannot read {}", path.display()), e))?;
     if report.records == 0 && report.problem.is_none() {
         // "0 records, ok" about a path that holds no log would be a dangerous answer.
