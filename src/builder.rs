@@ -474,6 +474,7 @@ impl Builder {
             sinks.push(Box::new(notifications.start(link.clone())?));
             notify_links.push(link);
         }
+        #[cfg(feature = "config")]
         let code_sinks = sinks.len();
         for configured in runtime.sinks {
             take(
@@ -529,19 +530,27 @@ impl Builder {
             self.clock.clone(),
             self.max_value_len,
         );
-        Ok(BuiltParts {
-            layer,
-            guard,
+        #[cfg(feature = "config")]
+        let reload = crate::config::ReloadParts {
+            config: self.config.unwrap_or_else(|| {
+                let mut none = crate::config::Config::default();
+                none.sinks.clear();
+                none
+            }),
             pipeline,
             caller_gate,
             code_sinks,
             code_redaction: self.redaction,
             code_service: self.service,
             clock: self.clock,
-            flush_timeout: self.flush_timeout,
+            timeout: self.flush_timeout,
             report_errors: self.report_errors,
+        };
+        Ok(BuiltParts {
+            layer,
+            guard,
             #[cfg(feature = "config")]
-            config: self.config,
+            reload,
         })
     }
 
@@ -563,21 +572,11 @@ impl Builder {
 }
 
 /// What `build_parts` makes: the layer and guard, and what a reload handle needs.
-#[cfg_attr(not(feature = "config"), allow(dead_code))] // the rest serves configuration reloads
 struct BuiltParts {
     layer: RecordingLayer,
     guard: FlushGuard,
-    pipeline: Pipeline,
-    caller_gate: Arc<CallerGate>,
-    /// Sinks set in code come first and never change; the configuration's follow.
-    code_sinks: usize,
-    code_redaction: RedactionSettings,
-    code_service: ServiceInfo,
-    clock: Arc<dyn Clock>,
-    flush_timeout: Duration,
-    report_errors: bool,
     #[cfg(feature = "config")]
-    config: Option<crate::config::Config>,
+    reload: crate::config::ReloadParts,
 }
 
 /// Starting from a configuration, and changing it at run time.
@@ -607,22 +606,7 @@ impl Builder {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let parts = self.build_parts()?;
-        let config = parts.config.unwrap_or_else(|| {
-            let mut none = crate::config::Config::default();
-            none.sinks.clear();
-            none
-        });
-        let handle = crate::config::ReloadHandle::new(crate::config::ReloadParts {
-            config,
-            pipeline: parts.pipeline,
-            caller_gate: parts.caller_gate,
-            code_sinks: parts.code_sinks,
-            code_redaction: parts.code_redaction,
-            code_service: parts.code_service,
-            clock: parts.clock,
-            timeout: parts.flush_timeout,
-            report_errors: parts.report_errors,
-        });
+        let handle = crate::config::ReloadHandle::new(parts.reload);
         Ok((SecurityLayer::new(parts.layer), parts.guard, handle))
     }
 }

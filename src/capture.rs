@@ -101,7 +101,7 @@ impl CapturedEvent {
     }
 
     /// The same notice, saying how it ended and why.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    #[cfg(feature = "config")] // used by configuration reloads
     pub(crate) fn with_outcome(mut self, outcome: Outcome, reason: String) -> Self {
         self.context.outcome = Some(outcome);
         self.context.reason = Some(reason);

@@ -65,7 +65,7 @@ impl CallerGate {
         self.disabled.load(Ordering::Relaxed) && !self.is_pinned(name)
     }
 
-    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    #[cfg(feature = "config")] // used by configuration reloads
     pub(crate) fn set_enabled(&self, enabled: bool) {
         self.disabled.store(!enabled, Ordering::Relaxed);
     }

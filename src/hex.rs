@@ -19,7 +19,7 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
 }
 
 /// The bytes of lowercase or uppercase hex; `None` for an odd length or another character.
-#[cfg_attr(not(feature = "query"), allow(dead_code))]
+#[cfg(feature = "query")]
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
     let bytes = text.as_bytes();
@@ -37,6 +37,11 @@ mod tests {
     #[test]
     fn encodes_lowercase_pairs() {
         assert_eq!(super::encode(&[0x00, 0x9f, 0xff]), "009fff");
+    }
+
+    #[cfg(feature = "query")]
+    #[test]
+    fn decodes_either_case() {
         assert_eq!(super::decode("009fFF"), Some(vec![0x00, 0x9f, 0xff]));
         assert_eq!(super::decode("0"), None);
         assert_eq!(super::decode("0g"), None);

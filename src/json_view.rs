@@ -3,8 +3,6 @@
 //! `String` of every key and value first.
 
 // The OTLP mapping takes members out; the query language only reads them.
-#![cfg_attr(not(feature = "otlp"), allow(dead_code))]
-#![cfg_attr(not(feature = "query"), allow(dead_code))]
 
 use std::borrow::Cow;
 use std::fmt;
@@ -31,12 +29,14 @@ pub(crate) enum Json<'a> {
 pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
 
 impl<'a> Object<'a> {
+    #[cfg(any(feature = "otlp", test))]
     /// Removes and returns the member `key`.
     pub(crate) fn take(&mut self, key: &str) -> Option<Json<'a>> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 
+    #[cfg(feature = "otlp")]
     /// Removes and returns the member `key` if it is an object.
     pub(crate) fn take_object(&mut self, key: &str) -> Option<Object<'a>> {
         match self.take(key)? {
@@ -45,6 +45,7 @@ impl<'a> Object<'a> {
         }
     }
 
+    #[cfg(any(feature = "otlp", test))]
     /// Removes and returns the member `key` if it is a string.
     pub(crate) fn take_str(&mut self, key: &str) -> Option<Cow<'a, str>> {
         match self.take(key)? {
@@ -53,6 +54,7 @@ impl<'a> Object<'a> {
         }
     }
 
+    #[cfg(feature = "otlp")]
     /// The member `key`, if it is an object, to take from in place.
     pub(crate) fn object_mut(&mut self, key: &str) -> Option<&mut Object<'a>> {
         self.0.iter_mut().find_map(|(k, v)| match v {
@@ -61,11 +63,13 @@ impl<'a> Object<'a> {
         })
     }
 
+    #[cfg(feature = "query")]
     /// An object of these members.
     pub(crate) fn from_members(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
         Object(members)
     }
 
+    #[cfg(feature = "query")]
     /// The member `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.0.iter().find_map(|(k, v)| (k == key).then_some(v))
@@ -78,12 +82,14 @@ impl<'a> Object<'a> {
         })
     }
 
+    #[cfg(feature = "otlp")]
     pub(crate) fn into_members(self) -> impl Iterator<Item = (Cow<'a, str>, Json<'a>)> {
         self.0.into_iter()
     }
 }
 
 impl<'a> Json<'a> {
+    #[cfg(feature = "notify")]
     /// The value at `path` (`["client", "geo", "lat"]`), through objects.
     pub(crate) fn at(&self, path: &[&str]) -> Option<&Json<'a>> {
         path.iter().try_fold(self, |value, key| match value {
@@ -92,6 +98,7 @@ impl<'a> Json<'a> {
         })
     }
 
+    #[cfg(feature = "notify")]
     /// The text at `path`, when it is a string.
     pub(crate) fn str_at(&self, path: &[&str]) -> Option<&str> {
         match self.at(path)? {
@@ -100,6 +107,7 @@ impl<'a> Json<'a> {
         }
     }
 
+    #[cfg(feature = "notify")]
     /// The number at `path`, as a float.
     pub(crate) fn f64_at(&self, path: &[&str]) -> Option<f64> {
         match *self.at(path)? {

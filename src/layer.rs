@@ -257,8 +257,7 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        #[cfg_attr(not(feature = "trace-context"), allow(unused_mut))]
-        let (name, own, mut context, duration) = {
+        let (name, own, context, duration) = {
             let extensions = span.extensions();
             let Some(state) = extensions.get::<SpanState>() else {
                 return;
@@ -279,13 +278,16 @@ where
         let mut ancestors = Vec::new();
         contexts_of(span.scope().skip(1), &mut ancestors);
         #[cfg(feature = "trace-context")]
-        {
+        let context = {
             let known = span
                 .extensions()
                 .get::<SpanState>()
                 .and_then(SpanState::known_otel_ids);
-            context.trace = self.span_otel_ids(&span, known).map(Into::into);
-        }
+            ContextFields {
+                trace: self.span_otel_ids(&span, known).map(Into::into),
+                ..context
+            }
+        };
         self.pipeline.submit(CapturedEvent {
             time: self.clock.now(),
             level: *span.metadata().level(),

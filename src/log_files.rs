@@ -83,7 +83,7 @@ impl LogName {
 
     /// The active file's path of every `*.jsonl` log in `dir` (which may not exist when all
     /// of a log is rotated).
-    #[cfg_attr(not(feature = "query"), allow(dead_code))]
+    #[cfg(feature = "query")]
     pub(crate) fn active_paths_in(dir: &Path) -> io::Result<Vec<PathBuf>> {
         Ok(Self::grouped(dir)?
             .into_keys()

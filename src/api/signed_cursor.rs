@@ -30,10 +30,10 @@ impl CursorSigner {
 
     /// A key no one else knows, for an API whose cursors need not outlive the process.
     pub(crate) fn random() -> Self {
-        let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
-            .iter()
-            .flat_map(|u| *u.as_bytes())
-            .collect();
+        let mut key = [0_u8; 32];
+        // The operating system's random source; without one no key could be trusted, and a
+        // service that cannot read it cannot run safely either.
+        getrandom::fill(&mut key).expect("the operating system's random source");
         CursorSigner::new(&key)
     }
 

@@ -131,6 +131,7 @@ impl RecordAssembler {
     }
 
     /// New redaction rules and service identity, from a reload.
+    #[cfg(feature = "config")]
     pub(crate) fn reconfigure(&mut self, redactor: Redactor, service: ServiceInfo) {
         self.redactor = redactor;
         self.service = Arc::new(service);

@@ -6,6 +6,8 @@ mod assemble;
 mod guard;
 mod pending_pool;
 mod queue_space;
+#[cfg(feature = "config")]
+mod reconfiguration;
 mod stats;
 mod worker;
 mod writer;
@@ -18,15 +20,16 @@ use std::time::Duration;
 use crossbeam_channel::{bounded, Sender, TrySendError};
 
 use crate::capture::CapturedEvent;
-use crate::gate::{EventFilter, RecordGate};
+use crate::gate::RecordGate;
 use crate::pending::PendingEvent;
-use crate::record::{SecurityRecord, ServiceInfo};
-use crate::redact::Redactor;
+use crate::record::SecurityRecord;
 use crate::sink::Sink;
 pub(crate) use assemble::RecordAssembler;
 pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
 pub(crate) use pending_pool::PendingEventPool;
 use queue_space::QueueSpace;
+#[cfg(feature = "config")]
+pub(crate) use reconfiguration::{Reconfiguration, SinkSlot};
 pub(crate) use stats::Counters;
 pub use stats::{Stats, StatsHandle};
 
@@ -97,7 +100,7 @@ enum Message {
     /// As `Flush`, then stop.
     Shutdown(Reply),
     /// Write everything queued before this under the old settings, then switch.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    #[cfg(feature = "config")] // used by configuration reloads
     Reconfigure(Box<Reconfiguration>, Reply),
 }
 
@@ -109,26 +112,6 @@ enum Submitted {
     Pending(Box<PendingEvent>),
     /// Already sorted out: a span closing, the log's own notices.
     Captured(Box<CapturedEvent>),
-}
-
-/// A sink of the new configuration: one the worker already has, or a newly opened one.
-#[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
-pub(crate) enum SinkSlot {
-    Keep(usize),
-    Open(Box<dyn Sink>),
-}
-
-/// New run-time settings, applied by the worker between two records.
-pub(crate) struct Reconfiguration {
-    pub(crate) enabled: bool,
-    pub(crate) filter: EventFilter,
-    pub(crate) redactor: Redactor,
-    pub(crate) service: ServiceInfo,
-    pub(crate) sinks: Vec<SinkSlot>,
-    /// Written under the old settings (`audit.disabled`: before the log goes quiet).
-    pub(crate) before: Vec<CapturedEvent>,
-    /// Written under the new settings.
-    pub(crate) after: Vec<CapturedEvent>,
 }
 
 /// How often idle threads look up: the worker writes pending loss notices, the writer gives
@@ -165,8 +148,10 @@ enum ToWriter {
     Flush(Reply),
     Reopen(Reply),
     /// Switch to these sinks, flushing those no longer wanted.
+    #[cfg(feature = "config")]
     Swap(Vec<SinkSlot>),
     /// A reconfiguration is written: answer with the failures of the last `Swap`.
+    #[cfg(feature = "config")]
     Reconfigured(Reply),
     /// Answer once everything before it is written or given up.
     Drained(Sender<()>),
@@ -272,7 +257,7 @@ impl Pipeline {
 
     /// Hands new settings to the worker, in queue order, and waits (at most `timeout`) until
     /// they are in force.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))] // used by configuration reloads
+    #[cfg(feature = "config")] // used by configuration reloads
     pub(crate) fn reconfigure(
         &self,
         change: Reconfiguration,

@@ -7,10 +7,12 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+#[cfg(feature = "config")]
+use super::Reconfiguration;
 use super::RecordAssembler;
 use super::{
-    mark_log_thread, Counters, EncodedBatch, Message, PendingEventPool, QueueSpace,
-    Reconfiguration, Reply, Submitted, ToWriter, TICK,
+    mark_log_thread, Counters, EncodedBatch, Message, PendingEventPool, QueueSpace, Reply,
+    Submitted, ToWriter, TICK,
 };
 use crate::capture::EventName;
 use crate::escape::write_record_line;
@@ -25,6 +27,7 @@ enum Control {
     Flush(Reply),
     Reopen(Reply),
     Shutdown(Reply),
+    #[cfg(feature = "config")]
     Reconfigure(Box<Reconfiguration>, Reply),
 }
 
@@ -123,6 +126,7 @@ impl Worker {
                 Some(Control::Flush(reply)) => self.tell_writer(ToWriter::Flush(reply)),
                 Some(Control::Reopen(reply)) => self.tell_writer(ToWriter::Reopen(reply)),
                 Some(Control::Shutdown(reply)) => return self.shut_down(reply),
+                #[cfg(feature = "config")]
                 Some(Control::Reconfigure(change, reply)) => self.reconfigure(*change, reply),
             }
         }
@@ -137,7 +141,11 @@ impl Worker {
         while let Ok(message) = self.receiver.try_recv() {
             match self.take(message) {
                 Some(Control::Flush(other) | Control::Shutdown(other)) => replies.push(other),
-                Some(Control::Reopen(other) | Control::Reconfigure(_, other)) => {
+                Some(Control::Reopen(other)) => {
+                    let _ = other.send(Ok(()));
+                }
+                #[cfg(feature = "config")]
+                Some(Control::Reconfigure(_, other)) => {
                     let _ = other.send(Ok(()));
                 }
                 None => {}
@@ -198,10 +206,12 @@ impl Worker {
             Message::Flush(reply) => Some(Control::Flush(reply)),
             Message::Reopen(reply) => Some(Control::Reopen(reply)),
             Message::Shutdown(reply) => Some(Control::Shutdown(reply)),
+            #[cfg(feature = "config")]
             Message::Reconfigure(change, reply) => Some(Control::Reconfigure(change, reply)),
         }
     }
 
+    #[cfg(feature = "config")]
     /// Switches to new settings between two records: what came before is written under the old
     /// ones, sinks that did not change are kept open, sinks no longer wanted are flushed.
     fn reconfigure(&mut self, change: Reconfiguration, reply: Reply) {

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::{Counters, EncodedBatch, SinkFailure, SinkSlot, ToWriter, TICK};
+#[cfg(feature = "config")]
+use super::SinkSlot;
+use super::{Counters, EncodedBatch, SinkFailure, ToWriter, TICK};
 use crate::report::ErrorReporter;
 use crate::sink::{Batch, Sink};
 
@@ -37,6 +39,7 @@ pub(super) struct Writer {
     abandon: Arc<AtomicBool>,
     reporter: ErrorReporter,
     /// Retired sinks that failed to flush at the last `Swap`, until it is answered.
+    #[cfg(feature = "config")]
     swap_failures: Vec<SinkFailure>,
 }
 
@@ -56,6 +59,7 @@ impl Writer {
             counters,
             abandon,
             reporter: ErrorReporter::new(report_errors),
+            #[cfg(feature = "config")]
             swap_failures: Vec::new(),
         }
     }
@@ -71,7 +75,9 @@ impl Writer {
                 Ok(ToWriter::Reopen(reply)) => {
                     let _ = reply.send(self.reopen_sinks());
                 }
+                #[cfg(feature = "config")]
                 Ok(ToWriter::Swap(slots)) => self.swap_failures = self.swap(slots),
+                #[cfg(feature = "config")]
                 Ok(ToWriter::Reconfigured(reply)) => {
                     let failures = std::mem::take(&mut self.swap_failures);
                     let _ = reply.send(if failures.is_empty() {
@@ -147,6 +153,7 @@ impl Writer {
         }
     }
 
+    #[cfg(feature = "config")]
     /// Switches to a new set of sinks: those kept stay open, those no longer wanted are flushed.
     fn swap(&mut self, slots: Vec<SinkSlot>) -> Vec<SinkFailure> {
         let mut old: Vec<Option<Box<dyn Sink>>> = self.sinks.drain(..).map(Some).collect();

@@ -33,13 +33,10 @@ impl ServiceInfo {
     }
 }
 
+/// The machine's name, as the operating system gives it (gethostname on Unix).
 fn host_name() -> Option<String> {
-    let from_env = std::env::var("HOSTNAME").ok();
-    let from_kernel = || std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
-    let from_etc = || std::fs::read_to_string("/etc/hostname").ok();
-    from_env
-        .or_else(from_kernel)
-        .or_else(from_etc)
-        .map(|name| name.trim().to_owned())
+    hostname::get()
+        .ok()
+        .map(|name| name.to_string_lossy().trim().to_owned())
         .filter(|name| !name.is_empty())
 }

@@ -37,7 +37,7 @@ impl OtlpProtocol {
         }
     }
 
-    #[cfg_attr(not(feature = "otlp"), allow(dead_code))] // read from OTEL_* by the sink
+    #[cfg(feature = "otlp")] // read from OTEL_* by the sink
     pub(crate) fn parse(text: &str) -> Option<Self> {
         Some(match text.trim() {
             "grpc" => OtlpProtocol::Grpc,
