@@ -32,6 +32,7 @@ use opentelemetry_sdk::logs::{BatchConfigBuilder, SdkLoggerProvider};
 use opentelemetry_sdk::runtime::Tokio;
 use support::{chunked, chunked_by, context_span, one_security_event, CHUNK};
 use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+use tracing_security_events::sink::SpoolConfig;
 use tracing_security_events::FlushGuard;
 use tracing_subscriber::prelude::*;
 
@@ -91,7 +92,7 @@ fn ours(endpoint: &str) -> (tracing::Dispatch, FlushGuard) {
                 .with_protocol(OtlpProtocol::Grpc)
                 .with_endpoint(endpoint)
                 // Room for a whole throughput run, like the bridge's queue below.
-                .with_memory_limit(64 << 20),
+                .with_spool(SpoolConfig::new().with_memory_limit(64 << 20)),
         )
         .build()
         .unwrap();

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use tracing_security_events::query::Query;
 use tracing_security_events::sink::postgres::PostgresConfig;
+use tracing_security_events::sink::SpoolConfig;
 use tracing_security_events::store::{FileStore, LogStore, PostgresStore, Search};
 
 fn main() {
@@ -177,7 +178,7 @@ fn main() {
 
 /// Room for a whole run in memory.
 fn big_backlog(config: PostgresConfig) -> PostgresConfig {
-    config.with_memory_limit(4 << 30)
+    config.with_spool(SpoolConfig::new().with_memory_limit(4 << 30))
 }
 
 /// Waits until `table` holds `rows` rows.

@@ -10,6 +10,7 @@
 //! It exits with an error if the collector did not take every record.
 
 use tracing_security_events::sink::otlp::OtlpConfig;
+use tracing_security_events::sink::SpoolConfig;
 use tracing_security_events::{security_event, security_span, Changes, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -22,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_file(&path)
         .with_service_name("otlp-example")
         .with_service_version(env!("CARGO_PKG_VERSION"))
-        .with_otlp(OtlpConfig::new().with_spool_dir(&spool))
+        .with_otlp(OtlpConfig::new().with_spool(SpoolConfig::new().with_dir(&spool)))
         .build()?;
     tracing_subscriber::registry().with(layer).init();
 

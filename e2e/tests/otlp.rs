@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use serde_json::Value;
 use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+use tracing_security_events::sink::SpoolConfig;
 use tracing_security_events::{security_event, Builder, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -221,8 +222,11 @@ fn an_outage_loses_nothing_and_keeps_the_order() {
         .with_protocol(OtlpProtocol::HttpProtobuf)
         .with_endpoint(endpoint(&first, OtlpProtocol::HttpProtobuf))
         .with_timeout(Duration::from_secs(2))
-        .with_memory_limit(64 * 1024)
-        .with_spool_dir(&spool);
+        .with_spool(
+            SpoolConfig::new()
+                .with_memory_limit(64 * 1024)
+                .with_dir(&spool),
+        );
     let otlp_stats = otlp.stats_handle();
     let (layer, guard) = log.builder().with_otlp(otlp).build().unwrap();
     let subscriber = tracing_subscriber::registry().with(layer);
@@ -303,9 +307,12 @@ fn past_the_spool_limit_the_loss_is_counted_and_recorded() {
                 .with_protocol(OtlpProtocol::Grpc)
                 .with_endpoint(format!("http://127.0.0.1:{port}"))
                 .with_timeout(Duration::from_millis(500))
-                .with_memory_limit(16 * 1024)
-                .with_spool_dir(log.dir.path().join("spool"))
-                .with_spool_limit(32 * 1024),
+                .with_spool(
+                    SpoolConfig::new()
+                        .with_memory_limit(16 * 1024)
+                        .with_dir(log.dir.path().join("spool"))
+                        .with_limit(32 * 1024),
+                ),
         )
         .build()
         .unwrap();

@@ -12,6 +12,7 @@ use common::TempLog;
 use pg::Cluster;
 use serde_json::Value;
 use tracing_security_events::sink::postgres::{PostgresConfig, PostgresError};
+use tracing_security_events::sink::SpoolConfig;
 use tracing_security_events::{security_event, BuildError, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -253,9 +254,11 @@ fn an_outage_mid_stream_loses_nothing_and_repeats_nothing() {
         .builder()
         .with_service_instance("app-1")
         .with_postgres(
-            sink(&cluster, &table)
-                .with_memory_limit(64 << 10)
-                .with_spool_dir(spool.path()),
+            sink(&cluster, &table).with_spool(
+                SpoolConfig::new()
+                    .with_memory_limit(64 << 10)
+                    .with_dir(spool.path()),
+            ),
         )
         .build()
         .unwrap();

@@ -122,15 +122,11 @@ impl Config {
             })?;
             config = config.with_table(table.clone());
         }
-        if let Some(bytes) = postgres.memory_limit {
-            config = config.with_memory_limit(bytes);
-        }
-        if let Some(dir) = &postgres.spool_dir {
-            config = config.with_spool_dir(dir.clone());
-        }
-        if let Some(bytes) = postgres.spool_limit {
-            config = config.with_spool_limit(bytes);
-        }
+        config = config.with_spool(spool(
+            postgres.memory_limit,
+            postgres.spool_dir.as_ref(),
+            postgres.spool_limit,
+        ));
         if let Some(age) = postgres.retention {
             config = config.with_retention(age);
         }
@@ -191,16 +187,32 @@ fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpCo
     if let Some(compression) = otlp.compression {
         config = config.with_compression(compression);
     }
-    if let Some(bytes) = otlp.memory_limit {
-        config = config.with_memory_limit(bytes);
+    config.with_spool(spool(
+        otlp.memory_limit,
+        otlp.spool_dir.as_ref(),
+        otlp.spool_limit,
+    ))
+}
+
+/// The spool settings a sink's `memory_limit`, `spool_dir` and `spool_limit` keys say, over
+/// the defaults.
+#[cfg(any(feature = "otlp", feature = "postgres"))]
+fn spool(
+    memory_limit: Option<usize>,
+    dir: Option<&std::path::PathBuf>,
+    limit: Option<u64>,
+) -> crate::sink::SpoolConfig {
+    let mut spool = crate::sink::SpoolConfig::new();
+    if let Some(bytes) = memory_limit {
+        spool = spool.with_memory_limit(bytes);
     }
-    if let Some(dir) = &otlp.spool_dir {
-        config = config.with_spool_dir(dir.clone());
+    if let Some(dir) = dir {
+        spool = spool.with_dir(dir.clone());
     }
-    if let Some(bytes) = otlp.spool_limit {
-        config = config.with_spool_limit(bytes);
+    if let Some(bytes) = limit {
+        spool = spool.with_limit(bytes);
     }
-    config
+    spool
 }
 
 pub(super) fn read_key(

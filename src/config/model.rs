@@ -194,14 +194,13 @@ pub struct OtlpSinkConfig {
     /// `gzip` or `zstd`.
     #[serde(default)]
     pub compression: Option<OtlpCompression>,
-    /// Bytes held in memory while the collector is away (default 8 MiB:
-    /// `sink::DEFAULT_OTLP_MEMORY_LIMIT`).
+    /// Bytes held in memory while the collector is away (default 8 MiB).
     #[serde(default)]
     pub memory_limit: Option<usize>,
     /// Where records wait on disk beyond the memory limit.
     #[serde(default)]
     pub spool_dir: Option<PathBuf>,
-    /// Bytes held in spool files (default 256 MiB: `sink::DEFAULT_OTLP_SPOOL_LIMIT`).
+    /// Bytes held in spool files (default 256 MiB).
     #[serde(default)]
     pub spool_limit: Option<u64>,
 }

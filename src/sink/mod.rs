@@ -85,6 +85,8 @@ mod otlp_settings;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
+#[cfg(any(feature = "otlp", feature = "postgres"))]
+mod spool;
 mod stdout;
 
 use std::io;
@@ -93,9 +95,9 @@ pub(crate) use file::FileSink;
 pub use file::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
 pub use open::OpenError;
 pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
-pub use otlp_settings::{
-    OtlpCompression, OtlpProtocol, DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT,
-};
+pub use otlp_settings::{OtlpCompression, OtlpProtocol};
+#[cfg(any(feature = "otlp", feature = "postgres"))]
+pub use spool::SpoolConfig;
 pub(crate) use stdout::StdoutSink;
 
 use crate::record::SecurityRecord;

@@ -2,11 +2,6 @@
 //! configuration file that asks for an OTLP sink parses either way, and is refused with a clear
 //! message when the feature is off.
 
-/// Default memory held while the collector is away: 8 MiB.
-pub const DEFAULT_OTLP_MEMORY_LIMIT: usize = 8 << 20;
-/// Default disk held in spool files: 256 MiB.
-pub const DEFAULT_OTLP_SPOOL_LIMIT: u64 = 256 << 20;
-
 /// The OTLP transport. Always chosen explicitly: the exporter's own default depends on which of
 /// its cargo features other crates in the build happen to switch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

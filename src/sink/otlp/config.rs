@@ -1,11 +1,10 @@
 //! What the OTLP sink needs to know: where to send, how, and how much to hold while it cannot.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::sink::otlp_settings::{OtlpCompression, OtlpProtocol};
-use crate::sink::otlp_settings::{DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_LIMIT};
+use crate::sink::SpoolConfig;
 
 /// Settings of the OTLP sink. Every setting left unset falls back to the standard
 /// OpenTelemetry variable, then to the OpenTelemetry default:
@@ -22,11 +21,9 @@ use crate::sink::otlp_settings::{DEFAULT_OTLP_MEMORY_LIMIT, DEFAULT_OTLP_SPOOL_L
 ///
 /// An `https://` endpoint uses TLS with the system's root certificates.
 ///
-/// Delivery is ours, not the OpenTelemetry SDK's: records wait in memory (up to
-/// [`with_memory_limit`](Self::with_memory_limit), 8 MiB by default) while the collector is
-/// unreachable, then in [spool files](Self::with_spool_dir) on disk (up to
-/// [`with_spool_limit`](Self::with_spool_limit), 256 MiB by default), and are sent again in order
-/// when it is back. What the limits make us give up is counted and reported as an
+/// Delivery is ours, not the OpenTelemetry SDK's: records wait in memory (8 MiB by default)
+/// while the collector is unreachable, then in spool files on disk (256 MiB by default), as
+/// [`with_spool`](Self::with_spool) says, and are sent again in order when it is back. What the limits make us give up is counted and reported as an
 /// `audit.events_dropped` record.
 #[derive(Debug, Clone)]
 #[must_use]
@@ -36,9 +33,7 @@ pub struct OtlpConfig {
     pub(crate) headers: HashMap<String, String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) compression: Option<OtlpCompression>,
-    pub(crate) memory_limit: usize,
-    pub(crate) spool_dir: Option<PathBuf>,
-    pub(crate) spool_limit: u64,
+    pub(crate) spool: SpoolConfig,
     pub(crate) max_batch: usize,
     /// Whether the sink may say on stderr what it gave up at shutdown (the builder's
     /// `with_error_reporting`).
@@ -54,10 +49,6 @@ impl Default for OtlpConfig {
 }
 
 impl OtlpConfig {
-    /// Default memory held while the collector is away.
-    pub const DEFAULT_MEMORY_LIMIT: usize = DEFAULT_OTLP_MEMORY_LIMIT;
-    /// Default disk held in spool files.
-    pub const DEFAULT_SPOOL_LIMIT: u64 = DEFAULT_OTLP_SPOOL_LIMIT;
     /// Default number of records per export request.
     pub const DEFAULT_MAX_BATCH: usize = 512;
 
@@ -89,9 +80,7 @@ impl OtlpConfig {
             headers: HashMap::new(),
             timeout: None,
             compression: None,
-            memory_limit: Self::DEFAULT_MEMORY_LIMIT,
-            spool_dir: None,
-            spool_limit: Self::DEFAULT_SPOOL_LIMIT,
+            spool: SpoolConfig::new(),
             max_batch: Self::DEFAULT_MAX_BATCH,
             report_errors: true,
             stats: super::OtlpStatsHandle::default(),
@@ -129,22 +118,9 @@ impl OtlpConfig {
         self
     }
 
-    /// Bytes of records held in memory while the collector is unreachable.
-    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
-        self.memory_limit = bytes;
-        self
-    }
-
-    /// Spill records beyond the memory limit to files in `dir` (created, mode 0700); records
-    /// found there at start-up, left by an earlier run, are sent first.
-    pub fn with_spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.spool_dir = Some(dir.into());
-        self
-    }
-
-    /// Bytes of records held in spool files; beyond it new records are given up and counted.
-    pub fn with_spool_limit(mut self, bytes: u64) -> Self {
-        self.spool_limit = bytes;
+    /// What to hold, in memory and in spool files, while the collector is unreachable.
+    pub fn with_spool(mut self, spool: SpoolConfig) -> Self {
+        self.spool = spool;
         self
     }
 

@@ -8,6 +8,7 @@
 //!
 //! ```no_run
 //! use tracing_security_events::sink::otlp::{OtlpConfig, OtlpProtocol};
+//! use tracing_security_events::sink::SpoolConfig;
 //!
 //! let api_key = std::env::var("COLLECTOR_API_KEY")?;
 //! let (layer, guard) = tracing_security_events::builder()
@@ -17,7 +18,7 @@
 //!             .with_protocol(OtlpProtocol::Grpc)                  // or HttpProtobuf, HttpJson
 //!             .with_endpoint("https://otel-collector:4317")       // TLS with the system's roots
 //!             .with_header("x-api-key", api_key)
-//!             .with_spool_dir("/var/spool/myapp/security-otlp"),  // held here while the collector is away
+//!             .with_spool(SpoolConfig::new().with_dir("/var/spool/myapp/security-otlp")), // held here while the collector is away
 //!     )
 //!     .build::<tracing_subscriber::Registry>()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -142,7 +143,7 @@ pub struct OtlpStats {
     pub unmappable: u64,
     /// Records waiting in memory.
     pub waiting_in_memory: usize,
-    /// Their size in bytes (bounded by [`OtlpConfig::with_memory_limit`]).
+    /// Their size in bytes (bounded by [`SpoolConfig::with_memory_limit`](crate::sink::SpoolConfig::with_memory_limit)).
     pub memory_bytes: usize,
     /// Bytes of records waiting in spool files.
     pub waiting_on_disk: u64,
@@ -157,17 +158,10 @@ impl OtlpSink {
     /// `OTEL_RESOURCE_ATTRIBUTES`.
     pub(crate) fn open(config: OtlpConfig, service: &ServiceInfo) -> Result<Self, OtlpError> {
         let protocol = config.resolved_protocol()?;
-        let spool = config
-            .spool_dir
-            .clone()
-            .map(|dir| (dir, config.spool_limit));
-        let backlog = Backlog::new(config.memory_limit, spool.clone()).map_err(|source| {
-            OtlpError::Spool {
-                dir: spool.map(|(dir, _)| dir).unwrap_or_default(),
-                source,
-            }
-        })?;
-        let backlog = Arc::new(backlog);
+        let backlog = config
+            .spool
+            .open()
+            .map_err(|(dir, source)| OtlpError::Spool { dir, source })?;
         // The first sink made from this configuration is the one its stats handle reads.
         let _ = config.stats.backlog.set(backlog.clone());
         let counters = config.stats.counters.clone();

@@ -2,10 +2,10 @@
 //! hold while the database is away.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::PostgresError;
+use crate::sink::SpoolConfig;
 
 /// The variable read for the connection URL when none is set in code or configuration.
 pub const DATABASE_URL_VARIABLE: &str = "SECURITY_LOG_DATABASE_URL";
@@ -16,11 +16,12 @@ pub const DATABASE_URL_VARIABLE: &str = "SECURITY_LOG_DATABASE_URL";
 /// ```
 /// use std::time::Duration;
 /// use tracing_security_events::sink::postgres::PostgresConfig;
+/// use tracing_security_events::sink::SpoolConfig;
 ///
 /// let config = PostgresConfig::new()
 ///     .with_url("postgres://app@db.internal/app?sslmode=require")
 ///     .with_retention(Duration::from_secs(400 * 86_400))
-///     .with_spool_dir("/var/spool/app/security-log");
+///     .with_spool(SpoolConfig::new().with_dir("/var/spool/app/security-log"));
 /// # let _ = config;
 /// ```
 #[derive(Clone)]
@@ -28,9 +29,7 @@ pub const DATABASE_URL_VARIABLE: &str = "SECURITY_LOG_DATABASE_URL";
 pub struct PostgresConfig {
     pub(crate) url: Option<String>,
     pub(crate) table: String,
-    pub(crate) memory_limit: usize,
-    pub(crate) spool_dir: Option<PathBuf>,
-    pub(crate) spool_limit: u64,
+    pub(crate) spool: SpoolConfig,
     pub(crate) max_batch: usize,
     pub(crate) retention: Option<Duration>,
     pub(crate) retention_interval: Duration,
@@ -45,9 +44,7 @@ impl fmt::Debug for PostgresConfig {
             // The URL may hold a password: only where it points.
             .field("url", &self.url.as_deref().map(redacted_url))
             .field("table", &self.table)
-            .field("memory_limit", &self.memory_limit)
-            .field("spool_dir", &self.spool_dir)
-            .field("spool_limit", &self.spool_limit)
+            .field("spool", &self.spool)
             .field("max_batch", &self.max_batch)
             .field("retention", &self.retention)
             .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
@@ -64,10 +61,6 @@ impl Default for PostgresConfig {
 impl PostgresConfig {
     /// The table's default name.
     pub const DEFAULT_TABLE: &'static str = "security_events";
-    /// Default memory held while the database is away.
-    pub const DEFAULT_MEMORY_LIMIT: usize = 8 << 20;
-    /// Default disk held in spool files.
-    pub const DEFAULT_SPOOL_LIMIT: u64 = 256 << 20;
     /// Records written in one statement, at most.
     pub const DEFAULT_MAX_BATCH: usize = 2000;
 
@@ -77,9 +70,7 @@ impl PostgresConfig {
         PostgresConfig {
             url: None,
             table: Self::DEFAULT_TABLE.to_owned(),
-            memory_limit: Self::DEFAULT_MEMORY_LIMIT,
-            spool_dir: None,
-            spool_limit: Self::DEFAULT_SPOOL_LIMIT,
+            spool: SpoolConfig::new(),
             max_batch: Self::DEFAULT_MAX_BATCH,
             retention: None,
             retention_interval: Duration::from_secs(60),
@@ -104,21 +95,9 @@ impl PostgresConfig {
         self
     }
 
-    /// Hold up to `bytes` of records in memory while the database is away.
-    pub fn with_memory_limit(mut self, bytes: usize) -> Self {
-        self.memory_limit = bytes;
-        self
-    }
-
-    /// Then hold records in spool files in `dir` (created 0700), up to the spool limit.
-    pub fn with_spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.spool_dir = Some(dir.into());
-        self
-    }
-
-    /// Hold up to `bytes` in spool files.
-    pub fn with_spool_limit(mut self, bytes: u64) -> Self {
-        self.spool_limit = bytes;
+    /// What to hold, in memory and in spool files, while the database is away.
+    pub fn with_spool(mut self, spool: SpoolConfig) -> Self {
+        self.spool = spool;
         self
     }
 

@@ -48,7 +48,7 @@
 //! Records are written on a thread of the sink's own, in batches of up to 2,000 (one `INSERT ...
 //! SELECT FROM unnest(...)` statement with every value a bind parameter), in order. While the
 //! database is away they are held in memory (8 MiB), then in spool files
-//! ([`PostgresConfig::with_spool_dir`]), and written in order when it is back; what the limits
+//! ([`PostgresConfig::with_spool`]), and written in order when it is back; what the limits
 //! make the sink give up is counted and recorded as `audit.events_dropped`. A slow database never
 //! slows the file sink beside it. At start-up, the sink continues its instance's `seq` and hash
 //! chain from the last row the table holds for it, so `security-log verify postgres://...
@@ -141,17 +141,10 @@ impl PostgresSink {
             None => (None, ChainHash::GENESIS),
         };
 
-        let spool = config
-            .spool_dir
-            .clone()
-            .map(|dir| (dir, config.spool_limit));
-        let backlog = Backlog::new(config.memory_limit, spool.clone()).map_err(|source| {
-            PostgresError::Spool {
-                dir: spool.map(|(dir, _)| dir).unwrap_or_default(),
-                source,
-            }
-        })?;
-        let backlog = Arc::new(backlog);
+        let backlog = config
+            .spool
+            .open()
+            .map_err(|(dir, source)| PostgresError::Spool { dir, source })?;
         let counters = Arc::new(DeliveryCounters::default());
         let name = format!("postgres:{}:{}", redacted_url(&url), config.table);
         let shipper = {
