@@ -11,7 +11,8 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::torn_line_notice;
 use crate::clock::{Clock, SystemClock};
-use crate::event::{Catalog, EventRegistry, SecurityEvent};
+use crate::event::{Catalog, SecurityEvent};
+use crate::event_registry::EventRegistry;
 use crate::gate::{CallerGate, RecordGate};
 use crate::layer::RecordingLayer;
 use crate::pipeline::RecordAssembler;

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use tracing_core::Level;
 
 use crate::context::{ContextFields, ContextKey};
-use crate::event::{EventInfo, EventRegistry, Outcome, Severity};
+use crate::event::{EventInfo, Outcome, Severity};
+use crate::event_registry::EventRegistry;
 use crate::value::{BoundedText, FieldValue};
 
 /// The field that marks an event or span as a security event.

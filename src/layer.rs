@@ -13,7 +13,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use crate::capture::{CapturedEvent, CapturedFields};
 use crate::clock::Clock;
 use crate::context::ContextFields;
-use crate::event::EventRegistry;
+use crate::event_registry::EventRegistry;
 use crate::gate::CallerGate;
 use crate::pipeline::Pipeline;
 

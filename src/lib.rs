@@ -105,22 +105,21 @@ mod context;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod detect;
 mod error;
-mod escape;
-pub mod event;
+pub use tracing_security_events_format::event;
+pub use tracing_security_events_format::security_catalog;
+mod event_registry;
 mod filter;
 mod gate;
 mod glob;
-mod hex;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 #[cfg(feature = "config")]
 mod init;
-pub mod integrity;
+pub use tracing_security_events_format::integrity;
 #[cfg(any(feature = "otlp", feature = "query"))]
 mod json_view;
 mod layer;
-mod log_files;
 mod macros;
 #[cfg(feature = "notify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "notify")))]
@@ -130,7 +129,7 @@ mod pipeline;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub mod query;
-pub mod record;
+pub use tracing_security_events_format::record;
 pub mod redact;
 mod report;
 mod runtime_settings;
@@ -139,7 +138,8 @@ pub mod sink;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub mod store;
-mod value;
+// The shared format's modules the writer and readers use, under the paths they always had.
+use tracing_security_events_format::{escape, hex, log_files, value};
 
 use std::path::Path;
 
@@ -149,7 +149,6 @@ use tracing_subscriber::registry::LookupSpan;
 pub use builder::Builder;
 pub use changes::Changes;
 pub use clock::{Clock, SystemClock};
-pub use context::{Actor, ActorKind, Tenant};
 pub use error::BuildError;
 pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, UnknownEventName};
 #[cfg(feature = "config")]
@@ -160,6 +159,7 @@ pub use pipeline::{
     StatsHandle, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
 };
 pub use record::SecurityRecord;
+pub use record::{Actor, ActorKind, Tenant};
 pub use security_layer::SecurityLayer;
 pub use value::{is_truncated, FieldValue, DEFAULT_MAX_VALUE_LEN};
 

@@ -16,7 +16,7 @@ use tracing_core::Level;
 
 use crate::capture::{CapturedEvent, CapturedFields, EventName, EVENT_FIELD};
 use crate::context::ContextFields;
-use crate::event::EventRegistry;
+use crate::event_registry::EventRegistry;
 use crate::value::{BoundedText, FieldValue};
 
 /// A pending event holding more than this is not reused (a burst of huge values must not stay pinned).

@@ -22,8 +22,11 @@ fn expected_row(event: SecurityEvent) -> String {
 
 #[test]
 fn the_documented_catalog_table_matches_the_code() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../src/event/mod.rs"))
-        .unwrap();
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/format/src/event/mod.rs"
+    ))
+    .unwrap();
     let table_rows: Vec<&str> = docs
         .lines()
         .filter_map(|line| line.strip_prefix("//! "))

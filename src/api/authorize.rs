@@ -5,8 +5,8 @@ use std::fmt;
 
 use http::request::Parts;
 
-use crate::context::{Actor, Tenant};
 use crate::http::RequestSecurity;
+use crate::record::{Actor, Tenant};
 
 /// What a reader may see, as the [`Authorize`] hook decides.
 #[derive(Debug, Clone, PartialEq, Eq)]

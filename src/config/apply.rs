@@ -59,10 +59,12 @@ impl Config {
                 key,
                 defaults: self.redaction.defaults,
             },
-            service: ServiceInfo {
-                name: self.service.name.clone(),
-                version: self.service.version.clone(),
-                instance: self.service.instance.clone(),
+            service: {
+                let mut service = ServiceInfo::default();
+                service.name.clone_from(&self.service.name);
+                service.version.clone_from(&self.service.version);
+                service.instance.clone_from(&self.service.instance);
+                service
             },
             sinks,
             #[cfg(feature = "notify")]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use maxminddb::Reader;
 use serde::Deserialize;
 
-use crate::context::ClientGeo;
+use crate::record::ClientGeo;
 
 /// One or more MaxMind-format databases, read into memory at start-up: a City or Country database
 /// gives `client.geo.country` and `client.geo.city` (a City database also `client.geo.lat` and

@@ -348,7 +348,7 @@ impl Settings {
             .and_then(|(db, client)| db.lookup(client.ip))
             .unwrap_or_default();
         #[cfg(not(feature = "geoip"))]
-        let geo = crate::context::ClientGeo::default();
+        let geo = crate::record::ClientGeo::default();
 
         let span = tracing::span!(
             target: crate::TARGET,

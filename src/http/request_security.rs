@@ -7,7 +7,7 @@ use tracing::Span;
 
 use super::client_ip::ClientAddress;
 use super::user_agent::ParsedUserAgent;
-use crate::context::{Actor, Tenant};
+use crate::record::{Actor, Tenant};
 
 /// The security context of one request, put into the request's extensions by
 /// [`SecurityContextLayer`](super::SecurityContextLayer).
@@ -69,7 +69,7 @@ impl RequestSecurity {
         let span = &self.span;
         if let Some(id) = &actor.id {
             span.record("actor.id", id.as_str());
-            let kind = actor.kind.unwrap_or(crate::context::ActorKind::User);
+            let kind = actor.kind.unwrap_or(crate::record::ActorKind::User);
             span.record("actor.kind", kind.as_str());
         } else if let Some(kind) = actor.kind {
             span.record("actor.kind", kind.as_str());
@@ -103,7 +103,7 @@ impl RequestSecurity {
         if actor.kind.is_some() {
             known.kind = actor.kind;
         } else if actor.id.is_some() {
-            known.kind = Some(crate::context::ActorKind::User);
+            known.kind = Some(crate::record::ActorKind::User);
         }
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use http::header::HeaderName;
 use http::{HeaderMap, Uri};
 
-use crate::context::Tenant;
+use crate::record::Tenant;
 
 /// Tenant ids longer than this, or with bytes outside visible ASCII, are not recorded.
 const MAX_TENANT_ID_LEN: usize = 128;

@@ -10,7 +10,7 @@ use uuid::{ContextV7, Timestamp, Uuid};
 use crate::capture::{unrecognised_category, CapturedEvent, CapturedFields, EventName};
 use crate::clock::Clock;
 use crate::event::SecurityEvent;
-use crate::record::{message, EventSummary, Fields, SecurityRecord, ServiceInfo, SCHEMA_VERSION};
+use crate::record::{message, EventSummary, Fields, SecurityRecord, ServiceInfo};
 use crate::redact::Redactor;
 use crate::value::FieldValue;
 
@@ -63,63 +63,45 @@ impl RecordAssembler {
         }
 
         let (event, template) = match name {
-            EventName::Known(info) => (
-                EventSummary {
-                    name: Cow::Borrowed(info.name()),
-                    category: Cow::Borrowed(info.category().as_str()),
+            EventName::Known(info) => {
+                let mut event = EventSummary::new(
+                    Cow::Borrowed(info.name()),
+                    Cow::Borrowed(info.category().as_str()),
                     outcome,
                     severity,
-                    owasp: info.owasp(),
-                    reason: context.reason.take(),
-                    source: context.source.take(),
-                    duration_us: None,
-                    unrecognised: false,
-                },
-                Some(info.message_template()),
-            ),
-            EventName::Unrecognised(name) => (
-                EventSummary {
-                    category: Cow::Owned(unrecognised_category(&name).to_owned()),
-                    name: Cow::Owned(name),
-                    outcome,
-                    severity,
-                    owasp: None,
-                    reason: context.reason.take(),
-                    source: context.source.take(),
-                    duration_us: None,
-                    unrecognised: true,
-                },
-                None,
-            ),
+                );
+                event.owasp = info.owasp();
+                (event, Some(info.message_template()))
+            }
+            EventName::Unrecognised(name) => {
+                let category = Cow::Owned(unrecognised_category(&name).to_owned());
+                let mut event = EventSummary::new(Cow::Owned(name), category, outcome, severity);
+                event.unrecognised = true;
+                (event, None)
+            }
         };
+        let mut event = event;
+        event.reason = context.reason.take();
+        event.source = context.source.take();
+        event.duration_us = duration.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
 
         let mut fields = Fields::from_captured(extra);
         for (name, value) in std::mem::take(&mut context.carried) {
             fields.push(name, FieldValue::Str(value));
         }
 
-        let mut record = SecurityRecord {
-            schema: SCHEMA_VERSION,
-            id: self.next_id(time),
-            seq: self.next_seq(),
-            timestamp: time,
-            event: EventSummary {
-                duration_us: duration.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
-                ..event
-            },
-            message: String::new(),
-            actor: context.actor,
-            tenant: context.tenant,
-            session: context.session,
-            client: context.client,
-            user_agent: context.user_agent,
-            request: context.request,
-            target: context.target,
-            fields,
-            changes: changes.map(parse_changes),
-            trace: context.trace.take(),
-            service: self.service.clone(),
-        };
+        let (id, seq) = (self.next_id(time), self.next_seq());
+        let mut record = SecurityRecord::new(id, seq, time, event, self.service.clone());
+        record.actor = context.actor;
+        record.tenant = context.tenant;
+        record.session = context.session;
+        record.client = context.client;
+        record.user_agent = context.user_agent;
+        record.request = context.request;
+        record.target = context.target;
+        record.fields = fields;
+        record.changes = changes.map(parse_changes);
+        record.trace = context.trace.take();
         // Before the message is rendered, so that a template cannot reveal a redacted value.
         self.redactor.apply(&mut record);
         record.message = match (message, template) {

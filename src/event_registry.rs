@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::catalog::check_event_name;
-use super::{Catalog, EventInfo, SecurityEvent};
+use crate::event::check_event_name;
+use crate::event::{Catalog, EventInfo, SecurityEvent};
 use crate::BuildError;
 
 /// A fast hash for the lookup every event makes on the caller's thread. The map is filled once at

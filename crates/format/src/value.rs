@@ -43,7 +43,7 @@ impl FieldValue {
     }
 
     /// The value as text, borrowed when it is text already.
-    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
             FieldValue::Str(s) => std::borrow::Cow::Borrowed(s),
             other => std::borrow::Cow::Owned(other.to_text()),
@@ -51,7 +51,7 @@ impl FieldValue {
     }
 
     /// The value as text, without copying it when it is text already.
-    pub(crate) fn into_text(self) -> String {
+    pub fn into_text(self) -> String {
         match self {
             FieldValue::Str(s) => s,
             other => other.to_text(),
@@ -104,7 +104,7 @@ impl Serialize for FieldValue {
 /// marker saying how long the whole value was. Keeping the writer bounded means a megabyte value
 /// is never copied whole; appending to a caller's buffer lets one buffer hold many values.
 #[derive(Debug)]
-pub(crate) struct BoundedText<'a> {
+pub struct BoundedText<'a> {
     out: &'a mut String,
     /// Where this value starts in `out`.
     start: usize,
@@ -114,7 +114,7 @@ pub(crate) struct BoundedText<'a> {
 
 impl<'a> BoundedText<'a> {
     /// A writer appending at most `limit` bytes to `out`.
-    pub(crate) fn append_to(out: &'a mut String, limit: usize) -> Self {
+    pub fn append_to(out: &'a mut String, limit: usize) -> Self {
         let start = out.len();
         BoundedText {
             out,
@@ -125,7 +125,7 @@ impl<'a> BoundedText<'a> {
     }
 
     /// Appends `value` formatted with `Display`, bounded.
-    pub(crate) fn append_display(out: &mut String, value: &dyn fmt::Display, limit: usize) {
+    pub fn append_display(out: &mut String, value: &dyn fmt::Display, limit: usize) {
         let mut writer = BoundedText::append_to(out, limit);
         // Our writer never fails; a failing Display impl leaves what it wrote so far.
         let _ = write!(writer, "{value}");
@@ -133,14 +133,14 @@ impl<'a> BoundedText<'a> {
     }
 
     /// Appends `value` formatted with `Debug`, bounded.
-    pub(crate) fn append_debug(out: &mut String, value: &dyn fmt::Debug, limit: usize) {
+    pub fn append_debug(out: &mut String, value: &dyn fmt::Debug, limit: usize) {
         let mut writer = BoundedText::append_to(out, limit);
         let _ = write!(writer, "{value:?}");
         writer.finish();
     }
 
     /// Appends `value`, bounded.
-    pub(crate) fn append_str(out: &mut String, value: &str, limit: usize) {
+    pub fn append_str(out: &mut String, value: &str, limit: usize) {
         if value.len() <= limit {
             // The common case, without the writer.
             return out.push_str(value);
@@ -151,7 +151,7 @@ impl<'a> BoundedText<'a> {
     }
 
     /// Copies `value`, bounded.
-    pub(crate) fn copy(value: &str, limit: usize) -> String {
+    pub fn copy(value: &str, limit: usize) -> String {
         let mut out = String::with_capacity(value.len().min(limit));
         BoundedText::append_str(&mut out, value, limit);
         out
@@ -162,7 +162,7 @@ impl<'a> BoundedText<'a> {
     }
 
     /// Adds the marker if the value was cut.
-    pub(crate) fn finish(self) {
+    pub fn finish(self) {
         if self.total > self.written() {
             let _ = write!(self.out, "…[truncated: {} bytes in all]", self.total);
         }

@@ -6,7 +6,8 @@ use super::ServiceInfo;
 impl ServiceInfo {
     /// The parts of `self` (the code's), with those it left unset taken from `fallback` (a
     /// configuration's).
-    pub(crate) fn or(&self, fallback: &ServiceInfo) -> ServiceInfo {
+    #[doc(hidden)]
+    pub fn or(&self, fallback: &ServiceInfo) -> ServiceInfo {
         ServiceInfo {
             name: self.name.clone().or_else(|| fallback.name.clone()),
             version: self.version.clone().or_else(|| fallback.version.clone()),
@@ -16,7 +17,8 @@ impl ServiceInfo {
 
     /// Fills the name and instance still unset from the environment: `OTEL_SERVICE_NAME` or
     /// the executable's name, and the host name.
-    pub(crate) fn with_environment_defaults(mut self) -> ServiceInfo {
+    #[doc(hidden)]
+    pub fn with_environment_defaults(mut self) -> ServiceInfo {
         if self.name.is_none() {
             self.name = std::env::var("OTEL_SERVICE_NAME")
                 .ok()

@@ -14,14 +14,14 @@ const STAMP_LEN: usize = 27;
 
 /// A log: its directory, and its active file's stem and extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LogName {
+pub struct LogName {
     dir: PathBuf,
     stem: String,
     ext: Option<String>,
 }
 
 impl LogName {
-    pub(crate) fn of(active: &Path) -> Self {
+    pub fn of(active: &Path) -> Self {
         let dir = active
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -34,7 +34,7 @@ impl LogName {
     }
 
     /// Where the active file goes when rotated at `at`.
-    pub(crate) fn rotated_path(&self, at: DateTime<Utc>) -> PathBuf {
+    pub fn rotated_path(&self, at: DateTime<Utc>) -> PathBuf {
         let stamp = at.format(STAMP_FORMAT);
         let name = match &self.ext {
             Some(ext) => format!("{}.{stamp}.{ext}", self.stem),
@@ -54,7 +54,7 @@ impl LogName {
     }
 
     /// This log's rotated files, oldest first.
-    pub(crate) fn rotated_files(&self) -> io::Result<Vec<(PathBuf, DateTime<Utc>)>> {
+    pub fn rotated_files(&self) -> io::Result<Vec<(PathBuf, DateTime<Utc>)>> {
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -70,7 +70,7 @@ impl LogName {
     }
 
     /// Every `*.jsonl` log in `dir`, each as its rotated files oldest first, then its active file.
-    pub(crate) fn logs_in(dir: &Path) -> io::Result<Vec<Vec<PathBuf>>> {
+    pub fn logs_in(dir: &Path) -> io::Result<Vec<Vec<PathBuf>>> {
         Ok(Self::grouped(dir)?
             .into_values()
             .map(|(mut rotated, active)| {
@@ -84,7 +84,7 @@ impl LogName {
     /// The active file's path of every `*.jsonl` log in `dir` (which may not exist when all
     /// of a log is rotated).
     #[cfg(feature = "query")]
-    pub(crate) fn active_paths_in(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    pub fn active_paths_in(dir: &Path) -> io::Result<Vec<PathBuf>> {
         Ok(Self::grouped(dir)?
             .into_keys()
             .map(|base| dir.join(format!("{base}.jsonl")))

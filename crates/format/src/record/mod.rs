@@ -35,7 +35,9 @@
 //! `client.address`, `user_agent.original`, `http.request.method`.
 
 mod encode;
-pub(crate) mod message;
+#[doc(hidden)]
+pub mod message;
+mod parts;
 mod service_identity;
 
 use std::borrow::Cow;
@@ -46,12 +48,13 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
-pub use crate::context::{
-    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, Tenant, TraceContext, UserAgent,
-};
 use crate::event::{Outcome, Severity};
 use crate::value::FieldValue;
-pub(crate) use encode::encode_record;
+#[doc(hidden)]
+pub use encode::encode_record;
+pub use parts::{
+    Actor, ActorKind, Client, ClientGeo, Request, Session, Target, Tenant, TraceContext, UserAgent,
+};
 
 /// The version of the record layout written in `schema`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -109,6 +112,39 @@ pub struct SecurityRecord {
     pub service: Arc<ServiceInfo>,
 }
 
+impl SecurityRecord {
+    /// A record of `event` with every optional part empty, for the writer that fills it in.
+    /// Not a public API: records are made by the log, not by hand.
+    #[doc(hidden)]
+    pub fn new(
+        id: Uuid,
+        seq: u64,
+        timestamp: DateTime<Utc>,
+        event: EventSummary,
+        service: Arc<ServiceInfo>,
+    ) -> Self {
+        SecurityRecord {
+            schema: SCHEMA_VERSION,
+            id,
+            seq,
+            timestamp,
+            event,
+            message: String::new(),
+            actor: Actor::default(),
+            tenant: Tenant::default(),
+            session: Session::default(),
+            client: Client::default(),
+            user_agent: UserAgent::default(),
+            request: Request::default(),
+            target: Target::default(),
+            fields: Fields::default(),
+            changes: None,
+            trace: None,
+            service,
+        }
+    }
+}
+
 /// `event` in the record: the name and its classification.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -136,6 +172,30 @@ pub struct EventSummary {
     /// True when the name is in no registered catalog.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unrecognised: bool,
+}
+
+impl EventSummary {
+    /// The summary of an event with these classifications, its optional parts empty. Not a
+    /// public API.
+    #[doc(hidden)]
+    pub fn new(
+        name: Cow<'static, str>,
+        category: Cow<'static, str>,
+        outcome: Outcome,
+        severity: Severity,
+    ) -> Self {
+        EventSummary {
+            name,
+            category,
+            outcome,
+            severity,
+            owasp: None,
+            reason: None,
+            source: None,
+            duration_us: None,
+            unrecognised: false,
+        }
+    }
 }
 
 /// `service` in the record: the static identity of the writer.
@@ -181,15 +241,18 @@ impl Fields {
     }
 
     /// The fields as captured, in the order recorded (field names come from the callsite).
-    pub(crate) fn from_captured(fields: Vec<(&'static str, FieldValue)>) -> Self {
+    #[doc(hidden)]
+    pub fn from_captured(fields: Vec<(&'static str, FieldValue)>) -> Self {
         Fields(fields)
     }
 
-    pub(crate) fn push(&mut self, name: &'static str, value: FieldValue) {
+    #[doc(hidden)]
+    pub fn push(&mut self, name: &'static str, value: FieldValue) {
         self.0.push((name, value));
     }
 
-    pub(crate) fn retain_mut(&mut self, mut keep: impl FnMut(&str, &mut FieldValue) -> bool) {
+    #[doc(hidden)]
+    pub fn retain_mut(&mut self, mut keep: impl FnMut(&str, &mut FieldValue) -> bool) {
         self.0.retain_mut(|(name, value)| keep(name, value));
     }
 }

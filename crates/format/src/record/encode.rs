@@ -11,11 +11,11 @@ use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::parts::{Actor, Client, ClientGeo};
 use super::{EventSummary, Fields, SecurityRecord};
-use crate::context::{Actor, Client, ClientGeo};
 
 /// Appends `record` as compact JSON, without a line feed.
-pub(crate) fn encode_record(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::Result<()> {
+pub fn encode_record(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::Result<()> {
     let mut object = Object::open(out);
     object.key("schema");
     object.value(&record.schema)?;
@@ -376,10 +376,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::context::{ActorKind, Request, Session, Target, Tenant, TraceContext, UserAgent};
     use crate::event::{Outcome, Severity};
     use crate::record::ServiceInfo;
     use crate::record::SCHEMA_VERSION;
+    use crate::record::{ActorKind, Request, Session, Target, Tenant, TraceContext, UserAgent};
     use crate::value::FieldValue;
 
     const HOSTILE: &str =

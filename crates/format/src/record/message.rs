@@ -10,7 +10,7 @@ const UNKNOWN: &str = "(unknown)";
 
 /// Replaces `{actor}`, `{target}`, `{reason}` and `{field.name}` in `template` with the record's
 /// values. An unclosed `{` is copied as it is.
-pub(crate) fn render(template: &str, record: &SecurityRecord) -> String {
+pub fn render(template: &str, record: &SecurityRecord) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(open) = rest.find('{') {

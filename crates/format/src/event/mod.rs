@@ -107,10 +107,10 @@
 
 mod builtin;
 mod catalog;
-mod registry;
 mod taxonomy;
 
 pub use builtin::SecurityEvent;
+#[doc(hidden)]
+pub use catalog::check_event_name;
 pub use catalog::{Catalog, EventInfo, UnknownEventName};
-pub(crate) use registry::EventRegistry;
 pub use taxonomy::{Category, Outcome, ParseLabelError, Severity};

@@ -10,21 +10,18 @@ use std::io::Write;
 use crate::record::{encode_record, SecurityRecord};
 
 /// Characters JSON allows raw that the log writes as `\u` escapes.
-pub(crate) fn needs_escape(c: char) -> bool {
+pub fn needs_escape(c: char) -> bool {
     matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Appends `record` as one JSON line (the line feed included) to `out`.
-pub(crate) fn write_record_line(
-    out: &mut Vec<u8>,
-    record: &SecurityRecord,
-) -> serde_json::Result<()> {
+pub fn write_record_line(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::Result<()> {
     write_line_with(out, |out| encode_record(out, record))
 }
 
 /// Appends `value` as one JSON line, as [`write_record_line`] does a record.
 #[cfg(test)]
-pub(crate) fn write_json_line<T: serde::Serialize>(
+pub fn write_json_line<T: serde::Serialize>(
     out: &mut Vec<u8>,
     value: &T,
 ) -> serde_json::Result<()> {

@@ -9,7 +9,7 @@
 //! [`verify`] reads a file or a directory of rotated files and names the first record that was
 //! changed, removed, inserted or moved, and whether the files end cleanly.
 //!
-//! [`FileConfig::with_chain_key`]: crate::sink::FileConfig::with_chain_key
+//! [`FileConfig::with_chain_key`]: https://docs.rs/tracing-security-events/latest/tracing_security_events/sink/struct.FileConfig.html#method.with_chain_key
 //!
 //! # The chain
 //!
@@ -43,7 +43,8 @@
 //! (`starts_at_genesis` tells whether the chain starts at the beginning).
 //!
 
-pub(crate) mod chain;
+#[doc(hidden)]
+pub mod chain;
 mod verify;
 
 pub use chain::GENESIS;

@@ -1,7 +1,7 @@
 //! Lowercase hexadecimal, for hashes.
 
 /// `bytes` as lowercase hex.
-pub(crate) fn encode(bytes: &[u8]) -> String {
+pub fn encode(bytes: &[u8]) -> String {
     let mut out = vec![0; bytes.len() * 2];
     encode_into(bytes, &mut out);
     String::from_utf8(out).expect("hex digits are ASCII")
@@ -9,7 +9,7 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
 
 /// Writes `bytes` as lowercase hex into `out`, which has room for exactly two digits a byte.
 /// (Pushed one char at a time into a `String`, this was a thousand instructions a hash.)
-pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
+pub fn encode_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     debug_assert_eq!(out.len(), bytes.len() * 2);
     for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
@@ -20,7 +20,7 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
 
 /// The bytes of lowercase or uppercase hex; `None` for an odd length or another character.
 #[cfg(feature = "query")]
-pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
+pub fn decode(text: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
     let bytes = text.as_bytes();
     if bytes.len() % 2 != 0 {

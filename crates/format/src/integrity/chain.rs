@@ -22,14 +22,14 @@ const SEAL_LEN: usize = PREFIX.len() + HEX_LEN + MIDDLE.len() + HEX_LEN + END.le
 /// A hash as the chain writes it, 64 lowercase hex digits, kept by value: the file sink seals
 /// every record after the previous one's hash without allocating for either.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ChainHash([u8; HEX_LEN]);
+pub struct ChainHash([u8; HEX_LEN]);
 
 impl ChainHash {
     /// The `prev` of the very first record of a log ([`GENESIS`]).
-    pub(crate) const GENESIS: ChainHash = ChainHash([b'0'; HEX_LEN]);
+    pub const GENESIS: ChainHash = ChainHash([b'0'; HEX_LEN]);
 
     /// `text`, if it is a hash as the chain writes it.
-    pub(crate) fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         is_hex(text.as_bytes()).then(|| {
             let mut digits = [0; HEX_LEN];
             digits.copy_from_slice(text.as_bytes());
@@ -37,7 +37,7 @@ impl ChainHash {
         })
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("hex digits are ASCII")
     }
 }
@@ -51,7 +51,7 @@ impl std::fmt::Debug for ChainHash {
 /// How hashes are computed: plain SHA-256, or HMAC-SHA256 under a key so that someone who can
 /// write the file still cannot rebuild the chain.
 #[derive(Clone)]
-pub(crate) enum ChainHasher {
+pub enum ChainHasher {
     Sha256,
     Keyed(Hmac<Sha256>),
 }
@@ -66,7 +66,7 @@ impl std::fmt::Debug for ChainHasher {
 }
 
 impl ChainHasher {
-    pub(crate) fn new(key: Option<&[u8]>) -> Self {
+    pub fn new(key: Option<&[u8]>) -> Self {
         match key {
             Some(key) => ChainHasher::Keyed(
                 Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key size"),
@@ -76,7 +76,7 @@ impl ChainHasher {
     }
 
     /// The hash of a record whose unsealed JSON is `record`, following `prev`.
-    pub(crate) fn hash(&self, prev: &str, record: &[u8]) -> ChainHash {
+    pub fn hash(&self, prev: &str, record: &[u8]) -> ChainHash {
         self.hash_after(prev.as_bytes(), record)
     }
 
@@ -105,7 +105,7 @@ impl ChainHasher {
 
     /// Appends `record` (one unsealed JSON object, no line feed) sealed after `prev`, and a line
     /// feed, to `out`; returns the record's hash.
-    pub(crate) fn seal(&self, prev: &ChainHash, record: &[u8], out: &mut Vec<u8>) -> ChainHash {
+    pub fn seal(&self, prev: &ChainHash, record: &[u8], out: &mut Vec<u8>) -> ChainHash {
         let hash = self.hash_after(&prev.0, record);
         let body = record.strip_suffix(b"}").unwrap_or(record);
         out.extend_from_slice(body);
@@ -121,11 +121,11 @@ impl ChainHasher {
 
 /// A sealed line taken apart.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Sealed<'a> {
+pub struct Sealed<'a> {
     /// The record as it was hashed.
-    pub(crate) record: Vec<u8>,
-    pub(crate) prev: &'a str,
-    pub(crate) hash: &'a str,
+    pub record: Vec<u8>,
+    pub prev: &'a str,
+    pub hash: &'a str,
 }
 
 fn is_hex(bytes: &[u8]) -> bool {
@@ -133,7 +133,7 @@ fn is_hex(bytes: &[u8]) -> bool {
 }
 
 /// Splits a sealed line (without its line feed); `None` when it carries no seal.
-pub(crate) fn unseal(line: &[u8]) -> Option<Sealed<'_>> {
+pub fn unseal(line: &[u8]) -> Option<Sealed<'_>> {
     let at = line.len().checked_sub(SEAL_LEN)?;
     let seal = &line[at..];
     let (prefix, rest) = seal.split_at(PREFIX.len());
