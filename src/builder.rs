@@ -515,6 +515,7 @@ impl Builder {
                 filter: runtime.filter,
                 caller: caller_gate.clone(),
             },
+            clock: self.clock.clone(),
         })
         .map_err(BuildError::SpawnWorker)?;
         for notice in crash_notices {
@@ -522,7 +523,7 @@ impl Builder {
         }
         #[cfg(feature = "notify")]
         for link in notify_links {
-            link.connect(pipeline.clone(), self.clock.clone());
+            link.connect(guard.log_handle());
         }
         let layer = RecordingLayer::new(
             registry,

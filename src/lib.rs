@@ -155,8 +155,8 @@ pub use event::{Catalog, Category, EventInfo, Outcome, SecurityEvent, Severity, 
 #[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub use init::{init, InitError};
 pub use pipeline::{
-    FlushError, FlushGuard, OverflowPolicy, ReopenHandle, SinkFailure, SinkFailurePolicy, Stats,
-    StatsHandle, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
+    DerivedRecord, FlushError, FlushGuard, LogHandle, OverflowPolicy, ReopenHandle, SinkFailure,
+    SinkFailurePolicy, Stats, StatsHandle, DEFAULT_FLUSH_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
 };
 pub use record::SecurityRecord;
 pub use record::{Actor, ActorKind, Tenant};

@@ -5,14 +5,10 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::capture::CapturedEvent;
-use crate::clock::Clock;
-use crate::context::{ContextFields, ContextKey};
 use crate::event::EventInfo;
 use crate::json_view::Json;
-use crate::pipeline::Pipeline;
 use crate::value::FieldValue;
-use crate::SecurityEvent;
+use crate::{DerivedRecord, LogHandle, SecurityEvent};
 
 /// The parts of a record a derived record keeps: who and from where, never the session.
 const CONTEXT_PATHS: [&[&str]; 12] = [
@@ -30,11 +26,11 @@ const CONTEXT_PATHS: [&[&str]; 12] = [
     &["user_agent", "original"],
 ];
 
-/// The log's queue, known once the log has started (the notification sink is opened before
-/// the pipeline it feeds exists).
+/// The log's public handle for records it raises itself, known once the log has started (the
+/// notification sink is opened before the log it feeds exists).
 #[derive(Clone, Default)]
 pub(crate) struct LogLink {
-    log: Arc<OnceLock<(Pipeline, Arc<dyn Clock>)>>,
+    log: Arc<OnceLock<LogHandle>>,
 }
 
 impl std::fmt::Debug for LogLink {
@@ -47,15 +43,13 @@ impl std::fmt::Debug for LogLink {
 
 impl LogLink {
     /// Connects the link to the started log.
-    pub(crate) fn connect(&self, pipeline: Pipeline, clock: Arc<dyn Clock>) {
-        let _ = self.log.set((pipeline, clock));
+    pub(crate) fn connect(&self, log: LogHandle) {
+        let _ = self.log.set(log);
     }
 
     /// The log's clock's time, or the system's before the log started.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.log
-            .get()
-            .map_or_else(Utc::now, |(_, clock)| clock.now())
+        self.log.get().map_or_else(Utc::now, LogHandle::now)
     }
 
     /// Queues a record of `info` with `fields`, about `source` (its actor, tenant and client).
@@ -66,14 +60,17 @@ impl LogLink {
         fields: Vec<(&'static str, FieldValue)>,
         source: Option<&Json<'_>>,
     ) {
-        let Some((pipeline, clock)) = self.log.get() else {
+        let Some(log) = self.log.get() else {
             return;
         };
-        let mut event = CapturedEvent::notice(info, fields, clock.now());
-        if let Some(record) = source {
-            event.context = context_of(record);
+        let mut record = DerivedRecord::of(info);
+        for (name, value) in fields {
+            record = record.field(name, value);
         }
-        pipeline.submit_nonblocking(event);
+        if let Some(source) = source {
+            record = with_context_of(record, source);
+        }
+        log.record(record);
     }
 
     /// Records that `transport` could not deliver a notification of `rule` about `record_id`.
@@ -98,19 +95,16 @@ impl LogLink {
     }
 }
 
-/// The actor, tenant, client and user agent of `record`, as a new record's context.
-fn context_of(record: &Json<'_>) -> ContextFields {
-    let mut context = ContextFields::default();
+/// The actor, tenant, client and user agent of `source`, as the new record's context.
+fn with_context_of(mut record: DerivedRecord, source: &Json<'_>) -> DerivedRecord {
     for path in CONTEXT_PATHS {
-        let value = match record.at(path) {
+        let value = match source.at(path) {
             Some(Json::Str(text)) => FieldValue::Str(text.to_string()),
             Some(Json::F64(n)) => FieldValue::F64(*n),
             Some(Json::I64(n)) => FieldValue::I64(*n),
             _ => continue,
         };
-        if let Some(key) = ContextKey::from_field_name(&path.join(".")) {
-            let _ = context.set(key, value);
-        }
+        record = record.context(&path.join("."), value);
     }
-    context
+    record
 }

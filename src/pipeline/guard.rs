@@ -8,7 +8,7 @@ use crossbeam_channel::{bounded, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{Counters, Message, Reply, Stats, StatsHandle};
+use super::{Counters, LogHandle, Message, Reply, Stats, StatsHandle};
 
 /// A sink that failed an operation (a flush, a sync, a reopen), and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +115,8 @@ pub struct FlushGuard {
     worker: Option<JoinHandle<()>>,
     timeout: Duration,
     report_errors: bool,
+    /// For records the log raises itself.
+    log: LogHandle,
 }
 
 impl FlushGuard {
@@ -125,6 +127,7 @@ impl FlushGuard {
         worker: JoinHandle<()>,
         timeout: Duration,
         report_errors: bool,
+        log: LogHandle,
     ) -> Self {
         FlushGuard {
             sender,
@@ -133,7 +136,14 @@ impl FlushGuard {
             worker: Some(worker),
             timeout,
             report_errors,
+            log,
         }
+    }
+
+    /// A handle for records the log raises itself, outside any `tracing` event (see
+    /// [`LogHandle`]).
+    pub fn log_handle(&self) -> LogHandle {
+        self.log.clone()
     }
 
     /// The counters as they are now.

@@ -4,6 +4,7 @@
 
 mod assemble;
 mod guard;
+mod log_handle;
 mod pending_pool;
 mod queue_space;
 #[cfg(feature = "config")]
@@ -26,6 +27,7 @@ use crate::record::SecurityRecord;
 use crate::sink::Sink;
 pub(crate) use assemble::RecordAssembler;
 pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
+pub use log_handle::{DerivedRecord, LogHandle};
 pub(crate) use pending_pool::PendingEventPool;
 use queue_space::QueueSpace;
 #[cfg(feature = "config")]
@@ -190,6 +192,8 @@ pub(crate) struct PipelineSettings {
     pub(crate) flush_timeout: Duration,
     pub(crate) report_errors: bool,
     pub(crate) gate: RecordGate,
+    /// The time of the log's own records.
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Pipeline {
@@ -236,22 +240,23 @@ impl Pipeline {
         let handle = std::thread::Builder::new()
             .name("security-events".into())
             .spawn(move || worker.run())?;
+        let pipeline = Pipeline {
+            sender: sender.clone(),
+            overflow: settings.overflow,
+            wait_for_write: settings.wait_for_write,
+            counters: counters.clone(),
+            pool,
+            space,
+        };
         let guard = FlushGuard::new(
-            sender.clone(),
-            counters.clone(),
+            sender,
+            counters,
             abandon,
             handle,
             settings.flush_timeout,
             settings.report_errors,
+            LogHandle::new(pipeline.clone(), settings.clock),
         );
-        let pipeline = Pipeline {
-            sender,
-            overflow: settings.overflow,
-            wait_for_write: settings.wait_for_write,
-            counters,
-            pool,
-            space,
-        };
         Ok((pipeline, guard))
     }
 
@@ -294,7 +299,6 @@ impl Pipeline {
     /// Queues an event already sorted out without ever waiting, for threads that the log's own
     /// threads may be waiting on (the notification rules): when the queue is full, the event is
     /// dropped and counted (and an `audit.events_dropped` record says so).
-    #[cfg(feature = "notify")]
     pub(crate) fn submit_nonblocking(&self, event: CapturedEvent) {
         let message = Message::Event {
             event: Submitted::Captured(Box::new(event)),

@@ -85,6 +85,29 @@ impl FieldValue {
     }
 }
 
+macro_rules! field_value_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for FieldValue {
+            fn from(value: $ty) -> Self {
+                FieldValue::$variant(value.into())
+            }
+        }
+    )*};
+}
+
+field_value_from! {
+    bool => Bool,
+    i32 => I64,
+    i64 => I64,
+    u32 => U64,
+    u64 => U64,
+    i128 => I128,
+    u128 => U128,
+    f64 => F64,
+    String => Str,
+    &str => Str,
+}
+
 impl Serialize for FieldValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
