@@ -124,6 +124,8 @@ mod macros;
 #[cfg(feature = "notify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "notify")))]
 pub mod notify;
+#[cfg(any(feature = "config", feature = "notify"))]
+mod notify_settings;
 mod pending;
 mod pipeline;
 #[cfg(feature = "query")]

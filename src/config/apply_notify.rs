@@ -6,13 +6,11 @@ use std::time::Duration;
 use super::apply::read_key;
 use super::model::Config;
 use super::notify_model::{
-    DetectionConfig, NotificationSeverity, RetryConfig, SmtpConnection, TransportConfig,
-    WebhookBody,
+    DetectionConfig, EmailTransportConfig, RetryConfig, TransportConfig, WebhookTransportConfig,
 };
 use super::ConfigError;
 use crate::notify::{
-    Detection, Email, ImpossibleTravel, NotifyConfig, NotifySeverity, Retry, Rule, SmtpSecurity,
-    Threshold, Throttle, Webhook, WebhookFormat,
+    Detection, Email, ImpossibleTravel, NotifyConfig, Retry, Rule, Threshold, Throttle, Webhook,
 };
 use crate::query::{Field, Query};
 use crate::SecurityEvent;
@@ -33,14 +31,14 @@ impl Config {
                 ));
             }
             notify = match transport {
-                TransportConfig::Webhook(_) => notify.transport_with_retry(
+                TransportConfig::Webhook(config) => notify.transport_with_retry(
                     name,
-                    self.webhook(index)?,
+                    self.webhook(index, config)?,
                     retry(transport_retry(transport)),
                 ),
-                TransportConfig::Email(_) => notify.transport_with_retry(
+                TransportConfig::Email(config) => notify.transport_with_retry(
                     name,
-                    self.email(index)?,
+                    self.email(index, config)?,
                     retry(transport_retry(transport)),
                 ),
             };
@@ -78,10 +76,11 @@ impl Config {
         }
     }
 
-    fn webhook(&self, index: usize) -> Result<Webhook, ConfigError> {
-        let TransportConfig::Webhook(config) = &self.transports[index] else {
-            unreachable!("called for webhooks")
-        };
+    fn webhook(
+        &self,
+        index: usize,
+        config: &WebhookTransportConfig,
+    ) -> Result<Webhook, ConfigError> {
         let key = |name: &str| format!("transports[{index}].{name}");
         let url = match (&config.url, &config.url_env) {
             (Some(url), None) => url.clone(),
@@ -118,23 +117,12 @@ impl Config {
         if let Some(timeout) = config.timeout {
             webhook = webhook.with_timeout(timeout);
         }
-        Ok(webhook.with_format(match config.format {
-            WebhookBody::Record => WebhookFormat::Record,
-            WebhookBody::Slack => WebhookFormat::Slack,
-        }))
+        Ok(webhook.with_format(config.format))
     }
 
-    fn email(&self, index: usize) -> Result<Email, ConfigError> {
-        let TransportConfig::Email(config) = &self.transports[index] else {
-            unreachable!("called for email")
-        };
+    fn email(&self, index: usize, config: &EmailTransportConfig) -> Result<Email, ConfigError> {
         let key = |name: &str| format!("transports[{index}].{name}");
-        let mut email =
-            Email::builder(&config.host, &config.from).security(match config.security {
-                SmtpConnection::Starttls => SmtpSecurity::StartTls,
-                SmtpConnection::Tls => SmtpSecurity::Tls,
-                SmtpConnection::None => SmtpSecurity::None,
-            });
+        let mut email = Email::builder(&config.host, &config.from).security(config.security);
         if let Some(port) = config.port {
             email = email.port(port);
         }
@@ -184,12 +172,7 @@ impl Config {
         let key = |name: &str| format!("notifications[{index}].{name}");
         let condition =
             Query::parse(&config.when).map_err(|e| self.invalid(&key("when"), e.to_string()))?;
-        let severity = match config.severity {
-            NotificationSeverity::Notice => NotifySeverity::Notice,
-            NotificationSeverity::Warning => NotifySeverity::Warning,
-            NotificationSeverity::Alert => NotifySeverity::Alert,
-        };
-        let mut rule = Rule::new(&config.name, condition, severity);
+        let mut rule = Rule::new(&config.name, condition, config.severity);
         for transport in &config.send_to {
             rule = rule.send_to(transport);
         }

@@ -124,9 +124,9 @@ pub use model::{
     ServiceConfig, SinkConfig,
 };
 pub use notify_model::{
-    DetectionConfig, EmailTransportConfig, NotificationConfig, NotificationSeverity, RetryConfig,
-    SmtpConnection, ThresholdDetectionConfig, ThrottleConfig, TransportConfig,
-    TravelDetectionConfig, WebhookBody, WebhookTransportConfig,
+    DetectionConfig, EmailTransportConfig, NotificationConfig, RetryConfig,
+    ThresholdDetectionConfig, ThrottleConfig, TransportConfig, TravelDetectionConfig,
+    WebhookTransportConfig,
 };
 pub(crate) use reload::ReloadParts;
 #[cfg(unix)]

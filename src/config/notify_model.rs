@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::model::{duration_text, optional_duration_text};
+use crate::notify_settings::{NotifySeverity, SmtpSecurity, WebhookFormat};
 
 /// One `[[transports]]` entry, by its `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -60,7 +61,7 @@ pub struct WebhookTransportConfig {
     pub signing_key_env: Option<String>,
     /// `record` (the JSON body of the contract) or `slack` (`{"text": ...}`).
     #[serde(default)]
-    pub format: WebhookBody,
+    pub format: WebhookFormat,
     /// How long a request may take (default 10s).
     #[serde(default, with = "optional_duration_text")]
     #[schemars(with = "Option<String>")]
@@ -68,18 +69,6 @@ pub struct WebhookTransportConfig {
     /// How a failed send is retried.
     #[serde(default)]
     pub retry: RetryConfig,
-}
-
-/// A webhook's body.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum WebhookBody {
-    /// `{"rule":..,"severity":..,"suppressed":N,"record":{..}}`.
-    #[default]
-    Record,
-    /// `{"text":".."}`, for Slack-compatible incoming webhooks.
-    Slack,
 }
 
 /// A `type = "email"` transport.
@@ -96,7 +85,7 @@ pub struct EmailTransportConfig {
     pub port: Option<u16>,
     /// `starttls` (default), `tls` or `none`.
     #[serde(default)]
-    pub security: SmtpConnection,
+    pub security: SmtpSecurity,
     /// A PEM file of a certificate authority to trust besides the system's (a relay with a
     /// private CA).
     #[serde(default)]
@@ -121,20 +110,6 @@ pub struct EmailTransportConfig {
     /// How a failed send is retried.
     #[serde(default)]
     pub retry: RetryConfig,
-}
-
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SmtpConnection {
-    /// STARTTLS, required.
-    #[default]
-    Starttls,
-    /// TLS from the first byte.
-    Tls,
-    /// None (a relay on the same host).
-    None,
 }
 
 /// `retry = { retries = 3, backoff = "500ms", max_backoff = "30s" }`.
@@ -175,27 +150,13 @@ pub struct NotificationConfig {
     pub when: String,
     /// `notice`, `warning` (default) or `alert`.
     #[serde(default)]
-    pub severity: NotificationSeverity,
+    pub severity: NotifySeverity,
     /// The transports it sends through, by name; every transport when empty.
     #[serde(default)]
     pub send_to: Vec<String>,
     /// At most `max` per `window` per value of `group_by`, or `once` per value.
     #[serde(default)]
     pub throttle: Option<ThrottleConfig>,
-}
-
-/// How loud a notification is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum NotificationSeverity {
-    /// For the record.
-    Notice,
-    /// Worth a look soon.
-    #[default]
-    Warning,
-    /// Act now.
-    Alert,
 }
 
 /// `throttle = { max = 1, window = "10m", group_by = "client.ip" }` or

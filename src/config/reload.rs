@@ -160,7 +160,10 @@ impl ReloadHandle {
                 sinks.push(SinkSlot::Keep(parts.code_sinks + old.sinks.len()));
             } else if let Some(notifications) = runtime.notify {
                 let link = crate::notify::LogLink::default();
-                link.connect(crate::LogHandle::new(parts.pipeline.clone(), parts.clock.clone()));
+                link.connect(crate::LogHandle::new(
+                    parts.pipeline.clone(),
+                    parts.clock.clone(),
+                ));
                 let sink = notifications.start(link).map_err(BuildError::from)?;
                 sinks.push(SinkSlot::Open(Box::new(sink)));
             }

@@ -1,31 +1,7 @@
 //! The JSON a webhook receives: `{"rule":"...","severity":"notice|warning|alert",
 //! "suppressed":N,"record":{schema-v1 record}}`, the record exactly as written.
 
-use serde::{Deserialize, Serialize};
-
-/// How loud a notification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum NotifySeverity {
-    /// For the record.
-    Notice,
-    /// Worth a look soon.
-    Warning,
-    /// Act now.
-    Alert,
-}
-
-impl NotifySeverity {
-    /// Its name in bodies and configuration.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            NotifySeverity::Notice => "notice",
-            NotifySeverity::Warning => "warning",
-            NotifySeverity::Alert => "alert",
-        }
-    }
-}
+use super::NotifySeverity;
 
 /// The webhook body for `record_line` (one record as written, without its line feed), built
 /// without parsing the record again: it goes out byte for byte as every sink receives it (the

@@ -78,7 +78,8 @@ mod summary;
 mod throttle;
 mod transport;
 
-pub use body::{webhook_body, NotifySeverity};
+pub use crate::notify_settings::NotifySeverity;
+pub use body::webhook_body;
 pub use delivery::Retry;
 pub use detection::{Detection, ImpossibleTravel, Threshold};
 pub use error::NotifyError;

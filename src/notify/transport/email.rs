@@ -9,28 +9,10 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport as _};
 
-use super::{Transport, TransportError};
+use super::{SmtpSecurity, Transport, TransportError};
 use crate::notify::rule::Notification;
 use crate::notify::summary::Summary;
 use crate::notify::NotifyError;
-
-/// How the connection to the SMTP server is protected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "config",
-    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
-    serde(rename_all = "snake_case")
-)]
-#[non_exhaustive]
-pub enum SmtpSecurity {
-    /// Plain connection upgraded by STARTTLS, which must succeed (port 587).
-    #[default]
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// No encryption: only for a relay on the same host or a test server.
-    None,
-}
 
 impl SmtpSecurity {
     fn default_port(self) -> u16 {

@@ -6,8 +6,9 @@
 mod email;
 mod webhook;
 
-pub use email::{Email, EmailBuilder, SmtpSecurity};
-pub use webhook::{Webhook, WebhookFormat};
+pub use crate::notify_settings::{SmtpSecurity, WebhookFormat};
+pub use email::{Email, EmailBuilder};
+pub use webhook::Webhook;
 
 use super::rule::Notification;
 

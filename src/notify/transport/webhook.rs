@@ -5,32 +5,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::blocking::Client;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::{Transport, TransportError};
+use super::{Transport, TransportError, WebhookFormat};
 use crate::notify::rule::Notification;
 use crate::notify::summary::Summary;
 use crate::notify::{sign, NotifyError, SIGNATURE_HEADER};
 
 /// How long a webhook request may take by default, connection included.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the webhook's body holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "config",
-    derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema),
-    serde(rename_all = "snake_case")
-)]
-#[non_exhaustive]
-pub enum WebhookFormat {
-    /// `{"rule":..,"severity":..,"suppressed":N,"record":{..}}`, the record exactly as written
-    /// (ARCHITECTURE.md's contract).
-    #[default]
-    Record,
-    /// `{"text":".."}`: what a Slack incoming webhook (and Mattermost, Rocket.Chat, Teams'
-    /// Slack-compatible hooks) posts as a message, in words, with `&`, `<` and `>` escaped so
-    /// that a record's value cannot mention `@channel` or forge a link.
-    Slack,
-}
 
 /// A webhook: each notification is POSTed as JSON, with the [`SIGNATURE_HEADER`] when a
 /// signing key is set.
