@@ -69,104 +69,113 @@ impl Params {
                     format!("`{name}` is given twice"),
                 ));
             }
-            let filters = &mut params.filters;
-            match (name.as_str(), endpoint) {
-                ("q", _) => filters.query = Some(value),
-                ("from_date", _) => filters.from = Some(value),
-                ("to_date", _) => filters.to = Some(value),
-                ("user_ids[]" | "user_ids", _) => filters.users.push(value),
-                ("log_types[]" | "log_types", _) => filters.categories.push(value),
-                ("log_events[]" | "log_events", _) => filters.events.push(value),
-                ("outcome", _) => filters.outcome = Some(value),
-                ("ip", _) => filters.ip = Some(value),
-                ("per_page", Endpoint::List) => {
-                    params.per_page = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                        .ok_or_else(|| {
-                            ApiError::parameter(
-                                "per_page",
-                                format!("`{value}` is not a number from 1 to {MAX_PER_PAGE}"),
-                            )
-                        })?;
-                }
-                ("cursor", Endpoint::List) => params.cursor = Some(value),
-                ("page", Endpoint::List) => {
-                    let page = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            params.take(&name, value, endpoint)?;
+        }
+        params.check_page()?;
+        Ok(params)
+    }
+
+    /// Reads one parameter into the request.
+    fn take(&mut self, name: &str, value: String, endpoint: Endpoint) -> Result<(), ApiError> {
+        let filters = &mut self.filters;
+        match (name, endpoint) {
+            ("q", _) => filters.query = Some(value),
+            ("from_date", _) => filters.from = Some(value),
+            ("to_date", _) => filters.to = Some(value),
+            ("user_ids[]" | "user_ids", _) => filters.users.push(value),
+            ("log_types[]" | "log_types", _) => filters.categories.push(value),
+            ("log_events[]" | "log_events", _) => filters.events.push(value),
+            ("outcome", _) => filters.outcome = Some(value),
+            ("ip", _) => filters.ip = Some(value),
+            ("per_page", Endpoint::List) => {
+                self.per_page = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                    .ok_or_else(|| {
                         ApiError::parameter(
-                            "page",
-                            format!("`{value}` is not a page number (1, 2...)"),
+                            "per_page",
+                            format!("`{value}` is not a number from 1 to {MAX_PER_PAGE}"),
                         )
                     })?;
-                    params.page = Some(page);
-                }
-                ("order", Endpoint::List | Endpoint::Export) => {
-                    params.order = match value.as_str() {
-                        "desc" => Order::NewestFirst,
-                        "asc" => Order::OldestFirst,
-                        _ => {
-                            return Err(ApiError::parameter(
-                                "order",
-                                format!("`{value}` is not an order (desc, asc)"),
-                            ))
-                        }
+            }
+            ("cursor", Endpoint::List) => self.cursor = Some(value),
+            ("page", Endpoint::List) => {
+                let page = value.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    ApiError::parameter("page", format!("`{value}` is not a page number (1, 2...)"))
+                })?;
+                self.page = Some(page);
+            }
+            ("order", Endpoint::List | Endpoint::Export) => {
+                self.order = match value.as_str() {
+                    "desc" => Order::NewestFirst,
+                    "asc" => Order::OldestFirst,
+                    _ => {
+                        return Err(ApiError::parameter(
+                            "order",
+                            format!("`{value}` is not an order (desc, asc)"),
+                        ))
                     }
-                }
-                ("count", Endpoint::List) => {
-                    params.count = match value.as_str() {
-                        "true" | "1" => true,
-                        "false" | "0" => false,
-                        _ => {
-                            return Err(ApiError::parameter(
-                                "count",
-                                format!("`{value}` is not true or false"),
-                            ))
-                        }
-                    }
-                }
-                ("format", Endpoint::Export) => {
-                    params.format = value
-                        .parse()
-                        .map_err(|message: String| ApiError::parameter("format", message))?;
-                }
-                ("by" | "by[]", Endpoint::Stats) => {
-                    let field =
-                        Field::parse(&value).map_err(|e| ApiError::parameter("by", e.message()))?;
-                    params.by.push((value, field));
-                }
-                ("every", Endpoint::Stats) => {
-                    let every = crate::store::bucket_length(&value)
-                        .map_err(|message| ApiError::parameter("every", message))?;
-                    params.every = Some(every);
-                }
-                (other, _) => {
-                    return Err(ApiError::parameter(
-                        other,
-                        format!("`{other}` is not a parameter of this endpoint"),
-                    ))
                 }
             }
+            ("count", Endpoint::List) => {
+                self.count = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(ApiError::parameter(
+                            "count",
+                            format!("`{value}` is not true or false"),
+                        ))
+                    }
+                }
+            }
+            ("format", Endpoint::Export) => {
+                self.format = value
+                    .parse()
+                    .map_err(|message: String| ApiError::parameter("format", message))?;
+            }
+            ("by" | "by[]", Endpoint::Stats) => {
+                let field =
+                    Field::parse(&value).map_err(|e| ApiError::parameter("by", e.message()))?;
+                self.by.push((value, field));
+            }
+            ("every", Endpoint::Stats) => {
+                let every = crate::store::bucket_length(&value)
+                    .map_err(|message| ApiError::parameter("every", message))?;
+                self.every = Some(every);
+            }
+            (other, _) => {
+                return Err(ApiError::parameter(
+                    other,
+                    format!("`{other}` is not a parameter of this endpoint"),
+                ))
+            }
         }
-        if let Some(page) = params.page {
-            if params.cursor.is_some() {
+        Ok(())
+    }
+
+    /// A page number goes with no cursor, and within the window it may reach.
+    fn check_page(&self) -> Result<(), ApiError> {
+        if let Some(page) = self.page {
+            if self.cursor.is_some() {
                 return Err(ApiError::parameter(
                     "page",
                     "give a page number or a cursor, not both",
                 ));
             }
-            if page.saturating_mul(params.per_page) > MAX_PAGE_WINDOW {
+            if page.saturating_mul(self.per_page) > MAX_PAGE_WINDOW {
                 return Err(ApiError::parameter(
                     "page",
                     format!(
                         "page {page} of {} records reaches past record {MAX_PAGE_WINDOW}: \
                          walk further with the cursor (meta.next_cursor)",
-                        params.per_page
+                        self.per_page
                     ),
                 ));
             }
         }
-        Ok(params)
+        Ok(())
     }
 
     /// The query the filters say; an error names the parameter.

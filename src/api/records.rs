@@ -61,25 +61,23 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
         page.next_cursor = None;
     }
 
-    // The records go out exactly as written: each line is already a JSON object.
-    let mut body = String::with_capacity(
-        page.records
-            .iter()
-            .map(|r| r.line().len() + 1)
-            .sum::<usize>()
-            + 128,
-    );
-    body.push_str("{\"security_logs\":[");
-    for (n, record) in page.records.iter().enumerate() {
-        if n > 0 {
-            body.push(',');
-        }
-        body.push_str(record.line());
-    }
     let next_cursor = page
         .next_cursor
         .as_ref()
         .map(|c| api.cursors.sign(c, &scope, params.order));
+    let meta = meta(&params, next_cursor, total, page.skipped_lines);
+    let body = page_body(&page.records, &meta, &warnings);
+    Ok(super::json::response(StatusCode::OK, body))
+}
+
+/// `meta`: the page size, the cursor to the next page, and with a count or a page number
+/// Lago's `total_count`, `current_page`, `next_page`, `prev_page` and `total_pages`.
+fn meta(
+    params: &Params,
+    next_cursor: Option<String>,
+    total: Option<u64>,
+    skipped_lines: u64,
+) -> serde_json::Value {
     let mut meta = serde_json::json!({
         "per_page": params.per_page,
         "next_cursor": next_cursor,
@@ -97,18 +95,36 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
             .then(|| (current - 1).min(pages.max(1)))
             .into();
     }
+    if skipped_lines > 0 {
+        meta["skipped_lines"] = skipped_lines.into();
+    }
+    meta
+}
 
-    if page.skipped_lines > 0 {
-        meta["skipped_lines"] = page.skipped_lines.into();
+/// The answer's text: the records exactly as written (each line is already a JSON object),
+/// `meta`, and the query's warnings when it has some.
+fn page_body(
+    records: &[crate::store::StoredRecord],
+    meta: &serde_json::Value,
+    warnings: &[crate::query::QueryWarning],
+) -> String {
+    let size: usize = records.iter().map(|r| r.line().len() + 1).sum();
+    let mut body = String::with_capacity(size + 128);
+    body.push_str("{\"security_logs\":[");
+    for (n, record) in records.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(record.line());
     }
     body.push_str("],\"meta\":");
     body.push_str(&meta.to_string());
     if !warnings.is_empty() {
         body.push_str(",\"warnings\":");
-        body.push_str(&super::json::warnings(&warnings).to_string());
+        body.push_str(&super::json::warnings(warnings).to_string());
     }
     body.push('}');
-    Ok(super::json::response(StatusCode::OK, body))
+    body
 }
 
 pub(crate) async fn one(

@@ -9,7 +9,6 @@ use std::time::Duration;
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::capture::torn_line_notice;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, SecurityEvent};
 use crate::event_registry::EventRegistry;
@@ -21,8 +20,10 @@ use crate::record::ServiceInfo;
 use crate::redact::{RedactionRule, RedactionSettings};
 use crate::runtime_settings::RuntimeSettings;
 use crate::security_layer::SecurityLayer;
-use crate::sink::{FileConfig, FsyncPolicy, OpenedSink, Sink, SinkSpec};
+use crate::sink::{FileConfig, FsyncPolicy, Sink};
 use crate::value::DEFAULT_MAX_VALUE_LEN;
+
+mod open_sinks;
 use crate::BuildError;
 
 /// The smallest accepted `max_value_len`: enough for identifiers and the truncation marker.
@@ -405,16 +406,8 @@ impl Builder {
     }
 
     /// Everything `build` makes, and what a reload handle needs of it.
-    fn build_parts(self) -> Result<BuiltParts, BuildError> {
-        if self.queue_capacity == 0 {
-            return Err(BuildError::ZeroCapacity);
-        }
-        if self.max_value_len < MIN_MAX_VALUE_LEN {
-            return Err(BuildError::MaxValueLenTooSmall {
-                got: self.max_value_len,
-                min: MIN_MAX_VALUE_LEN,
-            });
-        }
+    fn build_parts(mut self) -> Result<BuiltParts, BuildError> {
+        self.check_limits()?;
         let mut registry = EventRegistry::default();
         for register in &self.catalogs {
             register(&mut registry)?;
@@ -425,7 +418,6 @@ impl Builder {
             .service
             .or(&runtime.service)
             .with_environment_defaults();
-
         let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
             || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
             || runtime.fsync_always();
@@ -437,74 +429,20 @@ impl Builder {
                     .filter_map(|configured| configured.spec.file_path()),
             ),
         )?;
-        let mut code_specs: Vec<SinkSpec> = self.files.into_iter().map(SinkSpec::File).collect();
-        if self.stdout {
-            code_specs.push(SinkSpec::Stdout);
-        }
-        #[cfg(feature = "otlp")]
-        code_specs.extend(self.otlp.into_iter().map(SinkSpec::Otlp));
-        #[cfg(feature = "postgres")]
-        code_specs.extend(self.postgres.into_iter().map(SinkSpec::Postgres));
-        let mut sinks =
-            Vec::with_capacity(code_specs.len() + self.sinks.len() + runtime.sinks.len());
-        let mut crash_notices = Vec::new();
-        let mut take = |opened: OpenedSink, sinks: &mut Vec<Box<dyn Sink>>| {
-            if let Some(path) = opened.torn_file {
-                crash_notices.push(torn_line_notice(
-                    &path,
-                    self.report_errors,
-                    self.clock.now(),
-                ));
-            }
-            sinks.push(opened.sink);
-        };
-        for spec in code_specs {
-            take(
-                spec.open(&self.clock, &service, self.report_errors)?,
-                &mut sinks,
-            );
-        }
-        sinks.extend(self.sinks);
-        // The rules read what every other sink writes; their records reach the log through
-        // the link once it runs.
-        #[cfg(feature = "notify")]
-        let mut notify_links = Vec::new();
-        #[cfg(feature = "notify")]
-        for notifications in self.notify {
-            let link = crate::notify::LogLink::default();
-            sinks.push(Box::new(notifications.start(link.clone())?));
-            notify_links.push(link);
-        }
-        #[cfg(feature = "config")]
-        let code_sinks = sinks.len();
-        for configured in runtime.sinks {
-            take(
-                configured.open(&self.clock, &service, self.report_errors)?,
-                &mut sinks,
-            );
-        }
-        // After the configuration's sinks, where a reload finds it.
-        #[cfg(feature = "notify")]
-        if let Some(notifications) = runtime.notify {
-            let link = crate::notify::LogLink::default();
-            sinks.push(Box::new(notifications.start(link.clone())?));
-            notify_links.push(link);
-        }
-        if sinks.is_empty() {
-            #[cfg(feature = "config")]
-            if let Some(config) = &self.config {
-                return Err(BuildError::Config(config.no_sink_error()));
-            }
-            return Err(BuildError::NoSink);
-        }
+        let opened = self.open_sinks(
+            runtime.sinks,
+            #[cfg(feature = "notify")]
+            runtime.notify,
+            &service,
+        )?;
 
-        let caller_gate = Arc::new(CallerGate::new(runtime.enabled, self.pinned));
+        let caller_gate = Arc::new(CallerGate::new(runtime.enabled, self.pinned.clone()));
         // Numbering continues after what a sink holds from an earlier run of this instance.
-        let last_seq = sinks.iter().filter_map(|s| s.last_seq()).max().unwrap_or(0);
+        let last_seq = opened.sinks.iter().filter_map(|s| s.last_seq()).max();
         let (pipeline, guard) = Pipeline::start(PipelineSettings {
-            sinks,
+            sinks: opened.sinks,
             assembler: RecordAssembler::new(service, redactor, self.clock.clone())
-                .continuing_after(last_seq),
+                .continuing_after(last_seq.unwrap_or(0)),
             capacity: self.queue_capacity,
             overflow: self.overflow,
             wait_for_write,
@@ -518,11 +456,11 @@ impl Builder {
             clock: self.clock.clone(),
         })
         .map_err(BuildError::SpawnWorker)?;
-        for notice in crash_notices {
+        for notice in opened.crash_notices {
             pipeline.submit(notice);
         }
         #[cfg(feature = "notify")]
-        for link in notify_links {
+        for link in opened.notify_links {
             link.connect(guard.log_handle());
         }
         let layer = RecordingLayer::new(
@@ -532,8 +470,37 @@ impl Builder {
             self.clock.clone(),
             self.max_value_len,
         );
-        #[cfg(feature = "config")]
-        let reload = crate::config::ReloadParts {
+        Ok(BuiltParts {
+            layer,
+            guard,
+            #[cfg(feature = "config")]
+            reload: self.reload_parts(pipeline, caller_gate, opened.code_sinks),
+        })
+    }
+
+    /// The limits a build refuses to go below.
+    fn check_limits(&self) -> Result<(), BuildError> {
+        if self.queue_capacity == 0 {
+            return Err(BuildError::ZeroCapacity);
+        }
+        if self.max_value_len < MIN_MAX_VALUE_LEN {
+            return Err(BuildError::MaxValueLenTooSmall {
+                got: self.max_value_len,
+                min: MIN_MAX_VALUE_LEN,
+            });
+        }
+        Ok(())
+    }
+
+    /// What a reload needs of the running log.
+    #[cfg(feature = "config")]
+    fn reload_parts(
+        self,
+        pipeline: Pipeline,
+        caller_gate: Arc<CallerGate>,
+        code_sinks: usize,
+    ) -> crate::config::ReloadParts {
+        crate::config::ReloadParts {
             config: self.config.unwrap_or_else(|| {
                 let mut none = crate::config::Config::default();
                 none.sinks.clear();
@@ -547,13 +514,7 @@ impl Builder {
             clock: self.clock,
             timeout: self.flush_timeout,
             report_errors: self.report_errors,
-        };
-        Ok(BuiltParts {
-            layer,
-            guard,
-            #[cfg(feature = "config")]
-            reload,
-        })
+        }
     }
 
     /// The configuration's run-time settings, or the defaults without one.
