@@ -209,4 +209,20 @@ pub mod _private {
     ) -> serde_json::Result<()> {
         crate::record::encode_record(out, record)
     }
+
+    /// A record read into the crate's JSON view and two of its members looked up (the
+    /// lengths of `event.name` and `actor.id`), for `benches/json_view.rs` to measure against
+    /// serde_json_borrow and serde_json doing the same.
+    #[cfg(feature = "query")]
+    pub fn json_view_members(line: &str) -> usize {
+        use crate::json_view::Json;
+        let Ok(Json::Object(record)) = serde_json::from_str::<Json<'_>>(line) else {
+            return 0;
+        };
+        let member = |part: &str, key: &str| match record.get(part) {
+            Some(Json::Object(object)) => object.get_str(key).map_or(0, str::len),
+            _ => 0,
+        };
+        member("event", "name") + member("actor", "id")
+    }
 }
