@@ -162,7 +162,7 @@ impl Permissions {
 /// Readers whose actor has `role` (in `actor.roles`, as recorded with
 /// [`RequestSecurity::record_actor`]) may read their own tenant's records (the tenant recorded
 /// with [`RequestSecurity::record_tenant`]); a reader with the role but no recorded tenant is
-/// refused. [`across_tenants`](Rule::across_tenants) lets them read every tenant instead (a
+/// refused. [`across_tenants`](AccessRule::across_tenants) lets them read every tenant instead (a
 /// single-tenant service, or the operator's own staff).
 ///
 /// ```
@@ -172,8 +172,8 @@ impl Permissions {
 /// let operators = require_role("operator").across_tenants();
 /// # let _ = (tenant_admins, operators);
 /// ```
-pub fn require_role(role: impl Into<String>) -> Rule {
-    Rule {
+pub fn require_role(role: impl Into<String>) -> AccessRule {
+    AccessRule {
         need: Need::Role(role.into()),
         across_tenants: false,
     }
@@ -181,8 +181,8 @@ pub fn require_role(role: impl Into<String>) -> Rule {
 
 /// Readers granted `permission` ([`Permissions`] in the request's extensions, from the
 /// service's auth middleware) may read their own tenant's records, as with [`require_role`].
-pub fn require_permission(permission: impl Into<String>) -> Rule {
-    Rule {
+pub fn require_permission(permission: impl Into<String>) -> AccessRule {
+    AccessRule {
         need: Need::Permission(permission.into()),
         across_tenants: false,
     }
@@ -190,7 +190,7 @@ pub fn require_permission(permission: impl Into<String>) -> Rule {
 
 /// A rule made by [`require_role`] or [`require_permission`].
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub struct AccessRule {
     need: Need,
     across_tenants: bool,
 }
@@ -201,7 +201,7 @@ enum Need {
     Permission(String),
 }
 
-impl Rule {
+impl AccessRule {
     /// Readers who pass the rule see every tenant's records, not only their own.
     #[must_use]
     pub fn across_tenants(mut self) -> Self {
@@ -210,7 +210,7 @@ impl Rule {
     }
 }
 
-impl Authorize for Rule {
+impl Authorize for AccessRule {
     fn authorize(&self, request: &ReadRequest<'_>) -> ReadScope {
         let passes = match &self.need {
             Need::Role(role) => request

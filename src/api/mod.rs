@@ -107,7 +107,8 @@ mod signed_cursor;
 mod stats;
 
 pub use authorize::{
-    require_permission, require_role, Authorize, DenyAll, Permissions, ReadRequest, ReadScope, Rule,
+    require_permission, require_role, AccessRule, Authorize, DenyAll, Permissions, ReadRequest,
+    ReadScope,
 };
 pub use params::{MAX_PAGE_WINDOW, MAX_PER_PAGE};
 pub use router::{ReadApi, DEFAULT_EXPORT_DEADLINE, DEFAULT_READ_DEADLINE};

@@ -56,7 +56,7 @@
 //!
 //! `POST` with `Content-Type: application/json` and
 //! `{"rule":"...","severity":"notice|warning|alert","suppressed":N,"record":{schema-v1 record}}`
-//! ([`webhook_body`]; the record exactly as written), signed in the header
+//! (the record exactly as written), signed in the header
 //! `Security-Log-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, t + "." + body)>`
 //! ([`sign`]). A receiver recomputes the HMAC over the time, a dot and the raw body, compares in
 //! constant time, and refuses a time too far from its own clock ([`verify_signature`] does all
@@ -79,7 +79,7 @@ mod throttle;
 mod transport;
 
 pub use crate::notify_settings::NotifySeverity;
-pub use body::webhook_body;
+pub(crate) use body::webhook_body;
 pub use delivery::Retry;
 pub use detection::{Detection, ImpossibleTravel, Threshold};
 pub use error::NotifyError;

@@ -46,6 +46,7 @@ impl std::str::FromStr for ExportFormat {
 
 /// The CSV columns, each with the record path it holds. `fields` and `changes` hold their
 /// JSON; `actor.roles` its items joined by `;`.
+#[doc(hidden)]
 pub const CSV_COLUMNS: [(&str, &str); 26] = [
     ("timestamp", "timestamp"),
     ("id", "id"),
@@ -149,6 +150,7 @@ impl<W: Write> ExportWriter<W> {
 }
 
 /// A record as CSV cells, in the order of [`CSV_COLUMNS`].
+#[doc(hidden)]
 pub fn csv_row(record: &Value) -> Vec<String> {
     CSV_COLUMNS
         .iter()
