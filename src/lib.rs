@@ -128,6 +128,8 @@ pub mod notify;
 mod notify_settings;
 mod pending;
 mod pipeline;
+#[cfg(feature = "postgres")]
+mod postgres_table;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub mod query;

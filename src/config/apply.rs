@@ -117,7 +117,7 @@ impl Config {
             config = config.with_url(url.clone());
         }
         if let Some(table) = &postgres.table {
-            crate::sink::postgres::check_table_name(table).map_err(|e| ConfigError::Invalid {
+            crate::postgres_table::check_table_name(table).map_err(|e| ConfigError::Invalid {
                 origin: self.origin(),
                 key: format!("sinks[{index}].table"),
                 message: e.to_string(),

@@ -61,9 +61,7 @@
 //! delete never holds a lock writers wait on.
 
 mod config;
-mod error;
 mod rows;
-pub(crate) mod schema;
 
 use std::fmt;
 use std::io;
@@ -71,14 +69,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub(crate) use config::{check_table_name, redacted_url};
+pub use crate::postgres_table::PostgresError;
+use crate::postgres_table::{check_table_name, describe, redacted_url, schema};
 pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
-pub use error::PostgresError;
-#[allow(
-    unused_imports,
-    reason = "the store reads severities as the sink writes them"
-)]
-pub(crate) use rows::{clean, severity_rank};
 
 use self::rows::Row;
 use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, ShipperThread};
@@ -285,15 +278,6 @@ fn refused_for_data(error: &postgres::Error) -> bool {
     error
         .as_db_error()
         .is_some_and(|db| matches!(&db.code().code()[..2], "22" | "23" | "54"))
-}
-
-/// What the database said: its own message and code when it sent one (`postgres::Error`'s
-/// `Display` says only "db error"), otherwise the driver's.
-pub(crate) fn describe(error: &postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => error.to_string(),
-    }
 }
 
 /// The retention thread: every `interval`, deletes rows older than `age`, a batch at a time.

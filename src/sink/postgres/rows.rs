@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use postgres::Transaction;
 use serde_json::Value;
 
-use crate::event::Severity;
+use crate::postgres_table::{clean, severity_rank};
 
 /// One record's columns.
 #[derive(Debug, Clone)]
@@ -27,24 +27,6 @@ pub(crate) struct Row {
     /// The line for the `jsonb` column, which cannot hold U+0000: `\u0000` escapes become
     /// U+FFFD there (the `line` column keeps the record exactly as written).
     record: String,
-}
-
-/// A severity as stored: its rank, least serious first (debug 0 ... critical 4).
-pub(crate) fn severity_rank(severity: Severity) -> i16 {
-    Severity::ALL
-        .iter()
-        .position(|s| *s == severity)
-        .map_or(0, |rank| rank as i16)
-}
-
-/// Text as a text column holds it: PostgreSQL's text cannot hold NUL, which becomes U+FFFD, as
-/// in the `jsonb` copy.
-pub(crate) fn clean(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') {
-        Cow::Owned(text.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// The record's JSON text for the `jsonb` column: each `\u0000` escape (a NUL in a string or a

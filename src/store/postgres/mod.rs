@@ -20,10 +20,10 @@ use super::deadline::Deadline;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
 use super::{LogStore, StoreError};
 use crate::json_view::Json;
-use crate::query::{Field, Query};
-use crate::sink::postgres::{
-    check_table_name, redacted_url, schema, PostgresConfig, PostgresError,
+use crate::postgres_table::{
+    check_table_name, describe, redacted_url, schema, PostgresError, DEFAULT_TABLE,
 };
+use crate::query::{Field, Query};
 
 /// Rows read at a time when the database's condition is not the whole answer and rows are
 /// checked again.
@@ -86,7 +86,7 @@ impl fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// The store over the default table (`security_events`) of the database at `url`.
     pub fn connect(url: &str) -> Result<Self, PostgresError> {
-        Self::connect_to_table(url, PostgresConfig::DEFAULT_TABLE)
+        Self::connect_to_table(url, DEFAULT_TABLE)
     }
 
     /// The store over `table`. Connects once to check that the table is there and not newer
@@ -685,7 +685,7 @@ fn pool(
 /// A database error, with the server's own message when it sent one.
 pub(crate) fn database_error(error: postgres::Error) -> StoreError {
     StoreError::Database {
-        message: crate::sink::postgres::describe(&error),
+        message: describe(&error),
         source: Box::new(error),
     }
 }

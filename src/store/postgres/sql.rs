@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 
 use crate::event::Severity;
+use crate::postgres_table::{clean, severity_rank};
 use crate::query::{fold, Expr, Operand, Operator, Query, Test, FOLDING_TO_ASCII};
-use crate::sink::postgres::{clean, severity_rank};
 
 /// A bind parameter.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;

@@ -3,8 +3,7 @@
 use postgres::{Client, Config};
 use postgres_native_tls::MakeTlsConnector;
 
-use super::config::redacted_url;
-use super::PostgresError;
+use super::{redacted_url, PostgresError};
 
 /// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`, `{t}` the table's name.
 /// Never edit a released one; add the next.
