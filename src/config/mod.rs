@@ -113,6 +113,7 @@
 mod apply;
 #[cfg(feature = "notify")]
 mod apply_notify;
+mod durations;
 mod load;
 mod model;
 mod notify_model;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::{duration_text, optional_duration_text};
+use super::durations::{duration_text, optional_duration_text};
 use crate::notify_settings::{NotifySeverity, SmtpSecurity, WebhookFormat};
 
 /// One `[[transports]]` entry, by its `type`.

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use super::error::QueryError;
 use super::expr::{Comparison, Expr, Operand, Test};
 use super::field::{kind_of, shortcut, Field, FieldPath, Kind};
-use super::syntax::{Raw, RawComparison, RawTest, RawValue};
+use super::raw::{Raw, RawComparison, RawTest, RawValue};
 use super::time::TimeSpec;
 use crate::event::Severity;
 
@@ -86,6 +86,21 @@ fn check_comparison(text: &str, raw: RawComparison) -> Result<Comparison, QueryE
         }
     };
     Ok(Comparison { field, test })
+}
+
+impl Field {
+    /// A field as the language writes one: a shortcut (`event`, `user`) or a path of the
+    /// record (`client.geo.country`, `fields."authentication.method"`).
+    ///
+    /// ```
+    /// # use tracing_security_events::query::Field;
+    /// assert_eq!(Field::parse("event")?.to_string(), "event.name");
+    /// assert!(Field::parse("actor.nmae").is_err());
+    /// # Ok::<(), tracing_security_events::query::QueryError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Field, QueryError> {
+        field(text)
+    }
 }
 
 /// A field written alone (`--by event`).

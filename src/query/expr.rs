@@ -198,7 +198,7 @@ pub(crate) enum Operand {
 impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Operand::Text(text) => write_quoted(f, text),
+            Operand::Text(text) => super::lexicon::write_quoted(f, text),
             Operand::Number(n) => write!(f, "{n}"),
             Operand::Bool(b) => write!(f, "{b}"),
             Operand::Null => f.write_str("null"),
@@ -207,14 +207,6 @@ impl fmt::Display for Operand {
             Operand::Network(net) => write!(f, "{net}"),
             Operand::Severity(severity) => f.write_str(severity.as_str()),
         }
-    }
-}
-
-/// Writes `text` in double quotes, escaped as JSON escapes it (which the parser reads back).
-pub(crate) fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
-    match serde_json::to_string(text) {
-        Ok(quoted) => f.write_str(&quoted),
-        Err(_) => Err(fmt::Error),
     }
 }
 

@@ -31,30 +31,14 @@ impl fmt::Display for FieldPath {
             if n > 0 {
                 f.write_str(".")?;
             }
-            if is_bare_segment(segment) {
+            if super::lexicon::is_bare_segment(segment) {
                 f.write_str(segment)?;
             } else {
-                super::expr::write_quoted(f, segment)?;
+                super::lexicon::write_quoted(f, segment)?;
             }
         }
         Ok(())
     }
-}
-
-/// Whether a segment can be written without quotes: `[A-Za-z_][A-Za-z0-9_-]*`, and not a
-/// keyword of the language.
-pub(crate) fn is_bare_segment(segment: &str) -> bool {
-    let mut chars = segment.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(is_segment_char)
-        && !super::syntax::KEYWORDS.contains(&segment)
-}
-
-/// A character that may follow the first of a bare segment.
-pub(crate) fn is_segment_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 /// What a comparison looks at.
@@ -67,19 +51,6 @@ pub enum Field {
 }
 
 impl Field {
-    /// A field as the language writes one: a shortcut (`event`, `user`) or a path of the
-    /// record (`client.geo.country`, `fields."authentication.method"`).
-    ///
-    /// ```
-    /// # use tracing_security_events::query::Field;
-    /// assert_eq!(Field::parse("event")?.to_string(), "event.name");
-    /// assert!(Field::parse("actor.nmae").is_err());
-    /// # Ok::<(), tracing_security_events::query::QueryError>(())
-    /// ```
-    pub fn parse(text: &str) -> Result<Field, super::QueryError> {
-        super::check::field(text)
-    }
-
     /// The paths the field reads.
     pub(crate) fn paths(&self) -> Vec<FieldPath> {
         match self {

@@ -11,7 +11,7 @@
 //! ```
 
 use super::error::QueryError;
-use super::syntax::{Raw, RawTest};
+use super::raw::{Raw, RawTest};
 
 /// Bytes of query text.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;

@@ -11,7 +11,6 @@
 //! ```
 
 use std::cell::Cell;
-use std::ops::Range;
 
 use winnow::ascii::multispace0;
 use winnow::combinator::{alt, cut_err, delimited, eof, not, peek, preceded, repeat};
@@ -22,23 +21,9 @@ use winnow::token::{any, one_of, take_while};
 
 use super::error::QueryError;
 use super::expr::Operator;
-use super::field::is_segment_char;
+use super::lexicon::{is_segment_char, KEYWORDS};
 use super::limits::{self, MAX_NESTING};
-
-/// Words with a meaning in the grammar: a path segment spelled so must be quoted.
-pub(crate) const KEYWORDS: [&str; 11] = [
-    "and",
-    "or",
-    "not",
-    "in",
-    "exists",
-    "like",
-    "startswith",
-    "endswith",
-    "true",
-    "false",
-    "null",
-];
+use super::raw::{Raw, RawComparison, RawTest, RawValue};
 
 type Input<'a> = Stateful<LocatingSlice<&'a str>, &'a Nesting>;
 
@@ -75,44 +60,6 @@ fn input<'a>(text: &'a str, nesting: &'a Nesting) -> Input<'a> {
         input: LocatingSlice::new(text),
         state: nesting,
     }
-}
-
-/// A query as written, before its fields and values are checked.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Raw {
-    And(Vec<Raw>),
-    Or(Vec<Raw>),
-    Not(Box<Raw>),
-    Compare(RawComparison),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct RawComparison {
-    pub(super) path: Vec<String>,
-    pub(super) path_span: Range<usize>,
-    pub(super) test: RawTest,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum RawTest {
-    Exists,
-    Compare {
-        op: Operator,
-        op_span: Range<usize>,
-        value: RawValue,
-    },
-    In {
-        negated: bool,
-        values: Vec<RawValue>,
-    },
-}
-
-/// A value as written: quoted or bare, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct RawValue {
-    pub(super) text: String,
-    pub(super) quoted: bool,
-    pub(super) span: Range<usize>,
 }
 
 /// Parses `text`; `None` for a query of nothing but white space.
