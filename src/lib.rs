@@ -110,15 +110,12 @@ pub use tracing_security_events_format::security_catalog;
 mod event_registry;
 mod filter;
 mod gate;
-mod glob;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 #[cfg(feature = "config")]
 mod init;
 pub use tracing_security_events_format::integrity;
-#[cfg(any(feature = "otlp", feature = "query"))]
-mod json_view;
 mod layer;
 mod macros;
 #[cfg(feature = "notify")]
@@ -143,7 +140,9 @@ pub mod sink;
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub mod store;
 // The shared format's modules the writer and readers use, under the paths they always had.
-use tracing_security_events_format::{escape, hex, log_files, value};
+#[cfg(any(feature = "otlp", feature = "query"))]
+use tracing_security_events_format::json_view;
+use tracing_security_events_format::{escape, glob, hex, log_files, value};
 
 use std::path::Path;
 

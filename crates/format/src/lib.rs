@@ -14,7 +14,11 @@ pub mod record;
 #[doc(hidden)]
 pub mod escape;
 #[doc(hidden)]
+pub mod glob;
+#[doc(hidden)]
 pub mod hex;
+#[doc(hidden)]
+pub mod json_view;
 #[doc(hidden)]
 pub mod log_files;
 #[doc(hidden)]

@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// One JSON value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json<'a> {
+pub enum Json<'a> {
     Null,
     Bool(bool),
     I64(i64),
@@ -26,90 +26,80 @@ pub(crate) enum Json<'a> {
 
 /// A JSON object, its members in document order.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+pub struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
 
 impl<'a> Object<'a> {
-    #[cfg(any(feature = "otlp", test))]
     /// Removes and returns the member `key`.
-    pub(crate) fn take(&mut self, key: &str) -> Option<Json<'a>> {
+    pub fn take(&mut self, key: &str) -> Option<Json<'a>> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 
-    #[cfg(feature = "otlp")]
     /// Removes and returns the member `key` if it is an object.
-    pub(crate) fn take_object(&mut self, key: &str) -> Option<Object<'a>> {
+    pub fn take_object(&mut self, key: &str) -> Option<Object<'a>> {
         match self.take(key)? {
             Json::Object(object) => Some(object),
             _ => None,
         }
     }
 
-    #[cfg(any(feature = "otlp", test))]
     /// Removes and returns the member `key` if it is a string.
-    pub(crate) fn take_str(&mut self, key: &str) -> Option<Cow<'a, str>> {
+    pub fn take_str(&mut self, key: &str) -> Option<Cow<'a, str>> {
         match self.take(key)? {
             Json::Str(text) => Some(text),
             _ => None,
         }
     }
 
-    #[cfg(feature = "otlp")]
     /// The member `key`, if it is an object, to take from in place.
-    pub(crate) fn object_mut(&mut self, key: &str) -> Option<&mut Object<'a>> {
+    pub fn object_mut(&mut self, key: &str) -> Option<&mut Object<'a>> {
         self.0.iter_mut().find_map(|(k, v)| match v {
             Json::Object(object) if k == key => Some(object),
             _ => None,
         })
     }
 
-    #[cfg(feature = "query")]
     /// An object of these members.
-    pub(crate) fn from_members(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+    pub fn from_members(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
         Object(members)
     }
 
-    #[cfg(feature = "query")]
     /// The member `key`.
-    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.0.iter().find_map(|(k, v)| (k == key).then_some(v))
     }
 
-    pub(crate) fn get_str(&self, key: &str) -> Option<&str> {
+    pub fn get_str(&self, key: &str) -> Option<&str> {
         self.0.iter().find_map(|(k, v)| match v {
             Json::Str(text) if k == key => Some(text.as_ref()),
             _ => None,
         })
     }
 
-    #[cfg(feature = "otlp")]
-    pub(crate) fn into_members(self) -> impl Iterator<Item = (Cow<'a, str>, Json<'a>)> {
+    pub fn into_members(self) -> impl Iterator<Item = (Cow<'a, str>, Json<'a>)> {
         self.0.into_iter()
     }
 }
 
 impl<'a> Json<'a> {
-    #[cfg(feature = "notify")]
     /// The value at `path` (`["client", "geo", "lat"]`), through objects.
-    pub(crate) fn at(&self, path: &[&str]) -> Option<&Json<'a>> {
+    pub fn at(&self, path: &[&str]) -> Option<&Json<'a>> {
         path.iter().try_fold(self, |value, key| match value {
             Json::Object(object) => object.get(key),
             _ => None,
         })
     }
 
-    #[cfg(feature = "notify")]
     /// The text at `path`, when it is a string.
-    pub(crate) fn str_at(&self, path: &[&str]) -> Option<&str> {
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         match self.at(path)? {
             Json::Str(text) => Some(text),
             _ => None,
         }
     }
 
-    #[cfg(feature = "notify")]
     /// The number at `path`, as a float.
-    pub(crate) fn f64_at(&self, path: &[&str]) -> Option<f64> {
+    pub fn f64_at(&self, path: &[&str]) -> Option<f64> {
         match *self.at(path)? {
             Json::I64(n) => Some(n as f64),
             Json::U64(n) => Some(n as f64),

@@ -1,14 +1,14 @@
 //! Case-insensitive glob matching of field and event names: `*` is any run of characters, `?` any one.
 
 /// Whether `name` matches `pattern`, ignoring ASCII case.
-pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+pub fn matches(pattern: &str, name: &str) -> bool {
     matches_by(pattern, name, u8::eq_ignore_ascii_case)
 }
 
 /// Whether the field name `name` matches `pattern`, ignoring ASCII case and treating `-`, `_`
 /// and `.` alike: middleware writes one secret as `x-api-key`, `x_api_key` or
 /// `http.request.header.x-api-key`, and a rule for `*api_key*` must see them all.
-pub(crate) fn matches_field_name(pattern: &str, name: &str) -> bool {
+pub fn matches_field_name(pattern: &str, name: &str) -> bool {
     matches_by(pattern, name, |p, n| {
         p.eq_ignore_ascii_case(n) || (is_separator(*p) && is_separator(*n))
     })
@@ -24,7 +24,7 @@ fn matches_by(pattern: &str, name: &str, same: impl Fn(&u8, &u8) -> bool) -> boo
 
 /// Whether `name` matches `pattern`, item by item (bytes, or characters for the query
 /// language's `like`): `wildcards.0` any run of items, `wildcards.1` any one.
-pub(crate) fn matches_items<T: Copy + PartialEq>(
+pub fn matches_items<T: Copy + PartialEq>(
     pattern: &[T],
     name: &[T],
     (star, one): (T, T),
