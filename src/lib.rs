@@ -125,12 +125,12 @@ pub mod notify;
 mod notify_settings;
 mod pending;
 mod pipeline;
+pub use tracing_security_events_format::record;
 #[cfg(feature = "postgres")]
-mod postgres_table;
+use tracing_security_events_read::postgres_table;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
-pub mod query;
-pub use tracing_security_events_format::record;
+pub use tracing_security_events_read::query;
 pub mod redact;
 mod report;
 mod runtime_settings;
@@ -138,7 +138,7 @@ mod security_layer;
 pub mod sink;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
-pub mod store;
+pub use tracing_security_events_read::store;
 // The shared format's modules the writer and readers use, under the paths they always had.
 #[cfg(any(feature = "otlp", feature = "query"))]
 use tracing_security_events_format::json_view;

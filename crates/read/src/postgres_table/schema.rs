@@ -49,7 +49,7 @@ pub(crate) fn config(url: &str) -> Result<(Config, MakeTlsConnector), PostgresEr
 }
 
 /// Connects, with TLS when the URL's `sslmode` asks for it or the server offers it.
-pub(crate) fn connect(url: &str) -> Result<Client, PostgresError> {
+pub fn connect(url: &str) -> Result<Client, PostgresError> {
     let (config, tls) = config(url)?;
     config
         .connect(tls)
@@ -71,9 +71,9 @@ pub(crate) fn check_encoding(client: &mut Client) -> Result<(), PostgresError> {
     Ok(())
 }
 
-/// Brings `table` to [`SCHEMA_VERSION`], under a lock so that instances starting together
+/// Brings `table` to the schema version this code writes, under a lock so that instances starting together
 /// migrate once; a table newer than that is an error.
-pub(crate) fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresError> {
+pub fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresError> {
     let failed = |source| PostgresError::Migrate {
         table: table.to_owned(),
         source,

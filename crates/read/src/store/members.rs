@@ -9,14 +9,14 @@ use crate::query::{Expr, Field, Query};
 
 /// The top-level members a reader needs, or all of them.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Members {
+pub struct Members {
     /// `None`: parse the whole record. A short list: a few names, compared in place.
     names: Option<Vec<String>>,
 }
 
 impl Members {
     /// What every stored record needs: `schema` and `id` (to be a record) and `timestamp`.
-    pub(crate) fn of_record() -> Members {
+    pub fn of_record() -> Members {
         Members {
             names: Some(
                 ["schema", "id", "timestamp"]
@@ -33,13 +33,15 @@ impl Members {
         Members { names: None }
     }
 
-    pub(crate) fn add_field(&mut self, field: &Field) {
+    /// Also reads the top-level member holding `field`.
+    pub fn add_field(&mut self, field: &Field) {
         for path in field.paths() {
             self.add(&path.segments()[0]);
         }
     }
 
-    pub(crate) fn add(&mut self, name: &str) {
+    /// Also reads the top-level member `name`.
+    pub fn add(&mut self, name: &str) {
         if let Some(names) = &mut self.names {
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_owned());
@@ -47,7 +49,8 @@ impl Members {
         }
     }
 
-    pub(crate) fn add_query(&mut self, query: &Query) {
+    /// Also reads the members `query` looks at.
+    pub fn add_query(&mut self, query: &Query) {
         self.add_expr(&query.expr);
     }
 
@@ -66,7 +69,7 @@ impl Members {
     }
 
     /// The line's wanted members as an object; `None` when the line is not one JSON object.
-    pub(crate) fn parse<'a>(&self, line: &'a str) -> Option<Json<'a>> {
+    pub fn parse<'a>(&self, line: &'a str) -> Option<Json<'a>> {
         if self.names.is_none() {
             return serde_json::from_str(line).ok();
         }

@@ -176,7 +176,7 @@ impl Matcher {
     }
 
     /// Whether the record matches.
-    pub(crate) fn matches(&self, record: &Json<'_>) -> bool {
+    pub fn matches(&self, record: &Json<'_>) -> bool {
         self.node.eval(record)
     }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::event::Severity;
 
 /// A severity as stored: its rank, least serious first (debug 0 ... critical 4).
-pub(crate) fn severity_rank(severity: Severity) -> i16 {
+pub fn severity_rank(severity: Severity) -> i16 {
     Severity::ALL
         .iter()
         .position(|s| *s == severity)
@@ -15,7 +15,7 @@ pub(crate) fn severity_rank(severity: Severity) -> i16 {
 
 /// Text as a text column holds it: PostgreSQL's text cannot hold NUL, which becomes U+FFFD, as
 /// in the `jsonb` copy.
-pub(crate) fn clean(text: &str) -> Cow<'_, str> {
+pub fn clean(text: &str) -> Cow<'_, str> {
     if text.contains('\0') {
         Cow::Owned(text.replace('\0', "\u{FFFD}"))
     } else {

@@ -50,17 +50,17 @@ mod members;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod prefilter;
-#[cfg(feature = "notify")]
-pub(crate) use members::Members;
-#[cfg(feature = "notify")]
-pub(crate) use prefilter::Prefilter;
+#[doc(hidden)]
+pub use members::Members;
+#[doc(hidden)]
+pub use prefilter::Prefilter;
 mod raw;
 mod request;
 
 use std::io;
 
-#[cfg(feature = "notify")]
-pub(crate) use aggregate::group_value;
+#[doc(hidden)]
+pub use aggregate::group_value;
 pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket, BUCKET_ORIGIN};
 pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};

@@ -31,7 +31,7 @@ const SCAN_CHUNK: i64 = 1000;
 /// Rows read between two looks at the deadline.
 const ROWS_PER_CHECK: u32 = 256;
 
-/// The records of a PostgreSQL table written by the [PostgreSQL sink](crate::sink::postgres):
+/// The records of a PostgreSQL table written by the [PostgreSQL sink](https://docs.rs/tracing-security-events/latest/tracing_security_events/sink/postgres/):
 /// the same [`LogStore`] as the files, so the read API, the console and `security-log query
 /// postgres://...` work on it unchanged.
 ///

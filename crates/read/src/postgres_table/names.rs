@@ -4,10 +4,10 @@
 use super::PostgresError;
 
 /// The table's default name.
-pub(crate) const DEFAULT_TABLE: &str = "security_events";
+pub const DEFAULT_TABLE: &str = "security_events";
 
 /// The table name, checked: it is written into SQL (names cannot be bind parameters).
-pub(crate) fn check_table_name(table: &str) -> Result<(), PostgresError> {
+pub fn check_table_name(table: &str) -> Result<(), PostgresError> {
     let bytes = table.as_bytes();
     let ok = !bytes.is_empty()
         && bytes.len() <= 50
@@ -23,7 +23,7 @@ pub(crate) fn check_table_name(table: &str) -> Result<(), PostgresError> {
 }
 
 /// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
-pub(crate) fn redacted_url(url: &str) -> String {
+pub fn redacted_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         if let Some((credentials, host)) = rest.rsplit_once('@') {
             let user = credentials.split(':').next().unwrap_or("");

@@ -5,15 +5,15 @@
 mod columns;
 mod error;
 mod names;
-pub(crate) mod schema;
+pub mod schema;
 
-pub(crate) use columns::{clean, severity_rank};
+pub use columns::{clean, severity_rank};
 pub use error::PostgresError;
-pub(crate) use names::{check_table_name, redacted_url, DEFAULT_TABLE};
+pub use names::{check_table_name, redacted_url, DEFAULT_TABLE};
 
 /// What the database said: its own message and code when it sent one (`postgres::Error`'s
 /// `Display` says only "db error"), otherwise the driver's.
-pub(crate) fn describe(error: &postgres::Error) -> String {
+pub fn describe(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => error.to_string(),

@@ -9,7 +9,7 @@ use crate::query::{contains_ascii_caseless, Expr, Operand, Operator, Query, Test
 
 /// Literal texts a line must contain: every clause holds at least one of its alternatives.
 #[derive(Debug, Default)]
-pub(crate) struct Prefilter {
+pub struct Prefilter {
     clauses: Vec<Vec<Literal>>,
 }
 
@@ -48,7 +48,8 @@ enum Text {
 }
 
 impl Prefilter {
-    pub(crate) fn of(query: &Query) -> Prefilter {
+    /// The texts a line must hold for `query` to match it.
+    pub fn of(query: &Query) -> Prefilter {
         let clauses = required(&query.expr)
             .into_iter()
             .map(|clause| clause.into_iter().map(Literal::of).collect())
@@ -71,7 +72,7 @@ impl Prefilter {
     }
 
     /// Whether the line may match (and must be parsed to know).
-    pub(crate) fn may_match(&self, line: &[u8]) -> bool {
+    pub fn may_match(&self, line: &[u8]) -> bool {
         self.clauses.is_empty()
             || memchr::memchr(b'\\', line).is_some()
             || self
