@@ -16,6 +16,7 @@ use super::client_ip::{ClientIpResolver, ForwardedHeader, TrustedProxies};
 use super::request_security::{RequestFacts, RequestSecurity};
 use super::tenant::TenantSource;
 use super::user_agent::UserAgentParser;
+use super::ParsedUserAgent;
 use crate::value::BoundedText;
 
 /// Request ids longer than this, or with bytes outside visible ASCII, are replaced.
@@ -309,23 +310,8 @@ impl Settings {
         let client = self.resolver.resolve(peer, headers);
         let forwarding_chain = self.resolver.raw_chain(headers);
 
-        let user_agent = headers.get(USER_AGENT).map(|value| {
-            let text = String::from_utf8_lossy(value.as_bytes());
-            BoundedText::copy(&text, self.max_user_agent_len)
-        });
-        let parsed = match (&self.user_agents, &user_agent) {
-            (Some(parser), Some(user_agent)) => parser.parse(user_agent),
-            _ => None,
-        };
-
-        let request_id = headers
-            .get(&self.request_id_header)
-            .map(HeaderValue::as_bytes)
-            .filter(|id| is_valid_request_id(id))
-            .map_or_else(
-                || uuid::Uuid::now_v7().to_string(),
-                |id| String::from_utf8_lossy(id).into_owned(),
-            );
+        let (user_agent, parsed) = self.user_agent(headers);
+        let request_id = self.request_id(headers);
         let anonymous_id = self
             .anonymous_id
             .as_ref()
@@ -398,6 +384,31 @@ impl Settings {
                 parsed_user_agent: parsed,
             },
         )
+    }
+
+    /// The user agent as sent (bounded), and parsed when the layer parses them.
+    fn user_agent(&self, headers: &HeaderMap) -> (Option<String>, Option<Arc<ParsedUserAgent>>) {
+        let user_agent = headers.get(USER_AGENT).map(|value| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            BoundedText::copy(&text, self.max_user_agent_len)
+        });
+        let parsed = match (&self.user_agents, &user_agent) {
+            (Some(parser), Some(user_agent)) => parser.parse(user_agent),
+            _ => None,
+        };
+        (user_agent, parsed)
+    }
+
+    /// The request's id: the header's when it is a valid one, else a new UUIDv7.
+    fn request_id(&self, headers: &HeaderMap) -> String {
+        headers
+            .get(&self.request_id_header)
+            .map(HeaderValue::as_bytes)
+            .filter(|id| is_valid_request_id(id))
+            .map_or_else(
+                || uuid::Uuid::now_v7().to_string(),
+                |id| String::from_utf8_lossy(id).into_owned(),
+            )
     }
 }
 
