@@ -18,6 +18,7 @@ use crate::gate::CallerGate;
 use crate::pipeline::{Pipeline, Reconfiguration, SinkSlot};
 use crate::record::ServiceInfo;
 use crate::redact::RedactionSettings;
+use crate::sink::ConfiguredSink;
 use crate::value::FieldValue;
 use crate::{BuildError, Changes, FlushError, FlushGuard};
 
@@ -121,74 +122,21 @@ impl ReloadHandle {
             .code_service
             .or(&runtime.service)
             .with_environment_defaults();
-
-        let mut restart_required = Vec::new();
+        let mut change = Change::default();
         if old.queue != new.queue {
-            restart_required.push("queue".to_owned());
+            change.restart_required.push("queue".to_owned());
         }
-        let mut sinks: Vec<SinkSlot> = (0..parts.code_sinks).map(SinkSlot::Keep).collect();
-        let mut after = Vec::new();
-        for ((index, sink), configured) in new.sinks.iter().enumerate().zip(runtime.sinks) {
-            match old.sinks.iter().position(|o| same_destination(o, sink)) {
-                Some(at) => {
-                    if &old.sinks[at] != sink {
-                        restart_required.push(format!("sinks[{index}] options"));
-                    }
-                    sinks.push(SinkSlot::Keep(parts.code_sinks + at));
-                }
-                None => {
-                    let opened = configured.open(&parts.clock, &service, parts.report_errors)?;
-                    if let Some(path) = opened.torn_file {
-                        after.push(torn_line_notice(
-                            &path,
-                            parts.report_errors,
-                            parts.clock.now(),
-                        ));
-                    }
-                    sinks.push(SinkSlot::Open(opened.sink));
-                }
-            }
-        }
-        // The notification set-up follows the configuration's sinks; it is kept while its
-        // sections stay the same, and otherwise replaced (throttles and detections start anew).
+        let sinks = self.sinks(old, new, runtime.sinks, &service, &mut change)?;
         #[cfg(feature = "notify")]
-        {
-            let same = old.transports == new.transports
-                && old.notifications == new.notifications
-                && old.detections == new.detections;
-            if same && old.has_notifications() {
-                sinks.push(SinkSlot::Keep(parts.code_sinks + old.sinks.len()));
-            } else if let Some(notifications) = runtime.notify {
-                let link = crate::notify::LogLink::default();
-                link.connect(crate::LogHandle::new(
-                    parts.pipeline.clone(),
-                    parts.clock.clone(),
-                ));
-                let sink = notifications.start(link).map_err(BuildError::from)?;
-                sinks.push(SinkSlot::Open(Box::new(sink)));
-            }
-        }
+        let sinks = {
+            let mut sinks = sinks;
+            sinks.extend(self.notifications(old, new, runtime.notify)?);
+            sinks
+        };
         if sinks.is_empty() {
             return Err(ReloadError::Config(new.no_sink_error()));
         }
-
-        let mut before = Vec::new();
-        if old.enabled && !new.enabled {
-            before.push(self.notice(SecurityEvent::AuditDisabled, Vec::new()));
-        }
-        if !old.enabled && new.enabled {
-            after.push(self.notice(SecurityEvent::AuditEnabled, Vec::new()));
-        }
-        let changes = diff(old, new);
-        if !changes.is_empty() {
-            let mut fields = vec![("changes", FieldValue::Str(changes.to_string()))];
-            if !restart_required.is_empty() {
-                let text = restart_required.join(", ");
-                fields.push(("restart_required", FieldValue::Str(text)));
-            }
-            after.push(self.notice(SecurityEvent::AuditConfigChanged, fields));
-        }
-
+        let (before, after) = self.notices(old, new, change);
         parts.pipeline.reconfigure(
             Reconfiguration {
                 enabled: runtime.enabled,
@@ -203,6 +151,103 @@ impl ReloadHandle {
         )?;
         parts.caller_gate.set_enabled(new.enabled);
         Ok(())
+    }
+
+    /// The sinks after the reload: those set in code, then the configuration's, each kept open
+    /// when its destination stays (a changed option waits for a restart) or opened anew.
+    fn sinks(
+        &self,
+        old: &Config,
+        new: &Config,
+        configured: Vec<ConfiguredSink>,
+        service: &ServiceInfo,
+        change: &mut Change,
+    ) -> Result<Vec<SinkSlot>, ReloadError> {
+        let parts = &self.inner.parts;
+        let mut sinks: Vec<SinkSlot> = (0..parts.code_sinks).map(SinkSlot::Keep).collect();
+        for ((index, sink), configured) in new.sinks.iter().enumerate().zip(configured) {
+            match old.sinks.iter().position(|o| same_destination(o, sink)) {
+                Some(at) => {
+                    if &old.sinks[at] != sink {
+                        change
+                            .restart_required
+                            .push(format!("sinks[{index}] options"));
+                    }
+                    sinks.push(SinkSlot::Keep(parts.code_sinks + at));
+                }
+                None => {
+                    let opened = configured.open(&parts.clock, service, parts.report_errors)?;
+                    if let Some(path) = opened.torn_file {
+                        change.after.push(torn_line_notice(
+                            &path,
+                            parts.report_errors,
+                            parts.clock.now(),
+                        ));
+                    }
+                    sinks.push(SinkSlot::Open(opened.sink));
+                }
+            }
+        }
+        Ok(sinks)
+    }
+
+    /// The notification set-up, after the configuration's sinks: kept while its sections stay
+    /// the same, otherwise replaced (throttles and detections start anew).
+    #[cfg(feature = "notify")]
+    fn notifications(
+        &self,
+        old: &Config,
+        new: &Config,
+        configured: Option<crate::notify::NotifyConfig>,
+    ) -> Result<Option<SinkSlot>, ReloadError> {
+        let parts = &self.inner.parts;
+        let same = old.transports == new.transports
+            && old.notifications == new.notifications
+            && old.detections == new.detections;
+        if same && old.has_notifications() {
+            return Ok(Some(SinkSlot::Keep(parts.code_sinks + old.sinks.len())));
+        }
+        let Some(notifications) = configured else {
+            return Ok(None);
+        };
+        let link = crate::notify::LogLink::default();
+        link.connect(crate::LogHandle::new(
+            parts.pipeline.clone(),
+            parts.clock.clone(),
+        ));
+        let sink = notifications.start(link).map_err(BuildError::from)?;
+        Ok(Some(SinkSlot::Open(Box::new(sink))))
+    }
+
+    /// The records that tell of the reload: `audit.disabled` written before it, then
+    /// `audit.enabled` and `audit.config_changed` (with what waits for a restart) after it.
+    fn notices(
+        &self,
+        old: &Config,
+        new: &Config,
+        mut change: Change,
+    ) -> (Vec<CapturedEvent>, Vec<CapturedEvent>) {
+        let mut before = Vec::new();
+        if old.enabled && !new.enabled {
+            before.push(self.notice(SecurityEvent::AuditDisabled, Vec::new()));
+        }
+        if !old.enabled && new.enabled {
+            change
+                .after
+                .push(self.notice(SecurityEvent::AuditEnabled, Vec::new()));
+        }
+        let changes = diff(old, new);
+        if !changes.is_empty() {
+            let mut fields = vec![("changes", FieldValue::Str(changes.to_string()))];
+            if !change.restart_required.is_empty() {
+                let text = change.restart_required.join(", ");
+                fields.push(("restart_required", FieldValue::Str(text)));
+            }
+            change
+                .after
+                .push(self.notice(SecurityEvent::AuditConfigChanged, fields));
+        }
+        (before, change.after)
     }
 
     fn notice(
@@ -411,4 +456,11 @@ impl Drop for SighupListener {
             let _ = thread.join();
         }
     }
+}
+/// What a reload gathers while it applies: settings that wait for a restart, and the records
+/// to write under the new settings.
+#[derive(Default)]
+struct Change {
+    restart_required: Vec<String>,
+    after: Vec<CapturedEvent>,
 }
