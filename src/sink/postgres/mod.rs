@@ -115,24 +115,7 @@ impl PostgresSink {
         let mut client = schema::connect(&url)?;
         schema::migrate(&mut client, &config.table)?;
         let instance = service.instance.clone().unwrap_or_default();
-        let last = client.query_opt(
-            &format!(
-                "SELECT seq, line FROM {} WHERE instance = $1 ORDER BY seq DESC LIMIT 1",
-                config.table
-            ),
-            &[&instance],
-        )?;
-        let (last_seq, tip) = match last {
-            Some(row) => {
-                let seq: i64 = row.get(0);
-                let line: String = row.get(1);
-                let tip = unseal(line.as_bytes())
-                    .and_then(|sealed| ChainHash::parse(sealed.hash))
-                    .unwrap_or(ChainHash::GENESIS);
-                (Some(seq.max(0) as u64), tip)
-            }
-            None => (None, ChainHash::GENESIS),
-        };
+        let (last_seq, tip) = last_of_instance(&mut client, &config.table, &instance)?;
 
         let backlog = config
             .spool
@@ -162,17 +145,16 @@ impl PostgresSink {
             })
             .map_err(PostgresError::Thread)?
         };
-        let retention = match config.retention {
-            Some(age) => Some(
-                ShipperThread::spawn("security-log-retention", {
-                    let (url, table, interval) =
-                        (url, config.table.clone(), config.retention_interval);
-                    move |stop| retain(&url, &table, age, interval, stop)
+        let retention = config
+            .retention
+            .map(|age| {
+                let (table, interval) = (config.table.clone(), config.retention_interval);
+                ShipperThread::spawn("security-log-retention", move |stop| {
+                    retain(&url, &table, age, interval, stop);
                 })
-                .map_err(PostgresError::Thread)?,
-            ),
-            None => None,
-        };
+            })
+            .transpose()
+            .map_err(PostgresError::Thread)?;
         Ok(PostgresSink {
             outbox: Outbox {
                 name,
@@ -234,6 +216,30 @@ fn write_rows(
             }
         },
     );
+}
+
+/// Where this instance's rows end: the last `seq` it wrote and the hash its chain ends with,
+/// so that a restart continues both.
+fn last_of_instance(
+    client: &mut postgres::Client,
+    table: &str,
+    instance: &str,
+) -> Result<(Option<u64>, ChainHash), PostgresError> {
+    let last = client.query_opt(
+        &format!("SELECT seq, line FROM {table} WHERE instance = $1 ORDER BY seq DESC LIMIT 1"),
+        &[&instance],
+    )?;
+    Ok(match last {
+        Some(row) => {
+            let seq: i64 = row.get(0);
+            let line: String = row.get(1);
+            let tip = unseal(line.as_bytes())
+                .and_then(|sealed| ChainHash::parse(sealed.hash))
+                .unwrap_or(ChainHash::GENESIS);
+            (Some(seq.max(0) as u64), tip)
+        }
+        None => (None, ChainHash::GENESIS),
+    })
 }
 
 /// Inserts `rows` in one transaction; when the database refuses them for their data, inserts
