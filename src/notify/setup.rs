@@ -165,18 +165,21 @@ impl NotifyConfig {
     }
 
     /// Checks the set-up and starts its threads; records go through `log` once it is connected.
-    pub(crate) fn start(self, log: LogLink) -> Result<NotifySink, NotifyError> {
+    /// For each rule, the transports it sends to (every one when it names none); a transport
+    /// named twice, or a rule naming one that does not exist, is an error.
+    fn routes(&self) -> Result<Vec<Vec<usize>>, NotifyError> {
         let mut names = HashSet::new();
         for (name, ..) in &self.transports {
             if !names.insert(name.as_str()) {
                 return Err(NotifyError::DuplicateTransport(name.clone()));
             }
         }
-        let mut routes = Vec::with_capacity(self.rules.len());
-        for rule in &self.rules {
-            let route = if rule.send_to.is_empty() {
-                (0..self.transports.len()).collect()
-            } else {
+        self.rules
+            .iter()
+            .map(|rule| {
+                if rule.send_to.is_empty() {
+                    return Ok((0..self.transports.len()).collect());
+                }
                 rule.send_to
                     .iter()
                     .map(|wanted| {
@@ -188,10 +191,13 @@ impl NotifyConfig {
                                 transport: wanted.clone(),
                             })
                     })
-                    .collect::<Result<Vec<_>, _>>()?
-            };
-            routes.push(route);
-        }
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub(crate) fn start(self, log: LogLink) -> Result<NotifySink, NotifyError> {
+        let routes = self.routes()?;
         let now = Utc::now();
         let detectors = self
             .detections
