@@ -101,9 +101,6 @@ mod clock;
 #[cfg(feature = "config")]
 pub mod config;
 mod context;
-#[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-pub mod detect;
 mod error;
 pub use tracing_security_events_format::event;
 pub use tracing_security_events_format::security_catalog;

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tracing_security_events::detect::{MemoryDeviceStore, NewDeviceDetector};
+use tracing_security_events::http::{MemoryDeviceStore, NewDeviceDetector};
 use tracing_security_events::http::{RequestSecurity, SecurityContextLayer};
 use tracing_security_events::{security_event, Actor, Changes, SecurityEvent};
 use tracing_subscriber::prelude::*;

@@ -15,10 +15,10 @@ use common::{by_name, run, TempLog};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Barrier;
-use tracing_security_events::detect::{MemoryDeviceStore, NewDeviceDetector};
 use tracing_security_events::http::{
     DeviceClass, ForwardedHeader, RequestSecurity, SecurityContextLayer, UserAgentParser,
 };
+use tracing_security_events::http::{MemoryDeviceStore, NewDeviceDetector};
 use tracing_security_events::{security_event, Actor, ActorKind, SecurityEvent};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";

@@ -100,7 +100,7 @@
 //! 5. The raw chain, whoever sent it, is kept under `fields` (`http.request.header.x-forwarded-for`)
 //!    for forensics.
 //!
-//! **New devices.** `detect::NewDeviceDetector::check_request(&security, actor_id)` asks whether this actor
+//! **New devices.** [`NewDeviceDetector::check_request`]`(&security, actor_id)` asks whether this actor
 //! was seen before with this user agent family (`Safari/Mac OSX`) from this network (/24 for IPv4,
 //! /64 for IPv6), and emits `authentication.new_device` when not. The built-in `MemoryDeviceStore`
 //! is bounded and forgets on restart; implement `DeviceStore` to keep devices in your database.
@@ -111,6 +111,7 @@ mod forwarded;
 #[cfg(feature = "geoip")]
 mod geoip;
 mod layer;
+mod new_device;
 mod request_security;
 mod tenant;
 mod user_agent;
@@ -122,6 +123,7 @@ pub use geoip::{GeoIp, GeoIpError};
 pub use layer::{
     AnonymousId, PeerAddress, ResponseFuture, SecurityContextLayer, SecurityContextService,
 };
+pub use new_device::{DeviceCheck, DeviceKey, DeviceStore, MemoryDeviceStore, NewDeviceDetector};
 pub use request_security::{MissingSecurityContext, RequestSecurity};
 pub use tenant::{TenantFrom, TenantSource};
 pub use user_agent::{DeviceClass, ParsedUserAgent, UserAgentParser};

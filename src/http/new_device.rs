@@ -1,4 +1,13 @@
 //! "Sign-in from a new device": has this actor used this browser family from this network before?
+//!
+//! ```
+//! use tracing_security_events::http::{DeviceKey, MemoryDeviceStore, NewDeviceDetector};
+//!
+//! let detector = NewDeviceDetector::new(MemoryDeviceStore::new(10_000));
+//! let key = DeviceKey::new("42", "Firefox/Linux", "203.0.113.7".parse().ok());
+//! assert_eq!(key.network.map(|n| n.to_string()).as_deref(), Some("203.0.113.0/24"));
+//! # let _ = detector;
+//! ```
 
 use std::convert::Infallible;
 use std::fmt;
@@ -7,7 +16,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use quick_cache::sync::Cache;
 
-use crate::http::RequestSecurity;
+use super::RequestSecurity;
 use crate::{security_event, SecurityEvent};
 
 /// What identifies a device for an actor: the user agent family (`Firefox/Linux`) and the
@@ -106,7 +115,7 @@ pub enum DeviceCheck {
 /// `authentication.new_device` when so.
 ///
 /// ```
-/// use tracing_security_events::detect::{DeviceCheck, DeviceKey, MemoryDeviceStore, NewDeviceDetector};
+/// use tracing_security_events::http::{DeviceCheck, DeviceKey, MemoryDeviceStore, NewDeviceDetector};
 ///
 /// let detector = NewDeviceDetector::new(MemoryDeviceStore::new(10_000));
 /// let key = |ip: &str| DeviceKey::new("42", "Firefox/Linux", Some(ip.parse().unwrap()));
