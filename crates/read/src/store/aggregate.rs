@@ -302,6 +302,7 @@ fn timestamp(record: &Json<'_>) -> Option<DateTime<Utc>> {
 }
 
 /// The value a record has for a grouping field: the first value found, as text.
+#[doc(hidden)]
 pub fn group_value<'r>(field: &Field, record: &'r Json<'_>) -> Option<Cow<'r, str>> {
     field.paths().iter().find_map(|path| {
         let mut found = None;

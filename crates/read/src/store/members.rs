@@ -9,6 +9,7 @@ use crate::query::{Expr, Field, Query};
 
 /// The top-level members a reader needs, or all of them.
 #[derive(Debug, Clone, Default)]
+#[doc(hidden)]
 pub struct Members {
     /// `None`: parse the whole record. A short list: a few names, compared in place.
     names: Option<Vec<String>>,

@@ -9,6 +9,7 @@ use crate::query::{contains_ascii_caseless, Expr, Operand, Operator, Query, Test
 
 /// Literal texts a line must contain: every clause holds at least one of its alternatives.
 #[derive(Debug, Default)]
+#[doc(hidden)]
 pub struct Prefilter {
     clauses: Vec<Vec<Literal>>,
 }
