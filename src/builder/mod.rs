@@ -418,17 +418,7 @@ impl Builder {
             .service
             .or(&runtime.service)
             .with_environment_defaults();
-        let wait_for_write = self.sink_failure == SinkFailurePolicy::FailClosed
-            || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
-            || runtime.fsync_always();
-        refuse_same_file_twice(
-            self.files.iter().map(FileConfig::path).chain(
-                runtime
-                    .sinks
-                    .iter()
-                    .filter_map(|configured| configured.spec.file_path()),
-            ),
-        )?;
+        let wait_for_write = self.wait_for_write(&runtime)?;
         let opened = self.open_sinks(
             runtime.sinks,
             #[cfg(feature = "notify")]
@@ -476,6 +466,22 @@ impl Builder {
             #[cfg(feature = "config")]
             reload: self.reload_parts(pipeline, caller_gate, opened.code_sinks),
         })
+    }
+
+    /// Whether callers wait for their record to be written (fail-closed, or a file synced
+    /// after every record); refuses two file sinks on one file.
+    fn wait_for_write(&self, runtime: &RuntimeSettings) -> Result<bool, BuildError> {
+        refuse_same_file_twice(
+            self.files.iter().map(FileConfig::path).chain(
+                runtime
+                    .sinks
+                    .iter()
+                    .filter_map(|configured| configured.spec.file_path()),
+            ),
+        )?;
+        Ok(self.sink_failure == SinkFailurePolicy::FailClosed
+            || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
+            || runtime.fsync_always())
     }
 
     /// The limits a build refuses to go below.
