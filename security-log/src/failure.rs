@@ -41,10 +41,6 @@ fn closed_pipe(error: &(dyn Error + 'static)) -> bool {
         {
             return true;
         }
-        // Errors that wrap an io::Error without exposing it as their source still say so.
-        if error.to_string().ends_with("Broken pipe (os error 32)") {
-            return true;
-        }
         next = error.source();
     }
     false

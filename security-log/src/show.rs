@@ -94,7 +94,7 @@ pub(crate) fn records_with(
                 for record in records {
                     writer
                         .write_record(tracing_security_events::store::csv_row(&record.value()))
-                        .map_err(io::Error::other)?;
+                        .map_err(tracing_security_events::store::csv_io_error)?;
                 }
                 return writer.flush();
             }
@@ -274,7 +274,9 @@ pub(crate) fn buckets(
                 header.extend(first.key.iter().map(|(name, _)| name.clone()));
             }
             header.push("count".into());
-            writer.write_record(&header).map_err(io::Error::other)?;
+            writer
+                .write_record(&header)
+                .map_err(tracing_security_events::store::csv_io_error)?;
             for b in buckets {
                 let mut row = vec![start(b)];
                 row.extend(b.key.iter().map(|(_, v)| {
@@ -283,7 +285,9 @@ pub(crate) fn buckets(
                     )
                 }));
                 row.push(b.count.to_string());
-                writer.write_record(&row).map_err(io::Error::other)?;
+                writer
+                    .write_record(&row)
+                    .map_err(tracing_security_events::store::csv_io_error)?;
             }
             writer.flush()
         }

@@ -218,6 +218,7 @@ fn a_closed_pipe_ends_every_subcommand_quietly() {
         vec!["export", log, "--format", "csv"],
         vec!["export", log, "--format", "json"],
         vec!["stats", log, "--by", "user", "--format", "jsonl"],
+        vec!["stats", log, "--by", "user", "--format", "csv"],
         vec!["stats", log, "--by", "ip"],
         vec!["tail", log, "-n", "20000"],
         vec!["verify", log],

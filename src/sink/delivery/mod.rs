@@ -6,8 +6,10 @@
 
 mod backlog;
 mod outbox;
+mod refusals;
 mod ship;
 
 pub(crate) use backlog::Backlog;
 pub(crate) use outbox::Outbox;
+pub(crate) use refusals::Refusals;
 pub(crate) use ship::{ship, DeliveryCounters, ShipperThread};

@@ -20,7 +20,7 @@ use opentelemetry_sdk::Resource;
 use super::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
 use super::mapping;
 use super::OtlpError;
-use crate::sink::delivery::{ship, Backlog, DeliveryCounters, ShipperThread};
+use crate::sink::delivery::{ship, Backlog, DeliveryCounters, Refusals, ShipperThread};
 
 /// Records per request are also bounded by their JSON size. HTTP/2 lets a client send 64 KiB on a
 /// connection before the server's window updates, which some servers hold back (Nagle against
@@ -195,49 +195,22 @@ fn export(
                     mapped
                 })
                 .collect();
-            export_finding_refusals(runtime, exporter, &scope, &records, counters)
+            let refusals = Refusals {
+                destination: "the collector",
+                of_data: &|error: &String| refused_for_data(error).then(|| error.clone()),
+                id: &|record: &SdkLogRecord| record_id(record).unwrap_or("(no id)").to_owned(),
+            };
+            refusals.send(&records, counters, &mut |records| {
+                let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+                    records.iter().map(|record| (record, &scope)).collect();
+                runtime
+                    .block_on(exporter.export(LogBatch::new(&pairs)))
+                    .map(|()| records.len() as u64)
+                    .map_err(|error| error.to_string())
+            })
         },
     );
     let _ = provider.shutdown();
-}
-
-/// Exports `records` in one request; when the collector refuses them for their data (see
-/// [`refused_for_data`]), exports each half the same way, down to the single records it
-/// refuses, which are counted as refused. Other errors are returned and the whole batch is sent
-/// again: halves already delivered then arrive twice (OTLP delivery is at least once).
-fn export_finding_refusals(
-    runtime: &tokio::runtime::Runtime,
-    exporter: &LogExporter,
-    scope: &InstrumentationScope,
-    records: &[SdkLogRecord],
-    counters: &DeliveryCounters,
-) -> Result<u64, String> {
-    if records.is_empty() {
-        return Ok(0);
-    }
-    let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-        records.iter().map(|record| (record, scope)).collect();
-    match runtime.block_on(exporter.export(LogBatch::new(&pairs))) {
-        Ok(()) => Ok(records.len() as u64),
-        Err(error) => {
-            let error = error.to_string();
-            if !refused_for_data(&error) {
-                return Err(error);
-            }
-            if let [record] = records {
-                counters.refuse(format!(
-                    "the collector refused record {}: {error}",
-                    record_id(record).unwrap_or("(no id)")
-                ));
-                return Ok(0);
-            }
-            let (first, second) = records.split_at(records.len() / 2);
-            Ok(
-                export_finding_refusals(runtime, exporter, scope, first, counters)?
-                    + export_finding_refusals(runtime, exporter, scope, second, counters)?,
-            )
-        }
-    }
 }
 
 /// Whether the collector refused a request for what it carried, which sending it again cannot

@@ -74,7 +74,7 @@ use crate::postgres_table::{check_table_name, describe, redacted_url, schema};
 pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
 
 use self::rows::Row;
-use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, ShipperThread};
+use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, Refusals, ShipperThread};
 use super::{Batch, Sink};
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
 use crate::record::ServiceInfo;
@@ -242,40 +242,26 @@ fn last_of_instance(
     })
 }
 
-/// Inserts `rows` in one transaction; when the database refuses them for their data, inserts
-/// each half the same way, down to the single rows it refuses, which are counted as refused.
-/// Other errors (the connection, the server) are returned, and the whole batch is sent again
-/// (rows already written are not written twice).
+/// Inserts `rows` in one transaction; rows the database refuses for their data are found and
+/// recorded (see [`Refusals`]). Other errors (the connection, the server) are returned, and the
+/// whole batch is sent again (rows already written are not written twice).
 fn insert_finding_refusals(
     client: &mut postgres::Client,
     table: &str,
     rows: &[Row],
     counters: &DeliveryCounters,
 ) -> Result<u64, postgres::Error> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let result = client.transaction().and_then(|mut transaction| {
+    let refusals = Refusals {
+        destination: "the database",
+        of_data: &|error: &postgres::Error| refused_for_data(error).then(|| describe(error)),
+        id: &|row: &Row| row.id.clone(),
+    };
+    refusals.send(rows, counters, &mut |rows| {
+        let mut transaction = client.transaction()?;
         let written = rows::insert(&mut transaction, table, rows)?;
         transaction.commit()?;
         Ok(written)
-    });
-    match result {
-        Err(error) if refused_for_data(&error) => {
-            if let [row] = rows {
-                counters.refuse(format!(
-                    "the database refused record {}: {}",
-                    row.id,
-                    describe(&error)
-                ));
-                return Ok(0);
-            }
-            let (first, second) = rows.split_at(rows.len() / 2);
-            Ok(insert_finding_refusals(client, table, first, counters)?
-                + insert_finding_refusals(client, table, second, counters)?)
-        }
-        other => other,
-    }
+    })
 }
 
 /// Whether the database refused the statement for the values it carried (a data exception,

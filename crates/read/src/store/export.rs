@@ -90,6 +90,19 @@ enum Output<W: Write> {
     Raw(W),
 }
 
+/// A CSV writer's error as the I/O error it carries when it is one, so that a closed pipe stays
+/// a closed pipe (`csv::Error` does not expose it as its source); any other kind, wrapped.
+#[doc(hidden)]
+pub fn csv_io_error(error: csv::Error) -> io::Error {
+    if !error.is_io_error() {
+        return io::Error::other(error);
+    }
+    match error.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 impl<W: Write> ExportWriter<W> {
     /// Starts an export to `out` (a CSV header, a JSON array's bracket).
     pub fn new(mut out: W, format: ExportFormat) -> io::Result<Self> {
@@ -98,7 +111,7 @@ impl<W: Write> ExportWriter<W> {
                 let mut writer = csv::Writer::from_writer(out);
                 writer
                     .write_record(CSV_COLUMNS.iter().map(|(name, _)| *name))
-                    .map_err(io::Error::other)?;
+                    .map_err(csv_io_error)?;
                 Output::Csv(Box::new(writer))
             }
             ExportFormat::Json => {
@@ -119,7 +132,7 @@ impl<W: Write> ExportWriter<W> {
         match &mut self.out {
             Output::Csv(csv) => csv
                 .write_record(csv_row(&record.value()))
-                .map_err(io::Error::other)?,
+                .map_err(csv_io_error)?,
             Output::Raw(out) => {
                 if self.format == ExportFormat::Json {
                     out.write_all(if self.written > 0 { b",\n" } else { b"\n" })?;

@@ -65,7 +65,9 @@ pub use aggregate::{bucket_length, Aggregate, Aggregation, Bucket, BUCKET_ORIGIN
 pub use chain_check::ChainSummary;
 pub use cursor::{BadCursor, Cursor};
 pub use deadline::{Canceller, Deadline};
-pub use export::{csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS};
+pub use export::{
+    csv_io_error, csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS,
+};
 pub use file_store::FileStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
