@@ -47,6 +47,15 @@ impl Source {
         })
     }
 
+    /// The log as the reader named it: `stdin` for `-`, else its path or URL.
+    pub(crate) fn shown(&self) -> String {
+        if self.is_stdin() {
+            "stdin".to_owned()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
     /// Whether the records came from stdin.
     pub(crate) fn is_stdin(&self) -> bool {
         self.stdin_copy.is_some()

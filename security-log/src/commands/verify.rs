@@ -63,17 +63,26 @@ fn verify(
     if let Some(url) = source.url() {
         return verify_database(url, table, instance, options);
     }
-    let path = &source.path;
-    let report = verify_with(path, options)
-        .map_err(|e| Failure::context(format!("cannot read {}", path.display()), e))?;
+    let report = verify_with(&source.path, options)
+        .map_err(|e| Failure::context(format!("cannot read {}", source.shown()), e))?;
     if report.records == 0 && report.problem.is_none() {
         // "0 records, ok" about a path that holds no log would be a dangerous answer.
         return Err(Failure::Error(format!(
             "{}: no records to verify (an empty log, or not a log)",
-            path.display()
+            source.shown()
         )));
     }
-    Ok(print_report(&mut io::stdout().lock(), &report)?)
+    if !source.is_stdin() {
+        return Ok(print_report(&mut io::stdout().lock(), &report)?);
+    }
+    // The report names the private copy of stdin; the reader knows it as stdin.
+    let mut text = Vec::new();
+    let verified = print_report(&mut text, &report)?;
+    let text = String::from_utf8_lossy(&text).replace(&source.path.display().to_string(), "stdin");
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(verified)
 }
 
 /// Each instance's chain (or the one asked for), from the table's rows.
