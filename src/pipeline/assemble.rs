@@ -62,7 +62,7 @@ impl RecordAssembler {
             context.inherit_from(outer);
         }
 
-        let (event, template) = match name {
+        let (mut event, template) = match name {
             EventName::Known(info) => {
                 let mut event = EventSummary::new(
                     Cow::Borrowed(info.name()),
@@ -80,7 +80,6 @@ impl RecordAssembler {
                 (event, None)
             }
         };
-        let mut event = event;
         event.reason = context.reason.take();
         event.source = context.source.take();
         event.duration_us = duration.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
