@@ -22,10 +22,15 @@ impl HelpArgs {
         match self.topic.as_deref() {
             Some("query") => super::help_query::print(&mut out)?,
             Some(name) => {
+                let known: Vec<String> = command
+                    .get_subcommands()
+                    .map(|sub| sub.get_name().to_owned())
+                    .filter(|sub| sub != "help")
+                    .collect();
                 let Some(sub) = command.find_subcommand_mut(name) else {
                     return Err(Failure::Error(format!(
-                        "help: no command or topic `{name}` (query, export, stats, tail, verify, \
-                         completions, man)"
+                        "help: no command or topic `{name}` ({})",
+                        known.join(", ")
                     )));
                 };
                 write!(out, "{}", sub.render_long_help())?;

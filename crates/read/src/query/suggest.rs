@@ -1,5 +1,8 @@
 //! "Did you mean": the known name most like a misspelt one.
 
+/// Past this many characters a word is no slip of a known name.
+const MAX_SUGGESTED_LEN: usize = 128;
+
 /// The candidate nearest to `written` by edit distance (a transposition counts as one edit),
 /// when near enough to be a slip of the keyboard rather than another word: one edit, or one in
 /// three characters. The first of equally near candidates wins.
@@ -8,6 +11,10 @@ pub(crate) fn closest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let length = written.chars().count();
+    // No name is this long: a hostile query's megabyte value costs no edit-distance table.
+    if length > MAX_SUGGESTED_LEN {
+        return None;
+    }
     candidates
         .into_iter()
         .filter(|candidate| *candidate != written)
