@@ -73,6 +73,7 @@ enum Command {
     Stats(commands::StatsArgs),
     Tail(commands::TailArgs),
     Verify(commands::VerifyArgs),
+    Keygen(commands::KeygenArgs),
     Help(commands::HelpArgs),
     Completions(commands::CompletionsArgs),
     /// The manual page (roff), to stdout.
@@ -99,6 +100,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => args.run(&context),
         Command::Tail(args) => args.run(&context),
         Command::Verify(args) => args.run(&context),
+        Command::Keygen(args) => args.run(),
         Command::Help(args) => args.run(),
         Command::Completions(args) => args.run(),
         Command::Man => commands::man(),

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::event::SecurityEvent;
 use crate::record::{message, EventSummary, Fields, SecurityRecord, ServiceInfo};
 use crate::redact::Redactor;
+use crate::sink::RecordRequest;
 use crate::value::FieldValue;
 
 /// Builds records in queue order; owns the sequence counter, so `seq` is gap-free.
@@ -144,6 +145,15 @@ impl RecordAssembler {
             ],
             self.clock.now(),
         ))
+    }
+
+    /// The record a sink asked for, as the sink will fill it in.
+    pub(crate) fn requested_record(&mut self, request: RecordRequest) -> SecurityRecord {
+        let event = match request {
+            RecordRequest::Checkpoint => SecurityEvent::AuditCheckpoint,
+            RecordRequest::FilesRemoved => SecurityEvent::AuditFilesRemoved,
+        };
+        self.assemble(CapturedEvent::notice(event.info(), Vec::new(), self.clock.now()))
     }
 
     fn next_seq(&mut self) -> u64 {

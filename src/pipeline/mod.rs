@@ -140,6 +140,9 @@ fn on_log_thread() -> bool {
 struct EncodedBatch {
     records: Vec<SecurityRecord>,
     lines: Vec<u8>,
+    /// Records a sink asked for, which it fills in before any sink writes them: their index
+    /// in `records`, in order.
+    requested: Vec<(usize, crate::sink::RecordRequest)>,
     /// Callers waiting for these records to be written.
     waiting: Vec<Sender<()>>,
 }
@@ -208,9 +211,14 @@ impl Pipeline {
         let (to_writer, writer_inbox) = bounded(WRITER_QUEUE);
         let (returned, returned_inbox) = bounded(WRITER_QUEUE + 2);
         let (losses, losses_inbox) = crossbeam_channel::unbounded();
+        let (requests, requests_inbox) = crossbeam_channel::unbounded();
         let writer = writer::Writer::new(
             writer_inbox,
-            writer::WriterLinks { returned, losses },
+            writer::WriterLinks {
+                returned,
+                losses,
+                requests,
+            },
             settings.sinks,
             counters.clone(),
             abandon.clone(),
@@ -230,6 +238,7 @@ impl Pipeline {
                 sender: to_writer,
                 returned: returned_inbox,
                 losses: losses_inbox,
+                requests: requests_inbox,
                 thread: writer_thread,
             },
             settings.assembler,

@@ -46,6 +46,8 @@ pub(super) struct WriterHandle {
     pub(super) returned: Receiver<EncodedBatch>,
     /// Records a sink gave up after accepting them, by sink name.
     pub(super) losses: Receiver<(String, crate::sink::SinkLoss)>,
+    /// Records the sinks asked for (checkpoints, retention's records).
+    pub(super) requests: Receiver<crate::sink::RecordRequest>,
     pub(super) thread: JoinHandle<()>,
 }
 
@@ -272,10 +274,25 @@ impl Worker {
         }
     }
 
-    /// Hands the batch filled so far to the writer, with the notices of losses since the last.
+    /// Adds the records the sinks asked for, each to be filled in by its sink on the writer
+    /// thread (the checkpoint signs what was written before it).
+    fn note_requests(&mut self) {
+        while let Ok(request) = self.writer.requests.try_recv() {
+            let record = self.assembler.requested_record(request);
+            let index = self.batch.records.len();
+            self.push(record);
+            if self.batch.records.len() > index {
+                self.batch.requested.push((index, request));
+            }
+        }
+    }
+
+    /// Hands the batch filled so far to the writer, with the notices of losses since the last
+    /// and the records the sinks asked for.
     fn write_batch(&mut self) {
         self.note_drops();
         self.note_sink_losses();
+        self.note_requests();
         if self.batch.records.is_empty() {
             return;
         }
@@ -285,6 +302,7 @@ impl Worker {
                 self.written_records.clear();
                 std::mem::swap(&mut self.written_records, &mut returned.records);
                 returned.lines.clear();
+                returned.requested.clear();
                 returned
             }
             Err(_) => new_batch(),
@@ -304,6 +322,7 @@ fn new_batch() -> EncodedBatch {
     EncodedBatch {
         records: Vec::with_capacity(MAX_BATCH),
         lines: Vec::with_capacity(MAX_BATCH * 512),
+        requested: Vec::new(),
         waiting: Vec::new(),
     }
 }

@@ -16,8 +16,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 #[cfg(feature = "config")]
 use super::SinkSlot;
 use super::{Counters, EncodedBatch, SinkFailure, ToWriter, TICK};
+use crate::escape::write_record_line;
+use crate::integrity::checkpoint::field;
+use crate::record::SecurityRecord;
 use crate::report::ErrorReporter;
-use crate::sink::{Batch, Sink};
+use crate::sink::{Batch, RecordRequest, Sink};
+use crate::value::FieldValue;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -29,6 +33,8 @@ pub(super) struct WriterLinks {
     pub(super) returned: Sender<EncodedBatch>,
     /// Records a sink had accepted and later gave up, by sink name.
     pub(super) losses: Sender<(String, crate::sink::SinkLoss)>,
+    /// Records a sink asks to have written (checkpoints, retention's records).
+    pub(super) requests: Sender<RecordRequest>,
 }
 
 pub(super) struct Writer {
@@ -87,6 +93,14 @@ impl Writer {
                     });
                 }
                 Ok(ToWriter::Drained(done)) => {
+                    // The last checkpoint is asked for before the worker writes its last batch.
+                    for sink in &mut self.sinks {
+                        let _ = call_sink("closing", || {
+                            sink.closing();
+                            Ok(())
+                        });
+                    }
+                    self.forward_requests();
                     let _ = done.send(());
                 }
                 Ok(ToWriter::Shutdown(replies)) => {
@@ -99,6 +113,7 @@ impl Writer {
                 Err(RecvTimeoutError::Timeout) => {
                     let _ = self.for_each_sink("tick", |sink| sink.tick());
                     self.report_losses();
+                    self.forward_requests();
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let _ = self.flush_sinks();
@@ -109,36 +124,127 @@ impl Writer {
     }
 
     fn write(&mut self, mut encoded: EncodedBatch) {
-        let batch = Batch::new(&encoded.records, &encoded.lines);
+        let count = encoded.records.len();
         // With no sink a record would be written nowhere and still look written. Reloads and
         // the builder refuse a configuration without sinks; this keeps the count honest anyway.
-        let mut delivered = !self.sinks.is_empty();
-        if !delivered {
-            Counters::add(&self.counters.dropped, batch.len() as u64);
+        let delivered = if self.sinks.is_empty() {
+            Counters::add(&self.counters.dropped, count as u64);
             self.reporter.report(format_args!(
-                "no sink is configured: {} records not written",
-                batch.len()
+                "no sink is configured: {count} records not written"
             ));
+            false
+        } else if encoded.requested.is_empty() {
+            let batch = Batch::new(&encoded.records, &encoded.lines);
+            self.write_to_sinks(&batch, None)
+        } else {
+            self.write_filling_in(&mut encoded)
+        };
+        if delivered {
+            Counters::add(&self.counters.written, count as u64);
         }
-        for sink in &mut self.sinks {
+        self.counters.release(count as u64);
+        for caller in encoded.waiting.drain(..) {
+            let _ = caller.send(());
+        }
+        self.report_losses();
+        self.forward_requests();
+        // A full return channel drops the buffers here instead: the worker makes new ones.
+        let _ = self.links.returned.try_send(encoded);
+    }
+
+    /// Writes `batch` to every sink, `first` before the others; whether all wrote it.
+    fn write_to_sinks(&mut self, batch: &Batch<'_>, first: Option<usize>) -> bool {
+        let mut order: Vec<usize> = first.into_iter().collect();
+        order.extend((0..self.sinks.len()).filter(|&i| Some(i) != first));
+        let mut delivered = true;
+        for index in order {
             delivered &= write_until_done(
-                sink.as_mut(),
-                &batch,
+                self.sinks[index].as_mut(),
+                batch,
                 &self.counters,
                 &self.abandon,
                 &mut self.reporter,
             );
         }
-        if delivered {
-            Counters::add(&self.counters.written, batch.len() as u64);
+        delivered
+    }
+
+    /// Writes a batch holding records the sinks asked for: the records before each are written
+    /// first, then its sink fills it in (a checkpoint signs what is now written) and writes it
+    /// before the other sinks do, so no copy leaves before the log holds it.
+    fn write_filling_in(&mut self, encoded: &mut EncodedBatch) -> bool {
+        let mut starts = Vec::with_capacity(encoded.records.len() + 1);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', &encoded.lines).map(|end| end + 1));
+        let requested = std::mem::take(&mut encoded.requested);
+        let mut delivered = true;
+        // The segment being written: from this record, its first line re-encoded if filled in.
+        let (mut from, mut first_line, mut first_sink) = (0, None::<Vec<u8>>, None);
+        for (index, request) in requested.iter().copied().chain([(encoded.records.len(), RecordRequest::Checkpoint)]) {
+            if index > from {
+                let mut lines = first_line.take().unwrap_or_default();
+                let rest_from = if lines.is_empty() { starts[from] } else { starts[from + 1] };
+                lines.extend_from_slice(&encoded.lines[rest_from..starts[index]]);
+                let batch = Batch::new(&encoded.records[from..index], &lines);
+                delivered &= self.write_to_sinks(&batch, first_sink.take());
+            }
+            if index == encoded.records.len() {
+                break;
+            }
+            first_sink = self.fill_in(request, &mut encoded.records[index]);
+            let mut line = Vec::new();
+            if let Err(err) = write_record_line(&mut line, &encoded.records[index]) {
+                self.reporter.report(format_args!("a requested record not encoded: {err}"));
+                line = encoded.lines[starts[index]..starts[index + 1]].to_vec();
+            }
+            first_line = Some(line);
+            from = index;
         }
-        self.counters.release(batch.len() as u64);
-        for caller in encoded.waiting.drain(..) {
-            let _ = caller.send(());
+        encoded.requested = requested;
+        delivered
+    }
+
+    /// Has the sink that asked for `record` fill it in; the index of that sink. When none can
+    /// (the sink was removed by a reload, or failed), the record says so instead.
+    fn fill_in(&mut self, request: RecordRequest, record: &mut SecurityRecord) -> Option<usize> {
+        let mut failure = None;
+        for (index, sink) in self.sinks.iter_mut().enumerate() {
+            let name = sink.name().to_owned();
+            let mut filled = false;
+            match call_sink(&name, || {
+                filled = sink.complete(request, record)?;
+                Ok(())
+            }) {
+                Ok(()) if filled => return Some(index),
+                Ok(()) => {}
+                Err(err) => {
+                    Counters::add(&self.counters.sink_errors, 1);
+                    self.reporter.force(format_args!(
+                        "sink {name} could not fill in a {request:?} record: {}",
+                        err.reason()
+                    ));
+                    failure = Some(err.reason().into_owned());
+                    break;
+                }
+            }
         }
-        self.report_losses();
-        // A full return channel drops the buffers here instead: the worker makes new ones.
-        let _ = self.links.returned.try_send(encoded);
+        let why = failure.unwrap_or_else(|| "no sink keeps this log's checkpoints".to_owned());
+        record.fields.push(field::UNAVAILABLE, FieldValue::Str(why));
+        None
+    }
+
+    /// Passes on to the worker the records the sinks ask for.
+    fn forward_requests(&mut self) {
+        for sink in &mut self.sinks {
+            let mut requests = Vec::new();
+            let _ = call_sink("requests", || {
+                requests = sink.take_requests();
+                Ok(())
+            });
+            for request in requests {
+                let _ = self.links.requests.send(request);
+            }
+        }
     }
 
     /// Tells the worker which sinks gave up records they had accepted (the OTLP sink past its

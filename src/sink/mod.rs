@@ -92,7 +92,10 @@ mod stdout;
 use std::io;
 
 pub(crate) use file::FileSink;
-pub use file::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
+pub use file::{
+    CheckpointConfig, FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_CHECKPOINT_INTERVAL,
+    DEFAULT_CHECKPOINT_RECORDS, DEFAULT_FSYNC_INTERVAL, DEFAULT_KEY_EPOCH,
+};
 pub use open::OpenError;
 pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
 pub use otlp_settings::{OtlpCompression, OtlpProtocol};
@@ -226,4 +229,33 @@ pub trait Sink: Send + 'static {
     fn last_seq(&self) -> Option<u64> {
         None
     }
+
+    /// Records this sink wants written now, which it then fills in when asked to
+    /// [`complete`](Sink::complete) them: the file sink's checkpoints and retention records,
+    /// whose content only the sink knows. Asked after every batch and at every tick.
+    #[doc(hidden)]
+    fn take_requests(&mut self) -> Vec<RecordRequest> {
+        Vec::new()
+    }
+
+    /// Fills in a record this sink asked for, before any sink writes it; `false` when it is
+    /// not this sink's to fill.
+    #[doc(hidden)]
+    fn complete(&mut self, _request: RecordRequest, _record: &mut SecurityRecord) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// The log is about to shut down: a last request may follow (the final checkpoint).
+    #[doc(hidden)]
+    fn closing(&mut self) {}
+}
+
+/// A record a sink asks the log to write and then fills in.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordRequest {
+    /// An `audit.checkpoint` record.
+    Checkpoint,
+    /// An `audit.files_removed` record.
+    FilesRemoved,
 }

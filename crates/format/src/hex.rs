@@ -19,7 +19,6 @@ pub fn encode_into(bytes: &[u8], out: &mut [u8]) {
 }
 
 /// The bytes of lowercase or uppercase hex; `None` for an odd length or another character.
-#[cfg(feature = "query")]
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
     let bytes = text.as_bytes();

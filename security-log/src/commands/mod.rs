@@ -3,6 +3,7 @@
 mod export;
 mod help;
 mod help_query;
+mod keygen;
 mod query;
 mod stats;
 mod tail;
@@ -10,6 +11,7 @@ mod verify;
 
 pub(crate) use export::ExportArgs;
 pub(crate) use help::{man, CompletionsArgs, HelpArgs};
+pub(crate) use keygen::KeygenArgs;
 pub(crate) use query::QueryArgs;
 pub(crate) use stats::StatsArgs;
 pub(crate) use tail::TailArgs;

@@ -5,7 +5,11 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use tracing_security_events::integrity::{verify_with, VerifyOptions, VerifyReport};
+use tracing_security_events::integrity::{
+    parse_public_key, verify_with, Checkpoint, VerifyOptions, VerifyReport, CHECKPOINT_EVENT,
+};
+use tracing_security_events::query;
+use tracing_security_events::store::{Order, Search};
 
 use super::Context;
 use crate::failure::Failure;
@@ -15,6 +19,8 @@ use crate::source::Source;
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
     security-log verify /var/log/app\n  \
+    security-log verify /var/log/app --public-key \"$(cat checkpoint.pub)\" \
+    --anchors postgres://audit@db/app\n  \
     security-log verify - < /var/log/app/security.jsonl")]
 pub(crate) struct VerifyArgs {
     /// A log file, a directory of rotated files, - for stdin, or a URL.
@@ -25,6 +31,14 @@ pub(crate) struct VerifyArgs {
     /// The hash the log must end with, kept elsewhere.
     #[arg(long)]
     expect_tip: Option<String>,
+    /// Check every checkpoint's signature: the public key `keygen` printed (64 hex digits),
+    /// or a file holding it.
+    #[arg(long, value_name = "K")]
+    public_key: Option<String>,
+    /// The log's checkpoints as another sink received them: a file or directory of JSON
+    /// lines (stdout, an export), or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    anchors: Option<PathBuf>,
     /// With a postgres:// URL: only this instance's chain (default: each instance's).
     #[arg(long, value_name = "I")]
     instance: Option<String>,
@@ -45,6 +59,13 @@ impl VerifyArgs {
         if let Some(tip) = self.expect_tip {
             options = options.with_expected_tip(tip);
         }
+        if let Some(key) = &self.public_key {
+            options = options.with_public_key(read_public_key(key)?);
+        }
+        if let Some(anchors) = &self.anchors {
+            let source = Source::new(anchors)?;
+            options = options.with_anchors(source.shown(), read_anchors(&source, context.table)?);
+        }
         verify(
             &Source::new(&self.log)?,
             self.instance.as_deref(),
@@ -52,6 +73,62 @@ impl VerifyArgs {
             &options,
         )
     }
+}
+
+/// A public key given as its hex digits, or as a file holding them.
+fn read_public_key(given: &str) -> Result<tracing_security_events::integrity::PublicKey, Failure> {
+    if let Some(key) = parse_public_key(given) {
+        return Ok(key);
+    }
+    let text = std::fs::read_to_string(given).map_err(|e| {
+        Failure::context(
+            format!("--public-key {given}: neither 64 hex digits nor a readable file"),
+            e,
+        )
+    })?;
+    parse_public_key(&text).ok_or_else(|| {
+        Failure::Error(format!(
+            "--public-key {given}: the file does not hold a public key (64 hex digits)"
+        ))
+    })
+}
+
+/// The checkpoints in the anchors; none at all is an error, not an anchor that agrees.
+fn read_anchors(source: &Source, table: Option<&str>) -> Result<Vec<Checkpoint>, Failure> {
+    let store = source.store(table)?;
+    let filters = query::Filters {
+        events: vec![CHECKPOINT_EVENT.to_owned()],
+        ..query::Filters::default()
+    };
+    let query = filters
+        .to_query()
+        .map_err(|e| Failure::Error(e.to_string()))?;
+    let mut anchors = Vec::new();
+    let mut unreadable = 0_u64;
+    store.export(
+        &Search::new(query).with_order(Order::OldestFirst),
+        &mut |record| {
+            match serde_json::from_str(record.line()).map(|value| Checkpoint::from_record(&value)) {
+                Ok(Ok(Some(checkpoint))) => anchors.push(checkpoint),
+                Ok(Ok(None)) => {}
+                _ => unreadable += 1,
+            }
+            Ok(())
+        },
+    )?;
+    if unreadable > 0 {
+        eprintln!(
+            "security-log: warning: {unreadable} checkpoint record(s) in {} cannot be read",
+            source.shown()
+        );
+    }
+    if anchors.is_empty() {
+        return Err(Failure::Error(format!(
+            "--anchors {}: no checkpoint records there (an anchor that holds nothing proves nothing)",
+            source.shown()
+        )));
+    }
+    Ok(anchors)
 }
 
 fn verify(
@@ -129,11 +206,30 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<bool>
     if let Some(tip) = &report.tip {
         writeln!(out, "tip      {tip}")?;
     }
-    if !report.starts_at_genesis && report.records > 0 {
+    if report.checkpoints > 0 {
+        writeln!(out, "signed   {} checkpoint(s)", report.checkpoints)?;
+        if report.unsigned_tail > 0 {
+            writeln!(
+                out,
+                "note     {} record(s) after the last checkpoint are not signed yet",
+                report.unsigned_tail
+            )?;
+        }
+    }
+    if report.anchors > 0 {
+        writeln!(out, "anchored {} checkpoint(s) match their copies", report.anchors)?;
+    }
+    for file in &report.removed_by_retention {
+        writeln!(out, "removed  {file} (by retention, as the log records)")?;
+    }
+    if !report.starts_at_genesis && report.records > 0 && report.removed_by_retention.is_empty() {
         writeln!(
             out,
             "note     the chain starts mid-way: older files were removed (retention?)"
         )?;
+    }
+    for unchecked in &report.unchecked {
+        writeln!(out, "unchecked {unchecked}")?;
     }
     for torn in &report.torn_lines {
         writeln!(

@@ -134,6 +134,7 @@ mod fsync_as_name {
 /// | rotated files kept, at most this old | all | [`keep_for`](FileConfig::keep_for) |
 /// | fsync | every second ([`FsyncPolicy::Interval`]) | [`fsync`](FileConfig::fsync) |
 /// | hash chain | on, SHA-256 | [`with_chain_key`](FileConfig::with_chain_key), [`without_chain`](FileConfig::without_chain) |
+/// | signed checkpoints | off | [`with_checkpoints`](FileConfig::with_checkpoints) |
 /// | clock for rotation and retention | the builder's, else the system's | [`with_clock`](FileConfig::with_clock) |
 #[derive(Clone)]
 #[must_use]
@@ -146,6 +147,7 @@ pub struct FileConfig {
     pub(crate) fsync: FsyncPolicy,
     pub(crate) chain: bool,
     pub(crate) chain_key: Option<Vec<u8>>,
+    pub(crate) checkpoints: Option<CheckpointConfig>,
     /// `None`: the builder's clock, or the system's.
     pub(crate) clock: Option<Arc<dyn Clock>>,
 }
@@ -161,6 +163,7 @@ impl fmt::Debug for FileConfig {
             .field("fsync", &self.fsync)
             .field("chain", &self.chain)
             .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
+            .field("checkpoints", &self.checkpoints)
             .field("clock", &self.clock)
             .finish()
     }
@@ -178,6 +181,7 @@ impl FileConfig {
             fsync: FsyncPolicy::default(),
             chain: true,
             chain_key: None,
+            checkpoints: None,
             clock: None,
         }
     }
@@ -227,10 +231,19 @@ impl FileConfig {
         self
     }
 
-    /// Writes records without the `integrity` member.
+    /// Writes records without the `integrity` member (and so without checkpoints).
     pub fn without_chain(mut self) -> Self {
         self.chain = false;
         self.chain_key = None;
+        self.checkpoints = None;
+        self
+    }
+
+    /// Signs the tip of the chain in `audit.checkpoint` records, which every sink receives:
+    /// see [`CheckpointConfig`]. Turns the chain on.
+    pub fn with_checkpoints(mut self, checkpoints: CheckpointConfig) -> Self {
+        self.chain = true;
+        self.checkpoints = Some(checkpoints);
         self
     }
 
@@ -243,5 +256,81 @@ impl FileConfig {
 
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock))
+    }
+}
+
+/// Records a checkpoint covers, at most, by default: 100,000.
+pub const DEFAULT_CHECKPOINT_RECORDS: u64 = 100_000;
+/// How long records wait for a checkpoint, at most, by default: 60 seconds.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a signing key lives before the next is derived, by default: 1 hour.
+pub const DEFAULT_KEY_EPOCH: Duration = Duration::from_secs(3600);
+
+/// Signed checkpoints of a file's hash chain.
+///
+/// The file sink writes an `audit.checkpoint` record after every `every_records` records,
+/// `every` after the first record it has not signed, after each rotation and at shutdown. It
+/// names the last record before it (`seq` and chain hash), the records since the previous
+/// checkpoint and that checkpoint's digest, and is signed with Ed25519 under the key in
+/// `key_file` (made by `security-log keygen`, which prints the public key for verifiers).
+///
+/// The key evolves: once `key_epoch` has passed, the next epoch's key is derived one-way from
+/// the current one, which is erased from memory and from the key file; the new public key is
+/// signed by the old. A key stolen now cannot sign anything that verifies for an earlier epoch.
+///
+/// | setting | default | setter |
+/// |---|---|---|
+/// | records per checkpoint, at most | 100,000 | [`every_records`](CheckpointConfig::every_records) |
+/// | time before a checkpoint, at most | 60 s | [`every`](CheckpointConfig::every) |
+/// | key epoch | 1 hour | [`key_epoch`](CheckpointConfig::key_epoch) |
+///
+/// ```no_run
+/// use tracing_security_events::sink::{CheckpointConfig, FileConfig};
+///
+/// let file = FileConfig::new("/var/log/myapp/security.jsonl")
+///     .with_checkpoints(CheckpointConfig::new("/var/lib/myapp/checkpoint.key"));
+/// # let _ = file;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct CheckpointConfig {
+    pub(crate) key_file: PathBuf,
+    pub(crate) every_records: u64,
+    pub(crate) every: Duration,
+    pub(crate) key_epoch: Duration,
+}
+
+impl CheckpointConfig {
+    /// Checkpoints signed with the key in `key_file`, with the defaults of the table above.
+    pub fn new(key_file: impl AsRef<Path>) -> Self {
+        CheckpointConfig {
+            key_file: key_file.as_ref().to_path_buf(),
+            every_records: DEFAULT_CHECKPOINT_RECORDS,
+            every: DEFAULT_CHECKPOINT_INTERVAL,
+            key_epoch: DEFAULT_KEY_EPOCH,
+        }
+    }
+
+    /// A checkpoint after this many records at most (at least 1).
+    pub fn every_records(mut self, records: u64) -> Self {
+        self.every_records = records.max(1);
+        self
+    }
+
+    /// A checkpoint at most this long after the first record not yet signed.
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.every = interval;
+        self
+    }
+
+    /// How long one signing key lives (`Duration::ZERO`: a new key after every checkpoint).
+    pub fn key_epoch(mut self, epoch: Duration) -> Self {
+        self.key_epoch = epoch;
+        self
+    }
+
+    /// The key file.
+    pub fn key_file(&self) -> &Path {
+        &self.key_file
     }
 }

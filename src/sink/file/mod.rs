@@ -2,6 +2,7 @@
 //! from what an earlier run left.
 
 mod background_sync;
+mod checkpointer;
 mod config;
 mod recovery;
 
@@ -14,12 +15,17 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use background_sync::BackgroundSync;
-pub use config::{FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_FSYNC_INTERVAL};
+use checkpointer::{removal_fields, Checkpointer};
+pub use config::{
+    CheckpointConfig, FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_CHECKPOINT_INTERVAL,
+    DEFAULT_CHECKPOINT_RECORDS, DEFAULT_FSYNC_INTERVAL, DEFAULT_KEY_EPOCH,
+};
 
-use super::{Batch, Sink};
+use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
 use crate::log_files::LogName;
+use crate::record::SecurityRecord;
 
 /// Appends records to a file as JSON lines, one write per batch of whole records.
 ///
@@ -47,6 +53,11 @@ pub(crate) struct FileSink {
     /// The rotation period of the active file's first record.
     period: Option<DateTime<Utc>>,
     chain: Option<(ChainHasher, ChainHash)>,
+    /// The `seq` of the record the chain's tip is the hash of (0: none yet).
+    tip_seq: u64,
+    checkpointer: Option<Checkpointer>,
+    /// Rotated files retention removes once the log has recorded it.
+    removals: Vec<Removal>,
     /// A write failed midway and could not be cut off: close that line before the next record.
     needs_line_feed: bool,
     unsynced: bool,
@@ -76,6 +87,9 @@ impl FileSink {
             identity: None,
             period: None,
             chain: None,
+            tip_seq: 0,
+            checkpointer: None,
+            removals: Vec::new(),
             needs_line_feed: false,
             unsynced: false,
             last_sync: Instant::now(),
@@ -88,6 +102,13 @@ impl FileSink {
         };
         sink.open_active()?;
         sink.recover()?;
+        if let Some(checkpoints) = sink.config.checkpoints.clone() {
+            let file = sink.file.as_mut().expect("opened just before");
+            let name = sink.config.path.file_name().map_or_else(String::new, |name| {
+                name.to_string_lossy().into_owned()
+            });
+            sink.checkpointer = Some(Checkpointer::open(checkpoints, &sink.log, file, name)?);
+        }
         sink.prune()?;
         if let (Some(period), Some(first)) = (sink.config.period, sink.period) {
             let now = sink.clock.now();
@@ -155,9 +176,9 @@ impl FileSink {
                     last = recovery::read_end(&mut File::open(newest)?)?.last_whole_line;
                 }
             }
-            let tip = last
-                .as_deref()
-                .and_then(unseal)
+            let sealed = last.as_deref().and_then(unseal);
+            self.tip_seq = sealed.as_ref().and_then(|s| seq_of(&s.record)).unwrap_or(0);
+            let tip = sealed
                 .and_then(|sealed| ChainHash::parse(sealed.hash))
                 .unwrap_or(ChainHash::GENESIS);
             self.chain = Some((ChainHasher::new(self.config.chain_key.as_deref()), tip));
@@ -165,8 +186,10 @@ impl FileSink {
         Ok(())
     }
 
-    /// Deletes the rotated files retention no longer keeps.
-    fn prune(&self) -> io::Result<()> {
+    /// Deletes the rotated files retention no longer keeps; with a chain, only once the log
+    /// has recorded their removal (`audit.files_removed`), so that verification tells
+    /// retention from deletion.
+    fn prune(&mut self) -> io::Result<()> {
         if self.config.max_files.is_none() && self.config.max_age.is_none() {
             return Ok(());
         }
@@ -182,11 +205,36 @@ impl FileSink {
         for (index, (path, rotated_at)) in rotated.iter().enumerate() {
             let too_many = index < keep_from;
             let too_old = oldest_kept.is_some_and(|oldest| *rotated_at < oldest);
-            if too_many || too_old {
+            if !(too_many || too_old) {
+                continue;
+            }
+            if self.chain.is_none() {
                 fs::remove_file(path)?;
+            } else if !self.removals.iter().any(|removal| removal.path == *path) {
+                self.removals.push(Removal {
+                    path: path.clone(),
+                    requested: false,
+                    recorded: false,
+                });
             }
         }
         Ok(())
+    }
+
+    /// Removes the files whose removal the log has recorded.
+    fn remove_recorded(&mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        self.removals.retain(|removal| {
+            if !removal.recorded {
+                return true;
+            }
+            match fs::remove_file(&removal.path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => result = Err(err),
+                _ => {}
+            }
+            false
+        });
+        result
     }
 
     /// Closes the active file under a rotated name and starts a new one.
@@ -200,6 +248,9 @@ impl FileSink {
         }
         fs::rename(&self.config.path, &target)?;
         self.open_active()?;
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.want();
+        }
         self.prune()
     }
 
@@ -318,6 +369,24 @@ impl FileSink {
     }
 }
 
+/// A rotated file retention no longer keeps.
+#[derive(Debug)]
+struct Removal {
+    path: std::path::PathBuf,
+    /// An `audit.files_removed` record was asked for.
+    requested: bool,
+    /// That record was filled in; the file goes once it is written.
+    recorded: bool,
+}
+
+fn seq_of(record: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Seq {
+        seq: u64,
+    }
+    serde_json::from_slice::<Seq>(record).ok().map(|r| r.seq)
+}
+
 fn create_private_dirs(dir: &Path) -> io::Result<()> {
     // `create_dir_all` would say only "File exists" when part of the path is a regular file.
     if let Some(blocker) = dir.ancestors().find(|p| p.exists()).filter(|p| !p.is_dir()) {
@@ -381,7 +450,76 @@ impl Sink for FileSink {
         }
         self.sync_if_due().inspect_err(|_| {
             self.partial = Some((first_seq, batch.len()));
-        })
+        })?;
+        // What the records just written made safe: the next key epoch, retention's removals.
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.written()?;
+        }
+        self.remove_recorded()
+    }
+
+    fn take_requests(&mut self) -> Vec<RecordRequest> {
+        let mut requests = Vec::new();
+        for removal in self.removals.iter_mut().filter(|r| !r.requested) {
+            removal.requested = true;
+            requests.push(RecordRequest::FilesRemoved);
+        }
+        // After the removals, so that the checkpoint signs them.
+        if self.checkpointer.as_mut().is_some_and(Checkpointer::due) {
+            requests.push(RecordRequest::Checkpoint);
+        }
+        requests
+    }
+
+    fn complete(&mut self, request: RecordRequest, record: &mut SecurityRecord) -> io::Result<bool> {
+        match request {
+            RecordRequest::Checkpoint => {
+                let Some(tip) = self.chain.as_ref().map(|(_, tip)| *tip) else {
+                    return Ok(false);
+                };
+                if self.checkpointer.is_none() {
+                    return Ok(false);
+                }
+                // What the checkpoint signs is on disk before its copies leave the host.
+                if self.config.fsync != FsyncPolicy::Never {
+                    self.sync()?;
+                }
+                let tip_seq = self.tip_seq;
+                if let Some(checkpointer) = &mut self.checkpointer {
+                    checkpointer.sign(record, (tip_seq, tip.as_str()));
+                }
+                Ok(true)
+            }
+            RecordRequest::FilesRemoved => {
+                let Some(removal) = self
+                    .removals
+                    .iter_mut()
+                    .find(|r| r.requested && !r.recorded)
+                else {
+                    return Ok(false);
+                };
+                let last = recovery::read_end(&mut File::open(&removal.path)?)?
+                    .last_whole_line
+                    .as_deref()
+                    .and_then(unseal)
+                    .and_then(|sealed| Some((seq_of(&sealed.record)?, sealed.hash.to_owned())));
+                let name = removal.path.file_name().map_or_else(String::new, |name| {
+                    name.to_string_lossy().into_owned()
+                });
+                record.message = format!("retention removed {name}");
+                for (field, value) in removal_fields(&name, last) {
+                    record.fields.push(field, value);
+                }
+                removal.recorded = true;
+                Ok(true)
+            }
+        }
+    }
+
+    fn closing(&mut self) {
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.want();
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -413,7 +551,8 @@ impl FileSink {
             .iter()
             .map(|record| self.config.period.map(|p| p.start_of(record.timestamp)))
             .collect();
-        let result = self.write_sealed(&out, &ends, &periods);
+        let seqs: Vec<u64> = batch.records().iter().map(|record| record.seq).collect();
+        let result = self.write_sealed(&out, &ends, &periods, &seqs);
         self.out = out;
         result
     }
@@ -426,6 +565,7 @@ impl FileSink {
         out: &[u8],
         ends: &[(usize, Option<ChainHash>)],
         periods: &[Option<DateTime<Utc>>],
+        seqs: &[u64],
     ) -> Result<(), (usize, io::Error)> {
         let mut from = 0;
         let mut first = 0;
@@ -472,6 +612,10 @@ impl FileSink {
             }
             if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, ends[last - 1].1) {
                 *tip = new_tip;
+                self.tip_seq = seqs[last - 1];
+            }
+            if let Some(checkpointer) = &mut self.checkpointer {
+                checkpointer.wrote((last - first) as u64);
             }
             from = to;
             first = last;

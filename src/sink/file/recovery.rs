@@ -104,3 +104,51 @@ mod tests {
         assert_eq!(end.last_whole_line.map(|l| l.len()), Some(long.len()));
     }
 }
+
+/// The last sealed line of `file` holding `needle`, and how many sealed lines follow it; read
+/// backwards a megabyte at a time, so a recent match costs little however large the file.
+pub(super) fn last_sealed_line_with(
+    file: &mut File,
+    needle: &[u8],
+) -> io::Result<(Option<Vec<u8>>, u64)> {
+    const CHUNK: u64 = 1024 * 1024;
+    let mut end = file.metadata()?.len();
+    // The part of a line the previous (later) chunk began with.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut after = 0_u64;
+    let finder = memchr::memmem::Finder::new(needle);
+    loop {
+        let start = end.saturating_sub(CHUNK);
+        let mut data = Vec::with_capacity((end - start) as usize + carry.len());
+        file.seek(SeekFrom::Start(start))?;
+        file.by_ref().take(end - start).read_to_end(&mut data)?;
+        data.extend_from_slice(&carry);
+        // Whole lines only: unless at the start of the file, the first piece may be partial.
+        let whole_from = if start == 0 {
+            0
+        } else {
+            match memchr::memchr(b'\n', &data) {
+                Some(at) => at + 1,
+                None => {
+                    carry = data;
+                    end = start;
+                    continue;
+                }
+            }
+        };
+        for line in data[whole_from..].rsplit(|&b| b == b'\n') {
+            if crate::integrity::chain::unseal(line).is_none() {
+                continue;
+            }
+            if finder.find(line).is_some() {
+                return Ok((Some(line.to_vec()), after));
+            }
+            after += 1;
+        }
+        if start == 0 {
+            return Ok((None, after));
+        }
+        carry = data[..whole_from].to_vec();
+        end = start;
+    }
+}

@@ -335,6 +335,14 @@ crate::security_catalog! {
         /// its queue was full); `fields.rule`, `fields.transport`, `fields.error`.
         AuditNotificationFailed => "audit.notification_failed", Audit, Error, Failure,
             None, "a notification of {rule} could not be sent through {transport}";
+        /// The file sink signed the tip of its hash chain (Ed25519, under an evolving key);
+        /// `fields.checkpoint.*` hold what was signed. Copies in other sinks anchor the log.
+        AuditCheckpoint => "audit.checkpoint", Audit, Info, Success,
+            None, "the security log was checkpointed";
+        /// Retention is about to remove a rotated file: `fields.file`, and the `last_seq` and
+        /// `last_hash` of its last record, so that verification tells retention from deletion.
+        AuditFilesRemoved => "audit.files_removed", Audit, Info, Success,
+            None, "retention removed {file}";
     }
 }
 

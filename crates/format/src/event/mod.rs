@@ -103,6 +103,8 @@
 //! | `audit.log_viewed` | `AuditLogViewed` | audit | info | success | - | {actor} viewed the security log |
 //! | `audit.log_exported` | `AuditLogExported` | audit | warn | success | - | {actor} exported the security log |
 //! | `audit.notification_failed` | `AuditNotificationFailed` | audit | error | failure | - | a notification of {rule} could not be sent through {transport} |
+//! | `audit.checkpoint` | `AuditCheckpoint` | audit | info | success | - | the security log was checkpointed |
+//! | `audit.files_removed` | `AuditFilesRemoved` | audit | info | success | - | retention removed {file} |
 //!
 
 mod builtin;

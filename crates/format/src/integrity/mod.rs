@@ -45,9 +45,19 @@
 
 #[doc(hidden)]
 pub mod chain;
+pub mod checkpoint;
+mod epoch_key;
+mod key_chain;
+mod trail;
 mod verify;
 
 pub use chain::GENESIS;
+/// An Ed25519 public key: epoch 0's, as `security-log keygen` prints it, verifies a log's
+/// checkpoints.
+pub use ed25519_dalek::VerifyingKey as PublicKey;
+pub use checkpoint::{parse_public_key, Checkpoint, CHECKPOINT_EVENT};
+pub use epoch_key::EpochKey;
+pub use trail::FILES_REMOVED_EVENT;
 pub use verify::{
     verify, verify_records, verify_with, Location, Problem, ProblemKind, VerifyOptions,
     VerifyReport,

@@ -5,9 +5,12 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
 
 use super::chain::{unseal, ChainHasher, GENESIS};
+use super::checkpoint::Checkpoint;
+use super::trail::{LogEnds, Trail, TrailSummary};
 use crate::log_files::LogName;
 
 /// What to verify against.
@@ -15,6 +18,10 @@ use crate::log_files::LogName;
 pub struct VerifyOptions {
     key: Option<Vec<u8>>,
     expected_tip: Option<String>,
+    pub(super) public_key: Option<VerifyingKey>,
+    pub(super) anchors: Vec<Checkpoint>,
+    /// Where the anchors came from, to name them in a problem.
+    anchors_source: Option<String>,
 }
 
 impl fmt::Debug for VerifyOptions {
@@ -22,6 +29,9 @@ impl fmt::Debug for VerifyOptions {
         f.debug_struct("VerifyOptions")
             .field("key", &self.key.as_ref().map(|_| "(set)"))
             .field("expected_tip", &self.expected_tip)
+            .field("public_key", &self.public_key)
+            .field("anchors", &self.anchors.len())
+            .field("anchors_source", &self.anchors_source)
             .finish()
     }
 }
@@ -43,6 +53,24 @@ impl VerifyOptions {
     /// chain alone cannot show.
     pub fn with_expected_tip(mut self, hash: impl Into<String>) -> Self {
         self.expected_tip = Some(hash.into());
+        self
+    }
+
+    /// Checks every checkpoint's signature against this key (epoch 0's, as `security-log
+    /// keygen` printed it; [`parse_public_key`](super::parse_public_key) reads that form), and
+    /// every later epoch's key through the line of certificates back to it.
+    pub fn with_public_key(mut self, key: VerifyingKey) -> Self {
+        self.public_key = Some(key);
+        self
+    }
+
+    /// Copies of the log's checkpoints kept away from its host (the records an OTLP collector,
+    /// a PostgreSQL table or another file received), named `source` in problems: records cut
+    /// from the log's end, files deleted outside retention, and checkpoints replaced are then
+    /// found too.
+    pub fn with_anchors(mut self, source: impl Into<String>, anchors: Vec<Checkpoint>) -> Self {
+        self.anchors_source = Some(source.into());
+        self.anchors = anchors;
         self
     }
 }
@@ -76,10 +104,19 @@ pub enum ProblemKind {
     Reordered,
     /// A whole file, or the end of the previous file, is missing before this one.
     MissingFile,
-    /// The log ends before the expected tip: records at its end are missing.
+    /// The log ends before the expected tip, or before a checkpoint shipped to the anchors:
+    /// records at its end are missing.
     Truncated,
     /// The line is not a sealed record (not JSON, or JSON without a seal).
     Malformed,
+    /// A checkpoint whose signature does not verify, or whose key does not descend from the
+    /// public key given (forged, or signed by a later, stolen key for the past).
+    Forged,
+    /// A signed checkpoint no longer matches the chain before it: records were changed and the
+    /// chain recomputed by someone without the signing key.
+    Recomputed,
+    /// A checkpoint out of its place: one seen before, or one that does not follow the last.
+    Replayed,
 }
 
 /// One problem, where it is, and what was seen.
@@ -119,6 +156,16 @@ pub struct VerifyReport {
     pub starts_at_genesis: bool,
     /// The hash of the last record.
     pub tip: Option<String>,
+    /// Checkpoints read in the files (their signatures checked when a public key was given).
+    pub checkpoints: u64,
+    /// Checkpoints shipped to the anchors that were found, the same, in the files.
+    pub anchors: u64,
+    /// Records after the last checkpoint, which no signature covers yet.
+    pub unsigned_tail: u64,
+    /// Files the log's retention records say were removed.
+    pub removed_by_retention: Vec<String>,
+    /// The guarantees this verification could not check, and what it would need.
+    pub unchecked: Vec<String>,
 }
 
 impl VerifyReport {
@@ -152,10 +199,11 @@ pub fn verify_with(path: impl AsRef<Path>, options: &VerifyOptions) -> io::Resul
     };
     let mut verifier = Verifier::new(options);
     for files in groups {
-        if verifier.verify_log(&files)?.is_break() {
+        if verifier.verify_log(&files, options)?.is_break() {
             return Ok(verifier.report);
         }
     }
+    verifier.note_unchecked(options);
     if let (Some(expected), Some(last)) = (&options.expected_tip, verifier.report.files.last()) {
         if verifier.report.tip.as_deref() != Some(expected) {
             let lines = std::fs::read(last)?.split(|&b| b == b'\n').count() as u64;
@@ -221,6 +269,9 @@ struct Verifier {
     hasher: ChainHasher,
     keyed: bool,
     report: VerifyReport,
+    /// The checkpoints of the log being read (none for a table's rows).
+    trail: Option<Trail>,
+    anchors_source: PathBuf,
 }
 
 /// The chain as read so far.
@@ -231,6 +282,10 @@ struct Tail {
     last_seq: u64,
     /// A line that did not parse, waiting to see whether the chain continues past it.
     unfinished: Option<Location>,
+    /// The `seq` of the first record, and its `prev` when that is not the genesis.
+    first: Option<(u64, Option<String>)>,
+    /// Lines in the file read last.
+    lines_in_last_file: u64,
 }
 
 type Flow = std::ops::ControlFlow<()>;
@@ -244,6 +299,37 @@ impl Verifier {
                 ends_cleanly: true,
                 ..VerifyReport::default()
             },
+            trail: None,
+            anchors_source: PathBuf::from(format!(
+                "anchors {}",
+                options.anchors_source.as_deref().unwrap_or("")
+            )),
+        }
+    }
+
+    /// Says which guarantees this verification left unchecked, and what would check them.
+    fn note_unchecked(&mut self, options: &VerifyOptions) {
+        let unchecked = &mut self.report.unchecked;
+        if options.public_key.is_none() && self.report.checkpoints > 0 {
+            unchecked.push(
+                "checkpoint signatures: a chain recomputed by someone without the signing key \
+                 (give the public key)"
+                    .to_owned(),
+            );
+        }
+        if options.anchors_source.is_none() && options.expected_tip.is_none() {
+            unchecked.push(
+                "records cut from the end, an emptied or deleted active file (give the anchors: \
+                 the checkpoints another sink received)"
+                    .to_owned(),
+            );
+        }
+        if options.public_key.is_none() && self.report.checkpoints == 0 && !self.keyed {
+            unchecked.push(
+                "a chain recomputed from a changed record: without checkpoints or a chain key \
+                 anyone can reseal the log"
+                    .to_owned(),
+            );
         }
     }
 
@@ -256,7 +342,22 @@ impl Verifier {
         Flow::Break(())
     }
 
-    fn verify_log(&mut self, files: &[PathBuf]) -> io::Result<Flow> {
+    fn verify_log(&mut self, files: &[PathBuf], options: &VerifyOptions) -> io::Result<Flow> {
+        let log = files
+            .last()
+            .and_then(|f| f.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match Trail::new(&log, options) {
+            Ok(trail) => self.trail = Some(trail),
+            Err((kind, detail)) => {
+                let location = Location {
+                    file: self.anchors_source.clone(),
+                    line: 1,
+                };
+                return Ok(self.fail(kind, location, detail));
+            }
+        }
         let mut tail = Tail::default();
         let mut first_record = true;
         for (index, file) in files.iter().enumerate() {
@@ -282,7 +383,51 @@ impl Verifier {
             }
         }
         self.finish(&mut tail);
-        Ok(Flow::Continue(()))
+        Ok(self.finish_trail(&tail, files))
+    }
+
+    /// The checkpoints' verdict on the log's two ends, once all of it was read.
+    fn finish_trail(&mut self, tail: &Tail, files: &[PathBuf]) -> Flow {
+        let Some(mut trail) = self.trail.take() else {
+            return Flow::Continue(());
+        };
+        let (first_seq, starts_after) = match &tail.first {
+            Some((seq, prev)) => (*seq, prev.as_deref()),
+            None => (0, None),
+        };
+        let ends = LogEnds {
+            starts_after,
+            first_seq,
+            last_seq: tail.last_seq,
+        };
+        match trail.finish(&ends) {
+            Ok(TrailSummary {
+                checkpoints,
+                anchors,
+                unsigned_tail,
+                removed_by_retention,
+            }) => {
+                self.report.checkpoints += checkpoints;
+                self.report.anchors += anchors;
+                self.report.unsigned_tail += unsigned_tail;
+                self.report.removed_by_retention.extend(removed_by_retention);
+                Flow::Continue(())
+            }
+            Err((kind, detail)) => {
+                let file = match kind {
+                    ProblemKind::MissingFile => files.first(),
+                    _ => files.last(),
+                };
+                let location = Location {
+                    file: file.cloned().unwrap_or_default(),
+                    line: match kind {
+                        ProblemKind::MissingFile => 1,
+                        _ => tail.lines_in_last_file.max(1),
+                    },
+                };
+                self.fail(kind, location, detail)
+            }
+        }
     }
 
     /// Checks the lines of one file (or of one instance's rows) against the chain so far.
@@ -296,6 +441,7 @@ impl Verifier {
         first_record: &mut bool,
     ) -> Flow {
         self.report.ends_cleanly = !unterminated;
+        tail.lines_in_last_file = lines.len() as u64;
         for (i, &line) in lines.iter().enumerate() {
             let location = Location {
                 file: file.to_path_buf(),
@@ -388,6 +534,16 @@ impl Verifier {
                     return flow;
                 }
             }
+        }
+        if let Some(trail) = &mut self.trail {
+            let before = tail.last_hash.as_deref().map(|hash| (tail.last_seq, hash));
+            if let Err((kind, detail)) = trail.record(&sealed.record, before) {
+                return self.fail(kind, location, detail);
+            }
+        }
+        if tail.first.is_none() {
+            let after = (sealed.prev != GENESIS).then(|| sealed.prev.to_owned());
+            tail.first = Some((seq, after));
         }
         if let Some(unfinished) = tail.unfinished.take() {
             // The chain went on past it: a line cut by a crash, closed at the next start.
