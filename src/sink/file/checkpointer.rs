@@ -35,6 +35,8 @@ pub(super) struct Checkpointer {
     requested: bool,
     /// The key evolves once the checkpoint just signed is written.
     evolve_after_write: bool,
+    /// The next record written is the checkpoint just signed, which needs no signing itself.
+    own_record_next: bool,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -115,6 +117,7 @@ impl Checkpointer {
             wanted: false,
             requested: false,
             evolve_after_write: false,
+            own_record_next: false,
         })
     }
 
@@ -124,8 +127,11 @@ impl Checkpointer {
             return;
         }
         self.records_since += records;
-        self.unsigned += records;
-        self.unsigned_since.get_or_insert_with(Instant::now);
+        let own = u64::from(std::mem::take(&mut self.own_record_next));
+        self.unsigned += records - own;
+        if self.unsigned > 0 {
+            self.unsigned_since.get_or_insert_with(Instant::now);
+        }
     }
 
     /// Asks for a checkpoint as soon as possible (at a rotation, at shutdown), if any record is
@@ -177,6 +183,7 @@ impl Checkpointer {
         self.unsigned = 0;
         self.unsigned_since = None;
         self.requested = false;
+        self.own_record_next = true;
         self.evolve_after_write = self.epoch_started.elapsed() >= self.config.key_epoch;
     }
 

@@ -1,0 +1,170 @@
+//! Signed checkpoints: written by the file sink at its count, at rotation and at shutdown,
+//! shipped to the other sinks, verified with the public key alone or against the anchors; the
+//! key evolves per epoch; retention records what it removes.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{read_records, TempLog};
+use serde_json::Value;
+use tracing_security_events::integrity::{
+    parse_public_key, verify_with, Checkpoint, EpochKey, PublicKey, VerifyOptions,
+};
+use tracing_security_events::sink::{CheckpointConfig, FileConfig};
+use tracing_security_events::{security_event, SecurityEvent};
+use tracing_subscriber::prelude::*;
+
+/// A key pair in the log's directory: the key file, and the public key to verify with.
+fn keygen(log: &TempLog) -> (std::path::PathBuf, PublicKey) {
+    let path = log.dir.path().join("checkpoint.key");
+    let key = EpochKey::generate().unwrap();
+    key.save(&path).unwrap();
+    (path, parse_public_key(&key.public_key()).unwrap())
+}
+
+fn emit(count: u64) {
+    for i in 0..count {
+        security_event!(SecurityEvent::SensitiveDataRead, i, target.id = "report-7");
+    }
+}
+
+/// Writes `count` records through a file sink with checkpoints (and a second file, standing for
+/// a sink off the host, that receives the same records).
+fn write(log: &TempLog, checkpoints: CheckpointConfig, anchors: Option<&Path>, count: u64) {
+    write_with(FileConfig::new(&log.path), checkpoints, anchors, count);
+}
+
+/// As `write`, in batches of 7 records, each written before the next is emitted (a checkpoint
+/// comes at the end of the batch that reaches its count).
+fn write_with(
+    file: FileConfig,
+    checkpoints: CheckpointConfig,
+    anchors: Option<&Path>,
+    count: u64,
+) {
+    let mut builder = tracing_security_events::builder()
+        .with_service_instance("test-host")
+        .with_file_config(file.with_checkpoints(checkpoints));
+    if let Some(anchors) = anchors {
+        builder = builder.with_file_config(FileConfig::new(anchors).without_chain());
+    }
+    let (layer, guard) = builder.build().expect("build");
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let mut left = count;
+        while left > 0 {
+            emit(left.min(7));
+            left = left.saturating_sub(7);
+            guard.flush().expect("flush");
+        }
+    });
+    guard.shutdown().expect("shutdown");
+}
+
+fn checkpoints_in(records: &[Value]) -> Vec<Checkpoint> {
+    records
+        .iter()
+        .filter_map(|record| Checkpoint::from_record(record).unwrap())
+        .collect()
+}
+
+#[test]
+fn checkpoints_come_at_their_count_and_at_shutdown_and_verify_with_the_public_key() {
+    let log = TempLog::new();
+    let (key_file, public) = keygen(&log);
+    let anchors = log.dir.path().join("anchors").join("copy.jsonl");
+    write(
+        &log,
+        CheckpointConfig::new(&key_file).every_records(10),
+        Some(&anchors),
+        35,
+    );
+    let records = read_records(&log.path);
+    let checkpoints = checkpoints_in(&records);
+    // 35 records in batches of 7: a checkpoint once 10 are unsigned (in the batch after the
+    // one that reached the count, at the latest), and the last at shutdown.
+    assert!(checkpoints.len() >= 2, "{checkpoints:#?}");
+    assert!(checkpoints.iter().all(|c| c.records <= 10 + 2 * 7), "{checkpoints:#?}");
+    for (i, checkpoint) in checkpoints.iter().enumerate() {
+        assert_eq!(checkpoint.number, i as u64 + 1);
+        assert_eq!(checkpoint.log, "security.jsonl");
+        assert_eq!(checkpoint.instance, "test-host");
+        assert!(checkpoint.is_signed_by(&public) || checkpoint.epoch > 0);
+    }
+    let last = records.last().unwrap();
+    assert_eq!(last["event"]["name"], "audit.checkpoint", "the last record is the shutdown's");
+    // The copy off the host received the same checkpoints.
+    let shipped = checkpoints_in(&read_records(&anchors));
+    assert_eq!(shipped, checkpoints);
+
+    let options = VerifyOptions::new()
+        .with_public_key(public)
+        .with_anchors("copy", shipped);
+    let report = verify_with(&log.path, &options).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.checkpoints, checkpoints.len() as u64);
+    assert_eq!(report.anchors, checkpoints.len() as u64);
+    assert_eq!(report.unsigned_tail, 0);
+    assert!(report.unchecked.is_empty(), "{:?}", report.unchecked);
+}
+
+#[test]
+fn the_key_evolves_and_a_restart_continues_the_checkpoints() {
+    let log = TempLog::new();
+    let (key_file, public) = keygen(&log);
+    let config = CheckpointConfig::new(&key_file)
+        .every_records(5)
+        .key_epoch(Duration::ZERO);
+    write(&log, config.clone(), None, 12);
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    write(&log, config, None, 12);
+    let after = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(before, after, "the key file holds a later epoch");
+
+    let checkpoints = checkpoints_in(&read_records(&log.path));
+    let epochs: Vec<u64> = checkpoints.iter().map(|c| c.epoch).collect();
+    assert_eq!(epochs, (0..checkpoints.len() as u64).collect::<Vec<_>>());
+    let report = verify_with(&log.path, &VerifyOptions::new().with_public_key(public)).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.checkpoints, checkpoints.len() as u64);
+    // The key file no longer holds the secret of any epoch that signed.
+    let current = EpochKey::load(&key_file).unwrap();
+    assert_eq!(current.epoch(), checkpoints.last().unwrap().epoch + 1);
+}
+
+#[test]
+fn retention_records_what_it_removes_and_verify_accepts_exactly_that() {
+    let log = TempLog::new();
+    let (key_file, public) = keygen(&log);
+    let file = FileConfig::new(&log.path)
+        .rotate_at_size(4 * 1024)
+        .keep_files(2);
+    write_with(
+        file,
+        CheckpointConfig::new(&key_file).every_records(20),
+        None,
+        120,
+    );
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(log.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            all.extend(read_records(&path));
+        }
+    }
+    let removed: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["event"]["name"] == "audit.files_removed")
+        .collect();
+    assert!(!removed.is_empty(), "retention removed files and said so");
+    for record in &removed {
+        assert!(record["fields"]["last_hash"].as_str().unwrap().len() == 64);
+        let name = record["fields"]["file"].as_str().unwrap();
+        assert!(!log.dir.path().join(name).exists(), "{name} is gone");
+    }
+    let report = verify_with(log.dir.path(), &VerifyOptions::new().with_public_key(public)).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert!(!report.starts_at_genesis);
+    assert_eq!(report.removed_by_retention.len(), removed.len());
+}
