@@ -5,8 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{run, TempLog};
-use sha2::{Digest, Sha256};
+use common::{forge, hash_of, run, split, TempLog};
 use tracing_security_events::integrity::{
     verify, verify_with, ProblemKind, VerifyOptions, VerifyReport, GENESIS,
 };
@@ -32,27 +31,6 @@ fn lines(path: &Path) -> Vec<String> {
 
 fn write_lines(path: &Path, lines: &[String]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
-}
-
-/// The attacker's (and the documentation's) view of a seal: SHA-256 of prev, LF, the record.
-fn split(line: &str) -> (String, String) {
-    let at = line.rfind(",\"integrity\":").expect("a sealed line");
-    let record = format!("{}}}", &line[..at]);
-    let prev = line[at..].split("\"prev\":\"").nth(1).unwrap()[..64].to_owned();
-    (record, prev)
-}
-
-fn hash_of(line: &str) -> String {
-    line.rsplit("\"hash\":\"").next().unwrap()[..64].to_owned()
-}
-
-fn forge(record: &str, prev: &str) -> String {
-    let digest = Sha256::digest(format!("{prev}\n{record}").as_bytes());
-    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{},\"integrity\":{{\"prev\":\"{prev}\",\"hash\":\"{hash}\"}}}}",
-        &record[..record.len() - 1]
-    )
 }
 
 fn problem(report: &VerifyReport) -> (ProblemKind, u64) {

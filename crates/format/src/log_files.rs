@@ -69,6 +69,25 @@ impl LogName {
         Ok(files)
     }
 
+    /// The name of the active file of the log `file` belongs to (`security.jsonl` for
+    /// `security.2026-11-22T10-15-30.123456Z.jsonl` and for itself).
+    pub fn active_name_of(file: &Path) -> String {
+        let name = file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let Some(base) = name.strip_suffix(".jsonl") else {
+            return name;
+        };
+        match base.len().checked_sub(STAMP_LEN + 1) {
+            Some(at)
+                if base.as_bytes()[at] == b'.' && parse_stamp(&base[at + 1..]).is_some() =>
+            {
+                format!("{}.jsonl", &base[..at])
+            }
+            _ => name,
+        }
+    }
+
     /// Every `*.jsonl` log in `dir`, each as its rotated files oldest first, then its active file.
     pub fn logs_in(dir: &Path) -> io::Result<Vec<Vec<PathBuf>>> {
         Ok(Self::grouped(dir)?

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tracing_security_events::{Builder, Stats};
 use tracing_subscriber::prelude::*;
 
@@ -107,4 +108,25 @@ impl std::io::Write for SharedBuffer {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The attacker's (and the documentation's) view of a seal: SHA-256 of prev, LF, the record.
+pub fn split(line: &str) -> (String, String) {
+    let at = line.rfind(",\"integrity\":").expect("a sealed line");
+    let record = format!("{}}}", &line[..at]);
+    let prev = line[at..].split("\"prev\":\"").nth(1).unwrap()[..64].to_owned();
+    (record, prev)
+}
+
+pub fn hash_of(line: &str) -> String {
+    line.rsplit("\"hash\":\"").next().unwrap()[..64].to_owned()
+}
+
+pub fn forge(record: &str, prev: &str) -> String {
+    let digest = Sha256::digest(format!("{prev}\n{record}").as_bytes());
+    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{},\"integrity\":{{\"prev\":\"{prev}\",\"hash\":\"{hash}\"}}}}",
+        &record[..record.len() - 1]
+    )
 }

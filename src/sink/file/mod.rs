@@ -169,6 +169,12 @@ impl FileSink {
                 .and_then(timestamp_of)
                 .map(|t| period.start_of(t));
         }
+        // Numbering continues after the file's last record (see `Sink::last_seq`).
+        self.tip_seq = end
+            .last_whole_line
+            .as_deref()
+            .and_then(|line| unseal(line).map_or_else(|| seq_of(line), |s| seq_of(&s.record)))
+            .unwrap_or(0);
         if self.config.chain {
             let mut last = end.last_whole_line;
             if last.is_none() {
@@ -177,7 +183,9 @@ impl FileSink {
                 }
             }
             let sealed = last.as_deref().and_then(unseal);
-            self.tip_seq = sealed.as_ref().and_then(|s| seq_of(&s.record)).unwrap_or(0);
+            if let Some(seq) = sealed.as_ref().and_then(|s| seq_of(&s.record)) {
+                self.tip_seq = seq;
+            }
             let tip = sealed
                 .and_then(|sealed| ChainHash::parse(sealed.hash))
                 .unwrap_or(ChainHash::GENESIS);
@@ -536,6 +544,10 @@ impl Sink for FileSink {
     fn reopen(&mut self) -> io::Result<()> {
         self.sync()?;
         self.open_active()
+    }
+
+    fn last_seq(&self) -> Option<u64> {
+        (self.tip_seq > 0).then_some(self.tip_seq)
     }
 }
 

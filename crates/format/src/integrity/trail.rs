@@ -52,6 +52,8 @@ pub(super) struct TrailSummary {
 }
 
 pub(super) struct Trail {
+    /// The log's active file name, which its checkpoints carry.
+    log: String,
     keys: Option<KeyChain>,
     /// The anchors of this log that verified, by number.
     anchors: BTreeMap<u64, Checkpoint>,
@@ -68,6 +70,7 @@ impl Trail {
     /// first (they may carry keys of epochs whose files retention removed).
     pub(super) fn new(log: &str, options: &VerifyOptions) -> Result<Self, Found> {
         let mut trail = Trail {
+            log: log.to_owned(),
             keys: options.public_key.map(KeyChain::new),
             anchors: BTreeMap::new(),
             last: None,
@@ -131,6 +134,23 @@ impl Trail {
 
     fn checkpoint(&mut self, checkpoint: &Checkpoint, before: Option<(u64, &str)>) -> Result<(), Found> {
         let number = checkpoint.number;
+        if checkpoint.log != self.log {
+            let detail = format!(
+                "this file holds checkpoint {number} of the log {}, not of {}: moved or renamed",
+                checkpoint.log, self.log
+            );
+            return Err((ProblemKind::Moved, detail));
+        }
+        // A log's first checkpoint is signed in epoch 0 and the key evolves at most once a
+        // checkpoint: a later epoch signing an early checkpoint is a later key signing the past.
+        if checkpoint.epoch >= number {
+            let detail = format!(
+                "checkpoint {number} is signed with the key of epoch {}, which cannot exist                  before checkpoint {}: a later (stolen) key signing the past",
+                checkpoint.epoch,
+                checkpoint.epoch + 1
+            );
+            return Err((ProblemKind::Forged, detail));
+        }
         if let Some(keys) = &mut self.keys {
             let key = keys.key_for(checkpoint).map_err(|why| {
                 (ProblemKind::Forged, format!("checkpoint {number}: {why}"))
@@ -143,6 +163,14 @@ impl Trail {
                 return Err((ProblemKind::Forged, detail));
             }
         }
+        match &self.last {
+            Some(last) => self.follows(checkpoint, last)?,
+            None if number == 1 && checkpoint.previous != NO_DIGEST => {
+                let detail = "checkpoint 1 names a previous checkpoint".to_owned();
+                return Err((ProblemKind::Forged, detail));
+            }
+            None => {}
+        }
         if let Some((tip_seq, tip_hash)) = before {
             if (checkpoint.tip_seq, checkpoint.tip_hash.as_str()) != (tip_seq, tip_hash) {
                 let detail = format!(
@@ -153,14 +181,6 @@ impl Trail {
                 );
                 return Err((ProblemKind::Recomputed, detail));
             }
-        }
-        match &self.last {
-            Some(last) => self.follows(checkpoint, last)?,
-            None if number == 1 && checkpoint.previous != NO_DIGEST => {
-                let detail = "checkpoint 1 names a previous checkpoint".to_owned();
-                return Err((ProblemKind::Forged, detail));
-            }
-            None => {}
         }
         self.last = Some(Last {
             number,

@@ -117,6 +117,8 @@ pub enum ProblemKind {
     Recomputed,
     /// A checkpoint out of its place: one seen before, or one that does not follow the last.
     Replayed,
+    /// The file holds another log's records (its checkpoints name that log): moved or renamed.
+    Moved,
 }
 
 /// One problem, where it is, and what was seen.
@@ -343,11 +345,7 @@ impl Verifier {
     }
 
     fn verify_log(&mut self, files: &[PathBuf], options: &VerifyOptions) -> io::Result<Flow> {
-        let log = files
-            .last()
-            .and_then(|f| f.file_name())
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let log = files.first().map(|f| LogName::active_name_of(f)).unwrap_or_default();
         match Trail::new(&log, options) {
             Ok(trail) => self.trail = Some(trail),
             Err((kind, detail)) => {
