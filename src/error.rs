@@ -36,6 +36,12 @@ pub enum BuildError {
         /// The file.
         path: PathBuf,
     },
+    /// Two file sinks were given checkpoints: a log's checkpoints sign one chain.
+    #[error("the security log file {} signs checkpoints, and so does another file sink: give checkpoints to one", path.display())]
+    CheckpointsTwice {
+        /// The second file.
+        path: PathBuf,
+    },
     /// A registered catalog has a name not of the form `category.action`.
     #[error("invalid event name {name:?} in a registered catalog: {reason}")]
     InvalidEventName {

@@ -21,7 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use tracing_security_events::sink::{FileConfig, FsyncPolicy};
+use tracing_security_events::integrity::EpochKey;
+use tracing_security_events::sink::{CheckpointConfig, FileConfig, FsyncPolicy};
 use tracing_security_events::{security_event, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -102,6 +103,15 @@ fn fmt_json(dir: &Path, producers: u64) -> impl FnMut(u64) -> Duration {
 /// How a variant changes the default file settings.
 type Configure = fn(FileConfig) -> FileConfig;
 
+/// Signed checkpoints at their defaults, under a key made for this process.
+fn with_checkpoints(config: FileConfig) -> FileConfig {
+    static KEY: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = KEY.get_or_init(|| tempfile::tempdir().unwrap());
+    let key_file = dir.path().join("checkpoint.key");
+    EpochKey::generate().unwrap().save(&key_file).unwrap();
+    config.with_checkpoints(CheckpointConfig::new(key_file))
+}
+
 /// Measures the one variant named `only` (its full benchmark id).
 fn throughput(c: &mut Criterion, only: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -121,10 +131,11 @@ fn throughput(c: &mut Criterion, only: &str) {
                 b.iter_custom(&mut fmt)
             });
         }
-        let variants: [(&str, Configure); 3] = [
+        let variants: [(&str, Configure); 4] = [
             ("chain off, fsync interval", |c| c.without_chain()),
             ("chain on, fsync never", |c| c.fsync(FsyncPolicy::Never)),
             ("chain on, fsync interval", |c| c),
+            ("checkpoints, fsync interval", with_checkpoints),
         ];
         for (name, config) in variants {
             if only == format!("records_on_disk/{name}/{producers}") {
@@ -161,15 +172,17 @@ fn throughput(c: &mut Criterion, only: &str) {
 /// Set in the child processes, each of which runs one variant.
 const CHILD: &str = "THROUGHPUT_BENCH_VARIANT";
 
-const VARIANTS: [&str; 10] = [
+const VARIANTS: [&str; 12] = [
     "records_on_disk/fmt-json + non_blocking/1",
     "records_on_disk/chain off, fsync interval/1",
     "records_on_disk/chain on, fsync never/1",
     "records_on_disk/chain on, fsync interval/1",
+    "records_on_disk/checkpoints, fsync interval/1",
     "records_on_disk/fmt-json + non_blocking/4",
     "records_on_disk/chain off, fsync interval/4",
     "records_on_disk/chain on, fsync never/4",
     "records_on_disk/chain on, fsync interval/4",
+    "records_on_disk/checkpoints, fsync interval/4",
     "records_on_disk_fsync_always/chain on, fsync always/1",
     "records_on_disk_fsync_always/chain on, fsync always/4",
 ];

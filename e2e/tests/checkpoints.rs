@@ -38,12 +38,7 @@ fn write(log: &TempLog, checkpoints: CheckpointConfig, anchors: Option<&Path>, c
 
 /// As `write`, in batches of 7 records, each written before the next is emitted (a checkpoint
 /// comes at the end of the batch that reaches its count).
-fn write_with(
-    file: FileConfig,
-    checkpoints: CheckpointConfig,
-    anchors: Option<&Path>,
-    count: u64,
-) {
+fn write_with(file: FileConfig, checkpoints: CheckpointConfig, anchors: Option<&Path>, count: u64) {
     let mut builder = tracing_security_events::builder()
         .with_service_instance("test-host")
         .with_file_config(file.with_checkpoints(checkpoints));
@@ -85,7 +80,10 @@ fn checkpoints_come_at_their_count_and_at_shutdown_and_verify_with_the_public_ke
     // 35 records in batches of 7: a checkpoint once 10 are unsigned (in the batch after the
     // one that reached the count, at the latest), and the last at shutdown.
     assert!(checkpoints.len() >= 2, "{checkpoints:#?}");
-    assert!(checkpoints.iter().all(|c| c.records <= 10 + 2 * 7), "{checkpoints:#?}");
+    assert!(
+        checkpoints.iter().all(|c| c.records <= 10 + 2 * 7),
+        "{checkpoints:#?}"
+    );
     for (i, checkpoint) in checkpoints.iter().enumerate() {
         assert_eq!(checkpoint.number, i as u64 + 1);
         assert_eq!(checkpoint.log, "security.jsonl");
@@ -93,7 +91,10 @@ fn checkpoints_come_at_their_count_and_at_shutdown_and_verify_with_the_public_ke
         assert!(checkpoint.is_signed_by(&public) || checkpoint.epoch > 0);
     }
     let last = records.last().unwrap();
-    assert_eq!(last["event"]["name"], "audit.checkpoint", "the last record is the shutdown's");
+    assert_eq!(
+        last["event"]["name"], "audit.checkpoint",
+        "the last record is the shutdown's"
+    );
     // The copy off the host received the same checkpoints.
     let shipped = checkpoints_in(&read_records(&anchors));
     assert_eq!(shipped, checkpoints);
@@ -163,7 +164,11 @@ fn retention_records_what_it_removes_and_verify_accepts_exactly_that() {
         let name = record["fields"]["file"].as_str().unwrap();
         assert!(!log.dir.path().join(name).exists(), "{name} is gone");
     }
-    let report = verify_with(log.dir.path(), &VerifyOptions::new().with_public_key(public)).unwrap();
+    let report = verify_with(
+        log.dir.path(),
+        &VerifyOptions::new().with_public_key(public),
+    )
+    .unwrap();
     assert!(report.is_ok(), "{:?}", report.problem);
     assert!(!report.starts_at_genesis);
     assert_eq!(report.removed_by_retention.len(), removed.len());

@@ -338,6 +338,44 @@ fn an_unreadable_key_file_fails_the_build_naming_the_key() {
     );
 }
 
+#[test]
+fn checkpoints_from_the_configuration_are_signed_and_need_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("checkpoint.key");
+    let key = tracing_security_events::integrity::EpochKey::generate().unwrap();
+    key.save(&key_file).unwrap();
+    let log = dir.path().join("security.jsonl");
+    let text = format!(
+        "[[sinks]]\ntype = \"file\"\npath = {:?}\ncheckpoints = {{ key_file = {:?}, every_records = 5, every = \"2s\", key_epoch = \"0s\" }}",
+        log.display().to_string(),
+        key_file.display().to_string()
+    );
+    let config = Config::parse(&text, "checkpoints.toml", no_env()).unwrap();
+    let (layer, guard) = Builder::from_config(&config)
+        .build::<tracing_subscriber::Registry>()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        security_event!(SecurityEvent::LoginFailed, actor.id = 1);
+    });
+    guard.shutdown().unwrap();
+    let records = read_records(&log);
+    assert_eq!(records.last().unwrap()["event"]["name"], "audit.checkpoint");
+    let public = tracing_security_events::integrity::parse_public_key(&key.public_key()).unwrap();
+    let report = tracing_security_events::integrity::verify_with(
+        &log,
+        &tracing_security_events::integrity::VerifyOptions::new().with_public_key(public),
+    )
+    .unwrap();
+    assert!(report.is_ok() && report.checkpoints == 1, "{report:?}");
+
+    let unchained = text.replace("checkpoints =", "chain = false\ncheckpoints =");
+    let config = Config::parse(&unchained, "checkpoints.toml", no_env()).unwrap();
+    let err = Builder::from_config(&config)
+        .build::<tracing_subscriber::Registry>()
+        .expect_err("checkpoints without a chain");
+    assert!(err.to_string().contains("sinks[0].checkpoints"), "{err}");
+}
+
 /// A running log built from a configuration written into `dir`.
 struct Running {
     guard: tracing_security_events::FlushGuard,

@@ -11,8 +11,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{read_records, run, TempLog};
-use tracing_security_events::integrity::verify;
-use tracing_security_events::sink::{FileConfig, FsyncPolicy};
+use tracing_security_events::integrity::{
+    parse_public_key, verify, verify_with, Checkpoint, EpochKey, VerifyOptions,
+};
+use tracing_security_events::sink::{CheckpointConfig, FileConfig, FsyncPolicy};
 use tracing_security_events::{security_event, SecurityEvent, SinkFailurePolicy};
 use tracing_subscriber::prelude::*;
 
@@ -63,16 +65,34 @@ fn a_torn_last_line_is_closed_reported_and_never_glued_to() {
 
 const CHILD_LOG: &str = "TSE_CRASH_CHILD_LOG";
 
-/// The child of the crash test: writes records under fsync=always forever, printing each one
-/// once `security_event!` has returned. Does nothing unless the crash test started it.
+/// The key of the crash test's checkpoints, and the copy of the records a second sink keeps
+/// (the anchors), beside the log.
+fn crash_files(log: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = log.parent().unwrap();
+    (
+        dir.join("checkpoint.key"),
+        dir.join("anchors").join("copy.jsonl"),
+    )
+}
+
+/// The child of the crash test: writes records under fsync=always forever, checkpointed every
+/// 25 records under a key that evolves at each, printing each record once `security_event!` has
+/// returned. Does nothing unless the crash test started it.
 #[test]
 fn crash_child() {
     let Ok(path) = std::env::var(CHILD_LOG) else {
         return;
     };
-    let config = FileConfig::new(path).fsync(FsyncPolicy::Always);
+    let (key_file, copy) = crash_files(Path::new(&path));
+    let checkpoints = CheckpointConfig::new(key_file)
+        .every_records(25)
+        .key_epoch(Duration::ZERO);
+    let config = FileConfig::new(path)
+        .fsync(FsyncPolicy::Always)
+        .with_checkpoints(checkpoints);
     let (layer, _guard) = tracing_security_events::builder()
         .with_file_config(config)
+        .with_file_config(FileConfig::new(copy).without_chain())
         .with_error_reporting(false)
         .build()
         .unwrap();
@@ -103,6 +123,10 @@ fn scatter(range: u64) -> u64 {
 #[test]
 fn sigkill_at_random_moments_loses_nothing_reported_written() {
     let log = TempLog::new();
+    let (key_file, copy) = crash_files(&log.path);
+    let key = EpochKey::generate().unwrap();
+    key.save(&key_file).unwrap();
+    let public = parse_public_key(&key.public_key()).unwrap();
     let mut reported: HashSet<(u64, u64)> = HashSet::new();
     for round in 0..12 {
         let mut child = Command::new(std::env::current_exe().unwrap())
@@ -154,7 +178,18 @@ fn sigkill_at_random_moments_loses_nothing_reported_written() {
             missing.is_empty(),
             "round {round}: reported written but not in the file: {missing:?}"
         );
-        let report = verify(&log.path).unwrap();
+        // A crash between a record and its checkpoint, or in the middle of one, is no tampering:
+        // every checkpoint verifies, and every copy another sink received is in the file.
+        let anchors: Vec<Checkpoint> = std::fs::read_to_string(&copy)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .filter_map(|record: serde_json::Value| Checkpoint::from_record(&record).ok()?)
+            .collect();
+        let options = VerifyOptions::new()
+            .with_public_key(public)
+            .with_anchors("copy.jsonl", anchors);
+        let report = verify_with(&log.path, &options).unwrap();
         assert!(report.is_ok(), "round {round}: {:?}", report.problem);
         if !text.ends_with('\n') {
             assert_eq!(
@@ -167,6 +202,11 @@ fn sigkill_at_random_moments_loses_nothing_reported_written() {
         reported.len() > 12,
         "the children wrote something: {}",
         reported.len()
+    );
+    let report = verify_with(&log.path, &VerifyOptions::new().with_public_key(public)).unwrap();
+    assert!(
+        report.checkpoints > 0,
+        "checkpoints were written: {report:?}"
     );
 }
 

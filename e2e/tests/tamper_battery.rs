@@ -317,25 +317,28 @@ const KINDS: &[(&str, Tamper)] = &[
         std::fs::remove_file(&all[0]).unwrap();
         expect(&[MissingFile], &all[1], Some(1))
     }),
-    ("the oldest file deleted, and a retention record forged for it", |dir| {
-        let all = files(dir);
-        let last = lines(&all[0]).pop().unwrap();
-        let seq = record_of(&last)["seq"].as_u64().unwrap();
-        std::fs::remove_file(&all[0]).unwrap();
-        let active = all.last().unwrap();
-        let mut records = lines(active);
-        let mut forged = record_of(records.last().unwrap());
-        forged["event"]["name"] = "audit.files_removed".into();
-        forged["seq"] = (forged["seq"].as_u64().unwrap() + 1).into();
-        forged["fields"] = serde_json::json!({
-            "file": all[0].file_name().unwrap().to_str().unwrap(),
-            "last_seq": seq, "last_hash": hash_of(&last),
-        });
-        let forged = serde_json::to_string(&forged).unwrap();
-        records.push(forge(&forged, &hash_of(records.last().unwrap())));
-        write_lines(active, &records);
-        expect(&[MissingFile], &all[1], Some(1))
-    }),
+    (
+        "the oldest file deleted, and a retention record forged for it",
+        |dir| {
+            let all = files(dir);
+            let last = lines(&all[0]).pop().unwrap();
+            let seq = record_of(&last)["seq"].as_u64().unwrap();
+            std::fs::remove_file(&all[0]).unwrap();
+            let active = all.last().unwrap();
+            let mut records = lines(active);
+            let mut forged = record_of(records.last().unwrap());
+            forged["event"]["name"] = "audit.files_removed".into();
+            forged["seq"] = (forged["seq"].as_u64().unwrap() + 1).into();
+            forged["fields"] = serde_json::json!({
+                "file": all[0].file_name().unwrap().to_str().unwrap(),
+                "last_seq": seq, "last_hash": hash_of(&last),
+            });
+            let forged = serde_json::to_string(&forged).unwrap();
+            records.push(forge(&forged, &hash_of(records.last().unwrap())));
+            write_lines(active, &records);
+            expect(&[MissingFile], &all[1], Some(1))
+        },
+    ),
     ("a file in the middle deleted", |dir| {
         let all = files(dir);
         std::fs::remove_file(&all[2]).unwrap();
@@ -357,13 +360,16 @@ const KINDS: &[(&str, Tamper)] = &[
         write_lines(f, &all);
         expect(&[Modified, Missing, Reordered, Inserted], f, None)
     }),
-    ("another log's file spliced in and the chain recomputed", |dir| {
-        let all = files(dir);
-        std::fs::copy(&files(&fixture().other_dir)[0], &all[1]).unwrap();
-        reseal(dir);
-        let (file, line) = checkpoint_from(dir, &all[1], 1);
-        expect(&[Forged, Replayed, Recomputed], &file, Some(line))
-    }),
+    (
+        "another log's file spliced in and the chain recomputed",
+        |dir| {
+            let all = files(dir);
+            std::fs::copy(&files(&fixture().other_dir)[0], &all[1]).unwrap();
+            reseal(dir);
+            let (file, line) = checkpoint_from(dir, &all[1], 1);
+            expect(&[Forged, Replayed, Recomputed], &file, Some(line))
+        },
+    ),
     ("an old checkpoint replayed at the end", |dir| {
         let (file, index) = checkpoint_at(dir, 0);
         let old = lines(&file)[index].clone();
@@ -380,7 +386,11 @@ const KINDS: &[(&str, Tamper)] = &[
         all.remove(index);
         write_lines(&file, &all);
         reseal(dir);
-        let line = if next_file == file { next_line - 1 } else { next_line };
+        let line = if next_file == file {
+            next_line - 1
+        } else {
+            next_line
+        };
         expect(&[Recomputed, Missing], &next_file, Some(line))
     }),
     ("a checkpoint's signature changed", |dir| {
@@ -396,21 +406,24 @@ const KINDS: &[(&str, Tamper)] = &[
         reseal(dir);
         expect(&[Forged], &file, Some(index as u64 + 1))
     }),
-    ("a checkpoint's tip moved to a recomputed chain, not re-signed", |dir| {
-        let f = files(dir)[1].clone();
-        edit_line(&f, 2, |l| l.replacen("report-7", "report-8", 1));
-        reseal(dir);
-        let (file, line) = next_checkpoint(dir, &f, 3);
-        let index = line as usize - 1;
-        let before = lines(&file)[index - 1].clone();
-        edit_line(&file, index, |l| {
-            let mut record = record_of(l);
-            record["fields"]["checkpoint.tip_hash"] = hash_of(&before).into();
-            forge(&serde_json::to_string(&record).unwrap(), &split(l).1)
-        });
-        reseal(dir);
-        expect(&[Forged], &file, Some(line))
-    }),
+    (
+        "a checkpoint's tip moved to a recomputed chain, not re-signed",
+        |dir| {
+            let f = files(dir)[1].clone();
+            edit_line(&f, 2, |l| l.replacen("report-7", "report-8", 1));
+            reseal(dir);
+            let (file, line) = next_checkpoint(dir, &f, 3);
+            let index = line as usize - 1;
+            let before = lines(&file)[index - 1].clone();
+            edit_line(&file, index, |l| {
+                let mut record = record_of(l);
+                record["fields"]["checkpoint.tip_hash"] = hash_of(&before).into();
+                forge(&serde_json::to_string(&record).unwrap(), &split(l).1)
+            });
+            reseal(dir);
+            expect(&[Forged], &file, Some(line))
+        },
+    ),
     ("a checkpoint signed with the intruder's own key", |dir| {
         let (file, index) = checkpoint_at(dir, 2);
         let intruder = EpochKey::generate().unwrap();
@@ -438,11 +451,14 @@ const KINDS: &[(&str, Tamper)] = &[
         }
         expect(&[Forged], &first_file, Some(first_line))
     }),
-    ("the first line of a rotated file given another prev", |dir| {
-        let f = files(dir)[2].clone();
-        edit_line(&f, 0, |l| forge(&split(l).0, GENESIS));
-        expect(&[MissingFile], &f, Some(1))
-    }),
+    (
+        "the first line of a rotated file given another prev",
+        |dir| {
+            let f = files(dir)[2].clone();
+            edit_line(&f, 0, |l| forge(&split(l).0, GENESIS));
+            expect(&[MissingFile], &f, Some(1))
+        },
+    ),
 ];
 
 /// Signs the checkpoint at `index` of `file` again with `key`, naming as its tip the record
@@ -472,7 +488,10 @@ fn resign(file: &Path, index: usize, key: &EpochKey) {
     for (name, value) in checkpoint.fields() {
         fields.insert(name.to_owned(), serde_json::to_value(&value).unwrap());
     }
-    let line = forge(&serde_json::to_string(&record).unwrap(), &split(&all[index]).1);
+    let line = forge(
+        &serde_json::to_string(&record).unwrap(),
+        &split(&all[index]).1,
+    );
     let mut all = all;
     all[index] = line;
     write_lines(file, &all);
@@ -535,7 +554,9 @@ fn every_kind_of_tampering_is_found_named_and_placed() {
             continue;
         };
         let placed = problem.location.file.file_name() == expected.file.file_name()
-            && expected.line.is_none_or(|line| line == problem.location.line);
+            && expected
+                .line
+                .is_none_or(|line| line == problem.location.line);
         if !expected.kinds.contains(&problem.kind) || !placed {
             failures.push(format!(
                 "{name}: found {problem}, expected {:?} at {}:{:?}",

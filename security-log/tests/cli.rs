@@ -434,3 +434,122 @@ fn a_database_is_read_and_verified_as_files_are() {
         missing.stderr
     );
 }
+
+#[test]
+fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
+    #[path = "../../e2e/tests/pg/mod.rs"]
+    mod pg;
+    use tracing_security_events::sink::postgres::PostgresConfig;
+    use tracing_security_events::sink::{CheckpointConfig, FileConfig};
+    use tracing_subscriber::prelude::*;
+
+    let log = TempLog::new();
+    let key_file = log.dir.path().join("checkpoint.key");
+    let key_path = key_file.to_str().unwrap();
+    let made = security_log(&["keygen", "-o", key_path]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let public = made.stdout.trim().to_owned();
+    assert_eq!(public.len(), 64, "{public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = security_log(&["keygen", "-o", key_path]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+
+    let Some(cluster) = pg::Cluster::start() else {
+        return;
+    };
+    let table = pg::Cluster::table("anchors");
+    let url = cluster.url();
+    let file = FileConfig::new(&log.path)
+        .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10));
+    let (layer, guard) = tracing_security_events::builder()
+        .with_service_instance("app-1")
+        .with_file_config(file)
+        .with_postgres(PostgresConfig::new().with_url(&url).with_table(&table))
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for chunk in 0..5 {
+            for i in 0..8 {
+                security_event!(SecurityEvent::LoginFailed, actor.id = chunk * 8 + i);
+            }
+            guard.flush().unwrap();
+        }
+    });
+    guard.shutdown().unwrap();
+
+    let dir = log.dir.path().to_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut args = vec!["verify", dir, "--public-key", public.as_str()];
+        args.extend_from_slice(extra);
+        args
+    };
+    let mut anchored = args(&["--table"]);
+    anchored.push(&table);
+    anchored.extend(["--anchors", url.as_str()]);
+    let verified = security_log(&anchored);
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+    assert!(verified.stdout.contains("anchored"), "{}", verified.stdout);
+    assert!(
+        !verified.stdout.contains("unchecked"),
+        "{}",
+        verified.stdout
+    );
+
+    // Without the public key, or without anchors, it says what it did not check.
+    let plain = security_log(&["verify", dir]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(
+        plain.stdout.contains("unchecked checkpoint signatures"),
+        "{}",
+        plain.stdout
+    );
+    // The public key may also be given as a file.
+    let public_file = log.dir.path().join("checkpoint.pub");
+    std::fs::write(&public_file, format!("{public}\n")).unwrap();
+    let from_file = security_log(&["verify", dir, "--public-key", public_file.to_str().unwrap()]);
+    assert_eq!(
+        from_file.code, 0,
+        "{}{}",
+        from_file.stdout, from_file.stderr
+    );
+    let wrong = security_log(&["verify", dir, "--public-key", &"ab".repeat(31)]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+
+    // Anchors that hold no checkpoint prove nothing: an error, not "ok".
+    let empty = log.dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let first = std::fs::read_to_string(&log.path).unwrap();
+    let first = first.lines().next().unwrap();
+    std::fs::write(empty.join("other.jsonl"), format!("{first}\n")).unwrap();
+    let mut nothing = args(&["--anchors"]);
+    nothing.push(empty.to_str().unwrap());
+    let none = security_log(&nothing);
+    assert_eq!(none.code, 2, "{}{}", none.stdout, none.stderr);
+    assert!(
+        none.stderr.contains("no checkpoint records"),
+        "{}",
+        none.stderr
+    );
+
+    // The intruder cuts the end of the log: the table's copy of the last checkpoint says so.
+    let text = std::fs::read_to_string(&log.path).unwrap();
+    let kept: Vec<&str> = text.lines().collect();
+    let kept = kept[..kept.len() - 3].join("\n") + "\n";
+    std::fs::write(&log.path, kept).unwrap();
+    let cut = security_log(&anchored);
+    assert_eq!(cut.code, 1, "{}{}", cut.stdout, cut.stderr);
+    assert!(cut.stdout.contains(": Truncated: "), "{}", cut.stdout);
+    // With the public key alone the cut cannot be seen, and the report says so.
+    let alone = security_log(&args(&[]));
+    assert!(
+        alone.stdout.contains("unchecked records cut from the end"),
+        "{}",
+        alone.stdout
+    );
+}

@@ -162,6 +162,7 @@ fn every_help_example_runs_as_written() {
         "stats",
         "tail",
         "verify",
+        "keygen",
         "completions",
         "man",
     ] {

@@ -469,16 +469,23 @@ impl Builder {
     }
 
     /// Whether callers wait for their record to be written (fail-closed, or a file synced
-    /// after every record); refuses two file sinks on one file.
+    /// after every record); refuses two file sinks on one file, or two that sign checkpoints.
     fn wait_for_write(&self, runtime: &RuntimeSettings) -> Result<bool, BuildError> {
-        refuse_same_file_twice(
-            self.files.iter().map(FileConfig::path).chain(
+        let files = || {
+            self.files.iter().chain(
                 runtime
                     .sinks
                     .iter()
-                    .filter_map(|configured| configured.spec.file_path()),
-            ),
-        )?;
+                    .filter_map(|configured| configured.spec.file_config()),
+            )
+        };
+        refuse_same_file_twice(files().map(FileConfig::path))?;
+        let mut signing = files().filter(|file| file.checkpoints.is_some());
+        if let (Some(_), Some(second)) = (signing.next(), signing.next()) {
+            return Err(BuildError::CheckpointsTwice {
+                path: second.path().to_path_buf(),
+            });
+        }
         Ok(self.sink_failure == SinkFailurePolicy::FailClosed
             || self.files.iter().any(|f| f.fsync == FsyncPolicy::Always)
             || runtime.fsync_always())

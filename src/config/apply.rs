@@ -6,7 +6,7 @@ use crate::gate::EventFilter;
 use crate::record::ServiceInfo;
 use crate::redact::RedactionSettings;
 use crate::runtime_settings::RuntimeSettings;
-use crate::sink::{ConfiguredSink, FileConfig, SinkSpec};
+use crate::sink::{CheckpointConfig, ConfiguredSink, FileConfig, SinkSpec};
 
 impl Config {
     /// The run-time settings this configuration asks for, with its key files read.
@@ -166,6 +166,26 @@ impl Config {
             )?),
             (true, None) => config,
         };
+        if let Some(checkpoints) = &file.checkpoints {
+            if !file.chain {
+                return Err(ConfigError::Invalid {
+                    origin: self.origin(),
+                    key: format!("sinks[{index}].checkpoints"),
+                    message: "checkpoints sign the hash chain: they need `chain = true`".into(),
+                });
+            }
+            let mut signed = CheckpointConfig::new(&checkpoints.key_file);
+            if let Some(records) = checkpoints.every_records {
+                signed = signed.every_records(records);
+            }
+            if let Some(every) = checkpoints.every {
+                signed = signed.every(every);
+            }
+            if let Some(epoch) = checkpoints.key_epoch {
+                signed = signed.key_epoch(epoch);
+            }
+            config = config.with_checkpoints(signed);
+        }
         Ok(config)
     }
 }

@@ -239,6 +239,29 @@ pub struct FileSinkConfig {
     /// A file holding the chain's HMAC key; without it the chain is plain SHA-256.
     #[serde(default)]
     pub chain_key_file: Option<PathBuf>,
+    /// Signed checkpoints of the chain (`checkpoints = { key_file = "..." }`).
+    #[serde(default)]
+    pub checkpoints: Option<CheckpointsConfig>,
+}
+
+/// A file sink's `checkpoints`: see `CheckpointConfig` for what they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CheckpointsConfig {
+    /// The signing key, made by `security-log keygen` (the log evolves it in place).
+    pub key_file: PathBuf,
+    /// A checkpoint after this many records at most (default 100000).
+    #[serde(default)]
+    pub every_records: Option<u64>,
+    /// A checkpoint at most this long after the first record not yet signed (default `"60s"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub every: Option<Duration>,
+    /// How long one signing key lives before the next is derived (default `"1h"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub key_epoch: Option<Duration>,
 }
 
 impl FileSinkConfig {
@@ -254,6 +277,7 @@ impl FileSinkConfig {
             fsync_interval: default_fsync_interval(),
             chain: true,
             chain_key_file: None,
+            checkpoints: None,
         }
     }
 }

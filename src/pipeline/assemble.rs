@@ -152,8 +152,13 @@ impl RecordAssembler {
         let event = match request {
             RecordRequest::Checkpoint => SecurityEvent::AuditCheckpoint,
             RecordRequest::FilesRemoved => SecurityEvent::AuditFilesRemoved,
+            RecordRequest::KeyRotated => SecurityEvent::AuditKeyRotated,
         };
-        self.assemble(CapturedEvent::notice(event.info(), Vec::new(), self.clock.now()))
+        self.assemble(CapturedEvent::notice(
+            event.info(),
+            Vec::new(),
+            self.clock.now(),
+        ))
     }
 
     fn next_seq(&mut self) -> u64 {

@@ -23,6 +23,9 @@ use crate::report::ErrorReporter;
 /// Records handed to the writer in one go, at most.
 const MAX_BATCH: usize = 512;
 
+/// Rounds of the sinks' last requests at shutdown, at most.
+const SHUTDOWN_ROUNDS: usize = 4;
+
 enum Control {
     Flush(Reply),
     Reopen(Reply),
@@ -160,10 +163,18 @@ impl Worker {
         self.write_batch();
         // Records the writer gives up at shutdown (a sink still failing when the guard's time
         // ran out) are counted there; wait for that, so their notice goes to the other sinks.
-        let (done, drained) = crossbeam_channel::bounded(1);
-        self.tell_writer(ToWriter::Drained(done));
-        let _ = drained.recv();
-        self.write_batch();
+        // The sinks' last requests (the final checkpoint, retention's records, and what writing
+        // those asks for in turn) come the same way, a few rounds at most: a removal left
+        // unrecorded waits for the next start.
+        for _ in 0..SHUTDOWN_ROUNDS {
+            let (done, drained) = crossbeam_channel::bounded(1);
+            self.tell_writer(ToWriter::Drained(done));
+            let _ = drained.recv();
+            let asked = !self.writer.requests.is_empty();
+            if !(self.write_batch() && asked) {
+                break;
+            }
+        }
         self.stop_writer(Some(ToWriter::Shutdown(replies)));
     }
 
@@ -288,13 +299,13 @@ impl Worker {
     }
 
     /// Hands the batch filled so far to the writer, with the notices of losses since the last
-    /// and the records the sinks asked for.
-    fn write_batch(&mut self) {
+    /// and the records the sinks asked for; whether there was anything to hand.
+    fn write_batch(&mut self) -> bool {
         self.note_drops();
         self.note_sink_losses();
         self.note_requests();
         if self.batch.records.is_empty() {
-            return;
+            return false;
         }
         let spare = match self.writer.returned.try_recv() {
             Ok(mut returned) => {
@@ -315,6 +326,7 @@ impl Worker {
             Counters::add(&self.counters.dropped, records);
             self.counters.release(records);
         }
+        true
     }
 }
 

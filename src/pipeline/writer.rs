@@ -180,10 +180,18 @@ impl Writer {
         let mut delivered = true;
         // The segment being written: from this record, its first line re-encoded if filled in.
         let (mut from, mut first_line, mut first_sink) = (0, None::<Vec<u8>>, None);
-        for (index, request) in requested.iter().copied().chain([(encoded.records.len(), RecordRequest::Checkpoint)]) {
+        for (index, request) in requested
+            .iter()
+            .copied()
+            .chain([(encoded.records.len(), RecordRequest::Checkpoint)])
+        {
             if index > from {
                 let mut lines = first_line.take().unwrap_or_default();
-                let rest_from = if lines.is_empty() { starts[from] } else { starts[from + 1] };
+                let rest_from = if lines.is_empty() {
+                    starts[from]
+                } else {
+                    starts[from + 1]
+                };
                 lines.extend_from_slice(&encoded.lines[rest_from..starts[index]]);
                 let batch = Batch::new(&encoded.records[from..index], &lines);
                 delivered &= self.write_to_sinks(&batch, first_sink.take());
@@ -194,7 +202,8 @@ impl Writer {
             first_sink = self.fill_in(request, &mut encoded.records[index]);
             let mut line = Vec::new();
             if let Err(err) = write_record_line(&mut line, &encoded.records[index]) {
-                self.reporter.report(format_args!("a requested record not encoded: {err}"));
+                self.reporter
+                    .report(format_args!("a requested record not encoded: {err}"));
                 line = encoded.lines[starts[index]..starts[index + 1]].to_vec();
             }
             first_line = Some(line);

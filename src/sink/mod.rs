@@ -241,7 +241,11 @@ pub trait Sink: Send + 'static {
     /// Fills in a record this sink asked for, before any sink writes it; `false` when it is
     /// not this sink's to fill.
     #[doc(hidden)]
-    fn complete(&mut self, _request: RecordRequest, _record: &mut SecurityRecord) -> io::Result<bool> {
+    fn complete(
+        &mut self,
+        _request: RecordRequest,
+        _record: &mut SecurityRecord,
+    ) -> io::Result<bool> {
         Ok(false)
     }
 
@@ -258,4 +262,6 @@ pub enum RecordRequest {
     Checkpoint,
     /// An `audit.files_removed` record.
     FilesRemoved,
+    /// An `audit.key_rotated` record.
+    KeyRotated,
 }

@@ -120,9 +120,9 @@ pub(crate) struct ConfiguredSink {
 
 impl SinkSpec {
     /// The file it writes, for a file sink.
-    pub(crate) fn file_path(&self) -> Option<&std::path::Path> {
+    pub(crate) fn file_config(&self) -> Option<&FileConfig> {
         if let SinkSpec::File(file) = self {
-            Some(file.path())
+            Some(file)
         } else {
             None
         }

@@ -79,9 +79,7 @@ impl LogName {
             return name;
         };
         match base.len().checked_sub(STAMP_LEN + 1) {
-            Some(at)
-                if base.as_bytes()[at] == b'.' && parse_stamp(&base[at + 1..]).is_some() =>
-            {
+            Some(at) if base.as_bytes()[at] == b'.' && parse_stamp(&base[at + 1..]).is_some() => {
                 format!("{}.jsonl", &base[..at])
             }
             _ => name,

@@ -10,12 +10,18 @@ use crate::failure::Failure;
 
 /// Make an Ed25519 key pair for signed checkpoints; print the public key.
 #[derive(Args)]
-#[command(after_help = "Examples:\n  \
-    security-log keygen -o /etc/myapp/checkpoint.key > checkpoint.pub\n  \
-    security-log verify /var/log/myapp --public-key \"$(cat checkpoint.pub)\"")]
+#[command(after_help = "Example:\n  \
+    security-log keygen -o checkpoint.key > checkpoint.pub\n\n\
+    Give the key file to the log (checkpoints = { key_file = ... }) and the public key to\n\
+    whoever verifies: security-log verify LOG --public-key K.")]
 pub(crate) struct KeygenArgs {
     /// The private key file (created with mode 0600; the log's file sink reads and evolves it).
-    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "checkpoint.key")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "checkpoint.key"
+    )]
     file: PathBuf,
     /// Replace the file if it exists (the old key is then lost: verify what it signed first).
     #[arg(long)]

@@ -19,9 +19,9 @@ use crate::source::Source;
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
     security-log verify /var/log/app\n  \
-    security-log verify /var/log/app --public-key \"$(cat checkpoint.pub)\" \
-    --anchors postgres://audit@db/app\n  \
-    security-log verify - < /var/log/app/security.jsonl")]
+    security-log verify - < /var/log/app/security.jsonl\n\n\
+    With signed checkpoints: --public-key K (what keygen printed) checks every signature, and\n\
+    --anchors postgres://... (or the file another sink wrote) the copies that left the host.")]
 pub(crate) struct VerifyArgs {
     /// A log file, a directory of rotated files, - for stdin, or a URL.
     log: PathBuf,
@@ -217,7 +217,11 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<bool>
         }
     }
     if report.anchors > 0 {
-        writeln!(out, "anchored {} checkpoint(s) match their copies", report.anchors)?;
+        writeln!(
+            out,
+            "anchored {} checkpoint(s) match their copies",
+            report.anchors
+        )?;
     }
     for file in &report.removed_by_retention {
         writeln!(out, "removed  {file} (by retention, as the log records)")?;

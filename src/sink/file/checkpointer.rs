@@ -37,6 +37,8 @@ pub(super) struct Checkpointer {
     evolve_after_write: bool,
     /// The next record written is the checkpoint just signed, which needs no signing itself.
     own_record_next: bool,
+    /// The key moved to a new epoch, which an `audit.key_rotated` record is to announce.
+    rotated: bool,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -72,7 +74,8 @@ impl Checkpointer {
         let (mut found, mut after) = last_sealed_line_with(active, needle.as_bytes())?;
         if found.is_none() {
             for (path, _) in log.rotated_files()?.into_iter().rev() {
-                let (line, lines) = last_sealed_line_with(&mut File::open(path)?, needle.as_bytes())?;
+                let (line, lines) =
+                    last_sealed_line_with(&mut File::open(path)?, needle.as_bytes())?;
                 after += lines;
                 if line.is_some() {
                     found = line;
@@ -118,6 +121,7 @@ impl Checkpointer {
             requested: false,
             evolve_after_write: false,
             own_record_next: false,
+            rotated: false,
         })
     }
 
@@ -197,7 +201,29 @@ impl Checkpointer {
         next.save(&self.config.key_file)?;
         self.key = next;
         self.epoch_started = Instant::now();
+        self.rotated = true;
         Ok(())
+    }
+
+    /// Whether the key moved to a new epoch since the last checkpoint (an `audit.key_rotated`
+    /// record is then due before the next).
+    pub(super) fn take_rotated(&mut self) -> bool {
+        std::mem::take(&mut self.rotated)
+    }
+
+    /// Fills in the `audit.key_rotated` record of the current epoch.
+    pub(super) fn announce(&self, record: &mut SecurityRecord) {
+        let epoch = self.key.epoch();
+        record.message = format!("the checkpoint signing key moved to epoch {epoch}");
+        record.fields.push("epoch", FieldValue::U64(epoch));
+        record
+            .fields
+            .push("public_key", FieldValue::Str(self.key.public_key()));
+        if let Some(certificate) = self.key.certificate() {
+            record
+                .fields
+                .push("key_certificate", FieldValue::Str(certificate.to_owned()));
+        }
     }
 }
 
@@ -246,7 +272,10 @@ fn reconcile(
 }
 
 /// The fields of an `audit.files_removed` record.
-pub(super) fn removal_fields(file: &str, last: Option<(u64, String)>) -> Vec<(&'static str, FieldValue)> {
+pub(super) fn removal_fields(
+    file: &str,
+    last: Option<(u64, String)>,
+) -> Vec<(&'static str, FieldValue)> {
     let mut fields = vec![("file", FieldValue::Str(file.to_owned()))];
     if let Some((seq, hash)) = last {
         fields.push(("last_seq", FieldValue::U64(seq)));

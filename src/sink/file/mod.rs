@@ -104,9 +104,11 @@ impl FileSink {
         sink.recover()?;
         if let Some(checkpoints) = sink.config.checkpoints.clone() {
             let file = sink.file.as_mut().expect("opened just before");
-            let name = sink.config.path.file_name().map_or_else(String::new, |name| {
-                name.to_string_lossy().into_owned()
-            });
+            let name = sink
+                .config
+                .path
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
             sink.checkpointer = Some(Checkpointer::open(checkpoints, &sink.log, file, name)?);
         }
         sink.prune()?;
@@ -472,14 +474,24 @@ impl Sink for FileSink {
             removal.requested = true;
             requests.push(RecordRequest::FilesRemoved);
         }
-        // After the removals, so that the checkpoint signs them.
-        if self.checkpointer.as_mut().is_some_and(Checkpointer::due) {
-            requests.push(RecordRequest::Checkpoint);
+        // After the others, so that the checkpoint signs them; a new key is announced just
+        // before the first checkpoint it signs.
+        if let Some(checkpointer) = &mut self.checkpointer {
+            if checkpointer.due() {
+                if checkpointer.take_rotated() {
+                    requests.push(RecordRequest::KeyRotated);
+                }
+                requests.push(RecordRequest::Checkpoint);
+            }
         }
         requests
     }
 
-    fn complete(&mut self, request: RecordRequest, record: &mut SecurityRecord) -> io::Result<bool> {
+    fn complete(
+        &mut self,
+        request: RecordRequest,
+        record: &mut SecurityRecord,
+    ) -> io::Result<bool> {
         match request {
             RecordRequest::Checkpoint => {
                 let Some(tip) = self.chain.as_ref().map(|(_, tip)| *tip) else {
@@ -511,9 +523,10 @@ impl Sink for FileSink {
                     .as_deref()
                     .and_then(unseal)
                     .and_then(|sealed| Some((seq_of(&sealed.record)?, sealed.hash.to_owned())));
-                let name = removal.path.file_name().map_or_else(String::new, |name| {
-                    name.to_string_lossy().into_owned()
-                });
+                let name = removal
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
                 record.message = format!("retention removed {name}");
                 for (field, value) in removal_fields(&name, last) {
                     record.fields.push(field, value);
@@ -521,6 +534,13 @@ impl Sink for FileSink {
                 removal.recorded = true;
                 Ok(true)
             }
+            RecordRequest::KeyRotated => match &self.checkpointer {
+                Some(checkpointer) => {
+                    checkpointer.announce(record);
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
         }
     }
 

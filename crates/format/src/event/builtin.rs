@@ -343,6 +343,10 @@ crate::security_catalog! {
         /// `last_hash` of its last record, so that verification tells retention from deletion.
         AuditFilesRemoved => "audit.files_removed", Audit, Info, Success,
             None, "retention removed {file}";
+        /// The checkpoints' signing key moved to its next epoch: `fields.epoch`,
+        /// `fields.public_key`, and `fields.key_certificate` (the old key's signature over it).
+        AuditKeyRotated => "audit.key_rotated", Audit, Info, Success,
+            None, "the checkpoint signing key moved to epoch {epoch}";
     }
 }
 
@@ -364,7 +368,7 @@ mod tests {
         }
         assert_eq!(
             SecurityEvent::ALL.len(),
-            95,
+            98,
             "every name of ARCHITECTURE.md"
         );
         assert!("authentication.unknown".parse::<SecurityEvent>().is_err());

@@ -20,6 +20,15 @@ impl KeyChain {
         }
     }
 
+    /// Whether the key of `epoch` is trusted, or can be from the trusted key of the epoch
+    /// before.
+    pub(crate) fn can_trace(&self, epoch: u64) -> bool {
+        self.keys.contains_key(&epoch)
+            || epoch
+                .checked_sub(1)
+                .is_some_and(|e| self.keys.contains_key(&e))
+    }
+
     /// The key `checkpoint` must be signed with, learning it from the checkpoint's certificate
     /// when the epoch before is trusted; `Err` says why it cannot be trusted.
     pub(crate) fn key_for(&mut self, checkpoint: &Checkpoint) -> Result<VerifyingKey, String> {
@@ -46,13 +55,16 @@ impl KeyChain {
                 epoch.saturating_sub(1)
             ));
         };
-        let certified = checkpoint.key_certificate.as_deref().is_some_and(|certificate| {
-            verify_hex_signature(
-                previous,
-                &key_message(epoch, &checkpoint.public_key),
-                certificate,
-            )
-        });
+        let certified = checkpoint
+            .key_certificate
+            .as_deref()
+            .is_some_and(|certificate| {
+                verify_hex_signature(
+                    previous,
+                    &key_message(epoch, &checkpoint.public_key),
+                    certificate,
+                )
+            });
         if !certified {
             return Err(format!(
                 "epoch {epoch}'s key is not certified by epoch {}'s: a key that does not descend \

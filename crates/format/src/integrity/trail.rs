@@ -55,8 +55,9 @@ pub(super) struct Trail {
     /// The log's active file name, which its checkpoints carry.
     log: String,
     keys: Option<KeyChain>,
-    /// The anchors of this log that verified, by number.
-    anchors: BTreeMap<u64, Checkpoint>,
+    /// The anchors of this log by number, and whether each verified yet (one whose key only
+    /// the files can trace, after a crash kept its predecessor from the anchors, waits).
+    anchors: BTreeMap<u64, (Checkpoint, bool)>,
     last: Option<Last>,
     records_since: u64,
     /// The checkpoints in the files: number -> signature.
@@ -86,26 +87,46 @@ impl Trail {
             .collect();
         anchors.sort_by_key(|anchor| anchor.number);
         for anchor in anchors {
-            if let Some(keys) = &mut trail.keys {
-                let key = keys.key_for(anchor).map_err(|why| {
-                    let detail = format!("anchored checkpoint {}: {why}", anchor.number);
-                    (ProblemKind::Forged, detail)
-                })?;
-                if !anchor.is_signed_by(&key) {
-                    let detail = format!(
-                        "anchored checkpoint {}'s signature does not verify: forged or changed",
-                        anchor.number
-                    );
-                    return Err((ProblemKind::Forged, detail));
+            let verified = match &trail.keys {
+                Some(keys) if keys.can_trace(anchor.epoch) => {
+                    trail.verify_anchor(anchor)?;
+                    true
                 }
-            }
-            trail.anchors.insert(anchor.number, anchor.clone());
+                Some(_) => false,
+                None => true,
+            };
+            trail
+                .anchors
+                .insert(anchor.number, (anchor.clone(), verified));
         }
         Ok(trail)
     }
 
+    /// Checks an anchor's signature and key against the public key.
+    fn verify_anchor(&mut self, anchor: &Checkpoint) -> Result<(), Found> {
+        let Some(keys) = &mut self.keys else {
+            return Ok(());
+        };
+        let key = keys.key_for(anchor).map_err(|why| {
+            let detail = format!("anchored checkpoint {}: {why}", anchor.number);
+            (ProblemKind::Forged, detail)
+        })?;
+        if !anchor.is_signed_by(&key) {
+            let detail = format!(
+                "anchored checkpoint {}'s signature does not verify: forged or changed",
+                anchor.number
+            );
+            return Err((ProblemKind::Forged, detail));
+        }
+        Ok(())
+    }
+
     /// A sealed record; `before` is the seq and hash of the record before it in the chain.
-    pub(super) fn record(&mut self, record: &[u8], before: Option<(u64, &str)>) -> Result<(), Found> {
+    pub(super) fn record(
+        &mut self,
+        record: &[u8],
+        before: Option<(u64, &str)>,
+    ) -> Result<(), Found> {
         let named = |name: &str| memchr::memmem::find(record, name.as_bytes()).is_some();
         let (is_checkpoint, is_removal) = (
             named(super::checkpoint::CHECKPOINT_EVENT),
@@ -132,7 +153,11 @@ impl Trail {
         }
     }
 
-    fn checkpoint(&mut self, checkpoint: &Checkpoint, before: Option<(u64, &str)>) -> Result<(), Found> {
+    fn checkpoint(
+        &mut self,
+        checkpoint: &Checkpoint,
+        before: Option<(u64, &str)>,
+    ) -> Result<(), Found> {
         let number = checkpoint.number;
         if checkpoint.log != self.log {
             let detail = format!(
@@ -152,9 +177,9 @@ impl Trail {
             return Err((ProblemKind::Forged, detail));
         }
         if let Some(keys) = &mut self.keys {
-            let key = keys.key_for(checkpoint).map_err(|why| {
-                (ProblemKind::Forged, format!("checkpoint {number}: {why}"))
-            })?;
+            let key = keys
+                .key_for(checkpoint)
+                .map_err(|why| (ProblemKind::Forged, format!("checkpoint {number}: {why}")))?;
             if !checkpoint.is_signed_by(&key) {
                 let detail = format!(
                     "checkpoint {number}'s signature does not verify: forged, or changed after it \
@@ -252,12 +277,25 @@ impl Trail {
 
     /// Checks the start of the log against retention and its end against the anchors.
     pub(super) fn finish(&mut self, ends: &LogEnds<'_>) -> Result<TrailSummary, Found> {
+        let waiting: Vec<Checkpoint> = self
+            .anchors
+            .values()
+            .filter(|(anchor, verified)| {
+                !verified && self.seen.get(&anchor.number) != Some(&anchor.signature)
+            })
+            .map(|(anchor, _)| anchor.clone())
+            .collect();
+        for anchor in &waiting {
+            self.verify_anchor(anchor)?;
+        }
         let enforced = self.keys.is_some() || self.checkpoints > 0 || !self.anchors.is_empty();
         let mut summary = TrailSummary {
             checkpoints: self.checkpoints,
             unsigned_tail: match &self.last {
                 Some(last) => ends.last_seq.saturating_sub(last.seq),
-                None => ends.last_seq.saturating_sub(ends.first_seq.saturating_sub(1)),
+                None => ends
+                    .last_seq
+                    .saturating_sub(ends.first_seq.saturating_sub(1)),
             },
             ..TrailSummary::default()
         };
@@ -269,14 +307,19 @@ impl Trail {
             .map(|removal| removal.file.clone())
             .collect();
         if let (Some(prev), true) = (ends.starts_after, enforced) {
-            if !self.removals.iter().filter(trusted).any(|r| r.last_hash == prev) {
+            if !self
+                .removals
+                .iter()
+                .filter(trusted)
+                .any(|r| r.last_hash == prev)
+            {
                 let detail = "the log starts after records that no retention record accounts \
                               for: older files were deleted"
                     .to_owned();
                 return Err((ProblemKind::MissingFile, detail));
             }
         }
-        for (number, anchor) in &self.anchors {
+        for (number, (anchor, _)) in &self.anchors {
             match self.seen.get(number) {
                 Some(signature) if *signature == anchor.signature => summary.anchors += 1,
                 Some(_) => {

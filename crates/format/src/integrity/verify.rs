@@ -345,7 +345,10 @@ impl Verifier {
     }
 
     fn verify_log(&mut self, files: &[PathBuf], options: &VerifyOptions) -> io::Result<Flow> {
-        let log = files.first().map(|f| LogName::active_name_of(f)).unwrap_or_default();
+        let log = files
+            .first()
+            .map(|f| LogName::active_name_of(f))
+            .unwrap_or_default();
         match Trail::new(&log, options) {
             Ok(trail) => self.trail = Some(trail),
             Err((kind, detail)) => {
@@ -408,7 +411,9 @@ impl Verifier {
                 self.report.checkpoints += checkpoints;
                 self.report.anchors += anchors;
                 self.report.unsigned_tail += unsigned_tail;
-                self.report.removed_by_retention.extend(removed_by_retention);
+                self.report
+                    .removed_by_retention
+                    .extend(removed_by_retention);
                 Flow::Continue(())
             }
             Err((kind, detail)) => {
