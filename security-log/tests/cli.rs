@@ -3,6 +3,8 @@
 
 #[path = "../../e2e/tests/common/mod.rs"]
 mod common;
+#[path = "../../e2e/tests/pg/mod.rs"]
+mod pg;
 
 use std::process::Command;
 
@@ -336,8 +338,6 @@ fn verify_is_truthful_about_nothing_and_about_a_torn_tail() {
 #[cfg(feature = "postgres")]
 #[test]
 fn a_database_is_read_and_verified_as_files_are() {
-    #[path = "../../e2e/tests/pg/mod.rs"]
-    mod pg;
     use tracing_security_events::sink::postgres::PostgresConfig;
 
     let Some(cluster) = pg::Cluster::start() else {
@@ -437,8 +437,6 @@ fn a_database_is_read_and_verified_as_files_are() {
 
 #[test]
 fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
-    #[path = "../../e2e/tests/pg/mod.rs"]
-    mod pg;
     use tracing_security_events::sink::postgres::PostgresConfig;
     use tracing_security_events::sink::{CheckpointConfig, FileConfig};
     use tracing_subscriber::prelude::*;

@@ -66,45 +66,6 @@ pub(super) fn read_first_line(file: &mut File) -> io::Result<Option<Vec<u8>>> {
         .map(|end| data[..end].to_vec()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn end_of(content: &[u8]) -> FileEnd {
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(content).unwrap();
-        read_end(&mut file).unwrap()
-    }
-
-    #[test]
-    fn finds_the_last_whole_line_and_a_torn_tail() {
-        let end = end_of(b"one\ntwo\n");
-        assert!(!end.torn);
-        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
-
-        let end = end_of(b"one\ntwo\nthr");
-        assert!(end.torn);
-        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
-
-        let end = end_of(b"only\n");
-        assert_eq!(end.last_whole_line.as_deref(), Some(&b"only"[..]));
-
-        let end = end_of(b"torn only");
-        assert!(end.torn && end.last_whole_line.is_none());
-    }
-
-    #[test]
-    fn lines_longer_than_the_first_window_are_found() {
-        let long = vec![b'x'; 200 * 1024];
-        let mut content = b"first\n".to_vec();
-        content.extend_from_slice(&long);
-        content.push(b'\n');
-        let end = end_of(&content);
-        assert_eq!(end.last_whole_line.map(|l| l.len()), Some(long.len()));
-    }
-}
-
 /// The last sealed line of `file` holding `needle`, and how many sealed lines follow it; read
 /// backwards a megabyte at a time, so a recent match costs little however large the file.
 pub(super) fn last_sealed_line_with(
@@ -150,5 +111,67 @@ pub(super) fn last_sealed_line_with(
         }
         carry = data[..whole_from].to_vec();
         end = start;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn end_of(content: &[u8]) -> FileEnd {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content).unwrap();
+        read_end(&mut file).unwrap()
+    }
+
+    #[test]
+    fn finds_the_last_whole_line_and_a_torn_tail() {
+        let end = end_of(b"one\ntwo\n");
+        assert!(!end.torn);
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
+
+        let end = end_of(b"one\ntwo\nthr");
+        assert!(end.torn);
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"two"[..]));
+
+        let end = end_of(b"only\n");
+        assert_eq!(end.last_whole_line.as_deref(), Some(&b"only"[..]));
+
+        let end = end_of(b"torn only");
+        assert!(end.torn && end.last_whole_line.is_none());
+    }
+
+    #[test]
+    fn lines_longer_than_the_first_window_are_found() {
+        let long = vec![b'x'; 200 * 1024];
+        let mut content = b"first\n".to_vec();
+        content.extend_from_slice(&long);
+        content.push(b'\n');
+        let end = end_of(&content);
+        assert_eq!(end.last_whole_line.map(|l| l.len()), Some(long.len()));
+    }
+
+    #[test]
+    fn the_last_sealed_line_holding_a_needle_is_found_across_chunks() {
+        use crate::integrity::chain::{ChainHash, ChainHasher};
+        let hasher = ChainHasher::new(None);
+        let mut out = Vec::new();
+        let mut tip = ChainHash::GENESIS;
+        let padding = "x".repeat(300);
+        // A marked line, then about 3 MB of others (and an unsealed line, not counted).
+        tip = hasher.seal(&tip, br#"{"seq":1,"mark":"here"}"#, &mut out);
+        for seq in 2..10_000 {
+            let record = format!(r#"{{"seq":{seq},"pad":"{padding}"}}"#);
+            tip = hasher.seal(&tip, record.as_bytes(), &mut out);
+        }
+        out.extend_from_slice(b"not sealed\n");
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&out).unwrap();
+        let (line, after) = super::last_sealed_line_with(&mut file, b"\"mark\"").unwrap();
+        assert!(line.unwrap().starts_with(br#"{"seq":1,"mark""#));
+        assert_eq!(after, 9_998);
+        let (none, all) = super::last_sealed_line_with(&mut file, b"absent").unwrap();
+        assert_eq!((none, all), (None, 9_999));
     }
 }
