@@ -26,7 +26,7 @@ pub mod field {
     pub const TIP_HASH: &str = "checkpoint.tip_hash";
     /// Records written since the previous checkpoint, its own record included.
     pub const RECORDS: &str = "checkpoint.records";
-    /// [`Checkpoint::digest`] of the previous checkpoint (64 zeros for the first).
+    /// [`Checkpoint::digest`](super::Checkpoint::digest) of the previous checkpoint (64 zeros for the first).
     pub const PREVIOUS: &str = "checkpoint.previous";
     /// The key epoch that signed it.
     pub const EPOCH: &str = "checkpoint.epoch";
