@@ -2,8 +2,10 @@
 //! for trying `security-log` on something that looks like production:
 //!
 //! ```text
-//! cargo run --release --example generate_log -- DIR [--records N] [--rotate-mb M] [--seed S] [--days D]
+//! cargo run --release --example generate_log -- DIR [--records N] [--rotate-mb M] [--seed S] [--days D] [--checkpoint-key FILE]
 //! ```
+//!
+//! With `--checkpoint-key`, the file sink signs checkpoints with that key (made when missing).
 //!
 //! What it writes is described in `support/synthetic_log.rs`.
 
@@ -22,6 +24,7 @@ struct Options {
     rotate_mb: u64,
     seed: u64,
     days: u64,
+    checkpoint_key: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
@@ -32,8 +35,10 @@ fn options() -> Result<Options, String> {
         rotate_mb: 64,
         seed: 7,
         days: 30,
+        checkpoint_key: None,
     };
-    let usage = "usage: generate_log DIR [--records N] [--rotate-mb M] [--seed S] [--days D]";
+    let usage = "usage: generate_log DIR [--records N] [--rotate-mb M] [--seed S] [--days D] \
+                 [--checkpoint-key FILE]";
     let mut dir = None;
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> Result<u64, String> {
@@ -46,6 +51,12 @@ fn options() -> Result<Options, String> {
             "--rotate-mb" => options.rotate_mb = number("--rotate-mb")?.max(1),
             "--seed" => options.seed = number("--seed")?,
             "--days" => options.days = number("--days")?.max(1),
+            "--checkpoint-key" => {
+                let file = args
+                    .next()
+                    .ok_or(format!("--checkpoint-key needs a file\n{usage}"))?;
+                options.checkpoint_key = Some(PathBuf::from(file));
+            }
             other if !other.starts_with('-') && dir.is_none() => dir = Some(PathBuf::from(other)),
             other => return Err(format!("unknown argument {other}\n{usage}")),
         }
@@ -61,6 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rotate_mb: options.rotate_mb,
         seed: options.seed,
         days: options.days,
+        checkpoint_key: options.checkpoint_key,
     };
     let stats = log.write(&options.dir)?;
     println!(

@@ -44,6 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rotate_mb: 4,
         seed: 5,
         days: 7,
+        checkpoint_key: None,
     }
     .write(dir.path())?;
     let path = dir.path().join("security.jsonl");

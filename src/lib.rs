@@ -85,6 +85,7 @@
 //! | `postgres` | no | [`sink::postgres`]: records in a PostgreSQL table for services with many instances, and [`store::PostgresStore`] to read them; implies `query` |
 //! | `notify` | no | [`notify`]: notification rules in the query language with throttles, sent through a signed webhook, email (SMTP) or a callback; threshold and impossible-travel detections writing records of their own; implies `query` |
 //! | `geoip` | no | `client.geo` (country, city, ASN) from MaxMind-format databases; implies `http` |
+//! | `timestamp` | no | RFC 3161 time-stamps of checkpoints from an authority, and their verification (OpenSSL) |
 //!
 //! The `security-log` command is a package of its own (`cargo install security-log`): `query`,
 //! `export` (CSV, JSON), `stats`, `tail -f`, `verify`, `help query`, completions and a manual page.
@@ -133,6 +134,9 @@ mod report;
 mod runtime_settings;
 mod security_layer;
 pub mod sink;
+#[cfg(feature = "timestamp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "timestamp")))]
+pub mod timestamp;
 #[cfg(feature = "query")]
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub use tracing_security_events_read::store;

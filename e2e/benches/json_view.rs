@@ -23,6 +23,7 @@ fn lines() -> Vec<String> {
         rotate_mb: 64,
         seed: 29,
         days: 3,
+        checkpoint_key: None,
     }
     .write(dir.path())
     .unwrap();

@@ -126,6 +126,7 @@ fn synthetic_lines(records: u64) -> (tempfile::TempDir, Vec<String>) {
         rotate_mb: 1024,
         seed: 5,
         days: 1,
+        checkpoint_key: None,
     }
     .write(dir.path())
     .unwrap();
@@ -166,6 +167,7 @@ fn end_to_end(_: &mut Criterion) {
         rotate_mb: 1024,
         seed: 9,
         days: 1,
+        checkpoint_key: None,
     }
     .write_with(dir.path(), |builder| builder.with_notifications(config))
     .unwrap();

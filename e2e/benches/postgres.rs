@@ -49,6 +49,7 @@ fn main() {
         rotate_mb: 1024,
         seed: 1,
         days: 7,
+        checkpoint_key: None,
     };
     log.write_then(
         dir.path(),
@@ -123,6 +124,7 @@ fn main() {
         rotate_mb: 64,
         seed: 2,
         days: 30,
+        checkpoint_key: None,
     };
     log.write_then(
         big.path(),

@@ -53,6 +53,7 @@ fn data() -> &'static Data {
             rotate_mb: 2,
             seed: 11,
             days: 3,
+            checkpoint_key: None,
         }
         .write(dir.path())
         .unwrap();
@@ -866,6 +867,7 @@ fn an_export_of_200000_records_streams_and_waits_for_a_slow_client() {
         rotate_mb: 64,
         seed: 3,
         days: 10,
+        checkpoint_key: None,
     }
     .write(dir.path())
     .unwrap();

@@ -189,6 +189,7 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         rotate_mb: 64,
         seed: 9,
         days: 2,
+        checkpoint_key: None,
     }
     .write(dir.path())
     .unwrap();

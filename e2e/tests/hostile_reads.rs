@@ -29,6 +29,7 @@ fn log() -> &'static std::path::Path {
             rotate_mb: 8,
             seed: 23,
             days: 3,
+            checkpoint_key: None,
         }
         .write(dir.path())
         .unwrap();

@@ -98,6 +98,7 @@ fn stores() -> Option<&'static Stores> {
                 rotate_mb: 1,
                 seed: 21,
                 days: 4,
+                checkpoint_key: None,
             }
             .write_with(dir.path(), |builder| builder.with_postgres(config))
             .unwrap();

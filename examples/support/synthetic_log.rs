@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tracing_security_events::sink::FileConfig;
+use tracing_security_events::integrity::EpochKey;
+use tracing_security_events::sink::{CheckpointConfig, FileConfig};
 use tracing_security_events::{security_event, Builder, Changes, Clock, SecurityEvent, Stats};
 use tracing_subscriber::prelude::*;
 
@@ -72,6 +73,8 @@ pub struct SyntheticLog {
     pub seed: u64,
     /// Spread over the last this many days.
     pub days: u64,
+    /// Sign checkpoints with this key file (made when missing).
+    pub checkpoint_key: Option<std::path::PathBuf>,
 }
 
 impl Default for SyntheticLog {
@@ -81,6 +84,7 @@ impl Default for SyntheticLog {
             rotate_mb: 64,
             seed: 7,
             days: 30,
+            checkpoint_key: None,
         }
     }
 }
@@ -115,9 +119,16 @@ impl SyntheticLog {
         let step = (self.days * 86_400_000_000 / self.records.max(1)).max(1) as i64;
         let clock = Arc::new(GeneratorClock(AtomicI64::new(start)));
         let path = dir.join("security.jsonl");
+        let mut file = FileConfig::new(&path).rotate_at_size(self.rotate_mb << 20);
+        if let Some(key_file) = &self.checkpoint_key {
+            if !key_file.exists() {
+                EpochKey::generate()?.save(key_file)?;
+            }
+            file = file.with_checkpoints(CheckpointConfig::new(key_file));
+        }
         let (layer, guard) = configure(
             tracing_security_events::builder()
-                .with_file_config(FileConfig::new(&path).rotate_at_size(self.rotate_mb << 20))
+                .with_file_config(file)
                 .with_clock(clock.clone())
                 .with_service_name("generated-saas")
                 .with_service_version("3.1.4")

@@ -24,6 +24,7 @@ fn log() -> &'static Path {
             rotate_mb: 4,
             seed: 24,
             days: 7,
+            checkpoint_key: None,
         }
         .write(dir.path())
         .unwrap();

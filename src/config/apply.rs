@@ -184,6 +184,20 @@ impl Config {
             if let Some(epoch) = checkpoints.key_epoch {
                 signed = signed.key_epoch(epoch);
             }
+            if let Some(url) = &checkpoints.timestamp_authority {
+                #[cfg(feature = "timestamp")]
+                {
+                    signed = signed.timestamp_authority(url.clone());
+                }
+                #[cfg(not(feature = "timestamp"))]
+                return Err(ConfigError::Invalid {
+                    origin: self.origin(),
+                    key: format!("sinks[{index}].checkpoints.timestamp_authority"),
+                    message: format!(
+                        "{url:?} needs the `timestamp` cargo feature of tracing-security-events"
+                    ),
+                });
+            }
             config = config.with_checkpoints(signed);
         }
         Ok(config)

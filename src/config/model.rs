@@ -262,6 +262,9 @@ pub struct CheckpointsConfig {
     #[serde(default, with = "optional_duration_text")]
     #[schemars(with = "Option<String>")]
     pub key_epoch: Option<Duration>,
+    /// An RFC 3161 time-stamping authority's URL (cargo feature `timestamp`).
+    #[serde(default)]
+    pub timestamp_authority: Option<String>,
 }
 
 impl FileSinkConfig {

@@ -39,6 +39,9 @@ pub(crate) struct VerifyArgs {
     /// lines (stdout, an export), or a postgres:// URL.
     #[arg(long, value_name = "PATH|URL")]
     anchors: Option<PathBuf>,
+    /// Check each checkpoint's RFC 3161 time-stamp against this authority's certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    tsa_cert: Option<PathBuf>,
     /// With a postgres:// URL: only this instance's chain (default: each instance's).
     #[arg(long, value_name = "I")]
     instance: Option<String>,
@@ -62,6 +65,9 @@ impl VerifyArgs {
         if let Some(key) = &self.public_key {
             options = options.with_public_key(read_public_key(key)?);
         }
+        if let Some(file) = &self.tsa_cert {
+            options = options.with_timestamps(read_tsa_cert(file)?);
+        }
         if let Some(anchors) = &self.anchors {
             let source = Source::new(anchors)?;
             options = options.with_anchors(source.shown(), read_anchors(&source, context.table)?);
@@ -73,6 +79,27 @@ impl VerifyArgs {
             &options,
         )
     }
+}
+
+/// The time-stamping authority's certificate, to check the checkpoints' tokens with.
+#[cfg(feature = "timestamp")]
+fn read_tsa_cert(
+    file: &std::path::Path,
+) -> Result<std::sync::Arc<dyn tracing_security_events::integrity::TimestampCheck>, Failure> {
+    let pem = std::fs::read(file)
+        .map_err(|e| Failure::context(format!("cannot read {}", file.display()), e))?;
+    let certificate = tracing_security_events::timestamp::TsaCertificate::from_pem(&pem)
+        .map_err(|e| Failure::Error(format!("--tsa-cert {}: {e}", file.display())))?;
+    Ok(std::sync::Arc::new(certificate))
+}
+
+#[cfg(not(feature = "timestamp"))]
+fn read_tsa_cert(
+    _file: &std::path::Path,
+) -> Result<std::sync::Arc<dyn tracing_security_events::integrity::TimestampCheck>, Failure> {
+    Err(Failure::Error(
+        "--tsa-cert needs security-log built with the `timestamp` feature".to_owned(),
+    ))
 }
 
 /// A public key given as its hex digits, or as a file holding them.
@@ -215,6 +242,20 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<bool>
                 report.unsigned_tail
             )?;
         }
+    }
+    if report.timestamps > 0 {
+        writeln!(
+            out,
+            "stamped  {} checkpoint(s) carry a valid time-stamp",
+            report.timestamps
+        )?;
+    }
+    if report.unstamped > 0 {
+        writeln!(
+            out,
+            "note     {} checkpoint(s) have no time-stamp (the authority did not answer then)",
+            report.unstamped
+        )?;
     }
     if report.anchors > 0 {
         writeln!(

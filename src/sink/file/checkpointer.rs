@@ -39,6 +39,8 @@ pub(super) struct Checkpointer {
     own_record_next: bool,
     /// The key moved to a new epoch, which an `audit.key_rotated` record is to announce.
     rotated: bool,
+    #[cfg(feature = "timestamp")]
+    authority: Option<crate::timestamp::TimestampAuthority>,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -107,6 +109,12 @@ impl Checkpointer {
             }
             None => (0, NO_DIGEST.to_owned(), 0),
         };
+        #[cfg(feature = "timestamp")]
+        let authority = config
+            .timestamp_authority
+            .as_deref()
+            .map(crate::timestamp::TimestampAuthority::new)
+            .transpose()?;
         Ok(Checkpointer {
             config,
             key,
@@ -122,6 +130,8 @@ impl Checkpointer {
             evolve_after_write: false,
             own_record_next: false,
             rotated: false,
+            #[cfg(feature = "timestamp")]
+            authority,
         })
     }
 
@@ -177,6 +187,16 @@ impl Checkpointer {
             ),
         );
         checkpoint.signature = self.key.sign(&checkpoint.message());
+        #[cfg(feature = "timestamp")]
+        if let Some(authority) = &self.authority {
+            match authority.stamp(&checkpoint.message()) {
+                Ok(token) => checkpoint.timestamp_token = Some(token),
+                Err(why) => record.fields.push(
+                    crate::integrity::checkpoint::field::TIMESTAMP_ERROR,
+                    FieldValue::Str(why),
+                ),
+            }
+        }
         for (name, value) in checkpoint.fields() {
             record.fields.push(name, value);
         }

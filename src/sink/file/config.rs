@@ -147,7 +147,8 @@ pub struct FileConfig {
     pub(crate) fsync: FsyncPolicy,
     pub(crate) chain: bool,
     pub(crate) chain_key: Option<Vec<u8>>,
-    pub(crate) checkpoints: Option<CheckpointConfig>,
+    /// Boxed: most files have none, and a sink's settings stay small.
+    pub(crate) checkpoints: Option<Box<CheckpointConfig>>,
     /// `None`: the builder's clock, or the system's.
     pub(crate) clock: Option<Arc<dyn Clock>>,
 }
@@ -243,7 +244,7 @@ impl FileConfig {
     /// see [`CheckpointConfig`]. Turns the chain on.
     pub fn with_checkpoints(mut self, checkpoints: CheckpointConfig) -> Self {
         self.chain = true;
-        self.checkpoints = Some(checkpoints);
+        self.checkpoints = Some(Box::new(checkpoints));
         self
     }
 
@@ -298,6 +299,8 @@ pub struct CheckpointConfig {
     pub(crate) every_records: u64,
     pub(crate) every: Duration,
     pub(crate) key_epoch: Duration,
+    /// An RFC 3161 authority's URL (feature `timestamp`).
+    pub(crate) timestamp_authority: Option<String>,
 }
 
 impl CheckpointConfig {
@@ -308,6 +311,7 @@ impl CheckpointConfig {
             every_records: DEFAULT_CHECKPOINT_RECORDS,
             every: DEFAULT_CHECKPOINT_INTERVAL,
             key_epoch: DEFAULT_KEY_EPOCH,
+            timestamp_authority: None,
         }
     }
 
@@ -326,6 +330,15 @@ impl CheckpointConfig {
     /// How long one signing key lives (`Duration::ZERO`: a new key after every checkpoint).
     pub fn key_epoch(mut self, epoch: Duration) -> Self {
         self.key_epoch = epoch;
+        self
+    }
+
+    /// Has each checkpoint time-stamped by the RFC 3161 authority at `url` (HTTP POST, 5 s
+    /// at most; the token goes in the checkpoint, or why there is none): see
+    /// [`timestamp`](crate::timestamp).
+    #[cfg(feature = "timestamp")]
+    pub fn timestamp_authority(mut self, url: impl Into<String>) -> Self {
+        self.timestamp_authority = Some(url.into());
         self
     }
 

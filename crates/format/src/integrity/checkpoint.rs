@@ -39,6 +39,11 @@ pub mod field {
     /// Written instead of the above when no sink could sign the checkpoint (after a
     /// reconfiguration removed the file sink that keeps checkpoints).
     pub const UNAVAILABLE: &str = "checkpoint.unavailable";
+    /// An RFC 3161 time-stamp token over the SHA-256 of the message (base64 DER), when an
+    /// authority is configured.
+    pub const TIMESTAMP_TOKEN: &str = "checkpoint.timestamp_token";
+    /// Why the authority gave no token this time.
+    pub const TIMESTAMP_ERROR: &str = "checkpoint.timestamp_error";
 }
 
 /// Digests and hashes in a checkpoint: 64 zeros where there is none.
@@ -74,6 +79,8 @@ pub struct Checkpoint {
     pub key_certificate: Option<String>,
     /// The signature of [`message`](Self::message) (hex); empty until signed.
     pub signature: String,
+    /// An authority's time-stamp token over the message (base64 DER), outside what is signed.
+    pub timestamp_token: Option<String>,
 }
 
 impl Checkpoint {
@@ -104,6 +111,7 @@ impl Checkpoint {
             public_key,
             key_certificate,
             signature: String::new(),
+            timestamp_token: None,
         }
     }
 
@@ -160,6 +168,9 @@ impl Checkpoint {
             fields.push((field::KEY_CERTIFICATE, FieldValue::Str(certificate.clone())));
         }
         fields.push((field::SIGNATURE, FieldValue::Str(self.signature.clone())));
+        if let Some(token) = &self.timestamp_token {
+            fields.push((field::TIMESTAMP_TOKEN, FieldValue::Str(token.clone())));
+        }
         fields
     }
 
@@ -212,6 +223,9 @@ impl Checkpoint {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             signature: text(field::SIGNATURE)?,
+            timestamp_token: get(field::TIMESTAMP_TOKEN)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }))
     }
 }
@@ -231,6 +245,14 @@ pub fn verify_hex_signature(key: &VerifyingKey, message: &[u8], signature: &str)
         return false;
     };
     key.verify(message, &Signature::from_bytes(&bytes)).is_ok()
+}
+
+/// Checks an RFC 3161 time-stamp token: that it stamps `message` (its SHA-256) and is signed by
+/// the authority trusted; the time it gives, as text. The facade's `timestamp` feature has one
+/// over an authority's certificate (`TsaCertificate`).
+pub trait TimestampCheck: Send + Sync {
+    /// `Ok(time)` when `token` (base64 DER) is a valid stamp of `message`; why not otherwise.
+    fn check(&self, message: &[u8], token: &str) -> Result<String, String>;
 }
 
 /// A public key as `security-log keygen` prints it (64 hex digits).

@@ -65,6 +65,15 @@
 //! the unbroken line of signatures. A log's first checkpoint is signed in epoch 0 and the key
 //! evolves at most once a checkpoint, so checkpoint n cannot carry an epoch of n or more.
 //!
+//! **Time-stamps** (the facade's feature `timestamp`). With a time-stamping authority's URL
+//! (`CheckpointConfig::timestamp_authority`), each checkpoint also carries an RFC 3161 token over
+//! the SHA-256 of what it signs (`checkpoint.timestamp_token`), or why the authority gave none
+//! (`checkpoint.timestamp_error`; the log never waits more than 5 s for it). Verification with
+//! the authority's certificate ([`VerifyOptions::with_timestamps`], `security-log verify
+//! --tsa-cert FILE`) checks every token: a checkpoint then shows when it existed, which even
+//! the holder of every signing key cannot move. `e2e/tests/timestamp.rs` runs a real authority
+//! (`openssl ts -reply` behind HTTP on 127.0.0.1).
+//!
 //! **Threat model.** An intruder who owns the host can rewrite, cut and delete the files and
 //! can read the key file. With the key of the current epoch they *can*: sign checkpoints for
 //! this epoch and every later one (the future of a compromised host is lost), and so rewrite
@@ -115,10 +124,13 @@
 //! A verification reports what it could not check and what would check it
 //! ([`VerifyReport::unchecked`]): without the public key, signatures (a chain recomputed by
 //! someone without the key); without anchors (or an expected tip), records cut from the end.
-//! Records after the last checkpoint are counted in [`VerifyReport::unsigned_tail`]. A crash
-//! never looks like tampering: a checkpoint signs only what the file already holds (synced
-//! first), the file sink writes it before any other sink, and the key moves to the next epoch
-//! only once the checkpoint is written. Keep one key per log: the file sink refuses a key that
+//! Records after the last checkpoint are counted in [`VerifyReport::unsigned_tail`]. A process
+//! crash never looks like tampering: a checkpoint signs only what the file already holds, the
+//! file sink writes it before any other sink, and the key moves to the next epoch only once the
+//! checkpoint is written (`e2e/tests/durability.rs` kills a writer twelve times and verifies
+//! with the public key and the anchors each time). A machine crash under `fsync = interval` can
+//! lose the last second of records, including ones an anchor already names: verify reports them
+//! missing, which they are; `fsync = always` closes that window. Keep one key per log: the file sink refuses a key that
 //! did not sign the log's last checkpoint.
 //!
 //! [`FileConfig::with_checkpoints`]: https://docs.rs/tracing-security-events/latest/tracing_security_events/sink/struct.FileConfig.html#method.with_checkpoints
@@ -133,7 +145,7 @@ mod trail;
 mod verify;
 
 pub use chain::GENESIS;
-pub use checkpoint::{parse_public_key, Checkpoint, CHECKPOINT_EVENT};
+pub use checkpoint::{parse_public_key, Checkpoint, TimestampCheck, CHECKPOINT_EVENT};
 /// An Ed25519 public key: epoch 0's, as `security-log keygen` prints it, verifies a log's
 /// checkpoints.
 pub use ed25519_dalek::VerifyingKey as PublicKey;

@@ -49,6 +49,8 @@ pub(super) struct TrailSummary {
     pub(super) anchors: u64,
     pub(super) unsigned_tail: u64,
     pub(super) removed_by_retention: Vec<String>,
+    pub(super) timestamps: u64,
+    pub(super) unstamped: u64,
 }
 
 pub(super) struct Trail {
@@ -64,6 +66,9 @@ pub(super) struct Trail {
     seen: BTreeMap<u64, String>,
     removals: Vec<Removal>,
     checkpoints: u64,
+    stamps: Option<std::sync::Arc<dyn super::TimestampCheck>>,
+    timestamps: u64,
+    unstamped: u64,
 }
 
 impl Trail {
@@ -79,6 +84,9 @@ impl Trail {
             seen: BTreeMap::new(),
             removals: Vec::new(),
             checkpoints: 0,
+            stamps: options.timestamps.clone(),
+            timestamps: 0,
+            unstamped: 0,
         };
         let mut anchors: Vec<&Checkpoint> = options
             .anchors
@@ -188,6 +196,20 @@ impl Trail {
                 return Err((ProblemKind::Forged, detail));
             }
         }
+        if let Some(stamps) = &self.stamps {
+            match &checkpoint.timestamp_token {
+                Some(token) => {
+                    stamps.check(&checkpoint.message(), token).map_err(|why| {
+                        let detail = format!(
+                            "checkpoint {number}'s time-stamp token does not verify: {why}"
+                        );
+                        (ProblemKind::Forged, detail)
+                    })?;
+                    self.timestamps += 1;
+                }
+                None => self.unstamped += 1,
+            }
+        }
         match &self.last {
             Some(last) => self.follows(checkpoint, last)?,
             None if number == 1 && checkpoint.previous != NO_DIGEST => {
@@ -291,6 +313,8 @@ impl Trail {
         let enforced = self.keys.is_some() || self.checkpoints > 0 || !self.anchors.is_empty();
         let mut summary = TrailSummary {
             checkpoints: self.checkpoints,
+            timestamps: self.timestamps,
+            unstamped: self.unstamped,
             unsigned_tail: match &self.last {
                 Some(last) => ends.last_seq.saturating_sub(last.seq),
                 None => ends

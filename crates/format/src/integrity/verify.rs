@@ -22,6 +22,7 @@ pub struct VerifyOptions {
     pub(super) anchors: Vec<Checkpoint>,
     /// Where the anchors came from, to name them in a problem.
     anchors_source: Option<String>,
+    pub(super) timestamps: Option<std::sync::Arc<dyn super::TimestampCheck>>,
 }
 
 impl fmt::Debug for VerifyOptions {
@@ -32,6 +33,7 @@ impl fmt::Debug for VerifyOptions {
             .field("public_key", &self.public_key)
             .field("anchors", &self.anchors.len())
             .field("anchors_source", &self.anchors_source)
+            .field("timestamps", &self.timestamps.is_some())
             .finish()
     }
 }
@@ -71,6 +73,13 @@ impl VerifyOptions {
     pub fn with_anchors(mut self, source: impl Into<String>, anchors: Vec<Checkpoint>) -> Self {
         self.anchors_source = Some(source.into());
         self.anchors = anchors;
+        self
+    }
+
+    /// Checks the RFC 3161 time-stamp token each checkpoint carries with `check` (an
+    /// authority's certificate); a token that does not verify is a problem.
+    pub fn with_timestamps(mut self, check: std::sync::Arc<dyn super::TimestampCheck>) -> Self {
+        self.timestamps = Some(check);
         self
     }
 }
@@ -166,6 +175,10 @@ pub struct VerifyReport {
     pub unsigned_tail: u64,
     /// Files the log's retention records say were removed.
     pub removed_by_retention: Vec<String>,
+    /// Checkpoints whose time-stamp token verified (with a time-stamp check given).
+    pub timestamps: u64,
+    /// Checkpoints without a token (the authority could not be reached then).
+    pub unstamped: u64,
     /// The guarantees this verification could not check, and what it would need.
     pub unchecked: Vec<String>,
 }
@@ -407,7 +420,11 @@ impl Verifier {
                 anchors,
                 unsigned_tail,
                 removed_by_retention,
+                timestamps,
+                unstamped,
             }) => {
+                self.report.timestamps += timestamps;
+                self.report.unstamped += unstamped;
                 self.report.checkpoints += checkpoints;
                 self.report.anchors += anchors;
                 self.report.unsigned_tail += unsigned_tail;
