@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{forge, hash_of, run, split, TempLog};
+use common::{forge, hash_of, lines, run, split, write_lines, TempLog};
 use tracing_security_events::integrity::{
     verify, verify_with, ProblemKind, VerifyOptions, VerifyReport, GENESIS,
 };
@@ -19,18 +19,6 @@ fn write_log(log: &TempLog, config: FileConfig, count: u64) {
             security_event!(SecurityEvent::SensitiveDataRead, i, target.id = "report-7");
         }
     });
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn write_lines(path: &Path, lines: &[String]) {
-    std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 
 fn problem(report: &VerifyReport) -> (ProblemKind, u64) {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{forge, hash_of, read_records, split};
+use common::{forge, hash_of, lines, read_records, split, write_lines};
 use serde_json::Value;
 use tracing_security_events::integrity::{
     parse_public_key, verify_with, Checkpoint, EpochKey, ProblemKind, PublicKey, VerifyOptions,
@@ -106,23 +106,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
         rotated.push(active);
     }
     rotated
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn write_lines(path: &Path, lines: &[String]) {
-    let text = if lines.is_empty() {
-        String::new()
-    } else {
-        lines.join("\n") + "\n"
-    };
-    std::fs::write(path, text).unwrap();
 }
 
 fn is_checkpoint(line: &str) -> bool {

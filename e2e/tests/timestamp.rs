@@ -12,7 +12,7 @@ use std::process::Command;
 
 use common::{forge, hash_of, read_records, split};
 use tracing_security_events::integrity::{
-    parse_public_key, verify_with, Checkpoint, EpochKey, ProblemKind, VerifyOptions,
+    parse_public_key, verify_with, Checkpoint, EpochKey, ProblemKind, PublicKey, VerifyOptions,
 };
 use tracing_security_events::sink::{CheckpointConfig, FileConfig};
 use tracing_security_events::timestamp::TsaCertificate;
@@ -108,7 +108,7 @@ fn serve(runtime: &tokio::runtime::Runtime, dir: PathBuf) -> String {
 
 /// Writes 24 records through a file sink whose checkpoints (every 5 records) are time-stamped
 /// at `url`.
-fn write_log(dir: &Path, url: &str) -> (PathBuf, tracing_security_events::integrity::PublicKey) {
+fn write_log(dir: &Path, url: &str) -> (PathBuf, PublicKey) {
     let key_file = dir.join("checkpoint.key");
     let key = EpochKey::generate().unwrap();
     key.save(&key_file).unwrap();
@@ -133,6 +133,14 @@ fn write_log(dir: &Path, url: &str) -> (PathBuf, tracing_security_events::integr
     });
     guard.shutdown().unwrap();
     (path, parse_public_key(&key.public_key()).unwrap())
+}
+
+/// Verification with the public key, checking time-stamps with the authority's certificate.
+fn options(certificate: &Path, public: PublicKey) -> VerifyOptions {
+    let check = TsaCertificate::from_pem(&std::fs::read(certificate).unwrap()).unwrap();
+    VerifyOptions::new()
+        .with_public_key(public)
+        .with_timestamps(std::sync::Arc::new(check))
 }
 
 fn checkpoints(path: &Path) -> Vec<Checkpoint> {
@@ -163,10 +171,7 @@ fn checkpoints_carry_tokens_of_a_real_authority_that_verify_here_and_in_openssl(
         "{fields:#?}"
     );
 
-    let check = TsaCertificate::from_pem(&std::fs::read(&certificate).unwrap()).unwrap();
-    let options = VerifyOptions::new()
-        .with_public_key(public)
-        .with_timestamps(std::sync::Arc::new(check));
+    let options = options(&certificate, public);
     let report = verify_with(&path, &options).unwrap();
     assert!(report.is_ok(), "{:?}", report.problem);
     assert_eq!(report.timestamps, written.len() as u64);
@@ -250,10 +255,7 @@ fn an_authority_that_does_not_answer_leaves_checkpoints_unstamped_and_says_why()
             .count(),
         24
     );
-    let check = TsaCertificate::from_pem(&std::fs::read(&certificate).unwrap()).unwrap();
-    let options = VerifyOptions::new()
-        .with_public_key(public)
-        .with_timestamps(std::sync::Arc::new(check));
+    let options = options(&certificate, public);
     let report = verify_with(&path, &options).unwrap();
     assert!(report.is_ok(), "{:?}", report.problem);
     assert_eq!(

@@ -130,3 +130,22 @@ pub fn forge(record: &str, prev: &str) -> String {
         &record[..record.len() - 1]
     )
 }
+
+/// The lines of a file, without their line feeds.
+pub fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Writes `lines` as the file, each with its line feed (none at all: an empty file).
+pub fn write_lines(path: &Path, lines: &[String]) {
+    let text = if lines.is_empty() {
+        String::new()
+    } else {
+        lines.join("\n") + "\n"
+    };
+    std::fs::write(path, text).unwrap();
+}
