@@ -173,3 +173,90 @@ fn retention_records_what_it_removes_and_verify_accepts_exactly_that() {
     assert!(!report.starts_at_genesis);
     assert_eq!(report.removed_by_retention.len(), removed.len());
 }
+
+/// The checkpoints an OTLP collector received (OTLP/JSON, one request a line, as the
+/// Collector's file exporter keeps them) anchor the log: the same checkpoints, and a cut end
+/// is found.
+#[cfg(all(feature = "otlp", feature = "axum"))]
+#[test]
+fn checkpoints_shipped_over_otlp_anchor_the_log() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use tracing_security_events::integrity::{checkpoints_in_otlp_json, ProblemKind};
+    use tracing_security_events::sink::otlp::OtlpConfig;
+    use tracing_security_events::sink::OtlpProtocol;
+
+    let log = TempLog::new();
+    let (key_file, public) = keygen(&log);
+    let received = log.dir.path().join("collector").join("logs.json");
+    std::fs::create_dir_all(received.parent().unwrap()).unwrap();
+    let file = Arc::new(Mutex::new(std::fs::File::create(&received).unwrap()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let app = axum::Router::new().route(
+        "/v1/logs",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let file = file.clone();
+            async move {
+                // One request a line, as a collector's file exporter writes them.
+                let request: Value = serde_json::from_slice(&body).unwrap();
+                let mut file = file.lock().unwrap();
+                serde_json::to_writer(&mut *file, &request).unwrap();
+                file.write_all(b"\n").unwrap();
+                "{}"
+            }
+        }),
+    );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let endpoint = format!("http://{}/v1/logs", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let otlp = OtlpConfig::new()
+        .with_protocol(OtlpProtocol::HttpJson)
+        .with_endpoint(endpoint);
+    let (layer, guard) = tracing_security_events::builder()
+        .with_service_instance("test-host")
+        .with_file_config(
+            FileConfig::new(&log.path)
+                .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10)),
+        )
+        .with_otlp(otlp)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..5 {
+            emit(7);
+            guard.flush().unwrap();
+        }
+    });
+    guard.shutdown().unwrap();
+
+    let mut anchors = Vec::new();
+    for line in std::fs::read_to_string(&received).unwrap().lines() {
+        anchors.extend(checkpoints_in_otlp_json(line).unwrap());
+    }
+    let written = checkpoints_in(&read_records(&log.path));
+    assert!(written.len() >= 2, "{}", written.len());
+    assert_eq!(
+        anchors, written,
+        "the collector holds every checkpoint, the same"
+    );
+
+    let options = VerifyOptions::new()
+        .with_public_key(public)
+        .with_anchors("collector", anchors);
+    let report = verify_with(&log.path, &options).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.anchors, written.len() as u64);
+
+    let text = std::fs::read_to_string(&log.path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&log.path, lines[..lines.len() - 3].join("\n") + "\n").unwrap();
+    let report = verify_with(&log.path, &options).unwrap();
+    assert_eq!(
+        report.problem.map(|p| p.kind),
+        Some(ProblemKind::Truncated),
+        "the cut end is found"
+    );
+}

@@ -551,3 +551,80 @@ fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
         alone.stdout
     );
 }
+
+/// `--anchors` reads a collector's OTLP/JSON file (one `ExportLogsServiceRequest` a line, the
+/// attributes as the OTLP sink names them) as well as records.
+#[test]
+fn otlp_json_anchors_are_read_by_verify() {
+    use tracing_security_events::sink::{CheckpointConfig, FileConfig};
+    use tracing_subscriber::prelude::*;
+
+    let log = TempLog::new();
+    let key_file = log.dir.path().join("checkpoint.key");
+    let made = security_log(&["keygen", "-o", key_file.to_str().unwrap()]);
+    let public = made.stdout.trim().to_owned();
+    let file = FileConfig::new(&log.path)
+        .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10));
+    let (layer, guard) = tracing_security_events::builder()
+        .with_service_instance("app-1")
+        .with_file_config(file)
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for chunk in 0..4 {
+            for i in 0..8 {
+                security_event!(SecurityEvent::LoginFailed, actor.id = chunk * 8 + i);
+            }
+            guard.flush().unwrap();
+        }
+    });
+    guard.shutdown().unwrap();
+
+    // What the OTLP sink would have sent for each checkpoint record.
+    let attribute = |key: &str, value: &serde_json::Value| match value {
+        serde_json::Value::Number(n) => {
+            serde_json::json!({"key": key, "value": {"intValue": n.to_string()}})
+        }
+        other => serde_json::json!({"key": key, "value": {"stringValue": other}}),
+    };
+    let mut otlp = String::new();
+    for record in common::read_records(&log.path) {
+        if record["event"]["name"] != "audit.checkpoint" {
+            continue;
+        }
+        let mut attributes = vec![
+            attribute("security_event.name", &record["event"]["name"]),
+            attribute("security_event.id", &record["id"]),
+            attribute("security_event.seq", &record["seq"]),
+        ];
+        for (name, value) in record["fields"].as_object().unwrap() {
+            attributes.push(attribute(&format!("security_event.fields.{name}"), value));
+        }
+        let request = serde_json::json!({"resourceLogs": [{
+            "resource": {"attributes": [attribute("service.instance.id", &record["service"]["instance"])]},
+            "scopeLogs": [{"logRecords": [{"attributes": attributes}]}],
+        }]});
+        otlp.push_str(&format!("{request}\n"));
+    }
+    let anchors = log.dir.path().join("collector.json");
+    std::fs::write(&anchors, otlp).unwrap();
+    let dir = log.dir.path().to_str().unwrap();
+    let args = [
+        "verify",
+        dir,
+        "--public-key",
+        &public,
+        "--anchors",
+        anchors.to_str().unwrap(),
+    ];
+    let verified = security_log(&args);
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+    assert!(verified.stdout.contains("anchored"), "{}", verified.stdout);
+
+    let text = std::fs::read_to_string(&log.path).unwrap();
+    let kept: Vec<&str> = text.lines().collect();
+    std::fs::write(&log.path, kept[..kept.len() - 2].join("\n") + "\n").unwrap();
+    let cut = security_log(&args);
+    assert_eq!(cut.code, 1, "{}{}", cut.stdout, cut.stderr);
+    assert!(cut.stdout.contains(": Truncated: "), "{}", cut.stdout);
+}

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use tracing_security_events::integrity::{
-    parse_public_key, verify_with, Checkpoint, VerifyOptions, VerifyReport, CHECKPOINT_EVENT,
+    checkpoints_in_otlp_json, is_otlp_json, parse_public_key, verify_with, Checkpoint,
+    VerifyOptions, VerifyReport, CHECKPOINT_EVENT,
 };
 use tracing_security_events::query;
 use tracing_security_events::store::{Order, Search};
@@ -36,7 +37,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "K")]
     public_key: Option<String>,
     /// The log's checkpoints as another sink received them: a file or directory of JSON
-    /// lines (stdout, an export), or a postgres:// URL.
+    /// lines (stdout, an export), an OpenTelemetry collector's OTLP/JSON file, or a
+    /// postgres:// URL.
     #[arg(long, value_name = "PATH|URL")]
     anchors: Option<PathBuf>,
     /// Check each checkpoint's RFC 3161 time-stamp against this authority's certificate (PEM).
@@ -122,6 +124,9 @@ fn read_public_key(given: &str) -> Result<tracing_security_events::integrity::Pu
 
 /// The checkpoints in the anchors; none at all is an error, not an anchor that agrees.
 fn read_anchors(source: &Source, table: Option<&str>) -> Result<Vec<Checkpoint>, Failure> {
+    if let Some(anchors) = read_otlp_anchors(source)? {
+        return nonempty(anchors, source);
+    }
     let store = source.store(table)?;
     let filters = query::Filters {
         events: vec![CHECKPOINT_EVENT.to_owned()],
@@ -149,6 +154,10 @@ fn read_anchors(source: &Source, table: Option<&str>) -> Result<Vec<Checkpoint>,
             source.shown()
         );
     }
+    nonempty(anchors, source)
+}
+
+fn nonempty(anchors: Vec<Checkpoint>, source: &Source) -> Result<Vec<Checkpoint>, Failure> {
     if anchors.is_empty() {
         return Err(Failure::Error(format!(
             "--anchors {}: no checkpoint records there (an anchor that holds nothing proves nothing)",
@@ -156,6 +165,38 @@ fn read_anchors(source: &Source, table: Option<&str>) -> Result<Vec<Checkpoint>,
         )));
     }
     Ok(anchors)
+}
+
+/// The checkpoints of a file of OTLP/JSON lines (what an OpenTelemetry collector's file exporter
+/// writes), or `None` when the file holds records instead.
+fn read_otlp_anchors(source: &Source) -> Result<Option<Vec<Checkpoint>>, Failure> {
+    use std::io::BufRead;
+    if source.url().is_some() || !source.path.is_file() {
+        return Ok(None);
+    }
+    let file = std::fs::File::open(&source.path)
+        .map_err(|e| Failure::context(format!("cannot read {}", source.shown()), e))?;
+    let mut lines = std::io::BufReader::new(file).lines().peekable();
+    let first = match lines.peek() {
+        Some(Ok(line)) => line,
+        _ => return Ok(None),
+    };
+    if !is_otlp_json(first) {
+        return Ok(None);
+    }
+    let mut anchors = Vec::new();
+    for (number, line) in lines.enumerate() {
+        let line =
+            line.map_err(|e| Failure::context(format!("cannot read {}", source.shown()), e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let found = checkpoints_in_otlp_json(&line).map_err(|e| {
+            Failure::Error(format!("--anchors {}:{}: {e}", source.shown(), number + 1))
+        })?;
+        anchors.extend(found);
+    }
+    Ok(Some(anchors))
 }
 
 fn verify(

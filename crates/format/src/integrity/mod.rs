@@ -48,7 +48,8 @@
 //! shutdown). Each names the last record before it (`seq` and chain hash), the records since the
 //! previous checkpoint, that checkpoint's digest, its own `id` and `seq`, the key epoch, and is
 //! signed with Ed25519. The records go to every sink, so copies leave the host (OTLP,
-//! PostgreSQL, stdout): those copies are the *anchors*. Before retention removes a rotated file
+//! PostgreSQL, stdout): those copies are the *anchors*, read back from a table, a file of
+//! records, or a collector's OTLP/JSON file ([`checkpoints_in_otlp_json`]). Before retention removes a rotated file
 //! it writes an `audit.files_removed` record naming the file and its last `seq` and hash.
 //!
 //! ```text
@@ -141,6 +142,7 @@ pub mod chain;
 pub mod checkpoint;
 mod epoch_key;
 mod key_chain;
+mod otlp_anchors;
 mod trail;
 mod verify;
 
@@ -150,6 +152,7 @@ pub use checkpoint::{parse_public_key, Checkpoint, TimestampCheck, CHECKPOINT_EV
 /// checkpoints.
 pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use epoch_key::EpochKey;
+pub use otlp_anchors::{checkpoints_in_otlp_json, is_otlp_json};
 pub use trail::FILES_REMOVED_EVENT;
 pub use verify::{
     verify, verify_records, verify_with, Location, Problem, ProblemKind, VerifyOptions,
