@@ -186,9 +186,11 @@ fn sigkill_at_random_moments_loses_nothing_reported_written() {
             .filter_map(|line| serde_json::from_str(line).ok())
             .filter_map(|record: serde_json::Value| Checkpoint::from_record(&record).ok()?)
             .collect();
-        let options = VerifyOptions::new()
-            .with_public_key(public)
-            .with_anchors("copy.jsonl", anchors);
+        // A log killed before its first checkpoint has nothing signed yet.
+        let mut options = VerifyOptions::new().with_anchors("copy.jsonl", anchors);
+        if text.contains("\"name\":\"audit.checkpoint\"") {
+            options = options.with_public_key(public);
+        }
         let report = verify_with(&log.path, &options).unwrap();
         assert!(report.is_ok(), "round {round}: {:?}", report.problem);
         if !text.ends_with('\n') {

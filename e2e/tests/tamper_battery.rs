@@ -551,3 +551,21 @@ fn every_kind_of_tampering_is_found_named_and_placed() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn every_checkpoint_removed_and_the_chain_recomputed_is_found_with_the_public_key_alone() {
+    let copy = copy_of_log();
+    for file in files(copy.path()) {
+        let kept: Vec<String> = lines(&file)
+            .into_iter()
+            .filter(|line| !is_checkpoint(line) && !line.contains("audit.key_rotated"))
+            .collect();
+        write_lines(&file, &kept);
+    }
+    reseal(copy.path());
+    let options = VerifyOptions::new().with_public_key(fixture().public);
+    let report = verify_with(copy.path(), &options).unwrap();
+    let problem = report.problem.expect("found");
+    assert_eq!(problem.kind, Missing, "{problem}");
+    assert!(problem.detail.contains("no checkpoint"), "{problem}");
+}

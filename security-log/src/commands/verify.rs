@@ -57,6 +57,17 @@ pub(crate) fn read_key(file: PathBuf) -> Result<Vec<u8>, Failure> {
 impl VerifyArgs {
     /// Verifies the log; whether its chain (every instance's) verified.
     pub(crate) fn run(self, context: &Context<'_>) -> Result<bool, Failure> {
+        let source = Source::new(&self.log)?;
+        let checks_checkpoints =
+            self.public_key.is_some() || self.anchors.is_some() || self.tsa_cert.is_some();
+        if source.url().is_some() && checks_checkpoints {
+            // Checkpoints sign the file's chain; a table's rows are chained per instance.
+            return Err(Failure::Error(
+                "--public-key, --anchors and --tsa-cert check a log's files (the checkpoints \
+                 sign the file's chain): give the log's directory, and the table as --anchors"
+                    .to_owned(),
+            ));
+        }
         let mut options = VerifyOptions::new();
         if let Some(file) = self.key_file {
             options = options.with_key(read_key(file)?);
@@ -74,12 +85,7 @@ impl VerifyArgs {
             let source = Source::new(anchors)?;
             options = options.with_anchors(source.shown(), read_anchors(&source, context.table)?);
         }
-        verify(
-            &Source::new(&self.log)?,
-            self.instance.as_deref(),
-            context.table,
-            &options,
-        )
+        verify(&source, self.instance.as_deref(), context.table, &options)
     }
 }
 

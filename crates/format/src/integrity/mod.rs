@@ -121,6 +121,7 @@
 //! | a checkpoint's tip moved to a recomputed chain | the signature (`Forged`) | public key |
 //! | a checkpoint signed with the intruder's own key | the key does not descend from the public key (`Forged`) | public key |
 //! | a stolen current key signing a rewritten past | the epoch is later than the checkpoint's number allows (`Forged`) | public key |
+//! | every checkpoint removed, the chain recomputed | no checkpoint where a public key expects them (`Missing`) | public key |
 //!
 //! A verification reports what it could not check and what would check it
 //! ([`VerifyReport::unchecked`]): without the public key, signatures (a chain recomputed by

@@ -310,6 +310,13 @@ impl Trail {
         for anchor in &waiting {
             self.verify_anchor(anchor)?;
         }
+        if self.keys.is_some() && self.checkpoints == 0 && ends.last_seq > 0 {
+            let detail = "no checkpoint in the log, and a public key to check them with: they \
+                          were removed (with the chain recomputed), the log does not sign \
+                          checkpoints, or it is too young to have signed one yet"
+                .to_owned();
+            return Err((ProblemKind::Missing, detail));
+        }
         let enforced = self.keys.is_some() || self.checkpoints > 0 || !self.anchors.is_empty();
         let mut summary = TrailSummary {
             checkpoints: self.checkpoints,
