@@ -178,36 +178,30 @@ impl Writer {
         starts.extend(memchr::memchr_iter(b'\n', &encoded.lines).map(|end| end + 1));
         let requested = std::mem::take(&mut encoded.requested);
         let mut delivered = true;
-        // The segment being written: from this record, its first line re-encoded if filled in.
-        let (mut from, mut first_line, mut first_sink) = (0, None::<Vec<u8>>, None);
-        for (index, request) in requested
-            .iter()
-            .copied()
-            .chain([(encoded.records.len(), RecordRequest::Checkpoint)])
-        {
-            if index > from {
-                let mut lines = first_line.take().unwrap_or_default();
-                let rest_from = if lines.is_empty() {
-                    starts[from]
-                } else {
-                    starts[from + 1]
-                };
-                lines.extend_from_slice(&encoded.lines[rest_from..starts[index]]);
-                let batch = Batch::new(&encoded.records[from..index], &lines);
-                delivered &= self.write_to_sinks(&batch, first_sink.take());
+        // The segment being written starts at `from`; its first line, when it is a record
+        // just filled in, is `filled` (re-encoded), to be written by its sink first.
+        let (mut from, mut filled) = (0, None::<(Vec<u8>, Option<usize>)>);
+        let ends = requested.iter().map(|&(index, _)| index);
+        for end in ends.chain([encoded.records.len()]) {
+            if end > from {
+                let (mut lines, first_sink) = filled.take().unwrap_or_default();
+                let rest = if lines.is_empty() { from } else { from + 1 };
+                lines.extend_from_slice(&encoded.lines[starts[rest]..starts[end]]);
+                let batch = Batch::new(&encoded.records[from..end], &lines);
+                delivered &= self.write_to_sinks(&batch, first_sink);
             }
-            if index == encoded.records.len() {
-                break;
-            }
-            first_sink = self.fill_in(request, &mut encoded.records[index]);
+            from = end;
+            let Some(&(_, request)) = requested.iter().find(|&&(index, _)| index == end) else {
+                continue;
+            };
+            let sink = self.fill_in(request, &mut encoded.records[end]);
             let mut line = Vec::new();
-            if let Err(err) = write_record_line(&mut line, &encoded.records[index]) {
+            if let Err(err) = write_record_line(&mut line, &encoded.records[end]) {
                 self.reporter
                     .report(format_args!("a requested record not encoded: {err}"));
-                line = encoded.lines[starts[index]..starts[index + 1]].to_vec();
+                line = encoded.lines[starts[end]..starts[end + 1]].to_vec();
             }
-            first_line = Some(line);
-            from = index;
+            filled = Some((line, sink));
         }
         encoded.requested = requested;
         delivered
