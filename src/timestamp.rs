@@ -5,7 +5,8 @@
 //! The file sink asks the authority at [`CheckpointConfig::timestamp_authority`] when it signs
 //! a checkpoint (HTTP POST of a `TimeStampReq`, 5 s at most) and stores the token, base64 DER,
 //! as `checkpoint.timestamp_token`; when the authority cannot answer, the checkpoint says why in
-//! `checkpoint.timestamp_error` and the log goes on. Verification checks each token against
+//! `checkpoint.timestamp_error`, the log goes on, and the authority is not asked again for a
+//! minute (so one that hangs costs the writer 5 s a minute, not 5 s a checkpoint). Verification checks each token against
 //! the authority's certificate ([`TsaCertificate`], `security-log verify --tsa-cert FILE`).
 //!
 //! ```no_run
@@ -44,10 +45,16 @@ const SHA256: der::oid::ObjectIdentifier =
 /// How long a request to the authority may take.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long after a failed request the authority is not asked again: the writer waits for a
+/// request, and an authority that hangs must not make it wait at every checkpoint.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// A time-stamping authority the file sink asks.
 pub(crate) struct TimestampAuthority {
     url: String,
     client: reqwest::blocking::Client,
+    /// Not asked again before this, after a failure.
+    quiet_until: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for TimestampAuthority {
@@ -67,11 +74,27 @@ impl TimestampAuthority {
         Ok(TimestampAuthority {
             url: url.to_owned(),
             client,
+            quiet_until: std::cell::Cell::new(None),
         })
     }
 
-    /// A token for `message`: the authority's `TimeStampToken`, base64 DER.
+    /// A token for `message`: the authority's `TimeStampToken`, base64 DER. After a failure
+    /// the authority is left alone for a minute (the checkpoints of that minute say so).
     pub(crate) fn stamp(&self, message: &[u8]) -> Result<String, String> {
+        let now = std::time::Instant::now();
+        if let Some(until) = self.quiet_until.get().filter(|&until| now < until) {
+            return Err(format!(
+                "not asked: the authority failed {}s ago",
+                (RETRY_AFTER - (until - now)).as_secs()
+            ));
+        }
+        let result = self.request(message);
+        self.quiet_until
+            .set(result.is_err().then(|| now + RETRY_AFTER));
+        result
+    }
+
+    fn request(&self, message: &[u8]) -> Result<String, String> {
         let mut nonce = [0_u8; 8];
         getrandom::fill(&mut nonce).map_err(|e| e.to_string())?;
         nonce[0] &= 0x7f; // a positive INTEGER
