@@ -260,3 +260,21 @@ fn checkpoints_shipped_over_otlp_anchor_the_log() {
         "the cut end is found"
     );
 }
+
+#[test]
+fn two_file_sinks_signing_checkpoints_are_refused() {
+    let log = TempLog::new();
+    let (key_file, _) = keygen(&log);
+    let other = log.dir.path().join("other.jsonl");
+    let err = tracing_security_events::builder()
+        .with_file_config(
+            FileConfig::new(&log.path).with_checkpoints(CheckpointConfig::new(&key_file)),
+        )
+        .with_file_config(
+            FileConfig::new(&other).with_checkpoints(CheckpointConfig::new(&key_file)),
+        )
+        .build::<tracing_subscriber::Registry>()
+        .expect_err("one log's checkpoints sign one chain");
+    assert!(err.to_string().contains("other.jsonl"), "{err}");
+    assert!(err.to_string().contains("checkpoints"), "{err}");
+}
