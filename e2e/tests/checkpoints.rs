@@ -278,3 +278,42 @@ fn two_file_sinks_signing_checkpoints_are_refused() {
     assert!(err.to_string().contains("other.jsonl"), "{err}");
     assert!(err.to_string().contains("checkpoints"), "{err}");
 }
+
+/// A fleet ships to one place: each instance's `security.jsonl` is checked against its own
+/// checkpoints among everyone's.
+#[test]
+fn anchors_of_several_instances_are_narrowed_to_the_log_verified() {
+    let mut logs = Vec::new();
+    let mut anchors = Vec::new();
+    for instance in ["app-1", "app-2"] {
+        let log = TempLog::new();
+        let (key_file, public) = keygen(&log);
+        let copy = log.dir.path().join("shipped").join("copy.jsonl");
+        let (layer, guard) = tracing_security_events::builder()
+            .with_service_instance(instance)
+            .with_file_config(
+                FileConfig::new(&log.path)
+                    .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10)),
+            )
+            .with_file_config(FileConfig::new(&copy).without_chain())
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            for _ in 0..4 {
+                emit(7);
+                guard.flush().unwrap();
+            }
+        });
+        guard.shutdown().unwrap();
+        anchors.extend(checkpoints_in(&read_records(&copy)));
+        logs.push((log, public));
+    }
+    for (log, public) in &logs {
+        let options = VerifyOptions::new()
+            .with_public_key(*public)
+            .with_anchors("fleet", anchors.clone());
+        let report = verify_with(&log.path, &options).unwrap();
+        assert!(report.is_ok(), "{:?}", report.problem);
+        assert!(report.anchors >= 2, "{}", report.anchors);
+    }
+}

@@ -72,9 +72,15 @@ pub(super) struct Trail {
 }
 
 impl Trail {
-    /// The trail of the log whose active file is `log`; the anchors that name it are checked
-    /// first (they may carry keys of epochs whose files retention removed).
-    pub(super) fn new(log: &str, options: &VerifyOptions) -> Result<Self, Found> {
+    /// The trail of the log whose active file is `log`, written by `instance`; the anchors that
+    /// name it are checked first (they may carry keys of epochs whose files retention removed).
+    /// Anchors of several instances (a fleet shipping to one table, each with its own
+    /// `security.jsonl`) are narrowed to this log's instance.
+    pub(super) fn new(
+        log: &str,
+        instance: Option<&str>,
+        options: &VerifyOptions,
+    ) -> Result<Self, Found> {
         let mut trail = Trail {
             log: log.to_owned(),
             keys: options.public_key.map(KeyChain::new),
@@ -93,6 +99,12 @@ impl Trail {
             .iter()
             .filter(|anchor| anchor.log == log)
             .collect();
+        let several = anchors
+            .iter()
+            .any(|anchor| anchors[0].instance != anchor.instance);
+        if let (true, Some(instance)) = (several, instance) {
+            anchors.retain(|anchor| anchor.instance == instance);
+        }
         anchors.sort_by_key(|anchor| anchor.number);
         for anchor in anchors {
             let verified = match &trail.keys {

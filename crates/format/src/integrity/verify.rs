@@ -362,7 +362,8 @@ impl Verifier {
             .first()
             .map(|f| LogName::active_name_of(f))
             .unwrap_or_default();
-        match Trail::new(&log, options) {
+        let instance = files.first().and_then(|file| instance_of(file));
+        match Trail::new(&log, instance.as_deref(), options) {
             Ok(trail) => self.trail = Some(trail),
             Err((kind, detail)) => {
                 let location = Location {
@@ -632,6 +633,23 @@ impl Verifier {
         );
         self.fail(ProblemKind::Modified, previous_line, detail)
     }
+}
+
+/// The `service.instance` of the first record of `file` (read within its first megabyte).
+fn instance_of(file: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(file)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .ok()?;
+    let line = head.split(|&b| b == b'\n').next()?;
+    let record: serde_json::Value = serde_json::from_slice(line).ok()?;
+    record
+        .pointer("/service/instance")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 fn seq_of(line: &[u8]) -> Option<u64> {
