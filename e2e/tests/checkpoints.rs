@@ -317,3 +317,40 @@ fn anchors_of_several_instances_are_narrowed_to_the_log_verified() {
         assert!(report.anchors >= 2, "{}", report.anchors);
     }
 }
+
+/// `logrotate` moves the active file away and the service reopens: with checkpoints, the log
+/// records where the chain went, so the new file verifies and the move is named.
+#[test]
+fn an_external_rotation_is_recorded_and_verify_names_it() {
+    let log = TempLog::new();
+    let (key_file, public) = keygen(&log);
+    let (layer, guard) = tracing_security_events::builder()
+        .with_file_config(
+            FileConfig::new(&log.path)
+                .with_checkpoints(CheckpointConfig::new(&key_file).every_records(5)),
+        )
+        .build()
+        .unwrap();
+    let moved = log.dir.path().join("security.jsonl.1");
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        emit(12);
+        guard.flush().unwrap();
+        std::fs::rename(&log.path, &moved).unwrap();
+        guard.reopen().unwrap();
+        emit(12);
+    });
+    guard.shutdown().unwrap();
+    let records = read_records(&log.path);
+    let note = records
+        .iter()
+        .find(|r| r["event"]["name"] == "audit.files_removed")
+        .expect("the move is recorded");
+    assert_eq!(note["fields"]["reason"], "moved away by another program");
+    let last_moved = read_records(&moved).last().unwrap()["seq"].clone();
+    assert_eq!(note["fields"]["last_seq"], last_moved);
+
+    let options = VerifyOptions::new().with_public_key(public);
+    let report = verify_with(log.dir.path(), &options).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.moved_away, ["security.jsonl"]);
+}

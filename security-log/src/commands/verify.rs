@@ -314,7 +314,17 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<bool>
     for file in &report.removed_by_retention {
         writeln!(out, "removed  {file} (by retention, as the log records)")?;
     }
-    if !report.starts_at_genesis && report.records > 0 && report.removed_by_retention.is_empty() {
+    for file in &report.moved_away {
+        writeln!(
+            out,
+            "moved    {file} (by another program, as the log records: what it held is not verified here)"
+        )?;
+    }
+    if !report.starts_at_genesis
+        && report.records > 0
+        && report.removed_by_retention.is_empty()
+        && report.moved_away.is_empty()
+    {
         writeln!(
             out,
             "note     the chain starts mid-way: older files were removed (retention?)"

@@ -24,6 +24,7 @@ pub use config::{
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
+use crate::integrity::MOVED_AWAY;
 use crate::log_files::LogName;
 use crate::record::SecurityRecord;
 
@@ -225,6 +226,7 @@ impl FileSink {
                     path: path.clone(),
                     requested: false,
                     recorded: false,
+                    moved: None,
                 });
             }
         }
@@ -237,6 +239,9 @@ impl FileSink {
         self.removals.retain(|removal| {
             if !removal.recorded {
                 return true;
+            }
+            if removal.moved.is_some() {
+                return false;
             }
             match fs::remove_file(&removal.path) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => result = Err(err),
@@ -266,13 +271,34 @@ impl FileSink {
 
     /// Reopens the path if the file there is no longer the one we hold.
     fn follow_path(&mut self) -> io::Result<()> {
-        let current = fs::metadata(&self.config.path)
-            .ok()
-            .and_then(|m| identity(&m));
+        let current = self.path_identity();
         if self.file.is_none() || current.is_none() || current != self.identity {
+            self.note_moved_away();
             self.open_active()?;
         }
         Ok(())
+    }
+
+    /// Which file the path names now, if any.
+    fn path_identity(&self) -> Option<(u64, u64)> {
+        fs::metadata(&self.config.path)
+            .ok()
+            .and_then(|m| identity(&m))
+    }
+
+    /// With checkpoints, the active file leaving its path (`logrotate`, a removal) is recorded
+    /// with the last record it held, so that verification can tell where the chain went.
+    fn note_moved_away(&mut self) {
+        let (Some(_), Some((_, tip)), true) = (&self.checkpointer, &self.chain, self.size > 0)
+        else {
+            return;
+        };
+        self.removals.push(Removal {
+            path: self.config.path.clone(),
+            requested: false,
+            recorded: false,
+            moved: Some((self.tip_seq, *tip)),
+        });
     }
 
     /// Appends `bytes` whole, or leaves the file as it was.
@@ -387,6 +413,9 @@ struct Removal {
     requested: bool,
     /// That record was filled in; the file goes once it is written.
     recorded: bool,
+    /// Another program moved the active file away (`logrotate`): the last record it held, as
+    /// the chain knew it. Nothing is deleted then.
+    moved: Option<(u64, ChainHash)>,
 }
 
 fn seq_of(record: &[u8]) -> Option<u64> {
@@ -518,16 +547,28 @@ impl Sink for FileSink {
                 else {
                     return Ok(false);
                 };
-                let last = recovery::read_end(&mut File::open(&removal.path)?)?
-                    .last_whole_line
-                    .as_deref()
-                    .and_then(unseal)
-                    .and_then(|sealed| Some((seq_of(&sealed.record)?, sealed.hash.to_owned())));
                 let name = removal
                     .path
                     .file_name()
                     .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-                record.message = format!("retention removed {name}");
+                let last = match &removal.moved {
+                    Some((seq, hash)) => {
+                        record.message = format!("{name} was moved away by another program");
+                        let reason = crate::value::FieldValue::Str(MOVED_AWAY.to_owned());
+                        record.fields.push("reason", reason);
+                        Some((*seq, hash.as_str().to_owned()))
+                    }
+                    None => {
+                        record.message = format!("retention removed {name}");
+                        recovery::read_end(&mut File::open(&removal.path)?)?
+                            .last_whole_line
+                            .as_deref()
+                            .and_then(unseal)
+                            .and_then(|sealed| {
+                                Some((seq_of(&sealed.record)?, sealed.hash.to_owned()))
+                            })
+                    }
+                };
                 for (field, value) in removal_fields(&name, last) {
                     record.fields.push(field, value);
                 }
@@ -563,6 +604,9 @@ impl Sink for FileSink {
 
     fn reopen(&mut self) -> io::Result<()> {
         self.sync()?;
+        if self.path_identity() != self.identity {
+            self.note_moved_away();
+        }
         self.open_active()
     }
 

@@ -50,7 +50,10 @@
 //! signed with Ed25519. The records go to every sink, so copies leave the host (OTLP,
 //! PostgreSQL, stdout): those copies are the *anchors*, read back from a table, a file of
 //! records, or a collector's OTLP/JSON file ([`checkpoints_in_otlp_json`]). Before retention removes a rotated file
-//! it writes an `audit.files_removed` record naming the file and its last `seq` and hash.
+//! it writes an `audit.files_removed` record naming the file and its last `seq` and hash; when
+//! another program moves the active file away (`logrotate`, then `FlushGuard::reopen`), the
+//! same record says so (`reason`: [`MOVED_AWAY`]), and verify names the file as moved, its
+//! content not verified there.
 //!
 //! ```text
 //! security-log keygen -o /etc/myapp/checkpoint.key > checkpoint.pub     # private file 0600
@@ -154,7 +157,7 @@ pub use checkpoint::{parse_public_key, Checkpoint, TimestampCheck, CHECKPOINT_EV
 pub use ed25519_dalek::VerifyingKey as PublicKey;
 pub use epoch_key::EpochKey;
 pub use otlp_anchors::{checkpoints_in_otlp_json, is_otlp_json};
-pub use trail::FILES_REMOVED_EVENT;
+pub use trail::{FILES_REMOVED_EVENT, MOVED_AWAY};
 pub use verify::{
     verify, verify_records, verify_with, Location, Problem, ProblemKind, VerifyOptions,
     VerifyReport,

@@ -13,6 +13,10 @@ use super::verify::{ProblemKind, VerifyOptions};
 /// The event name of the record retention writes before it removes a rotated file.
 pub const FILES_REMOVED_EVENT: &str = "audit.files_removed";
 
+/// The `reason` of an `audit.files_removed` record written when another program (`logrotate`)
+/// moved the active file away: the log records where its chain went, not that it is safe.
+pub const MOVED_AWAY: &str = "moved away by another program";
+
 /// A problem the trail found: its kind and what was seen.
 pub(super) type Found = (ProblemKind, String);
 
@@ -29,6 +33,8 @@ struct Removal {
     file: String,
     last_seq: u64,
     last_hash: String,
+    /// Moved away by another program rather than removed by retention.
+    moved: bool,
     /// Whether a checkpoint that verified came after it (a removal record in the unsigned tail
     /// could have been written by anyone).
     signed: bool,
@@ -49,6 +55,7 @@ pub(super) struct TrailSummary {
     pub(super) anchors: u64,
     pub(super) unsigned_tail: u64,
     pub(super) removed_by_retention: Vec<String>,
+    pub(super) moved_away: Vec<String>,
     pub(super) timestamps: u64,
     pub(super) unstamped: u64,
 }
@@ -343,12 +350,14 @@ impl Trail {
             ..TrailSummary::default()
         };
         let trusted = |removal: &&Removal| removal.signed || self.keys.is_none();
-        summary.removed_by_retention = self
-            .removals
-            .iter()
-            .filter(trusted)
-            .map(|removal| removal.file.clone())
-            .collect();
+        for removal in self.removals.iter().filter(trusted) {
+            let list = if removal.moved {
+                &mut summary.moved_away
+            } else {
+                &mut summary.removed_by_retention
+            };
+            list.push(removal.file.clone());
+        }
         if let (Some(prev), true) = (ends.starts_after, enforced) {
             if !self
                 .removals
@@ -420,6 +429,7 @@ fn removal_of(record: &Value) -> Option<Removal> {
         file: fields.get("file")?.as_str()?.to_owned(),
         last_seq: fields.get("last_seq")?.as_u64()?,
         last_hash: fields.get("last_hash")?.as_str()?.to_owned(),
+        moved: fields.get("reason").and_then(Value::as_str) == Some(MOVED_AWAY),
         signed: false,
     })
 }

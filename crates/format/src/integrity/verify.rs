@@ -175,6 +175,9 @@ pub struct VerifyReport {
     pub unsigned_tail: u64,
     /// Files the log's retention records say were removed.
     pub removed_by_retention: Vec<String>,
+    /// Active files the log says another program moved away (`logrotate`): what they held is
+    /// not verified here.
+    pub moved_away: Vec<String>,
     /// Checkpoints whose time-stamp token verified (with a time-stamp check given).
     pub timestamps: u64,
     /// Checkpoints without a token (the authority could not be reached then).
@@ -421,6 +424,7 @@ impl Verifier {
                 anchors,
                 unsigned_tail,
                 removed_by_retention,
+                moved_away,
                 timestamps,
                 unstamped,
             }) => {
@@ -432,6 +436,7 @@ impl Verifier {
                 self.report
                     .removed_by_retention
                     .extend(removed_by_retention);
+                self.report.moved_away.extend(moved_away);
                 Flow::Continue(())
             }
             Err((kind, detail)) => {
