@@ -435,11 +435,36 @@ fn a_database_is_read_and_verified_as_files_are() {
     );
 }
 
+/// Writes 40 records (in batches of 8, each written before the next) through a file sink that
+/// signs a checkpoint every 10 under `key_file`, and whatever `configure` adds.
+fn write_checkpointed(
+    log: &TempLog,
+    key_file: &std::path::Path,
+    configure: impl FnOnce(tracing_security_events::Builder) -> tracing_security_events::Builder,
+) {
+    use tracing_security_events::sink::{CheckpointConfig, FileConfig};
+    use tracing_subscriber::prelude::*;
+
+    let file = FileConfig::new(&log.path)
+        .with_checkpoints(CheckpointConfig::new(key_file).every_records(10));
+    let builder = tracing_security_events::builder()
+        .with_service_instance("app-1")
+        .with_file_config(file);
+    let (layer, guard) = configure(builder).build().unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for chunk in 0..5 {
+            for i in 0..8 {
+                security_event!(SecurityEvent::LoginFailed, actor.id = chunk * 8 + i);
+            }
+            guard.flush().unwrap();
+        }
+    });
+    guard.shutdown().unwrap();
+}
+
 #[test]
 fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
     use tracing_security_events::sink::postgres::PostgresConfig;
-    use tracing_security_events::sink::{CheckpointConfig, FileConfig};
-    use tracing_subscriber::prelude::*;
 
     let log = TempLog::new();
     let key_file = log.dir.path().join("checkpoint.key");
@@ -463,23 +488,9 @@ fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
     };
     let table = pg::Cluster::table("anchors");
     let url = cluster.url();
-    let file = FileConfig::new(&log.path)
-        .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10));
-    let (layer, guard) = tracing_security_events::builder()
-        .with_service_instance("app-1")
-        .with_file_config(file)
-        .with_postgres(PostgresConfig::new().with_url(&url).with_table(&table))
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for chunk in 0..5 {
-            for i in 0..8 {
-                security_event!(SecurityEvent::LoginFailed, actor.id = chunk * 8 + i);
-            }
-            guard.flush().unwrap();
-        }
+    write_checkpointed(&log, &key_file, |builder| {
+        builder.with_postgres(PostgresConfig::new().with_url(&url).with_table(&table))
     });
-    guard.shutdown().unwrap();
 
     let dir = log.dir.path().to_str().unwrap();
     let args = |extra: &[&'static str]| {
@@ -556,29 +567,11 @@ fn keygen_then_checkpoints_anchored_in_postgres_catch_a_cut_log() {
 /// attributes as the OTLP sink names them) as well as records.
 #[test]
 fn otlp_json_anchors_are_read_by_verify() {
-    use tracing_security_events::sink::{CheckpointConfig, FileConfig};
-    use tracing_subscriber::prelude::*;
-
     let log = TempLog::new();
     let key_file = log.dir.path().join("checkpoint.key");
     let made = security_log(&["keygen", "-o", key_file.to_str().unwrap()]);
     let public = made.stdout.trim().to_owned();
-    let file = FileConfig::new(&log.path)
-        .with_checkpoints(CheckpointConfig::new(&key_file).every_records(10));
-    let (layer, guard) = tracing_security_events::builder()
-        .with_service_instance("app-1")
-        .with_file_config(file)
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        for chunk in 0..4 {
-            for i in 0..8 {
-                security_event!(SecurityEvent::LoginFailed, actor.id = chunk * 8 + i);
-            }
-            guard.flush().unwrap();
-        }
-    });
-    guard.shutdown().unwrap();
+    write_checkpointed(&log, &key_file, |builder| builder);
 
     // What the OTLP sink would have sent for each checkpoint record.
     let attribute = |key: &str, value: &serde_json::Value| match value {
