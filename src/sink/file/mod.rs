@@ -23,7 +23,7 @@ pub use config::{
 
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
-use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
+use crate::integrity::chain::{seq_of, unseal, ChainHash, ChainHasher};
 use crate::integrity::MOVED_AWAY;
 use crate::log_files::LogName;
 use crate::record::SecurityRecord;
@@ -173,11 +173,7 @@ impl FileSink {
                 .map(|t| period.start_of(t));
         }
         // Numbering continues after the file's last record (see `Sink::last_seq`).
-        self.tip_seq = end
-            .last_whole_line
-            .as_deref()
-            .and_then(|line| unseal(line).map_or_else(|| seq_of(line), |s| seq_of(&s.record)))
-            .unwrap_or(0);
+        self.tip_seq = end.last_whole_line.as_deref().and_then(seq_of).unwrap_or(0);
         if self.config.chain {
             let mut last = end.last_whole_line;
             if last.is_none() {
@@ -418,14 +414,6 @@ struct Removal {
     moved: Option<(u64, ChainHash)>,
 }
 
-fn seq_of(record: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Seq {
-        seq: u64,
-    }
-    serde_json::from_slice::<Seq>(record).ok().map(|r| r.seq)
-}
-
 fn create_private_dirs(dir: &Path) -> io::Result<()> {
     // `create_dir_all` would say only "File exists" when part of the path is a regular file.
     if let Some(blocker) = dir.ancestors().find(|p| p.exists()).filter(|p| !p.is_dir()) {
@@ -627,8 +615,7 @@ impl FileSink {
             .iter()
             .map(|record| self.config.period.map(|p| p.start_of(record.timestamp)))
             .collect();
-        let seqs: Vec<u64> = batch.records().iter().map(|record| record.seq).collect();
-        let result = self.write_sealed(&out, &ends, &periods, &seqs);
+        let result = self.write_sealed(&out, &ends, &periods, batch.records());
         self.out = out;
         result
     }
@@ -641,7 +628,7 @@ impl FileSink {
         out: &[u8],
         ends: &[(usize, Option<ChainHash>)],
         periods: &[Option<DateTime<Utc>>],
-        seqs: &[u64],
+        records: &[SecurityRecord],
     ) -> Result<(), (usize, io::Error)> {
         let mut from = 0;
         let mut first = 0;
@@ -688,7 +675,7 @@ impl FileSink {
             }
             if let (Some((_, tip)), Some(new_tip)) = (&mut self.chain, ends[last - 1].1) {
                 *tip = new_tip;
-                self.tip_seq = seqs[last - 1];
+                self.tip_seq = records[last - 1].seq;
             }
             if let Some(checkpointer) = &mut self.checkpointer {
                 checkpointer.wrote((last - first) as u64);

@@ -132,6 +132,15 @@ fn is_hex(bytes: &[u8]) -> bool {
     bytes.len() == HEX_LEN && bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The `seq` of a record's JSON, sealed or not (the seal is one more member to skip).
+pub fn seq_of(record: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Seq {
+        seq: u64,
+    }
+    serde_json::from_slice::<Seq>(record).ok().map(|r| r.seq)
+}
+
 /// Splits a sealed line (without its line feed); `None` when it carries no seal.
 pub fn unseal(line: &[u8]) -> Option<Sealed<'_>> {
     let at = line.len().checked_sub(SEAL_LEN)?;

@@ -6,9 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
-use serde::Deserialize;
 
-use super::chain::{unseal, ChainHasher, GENESIS};
+use super::chain::{seq_of, unseal, ChainHasher, GENESIS};
 use super::checkpoint::Checkpoint;
 use super::trail::{LogEnds, Trail, TrailSummary};
 use crate::log_files::LogName;
@@ -276,11 +275,6 @@ pub fn verify_records<L: AsRef<[u8]>>(
         }
     }
     verifier.report
-}
-
-#[derive(Deserialize)]
-struct SeqOnly {
-    seq: u64,
 }
 
 struct Verifier {
@@ -655,8 +649,4 @@ fn instance_of(file: &Path) -> Option<String> {
         .pointer("/service/instance")
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
-}
-
-fn seq_of(line: &[u8]) -> Option<u64> {
-    serde_json::from_slice::<SeqOnly>(line).ok().map(|r| r.seq)
 }
