@@ -354,3 +354,42 @@ fn an_external_rotation_is_recorded_and_verify_names_it() {
     assert!(report.is_ok(), "{:?}", report.problem);
     assert_eq!(report.moved_away, ["security.jsonl"]);
 }
+
+/// Anchors that hold no checkpoint of the log verified check nothing, and the report says so.
+#[test]
+fn anchors_of_another_log_are_said_to_check_nothing() {
+    let (first, second) = (TempLog::new(), TempLog::new());
+    let (first_key, _) = keygen(&first);
+    let (second_key, second_public) = keygen(&second);
+    let copy = first.dir.path().join("shipped").join("copy.jsonl");
+    write(
+        &first,
+        CheckpointConfig::new(&first_key).every_records(5),
+        Some(&copy),
+        12,
+    );
+    write(
+        &second,
+        CheckpointConfig::new(&second_key).every_records(5),
+        None,
+        12,
+    );
+    let mut foreign = checkpoints_in(&read_records(&copy));
+    for checkpoint in &mut foreign {
+        checkpoint.log = "other.jsonl".to_owned();
+    }
+    let options = VerifyOptions::new()
+        .with_public_key(second_public)
+        .with_anchors("copy", foreign);
+    let report = verify_with(&second.path, &options).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.anchors, 0);
+    assert!(
+        report
+            .unchecked
+            .iter()
+            .any(|u| u.contains("no checkpoint in the anchors")),
+        "{:?}",
+        report.unchecked
+    );
+}

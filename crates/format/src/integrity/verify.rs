@@ -329,6 +329,14 @@ impl Verifier {
                     .to_owned(),
             );
         }
+        if options.anchors_source.is_some() && self.report.anchors == 0 {
+            // Anchors of another log (or instance) check nothing here: never a silent "ok".
+            unchecked.push(
+                "records cut from the end: no checkpoint in the anchors given matched one in \
+                 this log (the anchors of another log or instance?)"
+                    .to_owned(),
+            );
+        }
         if options.anchors_source.is_none() && options.expected_tip.is_none() {
             unchecked.push(
                 "records cut from the end, an emptied or deleted active file (give the anchors: \
