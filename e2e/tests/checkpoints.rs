@@ -393,3 +393,44 @@ fn anchors_of_another_log_are_said_to_check_nothing() {
         report.unchecked
     );
 }
+
+/// The key file cannot be replaced (its directory is gone) after a checkpoint was written: the
+/// failure is reported and retried, and no record is written twice.
+#[test]
+fn a_key_that_cannot_be_saved_never_writes_a_record_twice() {
+    let log = TempLog::new();
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("checkpoint.key");
+    EpochKey::generate().unwrap().save(&key_file).unwrap();
+    let (layer, guard) = tracing_security_events::builder()
+        .with_error_reporting(false)
+        .with_flush_timeout(Duration::from_millis(500))
+        .with_file_config(
+            FileConfig::new(&log.path).with_checkpoints(
+                CheckpointConfig::new(&key_file)
+                    .every_records(5)
+                    .key_epoch(Duration::ZERO),
+            ),
+        )
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        emit(6);
+        guard.flush().unwrap();
+        std::fs::remove_dir_all(key_dir.path()).unwrap();
+        for _ in 0..3 {
+            emit(6);
+            let _ = guard.flush();
+        }
+    });
+    let _ = guard.shutdown();
+    let records = read_records(&log.path);
+    let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    let count = seqs.len();
+    seqs.dedup();
+    assert_eq!(seqs.len(), count, "a record written twice");
+    assert_eq!(
+        records.iter().filter(|r| r["fields"]["i"].is_u64()).count(),
+        24
+    );
+}

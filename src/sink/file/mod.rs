@@ -229,6 +229,14 @@ impl FileSink {
         Ok(())
     }
 
+    /// What records just written made safe: the key's next epoch, retention's removals.
+    fn after_written(&mut self) -> io::Result<()> {
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.written()?;
+        }
+        self.remove_recorded()
+    }
+
     /// Removes the files whose removal the log has recorded.
     fn remove_recorded(&mut self) -> io::Result<()> {
         let mut result = Ok(());
@@ -475,14 +483,13 @@ impl Sink for FileSink {
                 return Err(err);
             }
         }
-        self.sync_if_due().inspect_err(|_| {
-            self.partial = Some((first_seq, batch.len()));
-        })?;
-        // What the records just written made safe: the next key epoch, retention's removals.
-        if let Some(checkpointer) = &mut self.checkpointer {
-            checkpointer.written()?;
-        }
-        self.remove_recorded()
+        // Past this point every record of the batch is in the file: a failure leaves the retry
+        // nothing to write again.
+        self.sync_if_due()
+            .and_then(|()| self.after_written())
+            .inspect_err(|_| {
+                self.partial = Some((first_seq, batch.len()));
+            })
     }
 
     fn take_requests(&mut self) -> Vec<RecordRequest> {
