@@ -82,8 +82,14 @@ impl VerifyArgs {
             options = options.with_timestamps(read_tsa_cert(file)?);
         }
         if let Some(anchors) = &self.anchors {
-            let source = Source::new(anchors)?;
-            options = options.with_anchors(source.shown(), read_anchors(&source, context.table)?);
+            // Whatever goes wrong with the anchors says it was the anchors.
+            let named = |failure| match failure {
+                Failure::Error(message) => Failure::Error(format!("--anchors {message}")),
+                other => other,
+            };
+            let source = Source::new(anchors).map_err(named)?;
+            let checkpoints = read_anchors(&source, context.table).map_err(named)?;
+            options = options.with_anchors(source.shown(), checkpoints);
         }
         verify(&source, self.instance.as_deref(), context.table, &options)
     }
@@ -166,7 +172,7 @@ fn read_anchors(source: &Source, table: Option<&str>) -> Result<Vec<Checkpoint>,
 fn nonempty(anchors: Vec<Checkpoint>, source: &Source) -> Result<Vec<Checkpoint>, Failure> {
     if anchors.is_empty() {
         return Err(Failure::Error(format!(
-            "--anchors {}: no checkpoint records there (an anchor that holds nothing proves nothing)",
+            "{}: no checkpoint records there (an anchor that holds nothing proves nothing)",
             source.shown()
         )));
     }
@@ -197,9 +203,8 @@ fn read_otlp_anchors(source: &Source) -> Result<Option<Vec<Checkpoint>>, Failure
         if line.trim().is_empty() {
             continue;
         }
-        let found = checkpoints_in_otlp_json(&line).map_err(|e| {
-            Failure::Error(format!("--anchors {}:{}: {e}", source.shown(), number + 1))
-        })?;
+        let found = checkpoints_in_otlp_json(&line)
+            .map_err(|e| Failure::Error(format!("{}:{}: {e}", source.shown(), number + 1)))?;
         anchors.extend(found);
     }
     Ok(Some(anchors))
