@@ -85,7 +85,7 @@ impl VerifyArgs {
             // Whatever goes wrong with the anchors says it was the anchors.
             let named = |failure| match failure {
                 Failure::Error(message) => Failure::Error(format!("--anchors {message}")),
-                other => other,
+                other @ Failure::ClosedPipe => other,
             };
             let source = Source::new(anchors).map_err(named)?;
             let checkpoints = read_anchors(&source, context.table).map_err(named)?;
