@@ -104,6 +104,7 @@ pub mod config;
 mod context;
 mod error;
 pub use tracing_security_events_format::event;
+pub use tracing_security_events_format::forms;
 pub use tracing_security_events_format::security_catalog;
 mod event_registry;
 mod filter;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::read_records;
 use serde_json::Value;
-use tracing_security_events::config::{Config, ConfigError, SinkConfig};
+use tracing_security_events::config::{Config, ConfigError, SinkConfig, StdoutSinkConfig};
 use tracing_security_events::redact::RedactionAction;
 use tracing_security_events::sink::{FsyncPolicy, RotationPeriod};
 use tracing_security_events::{
@@ -106,7 +106,10 @@ fn assert_full(config: &Config) {
         file.chain_key_file.as_deref(),
         Some(Path::new("/etc/billing/chain.key"))
     );
-    assert_eq!(config.sinks[1], SinkConfig::Stdout);
+    assert_eq!(
+        config.sinks[1],
+        SinkConfig::Stdout(StdoutSinkConfig::default())
+    );
     assert_eq!(config.filter.min_severity, Severity::Warn);
     assert_eq!(
         config.filter.include,

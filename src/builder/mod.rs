@@ -12,6 +12,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::clock::{Clock, SystemClock};
 use crate::event::{Catalog, SecurityEvent};
 use crate::event_registry::EventRegistry;
+use crate::forms::{FormMapping, FormMappings, OutputForm};
 use crate::gate::{CallerGate, RecordGate};
 use crate::layer::RecordingLayer;
 use crate::pipeline::RecordAssembler;
@@ -52,7 +53,8 @@ type RegisterCatalog = fn(&mut EventRegistry) -> Result<(), BuildError>;
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
     files: Vec<FileConfig>,
-    stdout: bool,
+    stdout: Option<OutputForm>,
+    form_mappings: FormMappings,
     sinks: Vec<Box<dyn Sink>>,
     queue_capacity: usize,
     overflow: OverflowPolicy,
@@ -102,7 +104,8 @@ impl Default for Builder {
     fn default() -> Self {
         Builder {
             files: Vec::new(),
-            stdout: false,
+            stdout: None,
+            form_mappings: FormMappings::new(),
             sinks: Vec::new(),
             queue_capacity: crate::DEFAULT_QUEUE_CAPACITY,
             overflow: OverflowPolicy::Block,
@@ -171,8 +174,38 @@ impl Builder {
     /// let builder = tracing_security_events::builder().with_stdout();
     /// # let _ = builder;
     /// ```
-    pub fn with_stdout(mut self) -> Self {
-        self.stdout = true;
+    pub fn with_stdout(self) -> Self {
+        self.with_stdout_in(OutputForm::Native)
+    }
+
+    /// Writes records as JSON lines to standard output in `form` (ECS for a Filebeat or
+    /// Elastic Agent collecting the container's output, OCSF for a Security Lake pipeline).
+    ///
+    /// ```
+    /// use tracing_security_events::forms::OutputForm;
+    ///
+    /// let builder = tracing_security_events::builder().with_stdout_in(OutputForm::Ecs);
+    /// # let _ = builder;
+    /// ```
+    pub fn with_stdout_in(mut self, form: OutputForm) -> Self {
+        self.stdout = Some(form);
+        self
+    }
+
+    /// Writes the event `name` of the service's own catalog in the ECS and OCSF forms as
+    /// `mapping` says, instead of by its category (see [`forms`](crate::forms)).
+    ///
+    /// ```
+    /// use tracing_security_events::forms::{FormMapping, OcsfClass};
+    ///
+    /// let builder = tracing_security_events::builder().with_form_mapping(
+    ///     "billing_entity.created",
+    ///     FormMapping::new(OcsfClass::EntityManagement, 1, "", &["configuration"], &["creation"]),
+    /// );
+    /// # let _ = builder;
+    /// ```
+    pub fn with_form_mapping(mut self, name: impl Into<String>, mapping: FormMapping) -> Self {
+        self.form_mappings = std::mem::take(&mut self.form_mappings).with_mapping(name, mapping);
         self
     }
 
@@ -444,6 +477,7 @@ impl Builder {
                 caller: caller_gate.clone(),
             },
             clock: self.clock.clone(),
+            mappings: Arc::new(std::mem::take(&mut self.form_mappings)),
         })
         .map_err(BuildError::SpawnWorker)?;
         for notice in opened.crash_notices {

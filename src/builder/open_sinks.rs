@@ -32,8 +32,8 @@ impl Builder {
             .into_iter()
             .map(SinkSpec::File)
             .collect();
-        if self.stdout {
-            code_specs.push(SinkSpec::Stdout);
+        if let Some(form) = self.stdout {
+            code_specs.push(SinkSpec::Stdout(form));
         }
         #[cfg(feature = "otlp")]
         code_specs.extend(

@@ -79,7 +79,7 @@ impl Config {
 
     fn sink_spec(&self, index: usize, sink: &SinkConfig) -> Result<SinkSpec, ConfigError> {
         match sink {
-            SinkConfig::Stdout => Ok(SinkSpec::Stdout),
+            SinkConfig::Stdout(stdout) => Ok(SinkSpec::Stdout(stdout.format)),
             SinkConfig::File(file) => Ok(SinkSpec::File(self.file_config(file, index)?)),
             #[cfg(feature = "otlp")]
             SinkConfig::Otlp(otlp) => Ok(SinkSpec::Otlp(otlp_config(otlp))),
@@ -143,8 +143,9 @@ impl Config {
     }
 
     fn file_config(&self, file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {
-        let mut config =
-            FileConfig::new(&file.path).fsync(file.fsync.with_interval(file.fsync_interval));
+        let mut config = FileConfig::new(&file.path)
+            .fsync(file.fsync.with_interval(file.fsync_interval))
+            .in_form(file.format);
         if let Some(bytes) = file.rotate_bytes {
             config = config.rotate_at_size(bytes);
         }

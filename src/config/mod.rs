@@ -122,7 +122,7 @@ mod reload;
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
     CheckpointsConfig, Config, FileSinkConfig, FilterConfig, OtlpSinkConfig, QueueConfig,
-    RedactionConfig, ServiceConfig, SinkConfig,
+    RedactionConfig, ServiceConfig, SinkConfig, StdoutSinkConfig,
 };
 pub use notify_model::{
     DetectionConfig, EmailTransportConfig, NotificationConfig, RetryConfig,

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Outcome, Severity};
+use crate::forms::OutputForm;
 use crate::redact::RedactionRule;
 use crate::sink::{
     FsyncPolicy, OtlpCompression, OtlpProtocol, RotationPeriod, DEFAULT_FSYNC_INTERVAL,
@@ -136,11 +137,21 @@ pub enum SinkConfig {
     /// JSON lines in a file.
     File(FileSinkConfig),
     /// JSON lines on standard output.
-    Stdout,
+    Stdout(StdoutSinkConfig),
     /// OpenTelemetry log records to a collector (needs the `otlp` cargo feature).
     Otlp(OtlpSinkConfig),
     /// Rows of a PostgreSQL table (needs the `postgres` cargo feature).
     Postgres(PostgresSinkConfig),
+}
+
+/// A `type = "stdout"` sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct StdoutSinkConfig {
+    /// The form of the lines: `native` (default), `ecs` or `ocsf`.
+    #[serde(default)]
+    pub format: OutputForm,
 }
 
 /// A `type = "postgres"` sink.
@@ -213,6 +224,9 @@ pub struct OtlpSinkConfig {
 pub struct FileSinkConfig {
     /// The active file.
     pub path: PathBuf,
+    /// The form of the lines: `native` (default), `ecs` or `ocsf`.
+    #[serde(default)]
+    pub format: OutputForm,
     /// Start a new file before this many bytes.
     #[serde(default)]
     pub rotate_bytes: Option<u64>,
@@ -272,6 +286,7 @@ impl FileSinkConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         FileSinkConfig {
             path: path.into(),
+            format: OutputForm::Native,
             rotate_bytes: None,
             rotate_every: None,
             keep_files: None,

@@ -351,7 +351,7 @@ fn lock(state: &Mutex<Config>) -> std::sync::MutexGuard<'_, Config> {
 fn same_destination(a: &SinkConfig, b: &SinkConfig) -> bool {
     match (a, b) {
         (SinkConfig::File(a), SinkConfig::File(b)) => a.path == b.path,
-        (SinkConfig::Stdout, SinkConfig::Stdout) => true,
+        (SinkConfig::Stdout(_), SinkConfig::Stdout(_)) => true,
         (SinkConfig::Otlp(a), SinkConfig::Otlp(b)) => a == b,
         _ => false,
     }

@@ -3,6 +3,7 @@
 //! them.
 
 mod assemble;
+mod form_lines;
 mod guard;
 mod log_handle;
 mod pending_pool;
@@ -26,6 +27,7 @@ use crate::pending::PendingEvent;
 use crate::record::SecurityRecord;
 use crate::sink::Sink;
 pub(crate) use assemble::RecordAssembler;
+use form_lines::{FormLines, WantedForms};
 pub use guard::{FlushError, FlushGuard, ReopenHandle, SinkFailure};
 pub use log_handle::{DerivedRecord, LogHandle};
 pub(crate) use pending_pool::PendingEventPool;
@@ -139,7 +141,7 @@ fn on_log_thread() -> bool {
 #[derive(Default)]
 struct EncodedBatch {
     records: Vec<SecurityRecord>,
-    lines: Vec<u8>,
+    lines: FormLines,
     /// Records a sink asked for, which it fills in before any sink writes them: their index
     /// in `records`, in order.
     requested: Vec<(usize, crate::sink::RecordRequest)>,
@@ -197,6 +199,8 @@ pub(crate) struct PipelineSettings {
     pub(crate) gate: RecordGate,
     /// The time of the log's own records.
     pub(crate) clock: Arc<dyn crate::clock::Clock>,
+    /// How names map to the ECS and OCSF forms.
+    pub(crate) mappings: Arc<crate::forms::FormMappings>,
 }
 
 impl Pipeline {
@@ -212,12 +216,16 @@ impl Pipeline {
         let (returned, returned_inbox) = bounded(WRITER_QUEUE + 2);
         let (losses, losses_inbox) = crossbeam_channel::unbounded();
         let (requests, requests_inbox) = crossbeam_channel::unbounded();
+        let forms = WantedForms::default();
+        forms.set(&settings.sinks);
         let writer = writer::Writer::new(
             writer_inbox,
             writer::WriterLinks {
                 returned,
                 losses,
                 requests,
+                forms: forms.clone(),
+                mappings: settings.mappings.clone(),
             },
             settings.sinks,
             counters.clone(),
@@ -240,6 +248,8 @@ impl Pipeline {
                 losses: losses_inbox,
                 requests: requests_inbox,
                 thread: writer_thread,
+                forms,
+                mappings: settings.mappings,
             },
             settings.assembler,
             counters.clone(),

@@ -14,8 +14,9 @@ use super::{
     mark_log_thread, Counters, EncodedBatch, Message, PendingEventPool, QueueSpace, Reply,
     Submitted, ToWriter, TICK,
 };
+use super::{FormLines, WantedForms};
 use crate::capture::EventName;
-use crate::escape::write_record_line;
+use crate::forms::FormMappings;
 use crate::gate::RecordGate;
 use crate::record::SecurityRecord;
 use crate::report::ErrorReporter;
@@ -52,6 +53,9 @@ pub(super) struct WriterHandle {
     /// Records the sinks asked for (checkpoints, retention's records).
     pub(super) requests: Receiver<crate::sink::RecordRequest>,
     pub(super) thread: JoinHandle<()>,
+    /// The forms the sinks write, which each batch is encoded in.
+    pub(super) forms: WantedForms,
+    pub(super) mappings: Arc<FormMappings>,
 }
 
 pub(super) struct Worker {
@@ -86,6 +90,7 @@ impl Worker {
         gate: RecordGate,
         report_errors: bool,
     ) -> Self {
+        let batch = new_batch(&writer.forms);
         Worker {
             receiver,
             pool,
@@ -95,7 +100,7 @@ impl Worker {
             counters,
             gate,
             reporter: ErrorReporter::new(report_errors),
-            batch: new_batch(),
+            batch,
             written_records: Vec::new(),
             drops_reported: 0,
         }
@@ -249,7 +254,7 @@ impl Worker {
     }
 
     fn push(&mut self, record: SecurityRecord) {
-        match write_record_line(&mut self.batch.lines, &record) {
+        match self.batch.lines.push(&record, &self.writer.mappings) {
             Ok(()) => self.batch.records.push(record),
             Err(err) => {
                 Counters::add(&self.counters.dropped, 1);
@@ -312,11 +317,11 @@ impl Worker {
                 // Dropped here, where their memory was allocated, as new records come.
                 self.written_records.clear();
                 std::mem::swap(&mut self.written_records, &mut returned.records);
-                returned.lines.clear();
+                returned.lines.reset(&self.writer.forms.get());
                 returned.requested.clear();
                 returned
             }
-            Err(_) => new_batch(),
+            Err(_) => new_batch(&self.writer.forms),
         };
         let batch = std::mem::replace(&mut self.batch, spare);
         let records = batch.records.len() as u64;
@@ -330,10 +335,10 @@ impl Worker {
     }
 }
 
-fn new_batch() -> EncodedBatch {
+fn new_batch(forms: &WantedForms) -> EncodedBatch {
     EncodedBatch {
         records: Vec::with_capacity(MAX_BATCH),
-        lines: Vec::with_capacity(MAX_BATCH * 512),
+        lines: FormLines::for_forms(&forms.get(), MAX_BATCH * 512),
         requested: Vec::new(),
         waiting: Vec::new(),
     }

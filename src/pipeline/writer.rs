@@ -15,8 +15,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 #[cfg(feature = "config")]
 use super::SinkSlot;
-use super::{Counters, EncodedBatch, SinkFailure, ToWriter, TICK};
-use crate::escape::write_record_line;
+use super::{Counters, EncodedBatch, FormLines, SinkFailure, ToWriter, WantedForms, TICK};
+use crate::forms::FormMappings;
 use crate::integrity::checkpoint::field;
 use crate::record::SecurityRecord;
 use crate::report::ErrorReporter;
@@ -35,6 +35,9 @@ pub(super) struct WriterLinks {
     pub(super) losses: Sender<(String, crate::sink::SinkLoss)>,
     /// Records a sink asks to have written (checkpoints, retention's records).
     pub(super) requests: Sender<RecordRequest>,
+    /// Where the writer says which forms its sinks write.
+    pub(super) forms: WantedForms,
+    pub(super) mappings: Arc<FormMappings>,
 }
 
 pub(super) struct Writer {
@@ -134,7 +137,8 @@ impl Writer {
             ));
             false
         } else if encoded.requested.is_empty() {
-            let batch = Batch::new(&encoded.records, &encoded.lines);
+            self.encode_missing_forms(&mut encoded);
+            let batch = encoded.lines.batch(&encoded.records);
             self.write_to_sinks(&batch, None)
         } else {
             self.write_filling_in(&mut encoded)
@@ -169,25 +173,38 @@ impl Writer {
         delivered
     }
 
+    /// Encodes the batch in the forms of sinks the worker did not know of when it encoded it
+    /// (a reload added them).
+    fn encode_missing_forms(&self, encoded: &mut EncodedBatch) {
+        for sink in &self.sinks {
+            encoded
+                .lines
+                .ensure(sink.form(), &encoded.records, &self.links.mappings);
+        }
+    }
+
     /// Writes a batch holding records the sinks asked for: the records before each are written
     /// first, then its sink fills it in (a checkpoint signs what is now written) and writes it
     /// before the other sinks do, so no copy leaves before the log holds it.
     fn write_filling_in(&mut self, encoded: &mut EncodedBatch) -> bool {
-        let mut starts = Vec::with_capacity(encoded.records.len() + 1);
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', &encoded.lines).map(|end| end + 1));
+        self.encode_missing_forms(encoded);
+        let starts = encoded.lines.starts();
         let requested = std::mem::take(&mut encoded.requested);
         let mut delivered = true;
         // The segment being written starts at `from`; its first line, when it is a record
-        // just filled in, is `filled` (re-encoded), to be written by its sink first.
-        let (mut from, mut filled) = (0, None::<(Vec<u8>, Option<usize>)>);
+        // just filled in, is `filled` (re-encoded in every form), to be written by its sink
+        // first.
+        let (mut from, mut filled) = (0, None::<(FormLines, Option<usize>)>);
         let ends = requested.iter().map(|&(index, _)| index);
         for end in ends.chain([encoded.records.len()]) {
             if end > from {
-                let (mut lines, first_sink) = filled.take().unwrap_or_default();
-                let rest = if lines.is_empty() { from } else { from + 1 };
-                lines.extend_from_slice(&encoded.lines[starts[rest]..starts[end]]);
-                let batch = Batch::new(&encoded.records[from..end], &lines);
+                let (first, first_sink) = match filled.take() {
+                    Some((lines, sink)) => (Some(lines), sink),
+                    None => (None, None),
+                };
+                let rest = if first.is_some() { from + 1 } else { from };
+                let lines = encoded.lines.segment(&starts, rest, end, first);
+                let batch = lines.batch(&encoded.records[from..end]);
                 delivered &= self.write_to_sinks(&batch, first_sink);
             }
             from = end;
@@ -195,13 +212,18 @@ impl Writer {
                 continue;
             };
             let sink = self.fill_in(request, &mut encoded.records[end]);
-            let mut line = Vec::new();
-            if let Err(err) = write_record_line(&mut line, &encoded.records[end]) {
-                self.reporter
-                    .report(format_args!("a requested record not encoded: {err}"));
-                line = encoded.lines[starts[end]..starts[end + 1]].to_vec();
-            }
-            filled = Some((line, sink));
+            let lines = match encoded
+                .lines
+                .single(&encoded.records[end], &self.links.mappings)
+            {
+                Ok(lines) => lines,
+                Err(err) => {
+                    self.reporter
+                        .report(format_args!("a requested record not encoded: {err}"));
+                    encoded.lines.segment(&starts, end, end + 1, None)
+                }
+            };
+            filled = Some((lines, sink));
         }
         encoded.requested = requested;
         delivered
@@ -276,6 +298,7 @@ impl Writer {
                 SinkSlot::Open(sink) => self.sinks.push(sink),
             }
         }
+        self.links.forms.set(&self.sinks);
         let mut failures = Vec::new();
         for mut sink in old.into_iter().flatten() {
             let name = sink.name().to_owned();

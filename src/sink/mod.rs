@@ -103,14 +103,18 @@ pub use otlp_settings::{OtlpCompression, OtlpProtocol};
 pub use spool::SpoolConfig;
 pub(crate) use stdout::StdoutSink;
 
+use crate::forms::OutputForm;
 use crate::record::SecurityRecord;
 
 /// Records handed to the sinks together: the structured records and the same records encoded
-/// as JSON lines, one per record, each ending in `\n`.
+/// as JSON lines, one per record, each ending in `\n`: in the native form always, and in the
+/// ECS and OCSF forms when a sink of the log writes them.
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<'a> {
     records: &'a [SecurityRecord],
     json_lines: &'a [u8],
+    ecs: Option<&'a [u8]>,
+    ocsf: Option<&'a [u8]>,
 }
 
 impl<'a> Batch<'a> {
@@ -119,7 +123,19 @@ impl<'a> Batch<'a> {
         Batch {
             records,
             json_lines,
+            ecs: None,
+            ocsf: None,
         }
+    }
+
+    /// The batch with the same records in `form` too (one line per record, in order).
+    pub fn with_form(mut self, form: OutputForm, lines: &'a [u8]) -> Self {
+        match form {
+            OutputForm::Native => self.json_lines = lines,
+            OutputForm::Ecs => self.ecs = Some(lines),
+            OutputForm::Ocsf => self.ocsf = Some(lines),
+        }
+        self
     }
 
     /// The records, in `seq` order.
@@ -132,24 +148,38 @@ impl<'a> Batch<'a> {
         self.json_lines
     }
 
+    /// The records as JSON lines in `form`; `None` when no sink of the log asked for it (the
+    /// log encodes each form its sinks declare with [`Sink::form`]).
+    pub fn lines_in(&self, form: OutputForm) -> Option<&'a [u8]> {
+        match form {
+            OutputForm::Native => Some(self.json_lines),
+            OutputForm::Ecs => self.ecs,
+            OutputForm::Ocsf => self.ocsf,
+        }
+    }
+
     /// The JSON lines one by one, each with its `\n`.
     pub fn lines(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let bytes = self.json_lines;
-        let mut start = 0;
-        memchr::memchr_iter(b'\n', bytes).map(move |end| {
-            let line = &bytes[start..=end];
-            start = end + 1;
-            line
-        })
+        split_lines(self.json_lines)
+    }
+
+    /// The lines in `form` one by one (none when the batch does not hold that form).
+    pub fn lines_of(&self, form: OutputForm) -> impl Iterator<Item = &'a [u8]> + 'a {
+        split_lines(self.lines_in(form).unwrap_or_default())
     }
 
     /// The batch without its first `count` records.
     pub(crate) fn skip(&self, count: usize) -> Batch<'a> {
         let count = count.min(self.records.len());
-        let offset = self.lines().take(count).map(<[u8]>::len).sum();
+        let rest = |lines: &'a [u8]| {
+            let offset: usize = split_lines(lines).take(count).map(<[u8]>::len).sum();
+            &lines[offset..]
+        };
         Batch {
             records: &self.records[count..],
-            json_lines: &self.json_lines[offset..],
+            json_lines: rest(self.json_lines),
+            ecs: self.ecs.map(rest),
+            ocsf: self.ocsf.map(rest),
         }
     }
 
@@ -162,6 +192,16 @@ impl<'a> Batch<'a> {
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
+}
+
+/// `bytes` cut after each line feed.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes).map(move |end| {
+        let line = &bytes[start..=end];
+        start = end + 1;
+        line
+    })
 }
 
 /// Records a sink gave up, and why.
@@ -194,6 +234,12 @@ pub trait Sink: Send + 'static {
 
     /// Writes a batch of whole records.
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()>;
+
+    /// The form this sink writes records in: the log encodes each batch in it
+    /// ([`Batch::lines_in`]). Native unless the sink says otherwise.
+    fn form(&self) -> OutputForm {
+        OutputForm::Native
+    }
 
     /// Makes what was written durable or delivered; called on [`FlushGuard::flush`] and at
     /// shutdown.

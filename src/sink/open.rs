@@ -15,8 +15,8 @@ use crate::BuildError;
 pub(crate) enum SinkSpec {
     /// A JSON-lines file.
     File(FileConfig),
-    /// JSON lines on stdout.
-    Stdout,
+    /// JSON lines on stdout, in a form.
+    Stdout(crate::forms::OutputForm),
     /// OTLP log records to a collector.
     #[cfg(feature = "otlp")]
     Otlp(super::otlp::OtlpConfig),
@@ -82,8 +82,8 @@ impl SinkSpec {
                     torn_file,
                 })
             }
-            SinkSpec::Stdout => Ok(OpenedSink {
-                sink: Box::new(StdoutSink::new()),
+            SinkSpec::Stdout(form) => Ok(OpenedSink {
+                sink: Box::new(StdoutSink::new(form)),
                 torn_file: None,
             }),
             #[cfg(feature = "otlp")]

@@ -3,17 +3,18 @@
 use std::io::{self, Write};
 
 use super::{Batch, Sink};
+use crate::forms::OutputForm;
 
-/// Writes each batch to standard output, whole lines at once.
+/// Writes each batch to standard output, whole lines at once, in its form.
 #[derive(Debug, Default)]
 pub(crate) struct StdoutSink {
-    _private: (),
+    form: OutputForm,
 }
 
 impl StdoutSink {
-    /// A sink writing to this process's standard output.
-    pub(crate) fn new() -> Self {
-        StdoutSink::default()
+    /// A sink writing to this process's standard output in `form`.
+    pub(crate) fn new(form: OutputForm) -> Self {
+        StdoutSink { form }
     }
 }
 
@@ -22,9 +23,19 @@ impl Sink for StdoutSink {
         "stdout"
     }
 
+    fn form(&self) -> OutputForm {
+        self.form
+    }
+
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
+        let lines = batch.lines_in(self.form).ok_or_else(|| {
+            io::Error::other(format!(
+                "the batch is not encoded in the {} form",
+                self.form
+            ))
+        })?;
         let mut out = io::stdout().lock();
-        out.write_all(batch.json_lines())?;
+        out.write_all(lines)?;
         out.flush()
     }
 }

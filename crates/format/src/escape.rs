@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use crate::forms::{FormMappings, OutputForm};
 use crate::record::{encode_record, SecurityRecord};
 
 /// Characters JSON allows raw that the log writes as `\u` escapes.
@@ -17,6 +18,16 @@ pub fn needs_escape(c: char) -> bool {
 /// Appends `record` as one JSON line (the line feed included) to `out`.
 pub fn write_record_line(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::Result<()> {
     write_line_with(out, |out| encode_record(out, record))
+}
+
+/// Appends `record` in `form` as one JSON line (the line feed included) to `out`.
+pub fn write_form_line(
+    out: &mut Vec<u8>,
+    record: &SecurityRecord,
+    form: OutputForm,
+    mappings: &FormMappings,
+) -> serde_json::Result<()> {
+    write_line_with(out, |out| form.encode(out, record, mappings))
 }
 
 /// Appends `value` as one JSON line, as [`write_record_line`] does a record.

@@ -8,6 +8,7 @@
 //! the readers and are not a public API.
 
 pub mod event;
+pub mod forms;
 pub mod integrity;
 pub mod record;
 

@@ -309,6 +309,14 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<bool>
             report.unstamped
         )?;
     }
+    if report.other_chains > 0 {
+        writeln!(
+            out,
+            "note     {} checkpoint(s) are copies from a log in another form: they sign that \
+             log's chain, verify it there",
+            report.other_chains
+        )?;
+    }
     if report.anchors > 0 {
         writeln!(
             out,

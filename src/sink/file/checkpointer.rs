@@ -53,6 +53,17 @@ impl std::fmt::Debug for Checkpointer {
     }
 }
 
+/// The checkpoint a sealed line holds, in whichever form it is written; `Ok(None)` for any
+/// other record.
+fn checkpoint_in(line: &[u8]) -> Result<Option<Checkpoint>, String> {
+    let Some(sealed) = unseal(line) else {
+        return Ok(None);
+    };
+    let record = serde_json::from_slice(&sealed.record)
+        .map_err(|e| format!("the log's last checkpoint cannot be read: {e}"))?;
+    Checkpoint::from_record(&crate::forms::read_view(record))
+}
+
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
@@ -72,12 +83,15 @@ impl Checkpointer {
                 format!("checkpoint key {}: {e}", config.key_file.display()),
             )
         })?;
-        let needle = format!("\"name\":\"{CHECKPOINT_EVENT}\"");
-        let (mut found, mut after) = last_sealed_line_with(active, needle.as_bytes())?;
+        // The event's name as any form writes it; a value holding the same text is not taken
+        // for a checkpoint.
+        let needle = format!("\"{CHECKPOINT_EVENT}\"");
+        let accept = |line: &[u8]| !matches!(checkpoint_in(line), Ok(None));
+        let (mut found, mut after) = last_sealed_line_with(active, needle.as_bytes(), accept)?;
         if found.is_none() {
             for (path, _) in log.rotated_files()?.into_iter().rev() {
                 let (line, lines) =
-                    last_sealed_line_with(&mut File::open(path)?, needle.as_bytes())?;
+                    last_sealed_line_with(&mut File::open(path)?, needle.as_bytes(), accept)?;
                 after += lines;
                 if line.is_some() {
                     found = line;
@@ -85,13 +99,8 @@ impl Checkpointer {
                 }
             }
         }
-        let last = match found.as_deref().and_then(unseal) {
-            Some(sealed) => {
-                let record = serde_json::from_slice(&sealed.record).map_err(|e| {
-                    invalid(format!("the log's last checkpoint cannot be read: {e}"))
-                })?;
-                Checkpoint::from_record(&record).map_err(invalid)?
-            }
+        let last = match found.as_deref() {
+            Some(line) => checkpoint_in(line).map_err(invalid)?,
             None => None,
         };
         let (number, previous, records_since) = match &last {
@@ -171,7 +180,12 @@ impl Checkpointer {
     }
 
     /// Fills the checkpoint record `record` in, signing the chain's tip `(seq, hash)`.
-    pub(super) fn sign(&mut self, record: &mut SecurityRecord, tip: (u64, &str)) {
+    pub(super) fn sign(
+        &mut self,
+        record: &mut SecurityRecord,
+        tip: (u64, &str),
+        form: crate::forms::OutputForm,
+    ) {
         let mut checkpoint = Checkpoint::unsigned(
             self.log.clone(),
             record.service.instance.clone().unwrap_or_default(),
@@ -186,6 +200,7 @@ impl Checkpointer {
                 self.key.certificate().map(str::to_owned),
             ),
         );
+        checkpoint.form = form;
         checkpoint.signature = self.key.sign(&checkpoint.message());
         #[cfg(feature = "timestamp")]
         if let Some(authority) = &self.authority {

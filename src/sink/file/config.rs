@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::clock::{Clock, SystemClock};
+use crate::forms::OutputForm;
 
 /// When the file starts afresh, besides size (`rotate_every = "hourly"` or `"daily"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +141,7 @@ mod fsync_as_name {
 #[must_use]
 pub struct FileConfig {
     pub(crate) path: PathBuf,
+    pub(crate) form: OutputForm,
     pub(crate) max_bytes: Option<u64>,
     pub(crate) period: Option<RotationPeriod>,
     pub(crate) max_files: Option<usize>,
@@ -157,6 +159,7 @@ impl fmt::Debug for FileConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileConfig")
             .field("path", &self.path)
+            .field("form", &self.form)
             .field("max_bytes", &self.max_bytes)
             .field("period", &self.period)
             .field("max_files", &self.max_files)
@@ -175,6 +178,7 @@ impl FileConfig {
     pub fn new(path: impl AsRef<Path>) -> Self {
         FileConfig {
             path: path.as_ref().to_path_buf(),
+            form: OutputForm::Native,
             max_bytes: None,
             period: None,
             max_files: None,
@@ -229,6 +233,22 @@ impl FileConfig {
     pub fn with_chain_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.chain = true;
         self.chain_key = Some(key.into());
+        self
+    }
+
+    /// Writes records in `form` (default native): ECS for Filebeat or Elastic Agent, OCSF for
+    /// a Security Lake pipeline. The hash chain seals the lines as written, and `security-log
+    /// verify` reads every form.
+    ///
+    /// ```
+    /// use tracing_security_events::forms::OutputForm;
+    /// use tracing_security_events::sink::FileConfig;
+    ///
+    /// let file = FileConfig::new("/var/log/myapp/security.ocsf.jsonl").in_form(OutputForm::Ocsf);
+    /// # let _ = file;
+    /// ```
+    pub fn in_form(mut self, form: OutputForm) -> Self {
+        self.form = form;
         self
     }
 

@@ -23,6 +23,7 @@ pub use config::{
 
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
+use crate::forms::OutputForm;
 use crate::integrity::chain::{seq_of, unseal, ChainHash, ChainHasher};
 use crate::integrity::MOVED_AWAY;
 use crate::log_files::LogName;
@@ -395,11 +396,12 @@ impl FileSink {
     ) -> Vec<(usize, Option<ChainHash>)> {
         let mut ends = Vec::with_capacity(batch.len());
         let mut tip = self.chain.as_ref().map(|(_, tip)| *tip);
-        for line in batch.lines() {
+        let form = self.config.form;
+        for line in batch.lines_of(form) {
             match (&self.chain, &mut tip) {
                 (Some((hasher, _)), Some(tip)) => {
                     let record = line.strip_suffix(b"\n").unwrap_or(line);
-                    *tip = hasher.seal(tip, record, out);
+                    *tip = hasher.seal_at(tip, record, form.seal_depth(), out);
                 }
                 _ => out.extend_from_slice(line),
             }
@@ -467,10 +469,20 @@ impl Sink for FileSink {
         &self.name
     }
 
+    fn form(&self) -> OutputForm {
+        self.config.form
+    }
+
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
         let Some(first_seq) = batch.records().first().map(|record| record.seq) else {
             return Ok(());
         };
+        if batch.lines_in(self.config.form).is_none() {
+            return Err(io::Error::other(format!(
+                "the batch is not encoded in the {} form",
+                self.config.form
+            )));
+        }
         // The retry of a batch that failed partway starts where the failure stopped it.
         let done = match self.partial.take() {
             Some((seq, done)) if seq == first_seq => done,
@@ -530,7 +542,7 @@ impl Sink for FileSink {
                 // anchor already names, which verify then reports as missing.
                 let tip_seq = self.tip_seq;
                 if let Some(checkpointer) = &mut self.checkpointer {
-                    checkpointer.sign(record, (tip_seq, tip.as_str()));
+                    checkpointer.sign(record, (tip_seq, tip.as_str()), self.config.form);
                 }
                 Ok(true)
             }

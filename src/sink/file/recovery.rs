@@ -66,11 +66,14 @@ pub(super) fn read_first_line(file: &mut File) -> io::Result<Option<Vec<u8>>> {
         .map(|end| data[..end].to_vec()))
 }
 
-/// The last sealed line of `file` holding `needle`, and how many sealed lines follow it; read
-/// backwards a megabyte at a time, so a recent match costs little however large the file.
+/// The last sealed line of `file` holding `needle` that `accept` takes, and how many sealed
+/// lines follow it; read backwards a megabyte at a time, so a recent match costs little
+/// however large the file. (`needle` finds candidates fast; `accept` rules out a value that
+/// merely holds the same text.)
 pub(super) fn last_sealed_line_with(
     file: &mut File,
     needle: &[u8],
+    accept: impl Fn(&[u8]) -> bool,
 ) -> io::Result<(Option<Vec<u8>>, u64)> {
     const CHUNK: u64 = 1024 * 1024;
     let mut end = file.metadata()?.len();
@@ -101,7 +104,7 @@ pub(super) fn last_sealed_line_with(
             if crate::integrity::chain::unseal(line).is_none() {
                 continue;
             }
-            if finder.find(line).is_some() {
+            if finder.find(line).is_some() && accept(line) {
                 return Ok((Some(line.to_vec()), after));
             }
             after += 1;
@@ -168,10 +171,10 @@ mod tests {
         out.extend_from_slice(b"not sealed\n");
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(&out).unwrap();
-        let (line, after) = super::last_sealed_line_with(&mut file, b"\"mark\"").unwrap();
+        let (line, after) = super::last_sealed_line_with(&mut file, b"\"mark\"", |_| true).unwrap();
         assert!(line.unwrap().starts_with(br#"{"seq":1,"mark""#));
         assert_eq!(after, 9_998);
-        let (none, all) = super::last_sealed_line_with(&mut file, b"absent").unwrap();
+        let (none, all) = super::last_sealed_line_with(&mut file, b"absent", |_| true).unwrap();
         assert_eq!((none, all), (None, 9_999));
     }
 }

@@ -9,6 +9,7 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::forms::OutputForm;
 use crate::value::FieldValue;
 
 /// The event name of a checkpoint record.
@@ -44,6 +45,9 @@ pub mod field {
     pub const TIMESTAMP_TOKEN: &str = "checkpoint.timestamp_token";
     /// Why the authority gave no token this time.
     pub const TIMESTAMP_ERROR: &str = "checkpoint.timestamp_error";
+    /// The form the signed log is written in, when not native (`ecs`, `ocsf`): a copy of the
+    /// checkpoint in a log of another form is of another chain.
+    pub const FORM: &str = "checkpoint.form";
 }
 
 /// Digests and hashes in a checkpoint: 64 zeros where there is none.
@@ -81,6 +85,8 @@ pub struct Checkpoint {
     pub signature: String,
     /// An authority's time-stamp token over the message (base64 DER), outside what is signed.
     pub timestamp_token: Option<String>,
+    /// The form of the signed log's lines (signed when not native).
+    pub form: OutputForm,
 }
 
 impl Checkpoint {
@@ -112,6 +118,7 @@ impl Checkpoint {
             key_certificate,
             signature: String::new(),
             timestamp_token: None,
+            form: OutputForm::Native,
         }
     }
 
@@ -119,7 +126,7 @@ impl Checkpoint {
     /// strings so that no value can run into the next line.
     pub fn message(&self) -> Vec<u8> {
         let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        format!(
+        let mut message = format!(
             "tracing-security-events checkpoint 1\nlog {}\ninstance {}\nnumber {}\nid {}\nseq {}\n\
              tip {} {}\nrecords {}\nprevious {}\nepoch {}\npublic_key {}\n",
             text(&self.log),
@@ -134,7 +141,12 @@ impl Checkpoint {
             self.epoch,
             text(&self.public_key),
         )
-        .into_bytes()
+        .into_bytes();
+        // Native checkpoints sign what they signed before forms existed.
+        if self.form != OutputForm::Native {
+            message.extend_from_slice(format!("form {}\n", self.form).as_bytes());
+        }
+        message
     }
 
     /// SHA-256 of the message and the signature (hex): what the next checkpoint names as
@@ -170,6 +182,9 @@ impl Checkpoint {
         fields.push((field::SIGNATURE, FieldValue::Str(self.signature.clone())));
         if let Some(token) = &self.timestamp_token {
             fields.push((field::TIMESTAMP_TOKEN, FieldValue::Str(token.clone())));
+        }
+        if self.form != OutputForm::Native {
+            fields.push((field::FORM, FieldValue::Str(self.form.to_string())));
         }
         fields
     }
@@ -226,6 +241,13 @@ impl Checkpoint {
             timestamp_token: get(field::TIMESTAMP_TOKEN)
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            form: match get(field::FORM) {
+                None => OutputForm::Native,
+                Some(form) => form
+                    .as_str()
+                    .and_then(|form| form.parse().ok())
+                    .ok_or_else(|| format!("a checkpoint of an unknown form {form}"))?,
+            },
         }))
     }
 }

@@ -58,6 +58,7 @@ pub(super) struct TrailSummary {
     pub(super) moved_away: Vec<String>,
     pub(super) timestamps: u64,
     pub(super) unstamped: u64,
+    pub(super) other_chains: u64,
 }
 
 pub(super) struct Trail {
@@ -76,6 +77,8 @@ pub(super) struct Trail {
     stamps: Option<std::sync::Arc<dyn super::TimestampCheck>>,
     timestamps: u64,
     unstamped: u64,
+    /// Checkpoints of a log in another form (this file is a copy in its own form).
+    other_chains: u64,
 }
 
 impl Trail {
@@ -100,6 +103,7 @@ impl Trail {
             stamps: options.timestamps.clone(),
             timestamps: 0,
             unstamped: 0,
+            other_chains: 0,
         };
         let mut anchors: Vec<&Checkpoint> = options
             .anchors
@@ -167,10 +171,19 @@ impl Trail {
             self.records_since += 1;
             return Ok(());
         };
+        let form = crate::forms::form_of(&value);
+        let value = crate::forms::read_view(value);
         if let Some(removal) = removal_of(&value) {
             self.removals.push(removal);
         }
         match Checkpoint::from_record(&value) {
+            // A copy, in this file's form, of a checkpoint that signs the chain of a log in
+            // another form: another chain, not this one's.
+            Ok(Some(checkpoint)) if checkpoint.form != form => {
+                self.other_chains += 1;
+                self.records_since += 1;
+                Ok(())
+            }
             Ok(Some(checkpoint)) => self.checkpoint(&checkpoint, before),
             Ok(None) => {
                 self.records_since += 1;
@@ -341,6 +354,7 @@ impl Trail {
             checkpoints: self.checkpoints,
             timestamps: self.timestamps,
             unstamped: self.unstamped,
+            other_chains: self.other_chains,
             unsigned_tail: match &self.last {
                 Some(last) => ends.last_seq.saturating_sub(last.seq),
                 None => ends

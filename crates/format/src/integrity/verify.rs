@@ -181,6 +181,9 @@ pub struct VerifyReport {
     pub timestamps: u64,
     /// Checkpoints without a token (the authority could not be reached then).
     pub unstamped: u64,
+    /// Checkpoints of a log written in another form, which this file holds as a copy (a
+    /// native copy of an OCSF log's checkpoints): they sign that log's chain, not this one.
+    pub other_chains: u64,
     /// The guarantees this verification could not check, and what it would need.
     pub unchecked: Vec<String>,
 }
@@ -429,7 +432,9 @@ impl Verifier {
                 moved_away,
                 timestamps,
                 unstamped,
+                other_chains,
             }) => {
+                self.report.other_chains += other_chains;
                 self.report.timestamps += timestamps;
                 self.report.unstamped += unstamped;
                 self.report.checkpoints += checkpoints;
@@ -652,7 +657,7 @@ fn instance_of(file: &Path) -> Option<String> {
         .read_to_end(&mut head)
         .ok()?;
     let line = head.split(|&b| b == b'\n').next()?;
-    let record: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let record = crate::forms::read_view(serde_json::from_slice(line).ok()?);
     record
         .pointer("/service/instance")
         .and_then(serde_json::Value::as_str)

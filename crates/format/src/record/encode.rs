@@ -120,19 +120,19 @@ pub fn encode_record(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::
 }
 
 /// A JSON object being written: commas between members, braces around them.
-struct Object<'a> {
-    out: &'a mut Vec<u8>,
+pub(crate) struct Object<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
     empty: bool,
 }
 
 impl<'a> Object<'a> {
-    fn open(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn open(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Object { out, empty: true }
     }
 
     /// A key that needs no escaping: one of the schema's own.
-    fn key(&mut self, key: &'static str) {
+    pub(crate) fn key(&mut self, key: &'static str) {
         if !self.empty {
             self.out.push(b',');
         }
@@ -143,7 +143,7 @@ impl<'a> Object<'a> {
     }
 
     /// A key from outside (a field name), escaped.
-    fn escaped_key(&mut self, key: &str) -> serde_json::Result<()> {
+    pub(crate) fn escaped_key(&mut self, key: &str) -> serde_json::Result<()> {
         if !self.empty {
             self.out.push(b',');
         }
@@ -153,23 +153,20 @@ impl<'a> Object<'a> {
         Ok(())
     }
 
-    fn text(&mut self, text: &str) -> serde_json::Result<()> {
-        if needs_no_escape(text.as_bytes()) {
-            self.out.push(b'"');
-            self.out.extend_from_slice(text.as_bytes());
-            self.out.push(b'"');
-            Ok(())
-        } else {
-            serde_json::to_writer(&mut *self.out, text)
-        }
+    pub(crate) fn text(&mut self, text: &str) -> serde_json::Result<()> {
+        quoted(self.out, text)
     }
 
-    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
+    pub(crate) fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> serde_json::Result<()> {
         serde_json::to_writer(&mut *self.out, value)
     }
 
     /// `key: text` when there is a text.
-    fn optional_text(&mut self, key: &'static str, text: Option<&str>) -> serde_json::Result<()> {
+    pub(crate) fn optional_text(
+        &mut self,
+        key: &'static str,
+        text: Option<&str>,
+    ) -> serde_json::Result<()> {
         match text {
             Some(text) => {
                 self.key(key);
@@ -179,13 +176,44 @@ impl<'a> Object<'a> {
         }
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         self.out.push(b'}');
     }
 }
 
+/// `text` as a JSON string.
+pub(crate) fn quoted(out: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
+    if needs_no_escape(text.as_bytes()) {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, text)
+    }
+}
+
+/// An array of JSON strings.
+pub(crate) fn text_array<'t>(
+    out: &mut Vec<u8>,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> serde_json::Result<()> {
+    out.push(b'[');
+    for (at, text) in texts.into_iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        quoted(out, text)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
 /// An object of text members, those without a text left out.
-fn texts(out: &mut Vec<u8>, members: &[(&'static str, Option<&str>)]) -> serde_json::Result<()> {
+pub(crate) fn texts(
+    out: &mut Vec<u8>,
+    members: &[(&'static str, Option<&str>)],
+) -> serde_json::Result<()> {
     let mut object = Object::open(out);
     for &(key, text) in members {
         object.optional_text(key, text)?;
@@ -270,7 +298,7 @@ fn client_geo(out: &mut Vec<u8>, geo: &ClientGeo) -> serde_json::Result<()> {
     Ok(())
 }
 
-fn fields(out: &mut Vec<u8>, fields: &Fields) -> serde_json::Result<()> {
+pub(crate) fn fields(out: &mut Vec<u8>, fields: &Fields) -> serde_json::Result<()> {
     let mut object = Object::open(out);
     for (name, value) in fields.iter() {
         object.escaped_key(name)?;
@@ -298,7 +326,7 @@ fn needs_no_escape(text: &[u8]) -> bool {
 
 /// An address between quotes, as its `Display` writes it; IPv4, the common case, without the
 /// formatting machinery. Digits, dots, colons and hex: nothing to escape.
-fn ip_address(out: &mut Vec<u8>, ip: IpAddr) {
+pub(crate) fn ip_address(out: &mut Vec<u8>, ip: IpAddr) {
     out.push(b'"');
     match ip {
         IpAddr::V4(ip) => {
@@ -323,7 +351,7 @@ fn ip_address(out: &mut Vec<u8>, ip: IpAddr) {
     out.push(b'"');
 }
 
-fn uuid(out: &mut Vec<u8>, id: &Uuid) {
+pub(crate) fn uuid(out: &mut Vec<u8>, id: &Uuid) {
     out.push(b'"');
     out.extend_from_slice(
         id.hyphenated()
@@ -335,7 +363,7 @@ fn uuid(out: &mut Vec<u8>, id: &Uuid) {
 
 /// `"2026-11-30T05:38:02.745063Z"`, as chrono's RFC 3339 with microseconds writes it; years
 /// outside 0..=9999 and leap seconds, which chrono writes its own way, are left to chrono.
-pub(super) fn timestamp(out: &mut Vec<u8>, time: &DateTime<Utc>) {
+pub(crate) fn timestamp(out: &mut Vec<u8>, time: &DateTime<Utc>) {
     let time = time.naive_utc();
     let year = time.year();
     let nanos = time.nanosecond();

@@ -34,7 +34,7 @@
 //! OpenTelemetry aliases `user.id`, `enduser.id`, `user.name`, `user.email`, `user.roles`,
 //! `client.address`, `user_agent.original`, `http.request.method`.
 
-mod encode;
+pub(crate) mod encode;
 #[doc(hidden)]
 pub mod message;
 mod parts;
