@@ -360,3 +360,120 @@ fn the_validators_refuse_invalid_records() {
     assert!(text.contains("user.nickname: not an ECS field"), "{text}");
     assert!(text.contains("source.ip"), "{text}");
 }
+
+/// The documented row of a built-in name.
+fn mapping_row(event: SecurityEvent) -> String {
+    let mapping = mapping_of(event.as_str(), event.category().as_str());
+    format!(
+        "| `{}` | {} ({}) | {} {} | {} | {} | {} |",
+        event.as_str(),
+        mapping.ocsf_class.name(),
+        mapping.ocsf_class.uid(),
+        mapping.ocsf_activity,
+        mapping.activity_name(),
+        mapping.type_uid(),
+        mapping.ecs_category.join(", "),
+        mapping.ecs_type.join(", "),
+    )
+}
+
+#[test]
+fn the_documented_mapping_table_matches_the_code() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/format/src/forms/mod.rs"
+    ))
+    .unwrap();
+    let rows: Vec<&str> = docs
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! "))
+        .filter(|line| line.starts_with("| `") && line.matches(" | ").count() == 5)
+        .collect();
+    let expected: Vec<String> = SecurityEvent::ALL.iter().map(|&e| mapping_row(e)).collect();
+    assert!(
+        rows == expected,
+        "the forms module docs differ from the mapping; the table is:\n{}",
+        expected.join("\n")
+    );
+}
+
+/// `format` in the configuration file: the sink writes that form, and a misspelt form is
+/// refused with the key and the accepted values.
+#[test]
+fn the_configuration_chooses_the_form() {
+    use tracing_security_events::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("security.jsonl");
+    let text = format!(
+        "[[sinks]]\ntype = \"file\"\npath = {:?}\nformat = \"ocsf\"\n",
+        path.display().to_string()
+    );
+    let config = Config::parse(&text, "forms.toml", Vec::new()).unwrap();
+    let (layer, guard, _reload) = tracing_security_events::Builder::from_config(&config)
+        .build_with_reload::<tracing_subscriber::Registry>()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(
+            security_event = "user.invited",
+            target.kind = "user",
+            target.id = "7"
+        );
+    });
+    guard.shutdown().unwrap();
+    let records = read_records(&path);
+    let invited = records
+        .iter()
+        .find(|r| r["metadata"]["event_code"] == "user.invited")
+        .expect("the record, in OCSF");
+    assert_eq!(invited["class_uid"], 3001);
+    assert_eq!(invited["user"]["uid"], "7");
+    assert!(verify(&path).unwrap().is_ok());
+
+    let misspelt = text.replace("\"ocsf\"", "\"osfc\"");
+    let err = Config::parse(&misspelt, "forms.toml", Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sinks") && err.contains("osfc"), "{err}");
+    assert!(err.contains("ocsf") && err.contains("ecs"), "{err}");
+}
+
+/// A reload that adds a sink in another form: records from then on reach it in its form.
+#[test]
+fn a_reload_adds_a_sink_in_another_form() {
+    use tracing_security_events::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let (native, ecs) = (
+        dir.path().join("security.jsonl"),
+        dir.path().join("ecs/security.jsonl"),
+    );
+    let sink = |path: &Path, form: &str| {
+        format!(
+            "[[sinks]]\ntype = \"file\"\npath = {:?}\nformat = \"{form}\"\n",
+            path.display().to_string()
+        )
+    };
+    let first = Config::parse(&sink(&native, "native"), "forms.toml", Vec::new()).unwrap();
+    let (layer, guard, reload) = tracing_security_events::Builder::from_config(&first)
+        .build_with_reload::<tracing_subscriber::Registry>()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!(security_event = "user.created", target.id = "1");
+        let both = sink(&native, "native") + &sink(&ecs, "ecs");
+        reload
+            .reload(Config::parse(&both, "forms.toml", Vec::new()).unwrap())
+            .unwrap();
+        for id in 2..5 {
+            tracing::info!(security_event = "user.created", target.id = id);
+        }
+    });
+    guard.shutdown().unwrap();
+    let copies = read_records(&ecs);
+    let created: Vec<&str> = copies
+        .iter()
+        .filter(|r| r["event"]["action"] == "user.created")
+        .map(|r| r["security_event"]["target"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(created, ["2", "3", "4"]);
+    assert!(verify(&ecs).unwrap().is_ok());
+    assert!(verify(&native).unwrap().is_ok());
+}
