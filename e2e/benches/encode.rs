@@ -5,6 +5,8 @@
 //! The record is a real one, captured from the layer: a failed sign-in inside a request span,
 //! with actor, client, user agent, request, fields, a diff, service and the hash chain's place.
 //!
+//! The same record in the ECS and OCSF forms: what a sink in either form adds to the worker.
+//!
 //! `cargo bench -p tracing-security-events-e2e --bench encode`
 
 // criterion_group! generates an undocumented public function.
@@ -14,6 +16,7 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use tracing_security_events::forms::{FormMappings, OutputForm};
 use tracing_security_events::sink::{Batch, Sink};
 use tracing_security_events::{security_event, Changes, SecurityEvent, SecurityRecord};
 use tracing_subscriber::prelude::*;
@@ -100,5 +103,28 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode);
+/// What a sink in the ECS or OCSF form adds to the worker's work per record: encoding the
+/// record once more, in that form, beside the native line every log encodes.
+fn encode_forms(c: &mut Criterion) {
+    let record = captured_record();
+    let mappings = FormMappings::new();
+    let mut group = c.benchmark_group("encode_form");
+    let mut out = Vec::with_capacity(4096);
+    for form in OutputForm::ALL {
+        out.clear();
+        form.encode(&mut out, &record, &mappings).unwrap();
+        eprintln!("{form}: {} bytes", out.len());
+        group.bench_function(form.as_str(), |b| {
+            b.iter(|| {
+                out.clear();
+                form.encode(&mut out, black_box(&record), &mappings)
+                    .unwrap();
+                black_box(out.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encode, encode_forms);
 criterion_main!(benches);

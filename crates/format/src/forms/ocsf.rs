@@ -77,7 +77,18 @@ pub fn encode_ocsf(
     object.key("type_uid");
     object.value(&mapping.type_uid())?;
     object.key("type_name");
-    object.text(&format!("{}: {}", class.name(), mapping.activity_name()))?;
+    // "Class: Activity", both names static and plain: nothing to escape, nothing to allocate
+    // (the override's own name goes through the escaping).
+    match mapping.ocsf_class.activity_name(mapping.ocsf_activity) {
+        Some(activity) => {
+            object.out.push(b'"');
+            object.out.extend_from_slice(class.name().as_bytes());
+            object.out.extend_from_slice(b": ");
+            object.out.extend_from_slice(activity.as_bytes());
+            object.out.push(b'"');
+        }
+        None => object.text(&format!("{}: {}", class.name(), mapping.other_activity))?,
+    }
     object.key("time");
     object.value(&record.timestamp.timestamp_millis())?;
     let severity = severity_id(event.severity);
