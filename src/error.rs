@@ -69,6 +69,11 @@ pub enum BuildError {
     #[cfg(feature = "postgres")]
     #[error(transparent)]
     Postgres(#[from] crate::sink::postgres::PostgresError),
+    /// The syslog sink could not start (a TLS file that cannot be read or used, a spool
+    /// directory that cannot be created).
+    #[cfg(feature = "syslog")]
+    #[error(transparent)]
+    Syslog(#[from] crate::sink::syslog::SyslogError),
     /// The configuration cannot be applied (a key file cannot be read, a file cannot be opened).
     #[cfg(feature = "config")]
     #[error(transparent)]
@@ -102,6 +107,8 @@ impl From<crate::sink::OpenError> for BuildError {
             crate::sink::OpenError::Otlp(error) => BuildError::Otlp(error),
             #[cfg(feature = "postgres")]
             crate::sink::OpenError::Postgres(error) => BuildError::Postgres(error),
+            #[cfg(feature = "syslog")]
+            crate::sink::OpenError::Syslog(error) => BuildError::Syslog(error),
         }
     }
 }

@@ -399,6 +399,7 @@ fn the_documented_mapping_table_matches_the_code() {
 
 /// `format` in the configuration file: the sink writes that form, and a misspelt form is
 /// refused with the key and the accepted values.
+#[cfg(feature = "config")]
 #[test]
 fn the_configuration_chooses_the_form() {
     use tracing_security_events::config::Config;
@@ -438,6 +439,7 @@ fn the_configuration_chooses_the_form() {
 }
 
 /// A reload that adds a sink in another form: records from then on reach it in its form.
+#[cfg(feature = "config")]
 #[test]
 fn a_reload_adds_a_sink_in_another_form() {
     use tracing_security_events::config::Config;

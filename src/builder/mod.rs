@@ -65,6 +65,8 @@ pub struct Builder {
     service: ServiceInfo,
     #[cfg(feature = "otlp")]
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
+    #[cfg(feature = "syslog")]
+    syslog: Vec<crate::sink::syslog::SyslogConfig>,
     #[cfg(feature = "postgres")]
     postgres: Vec<crate::sink::postgres::PostgresConfig>,
     #[cfg(feature = "notify")]
@@ -116,6 +118,8 @@ impl Default for Builder {
             service: ServiceInfo::default(),
             #[cfg(feature = "otlp")]
             otlp: Vec::new(),
+            #[cfg(feature = "syslog")]
+            syslog: Vec::new(),
             #[cfg(feature = "postgres")]
             postgres: Vec::new(),
             #[cfg(feature = "notify")]
@@ -206,6 +210,15 @@ impl Builder {
     /// ```
     pub fn with_form_mapping(mut self, name: impl Into<String>, mapping: FormMapping) -> Self {
         self.form_mappings = std::mem::take(&mut self.form_mappings).with_mapping(name, mapping);
+        self
+    }
+
+    /// Sends records to a syslog receiver (feature `syslog`); see
+    /// [`SyslogConfig`](crate::sink::syslog::SyslogConfig).
+    #[cfg(feature = "syslog")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
+    pub fn with_syslog(mut self, config: crate::sink::syslog::SyslogConfig) -> Self {
+        self.syslog.push(config);
         self
     }
 

@@ -41,6 +41,12 @@ impl Builder {
                 .into_iter()
                 .map(SinkSpec::Otlp),
         );
+        #[cfg(feature = "syslog")]
+        code_specs.extend(
+            std::mem::take(&mut self.syslog)
+                .into_iter()
+                .map(SinkSpec::Syslog),
+        );
         #[cfg(feature = "postgres")]
         code_specs.extend(
             std::mem::take(&mut self.postgres)

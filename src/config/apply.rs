@@ -94,6 +94,15 @@ impl Config {
             SinkConfig::Postgres(postgres) => {
                 Ok(SinkSpec::Postgres(self.postgres_config(postgres, index)?))
             }
+            #[cfg(feature = "syslog")]
+            SinkConfig::Syslog(syslog) => Ok(SinkSpec::Syslog(syslog_config(syslog))),
+            #[cfg(not(feature = "syslog"))]
+            SinkConfig::Syslog(_) => Err(ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].type"),
+                message: "\"syslog\" needs the `syslog` cargo feature of tracing-security-events"
+                    .into(),
+            }),
             #[cfg(not(feature = "postgres"))]
             SinkConfig::Postgres(_) => Err(ConfigError::Invalid {
                 origin: self.origin(),
@@ -231,9 +240,47 @@ fn otlp_config(otlp: &super::model::OtlpSinkConfig) -> crate::sink::otlp::OtlpCo
     ))
 }
 
+#[cfg(feature = "syslog")]
+fn syslog_config(syslog: &super::model::SyslogSinkConfig) -> crate::sink::syslog::SyslogConfig {
+    use crate::sink::syslog::SyslogConfig;
+    use crate::sink::SyslogTransportName;
+    let address = syslog.address.clone();
+    let mut config = match syslog.transport {
+        SyslogTransportName::Udp => SyslogConfig::udp(address),
+        SyslogTransportName::Tls => SyslogConfig::tls(address),
+        _ => SyslogConfig::tcp(address),
+    };
+    if let Some(ca) = &syslog.ca_file {
+        config = config.with_ca_file(ca.clone());
+    }
+    if let (Some(cert), Some(key)) = (&syslog.cert_file, &syslog.key_file) {
+        config = config.with_client_certificate(cert.clone(), key.clone());
+    }
+    if let Some(name) = &syslog.server_name {
+        config = config.with_server_name(name.clone());
+    }
+    if let Some(bytes) = syslog.max_datagram {
+        config = config.with_max_datagram(bytes);
+    }
+    if let Some(facility) = syslog.facility {
+        config = config.with_facility(facility);
+    }
+    if let Some(name) = &syslog.app_name {
+        config = config.with_app_name(name.clone());
+    }
+    if let Some(name) = &syslog.hostname {
+        config = config.with_hostname(name.clone());
+    }
+    config.in_form(syslog.format).with_spool(spool(
+        syslog.memory_limit,
+        syslog.spool_dir.as_ref(),
+        syslog.spool_limit,
+    ))
+}
+
 /// The spool settings a sink's `memory_limit`, `spool_dir` and `spool_limit` keys say, over
 /// the defaults.
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
 fn spool(
     memory_limit: Option<usize>,
     dir: Option<&std::path::PathBuf>,

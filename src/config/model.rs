@@ -10,7 +10,8 @@ use crate::event::{Outcome, Severity};
 use crate::forms::OutputForm;
 use crate::redact::RedactionRule;
 use crate::sink::{
-    FsyncPolicy, OtlpCompression, OtlpProtocol, RotationPeriod, DEFAULT_FSYNC_INTERVAL,
+    Facility, FsyncPolicy, OtlpCompression, OtlpProtocol, RotationPeriod, SyslogTransportName,
+    DEFAULT_FSYNC_INTERVAL,
 };
 use crate::{OverflowPolicy, SinkFailurePolicy};
 
@@ -142,6 +143,56 @@ pub enum SinkConfig {
     Otlp(OtlpSinkConfig),
     /// Rows of a PostgreSQL table (needs the `postgres` cargo feature).
     Postgres(PostgresSinkConfig),
+    /// RFC 5424 messages to a syslog receiver (needs the `syslog` cargo feature).
+    Syslog(SyslogSinkConfig),
+}
+
+/// A `type = "syslog"` sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SyslogSinkConfig {
+    /// The receiver, `host:port` (514 or 601 for TCP, 6514 for TLS, 514 for UDP).
+    pub address: String,
+    /// `tcp` (octet-counted, the default), `tls` or `udp`.
+    #[serde(default)]
+    pub transport: SyslogTransportName,
+    /// TLS: the CA the receiver's certificate must chain to (PEM); the system's roots without.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// TLS: a client certificate (PEM), with `key_file`.
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// TLS: the client certificate's key (PEM, PKCS#8).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// TLS: the name the receiver's certificate must hold (default: the address's host).
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// UDP: the longest datagram (default 2048); longer messages are cut, counted, recorded.
+    #[serde(default)]
+    pub max_datagram: Option<usize>,
+    /// The facility (default `authpriv`).
+    #[serde(default)]
+    pub facility: Option<Facility>,
+    /// APP-NAME (default: the service's name).
+    #[serde(default)]
+    pub app_name: Option<String>,
+    /// HOSTNAME (default: the service's instance, else the machine's name).
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// The form of MSG: `native` (default), `ecs` or `ocsf`.
+    #[serde(default)]
+    pub format: OutputForm,
+    /// Bytes held in memory while the receiver is away (default 8 MiB).
+    #[serde(default)]
+    pub memory_limit: Option<usize>,
+    /// Where records wait on disk beyond the memory limit.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Bytes held in spool files (default 256 MiB).
+    #[serde(default)]
+    pub spool_limit: Option<u64>,
 }
 
 /// A `type = "stdout"` sink.

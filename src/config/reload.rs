@@ -353,6 +353,9 @@ fn same_destination(a: &SinkConfig, b: &SinkConfig) -> bool {
         (SinkConfig::File(a), SinkConfig::File(b)) => a.path == b.path,
         (SinkConfig::Stdout(_), SinkConfig::Stdout(_)) => true,
         (SinkConfig::Otlp(a), SinkConfig::Otlp(b)) => a == b,
+        (SinkConfig::Syslog(a), SinkConfig::Syslog(b)) => {
+            (&a.address, a.transport) == (&b.address, b.transport)
+        }
         _ => false,
     }
 }

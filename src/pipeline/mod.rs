@@ -224,6 +224,7 @@ impl Pipeline {
                 returned,
                 losses,
                 requests,
+                #[cfg(feature = "config")]
                 forms: forms.clone(),
                 mappings: settings.mappings.clone(),
             },

@@ -15,7 +15,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 #[cfg(feature = "config")]
 use super::SinkSlot;
-use super::{Counters, EncodedBatch, FormLines, SinkFailure, ToWriter, WantedForms, TICK};
+#[cfg(feature = "config")]
+use super::WantedForms;
+use super::{Counters, EncodedBatch, FormLines, SinkFailure, ToWriter, TICK};
 use crate::forms::FormMappings;
 use crate::integrity::checkpoint::field;
 use crate::record::SecurityRecord;
@@ -35,7 +37,8 @@ pub(super) struct WriterLinks {
     pub(super) losses: Sender<(String, crate::sink::SinkLoss)>,
     /// Records a sink asks to have written (checkpoints, retention's records).
     pub(super) requests: Sender<RecordRequest>,
-    /// Where the writer says which forms its sinks write.
+    /// Where the writer says which forms its sinks write, when a reload changes them.
+    #[cfg(feature = "config")]
     pub(super) forms: WantedForms,
     pub(super) mappings: Arc<FormMappings>,
 }

@@ -74,7 +74,7 @@
 //!
 //!
 
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
 mod delivery;
 mod file;
 mod open;
@@ -85,9 +85,13 @@ mod otlp_settings;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
 mod spool;
 mod stdout;
+#[cfg(feature = "syslog")]
+#[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
+pub mod syslog;
+mod syslog_settings;
 
 use std::io;
 
@@ -99,9 +103,10 @@ pub use file::{
 pub use open::OpenError;
 pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
 pub use otlp_settings::{OtlpCompression, OtlpProtocol};
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
 pub use spool::SpoolConfig;
 pub(crate) use stdout::StdoutSink;
+pub use syslog_settings::{Facility, SyslogTransportName};
 
 use crate::forms::OutputForm;
 use crate::record::SecurityRecord;
@@ -195,7 +200,7 @@ impl<'a> Batch<'a> {
 }
 
 /// `bytes` cut after each line feed.
-fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+pub(crate) fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
     let mut start = 0;
     memchr::memchr_iter(b'\n', bytes).map(move |end| {
         let line = &bytes[start..=end];

@@ -23,6 +23,9 @@ pub(crate) enum SinkSpec {
     /// Rows of a PostgreSQL table.
     #[cfg(feature = "postgres")]
     Postgres(super::postgres::PostgresConfig),
+    /// Syslog messages to a receiver.
+    #[cfg(feature = "syslog")]
+    Syslog(super::syslog::SyslogConfig),
 }
 
 /// An opened sink, with the path of a file found ending mid-line (a crash while writing).
@@ -52,6 +55,10 @@ pub enum OpenError {
     #[cfg(feature = "postgres")]
     #[error(transparent)]
     Postgres(#[from] super::postgres::PostgresError),
+    /// The syslog sink cannot start.
+    #[cfg(feature = "syslog")]
+    #[error(transparent)]
+    Syslog(#[from] super::syslog::SyslogError),
 }
 
 impl SinkSpec {
@@ -64,7 +71,7 @@ impl SinkSpec {
         report_errors: bool,
     ) -> Result<OpenedSink, OpenError> {
         // Only the shipping sinks read the service's identity and whether they may report.
-        #[cfg(not(any(feature = "otlp", feature = "postgres")))]
+        #[cfg(not(any(feature = "otlp", feature = "postgres", feature = "syslog")))]
         let _ = (service, report_errors);
         match self {
             SinkSpec::File(mut config) => {
@@ -99,6 +106,15 @@ impl SinkSpec {
             SinkSpec::Postgres(mut config) => {
                 config.report_errors = report_errors;
                 let sink = super::postgres::PostgresSink::open(config, service)?;
+                Ok(OpenedSink {
+                    sink: Box::new(sink),
+                    torn_file: None,
+                })
+            }
+            #[cfg(feature = "syslog")]
+            SinkSpec::Syslog(config) => {
+                let config = config.report_errors(report_errors);
+                let sink = super::syslog::SyslogSink::open(config, service)?;
                 Ok(OpenedSink {
                     sink: Box::new(sink),
                     torn_file: None,
@@ -145,6 +161,8 @@ impl ConfiguredSink {
                 OpenError::Otlp(_) => key,
                 #[cfg(feature = "postgres")]
                 OpenError::Postgres(_) => key,
+                #[cfg(feature = "syslog")]
+                OpenError::Syslog(_) => key,
             };
             BuildError::ConfiguredSink {
                 origin,

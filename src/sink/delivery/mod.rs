@@ -6,10 +6,12 @@
 
 mod backlog;
 mod outbox;
+#[cfg(any(feature = "otlp", feature = "postgres"))]
 mod refusals;
 mod ship;
 
 pub(crate) use backlog::Backlog;
 pub(crate) use outbox::Outbox;
+#[cfg(any(feature = "otlp", feature = "postgres"))]
 pub(crate) use refusals::Refusals;
 pub(crate) use ship::{ship, DeliveryCounters, ShipperThread};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::backlog::Backlog;
 use super::ship::{DeliveryCounters, ShipperThread};
-use crate::sink::{Batch, SinkLoss};
+use crate::sink::SinkLoss;
 use crate::{FieldValue, SecurityEvent};
 
 /// How long a flush waits for the destination to take what is waiting: well under the guard's
@@ -29,12 +29,22 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// Queues the batch for the shipper.
-    pub(crate) fn write(&self, batch: &Batch<'_>) -> io::Result<()> {
-        let lines = batch.lines();
+    #[cfg(any(feature = "otlp", feature = "postgres"))]
+    pub(crate) fn write(&self, batch: &crate::sink::Batch<'_>) -> io::Result<()> {
+        self.write_lines(batch.records(), batch.lines())
+    }
+
+    /// Queues `lines`, one per record of `records` (the sink's own rendering of them: a
+    /// syslog message), for the shipper.
+    pub(crate) fn write_lines<'a>(
+        &self,
+        records: &[crate::record::SecurityRecord],
+        lines: impl Iterator<Item = &'a [u8]>,
+    ) -> io::Result<()> {
         // A notice of this sink's own losses, lost in turn, is not a new loss: counting it would
         // make a notice every tick for as long as the destination stays away with the spool
         // full.
-        let entries = batch.records().iter().zip(lines).map(|(record, line)| {
+        let entries = records.iter().zip(lines).map(|(record, line)| {
             let own_loss_notice = record.event.name == SecurityEvent::AuditEventsDropped.as_str()
                 && matches!(record.fields.get("sink"), Some(FieldValue::Str(sink)) if *sink == self.name);
             (line, !own_loss_notice)
