@@ -74,6 +74,11 @@ pub enum BuildError {
     #[cfg(feature = "syslog")]
     #[error(transparent)]
     Syslog(#[from] crate::sink::syslog::SyslogError),
+    /// The batched HTTP sink could not start (a CA file that cannot be read, a spool directory
+    /// that cannot be created).
+    #[cfg(feature = "http-batch")]
+    #[error(transparent)]
+    HttpBatch(#[from] crate::sink::http_batch::HttpBatchError),
     /// The configuration cannot be applied (a key file cannot be read, a file cannot be opened).
     #[cfg(feature = "config")]
     #[error(transparent)]
@@ -109,6 +114,8 @@ impl From<crate::sink::OpenError> for BuildError {
             crate::sink::OpenError::Postgres(error) => BuildError::Postgres(error),
             #[cfg(feature = "syslog")]
             crate::sink::OpenError::Syslog(error) => BuildError::Syslog(error),
+            #[cfg(feature = "http-batch")]
+            crate::sink::OpenError::HttpBatch(error) => BuildError::HttpBatch(error),
         }
     }
 }

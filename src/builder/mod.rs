@@ -67,6 +67,8 @@ pub struct Builder {
     otlp: Vec<crate::sink::otlp::OtlpConfig>,
     #[cfg(feature = "syslog")]
     syslog: Vec<crate::sink::syslog::SyslogConfig>,
+    #[cfg(feature = "http-batch")]
+    http_batch: Vec<crate::sink::http_batch::HttpBatchConfig>,
     #[cfg(feature = "postgres")]
     postgres: Vec<crate::sink::postgres::PostgresConfig>,
     #[cfg(feature = "notify")]
@@ -120,6 +122,8 @@ impl Default for Builder {
             otlp: Vec::new(),
             #[cfg(feature = "syslog")]
             syslog: Vec::new(),
+            #[cfg(feature = "http-batch")]
+            http_batch: Vec::new(),
             #[cfg(feature = "postgres")]
             postgres: Vec::new(),
             #[cfg(feature = "notify")]
@@ -219,6 +223,15 @@ impl Builder {
     #[cfg_attr(docsrs, doc(cfg(feature = "syslog")))]
     pub fn with_syslog(mut self, config: crate::sink::syslog::SyslogConfig) -> Self {
         self.syslog.push(config);
+        self
+    }
+
+    /// Sends batches of records over HTTP (feature `http-batch`): NDJSON, Splunk HEC or
+    /// Elasticsearch `_bulk`; see [`HttpBatchConfig`](crate::sink::http_batch::HttpBatchConfig).
+    #[cfg(feature = "http-batch")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http-batch")))]
+    pub fn with_http_batch(mut self, config: crate::sink::http_batch::HttpBatchConfig) -> Self {
+        self.http_batch.push(config);
         self
     }
 

@@ -41,6 +41,12 @@ impl Builder {
                 .into_iter()
                 .map(SinkSpec::Otlp),
         );
+        #[cfg(feature = "http-batch")]
+        code_specs.extend(
+            std::mem::take(&mut self.http_batch)
+                .into_iter()
+                .map(SinkSpec::HttpBatch),
+        );
         #[cfg(feature = "syslog")]
         code_specs.extend(
             std::mem::take(&mut self.syslog)

@@ -94,6 +94,15 @@ impl Config {
             SinkConfig::Postgres(postgres) => {
                 Ok(SinkSpec::Postgres(self.postgres_config(postgres, index)?))
             }
+            #[cfg(feature = "http-batch")]
+            SinkConfig::Http(http) => Ok(SinkSpec::HttpBatch(self.http_config(http, index)?)),
+            #[cfg(not(feature = "http-batch"))]
+            SinkConfig::Http(_) => Err(ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].type"),
+                message: "\"http\" needs the `http-batch` cargo feature of tracing-security-events"
+                    .into(),
+            }),
             #[cfg(feature = "syslog")]
             SinkConfig::Syslog(syslog) => Ok(SinkSpec::Syslog(syslog_config(syslog))),
             #[cfg(not(feature = "syslog"))]
@@ -112,6 +121,72 @@ impl Config {
                         .into(),
             }),
         }
+    }
+
+    #[cfg(feature = "http-batch")]
+    fn http_config(
+        &self,
+        http: &super::model::HttpSinkConfig,
+        index: usize,
+    ) -> Result<crate::sink::http_batch::HttpBatchConfig, ConfigError> {
+        use super::model::HttpSinkProtocol;
+        use crate::sink::http_batch::HttpBatchConfig;
+        let missing = |key: &str, why: &str| ConfigError::Invalid {
+            origin: self.origin(),
+            key: format!("sinks[{index}].{key}"),
+            message: why.to_owned(),
+        };
+        let mut config = match http.protocol {
+            HttpSinkProtocol::SplunkHec => {
+                let token = http
+                    .token
+                    .clone()
+                    .ok_or_else(|| missing("token", "Splunk HEC needs a token"))?;
+                let mut config = HttpBatchConfig::splunk_hec(&http.url, token)
+                    .with_indexer_acknowledgement(http.acknowledgement);
+                if let Some(index) = &http.index {
+                    config = config.with_hec_index(index.clone());
+                }
+                if let Some(sourcetype) = &http.sourcetype {
+                    config = config.with_sourcetype(sourcetype.clone());
+                }
+                config
+            }
+            HttpSinkProtocol::Elasticsearch => {
+                let name = http
+                    .index
+                    .clone()
+                    .ok_or_else(|| missing("index", "Elasticsearch `_bulk` needs an index"))?;
+                HttpBatchConfig::elasticsearch(&http.url, name)
+            }
+            _ => HttpBatchConfig::ndjson(&http.url),
+        };
+        for (name, value) in &http.headers {
+            config = config.with_header(name.clone(), value.clone());
+        }
+        if let Some(records) = http.max_records {
+            config = config.with_max_records(records);
+        }
+        if let Some(bytes) = http.max_bytes {
+            config = config.with_max_bytes(bytes);
+        }
+        if let Some(linger) = http.linger {
+            config = config.with_linger(linger);
+        }
+        if let Some(timeout) = http.timeout {
+            config = config.with_timeout(timeout);
+        }
+        if let Some(ca) = &http.ca_file {
+            config = config.with_ca_file(ca.clone());
+        }
+        Ok(config
+            .with_gzip(http.gzip)
+            .in_form(http.format)
+            .with_spool(spool(
+                http.memory_limit,
+                http.spool_dir.as_ref(),
+                http.spool_limit,
+            )))
     }
 
     #[cfg(feature = "postgres")]
@@ -280,7 +355,12 @@ fn syslog_config(syslog: &super::model::SyslogSinkConfig) -> crate::sink::syslog
 
 /// The spool settings a sink's `memory_limit`, `spool_dir` and `spool_limit` keys say, over
 /// the defaults.
-#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "postgres",
+    feature = "syslog",
+    feature = "http-batch"
+))]
 fn spool(
     memory_limit: Option<usize>,
     dir: Option<&std::path::PathBuf>,

@@ -77,7 +77,7 @@
 //! | (top) | `enabled` | yes |
 //! | `[service]` | `name`, `version`, `instance` | yes |
 //! | `[queue]` | `capacity`, `overflow` (`block`, `drop`), `sink_failure` (`fail_open`, `fail_closed`), `flush_timeout`, `max_value_len` | at the next start |
-//! | `[[sinks]]` | `type = "file"`: `path`, `format` (`native`, `ecs`, `ocsf`), `rotate_bytes`, `rotate_every` (`hourly`, `daily`), `keep_files`, `keep_for`, `fsync` (`never`, `interval`, `always`), `fsync_interval`, `chain`, `chain_key_file`, `checkpoints = { key_file, every_records, every, key_epoch, timestamp_authority }`; `type = "stdout"`: `format`; `type = "syslog"` (feature `syslog`): `address`, `transport` (`tcp`, `tls`, `udp`), `ca_file`, `cert_file`, `key_file`, `server_name`, `max_datagram`, `facility`, `app_name`, `hostname`, `format`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "otlp"` (feature `otlp`): `protocol`, `endpoint`, `headers`, `timeout`, `compression`, `memory_limit`, `spool_dir`, `spool_limit` | adding and removing sinks: yes; options of a sink that stays: at the next start |
+//! | `[[sinks]]` | `type = "file"`: `path`, `format` (`native`, `ecs`, `ocsf`), `rotate_bytes`, `rotate_every` (`hourly`, `daily`), `keep_files`, `keep_for`, `fsync` (`never`, `interval`, `always`), `fsync_interval`, `chain`, `chain_key_file`, `checkpoints = { key_file, every_records, every, key_epoch, timestamp_authority }`; `type = "stdout"`: `format`; `type = "http"` (feature `http-batch`): `url`, `protocol` (`ndjson`, `splunk_hec`, `elasticsearch`), `token`, `acknowledgement`, `sourcetype`, `index`, `headers`, `format`, `max_records`, `max_bytes`, `linger`, `gzip`, `timeout`, `ca_file`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "syslog"` (feature `syslog`): `address`, `transport` (`tcp`, `tls`, `udp`), `ca_file`, `cert_file`, `key_file`, `server_name`, `max_datagram`, `facility`, `app_name`, `hostname`, `format`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "otlp"` (feature `otlp`): `protocol`, `endpoint`, `headers`, `timeout`, `compression`, `memory_limit`, `spool_dir`, `spool_limit` | adding and removing sinks: yes; options of a sink that stays: at the next start |
 //! | `[filter]` | `min_severity`, `include`, `exclude` (names or globs such as `authentication.*`), `categories`, `outcomes` | yes |
 //! | `[redaction]` | `defaults`, `key_file`, `[[redaction.rules]]` with `field` and `action` (`drop`, `mask`, `hmac`) | yes |
 //! | `[[transports]]` (feature `notify`) | `type = "webhook"`: `name`, `url` or `url_env`, `headers`, `headers_env`, `signing_key_file` or `signing_key_env`, `format` (`record`, `slack`), `timeout`, `retry`; `type = "email"`: `name`, `host`, `port`, `security` (`starttls`, `tls`, `none`), `ca_file`, `username`, `password_file` or `password_env`, `from`, `to`, `timeout`, `retry` | yes (the set-up is replaced: throttles and detections start anew) |
@@ -121,8 +121,9 @@ mod reload;
 
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
-    CheckpointsConfig, Config, FileSinkConfig, FilterConfig, OtlpSinkConfig, QueueConfig,
-    RedactionConfig, ServiceConfig, SinkConfig, StdoutSinkConfig, SyslogSinkConfig,
+    CheckpointsConfig, Config, FileSinkConfig, FilterConfig, HttpSinkConfig, HttpSinkProtocol,
+    OtlpSinkConfig, QueueConfig, RedactionConfig, ServiceConfig, SinkConfig, StdoutSinkConfig,
+    SyslogSinkConfig,
 };
 pub use notify_model::{
     DetectionConfig, EmailTransportConfig, NotificationConfig, RetryConfig,

@@ -145,6 +145,83 @@ pub enum SinkConfig {
     Postgres(PostgresSinkConfig),
     /// RFC 5424 messages to a syslog receiver (needs the `syslog` cargo feature).
     Syslog(SyslogSinkConfig),
+    /// Batches over HTTP: NDJSON, Splunk HEC, Elasticsearch `_bulk` (needs the `http-batch`
+    /// cargo feature).
+    Http(HttpSinkConfig),
+}
+
+/// What a `type = "http"` sink speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HttpSinkProtocol {
+    /// Newline-delimited JSON POSTed to `url`.
+    #[default]
+    Ndjson,
+    /// Splunk's HTTP Event Collector (`token` required).
+    SplunkHec,
+    /// Elasticsearch or OpenSearch `_bulk` (`index` required).
+    Elasticsearch,
+}
+
+/// A `type = "http"` sink.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct HttpSinkConfig {
+    /// The receiver: the URL of an NDJSON endpoint, HEC's base (`https://splunk:8088`) or
+    /// Elasticsearch's (`https://es:9200`).
+    pub url: String,
+    /// `ndjson` (default), `splunk_hec` or `elasticsearch`.
+    #[serde(default)]
+    pub protocol: HttpSinkProtocol,
+    /// Splunk HEC: the token (prefer `SECURITY_LOG_SINKS__<n>__TOKEN`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Splunk HEC: wait for indexer acknowledgement.
+    #[serde(default)]
+    pub acknowledgement: bool,
+    /// Splunk HEC: the sourcetype (default `_json`).
+    #[serde(default)]
+    pub sourcetype: Option<String>,
+    /// The index: Elasticsearch's (required there), HEC's (the token's default without).
+    #[serde(default)]
+    pub index: Option<String>,
+    /// Headers sent with every request (`{ Authorization = "ApiKey ..." }`).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The form of the records: `native` (default), `ecs` or `ocsf`.
+    #[serde(default)]
+    pub format: OutputForm,
+    /// Records per request, at most (default 500).
+    #[serde(default)]
+    pub max_records: Option<usize>,
+    /// Bytes per request before compression, at most (default 1 MiB).
+    #[serde(default)]
+    pub max_bytes: Option<usize>,
+    /// How long a batch waits to fill (default `"200ms"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub linger: Option<Duration>,
+    /// Compress request bodies with gzip.
+    #[serde(default)]
+    pub gzip: bool,
+    /// How long one request may take (default `"10s"`).
+    #[serde(default, with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Duration>,
+    /// A CA to trust besides the system's roots (PEM).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Bytes held in memory while the receiver is away (default 8 MiB).
+    #[serde(default)]
+    pub memory_limit: Option<usize>,
+    /// Where records wait on disk beyond the memory limit.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Bytes held in spool files (default 256 MiB).
+    #[serde(default)]
+    pub spool_limit: Option<u64>,
 }
 
 /// A `type = "syslog"` sink.

@@ -353,6 +353,7 @@ fn same_destination(a: &SinkConfig, b: &SinkConfig) -> bool {
         (SinkConfig::File(a), SinkConfig::File(b)) => a.path == b.path,
         (SinkConfig::Stdout(_), SinkConfig::Stdout(_)) => true,
         (SinkConfig::Otlp(a), SinkConfig::Otlp(b)) => a == b,
+        (SinkConfig::Http(a), SinkConfig::Http(b)) => (&a.url, a.protocol) == (&b.url, b.protocol),
         (SinkConfig::Syslog(a), SinkConfig::Syslog(b)) => {
             (&a.address, a.transport) == (&b.address, b.transport)
         }

@@ -74,9 +74,17 @@
 //!
 //!
 
-#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "postgres",
+    feature = "syslog",
+    feature = "http-batch"
+))]
 mod delivery;
 mod file;
+#[cfg(feature = "http-batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-batch")))]
+pub mod http_batch;
 mod open;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
@@ -85,7 +93,12 @@ mod otlp_settings;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub mod postgres;
-#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "postgres",
+    feature = "syslog",
+    feature = "http-batch"
+))]
 mod spool;
 mod stdout;
 #[cfg(feature = "syslog")]
@@ -103,7 +116,12 @@ pub use file::{
 pub use open::OpenError;
 pub(crate) use open::{ConfiguredSink, OpenedSink, SinkSpec};
 pub use otlp_settings::{OtlpCompression, OtlpProtocol};
-#[cfg(any(feature = "otlp", feature = "postgres", feature = "syslog"))]
+#[cfg(any(
+    feature = "otlp",
+    feature = "postgres",
+    feature = "syslog",
+    feature = "http-batch"
+))]
 pub use spool::SpoolConfig;
 pub(crate) use stdout::StdoutSink;
 pub use syslog_settings::{Facility, SyslogTransportName};

@@ -26,6 +26,9 @@ pub(crate) enum SinkSpec {
     /// Syslog messages to a receiver.
     #[cfg(feature = "syslog")]
     Syslog(super::syslog::SyslogConfig),
+    /// Batches of records over HTTP.
+    #[cfg(feature = "http-batch")]
+    HttpBatch(super::http_batch::HttpBatchConfig),
 }
 
 /// An opened sink, with the path of a file found ending mid-line (a crash while writing).
@@ -59,6 +62,10 @@ pub enum OpenError {
     #[cfg(feature = "syslog")]
     #[error(transparent)]
     Syslog(#[from] super::syslog::SyslogError),
+    /// The batched HTTP sink cannot start.
+    #[cfg(feature = "http-batch")]
+    #[error(transparent)]
+    HttpBatch(#[from] super::http_batch::HttpBatchError),
 }
 
 impl SinkSpec {
@@ -71,7 +78,12 @@ impl SinkSpec {
         report_errors: bool,
     ) -> Result<OpenedSink, OpenError> {
         // Only the shipping sinks read the service's identity and whether they may report.
-        #[cfg(not(any(feature = "otlp", feature = "postgres", feature = "syslog")))]
+        #[cfg(not(any(
+            feature = "otlp",
+            feature = "postgres",
+            feature = "syslog",
+            feature = "http-batch"
+        )))]
         let _ = (service, report_errors);
         match self {
             SinkSpec::File(mut config) => {
@@ -120,6 +132,15 @@ impl SinkSpec {
                     torn_file: None,
                 })
             }
+            #[cfg(feature = "http-batch")]
+            SinkSpec::HttpBatch(config) => {
+                let config = config.report_errors(report_errors);
+                let sink = super::http_batch::HttpBatchSink::open(config, service)?;
+                Ok(OpenedSink {
+                    sink: Box::new(sink),
+                    torn_file: None,
+                })
+            }
         }
     }
 }
@@ -163,6 +184,8 @@ impl ConfiguredSink {
                 OpenError::Postgres(_) => key,
                 #[cfg(feature = "syslog")]
                 OpenError::Syslog(_) => key,
+                #[cfg(feature = "http-batch")]
+                OpenError::HttpBatch(_) => key,
             };
             BuildError::ConfiguredSink {
                 origin,

@@ -209,6 +209,26 @@ impl Backlog {
         }
     }
 
+    /// Waits until `max` records or `max_bytes` wait in memory (or records in the spool), the
+    /// backlog closes, or `timeout` passes: a shipper that lingers sends fuller batches.
+    pub(crate) fn wait_for_batch(&self, max: usize, max_bytes: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            let spooled = state.spool.as_ref().is_some_and(Spool::holds_records);
+            let full = state.memory.len() >= max || state.memory_bytes >= max_bytes;
+            let now = Instant::now();
+            if full || spooled || state.closing || now >= deadline {
+                return;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
     /// Records given up since the last call.
     pub(crate) fn take_given_up(&self) -> u64 {
         std::mem::take(&mut self.lock().given_up)

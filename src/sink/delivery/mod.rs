@@ -6,12 +6,12 @@
 
 mod backlog;
 mod outbox;
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "http-batch"))]
 mod refusals;
 mod ship;
 
 pub(crate) use backlog::Backlog;
 pub(crate) use outbox::Outbox;
-#[cfg(any(feature = "otlp", feature = "postgres"))]
+#[cfg(any(feature = "otlp", feature = "postgres", feature = "http-batch"))]
 pub(crate) use refusals::Refusals;
-pub(crate) use ship::{ship, DeliveryCounters, ShipperThread};
+pub(crate) use ship::{ship, BatchLimits, DeliveryCounters, ShipperThread};

@@ -52,19 +52,38 @@ impl DeliveryCounters {
     }
 }
 
-/// The loop: takes up to `max` of the oldest records (and `max_bytes`), hands them to
-/// `deliver`, and acknowledges them when it says how many it delivered; on an error puts them
-/// back and tries again after a back-off (50 ms doubling to 5 s), until `stop`.
+/// How a shipper forms its batches: at most `max` records and `max_bytes`, and how long it
+/// waits for a batch to fill before sending a smaller one (zero: send what is there).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchLimits {
+    pub(crate) max: usize,
+    pub(crate) max_bytes: usize,
+    pub(crate) linger: Duration,
+}
+
+/// The loop: takes up to `limits` of the oldest records, hands them to `deliver`, and
+/// acknowledges them when it says how many it delivered; on an error puts them back and tries
+/// again after a back-off (50 ms doubling to 5 s), until `stop`.
 pub(crate) fn ship(
     backlog: &Backlog,
-    max: usize,
-    max_bytes: usize,
+    limits: BatchLimits,
     counters: &DeliveryCounters,
     stop: &AtomicBool,
     deliver: &mut dyn FnMut(&[Entry]) -> Result<u64, String>,
 ) {
+    let BatchLimits {
+        max,
+        max_bytes,
+        linger,
+    } = limits;
     let mut backoff = FIRST_BACKOFF;
-    while let Some(batch) = backlog.take(max, max_bytes, IDLE_WAIT) {
+    loop {
+        if !linger.is_zero() {
+            backlog.wait_for_batch(max, max_bytes, linger);
+        }
+        let Some(batch) = backlog.take(max, max_bytes, IDLE_WAIT) else {
+            break;
+        };
         if stop.load(Ordering::Relaxed) {
             backlog.put_back(batch);
             break;

@@ -20,7 +20,9 @@ use opentelemetry_sdk::Resource;
 use super::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
 use super::mapping;
 use super::OtlpError;
-use crate::sink::delivery::{ship, Backlog, DeliveryCounters, Refusals, ShipperThread};
+use crate::sink::delivery::{
+    ship, Backlog, BatchLimits, DeliveryCounters, Refusals, ShipperThread,
+};
 
 /// Records per request are also bounded by their JSON size. HTTP/2 lets a client send 64 KiB on a
 /// connection before the server's window updates, which some servers hold back (Nagle against
@@ -178,38 +180,36 @@ fn export(
         .build();
     let logger = opentelemetry::logs::LoggerProvider::logger_with_scope(&provider, scope.clone());
     let mut mapper = mapping::Mapper::default();
-    ship(
-        backlog,
-        config.max_batch,
-        MAX_REQUEST_BYTES,
-        counters,
-        stop,
-        &mut |batch| {
-            let records: Vec<SdkLogRecord> = batch
-                .iter()
-                .filter_map(|entry| {
-                    let mapped = mapper.log_record(&logger, &entry.line);
-                    if mapped.is_none() {
-                        counters.refuse("not a record the OTLP mapping can read".to_owned());
-                    }
-                    mapped
-                })
-                .collect();
-            let refusals = Refusals {
-                destination: "the collector",
-                of_data: &|error: &String| refused_for_data(error).then(|| error.clone()),
-                id: &|record: &SdkLogRecord| record_id(record).unwrap_or("(no id)").to_owned(),
-            };
-            refusals.send(&records, counters, &mut |records| {
-                let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
-                    records.iter().map(|record| (record, &scope)).collect();
-                runtime
-                    .block_on(exporter.export(LogBatch::new(&pairs)))
-                    .map(|()| records.len() as u64)
-                    .map_err(|error| error.to_string())
+    let limits = BatchLimits {
+        max: config.max_batch,
+        max_bytes: MAX_REQUEST_BYTES,
+        linger: std::time::Duration::ZERO,
+    };
+    ship(backlog, limits, counters, stop, &mut |batch| {
+        let records: Vec<SdkLogRecord> = batch
+            .iter()
+            .filter_map(|entry| {
+                let mapped = mapper.log_record(&logger, &entry.line);
+                if mapped.is_none() {
+                    counters.refuse("not a record the OTLP mapping can read".to_owned());
+                }
+                mapped
             })
-        },
-    );
+            .collect();
+        let refusals = Refusals {
+            destination: "the collector",
+            of_data: &|error: &String| refused_for_data(error).then(|| error.clone()),
+            id: &|record: &SdkLogRecord| record_id(record).unwrap_or("(no id)").to_owned(),
+        };
+        refusals.send(&records, counters, &mut |records| {
+            let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+                records.iter().map(|record| (record, &scope)).collect();
+            runtime
+                .block_on(exporter.export(LogBatch::new(&pairs)))
+                .map(|()| records.len() as u64)
+                .map_err(|error| error.to_string())
+        })
+    });
     let _ = provider.shutdown();
 }
 

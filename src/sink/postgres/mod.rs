@@ -74,7 +74,9 @@ use crate::postgres_table::{check_table_name, describe, redacted_url, schema};
 pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
 
 use self::rows::Row;
-use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, Refusals, ShipperThread};
+use super::delivery::{
+    ship, Backlog, BatchLimits, DeliveryCounters, Outbox, Refusals, ShipperThread,
+};
 use super::{Batch, Sink};
 use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
 use crate::record::ServiceInfo;
@@ -186,36 +188,34 @@ fn write_rows(
     url: &str,
     client: &mut Option<postgres::Client>,
 ) {
-    ship(
-        backlog,
-        max_batch,
-        MAX_BATCH_BYTES,
-        counters,
-        stop,
-        &mut |batch| {
-            let mut rows = Vec::with_capacity(batch.len());
-            for entry in batch {
-                let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
-                match Row::of(line) {
-                    Some(row) => rows.push(row),
-                    None => counters.refuse("not a record the table can hold".to_owned()),
+    let limits = BatchLimits {
+        max: max_batch,
+        max_bytes: MAX_BATCH_BYTES,
+        linger: std::time::Duration::ZERO,
+    };
+    ship(backlog, limits, counters, stop, &mut |batch| {
+        let mut rows = Vec::with_capacity(batch.len());
+        for entry in batch {
+            let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
+            match Row::of(line) {
+                Some(row) => rows.push(row),
+                None => counters.refuse("not a record the table can hold".to_owned()),
+            }
+        }
+        if client.as_ref().is_none_or(postgres::Client::is_closed) {
+            *client = Some(schema::connect(url).map_err(|e| e.to_string())?);
+        }
+        let connection = client.as_mut().expect("connected just above");
+        match insert_finding_refusals(connection, table, &rows, counters) {
+            Ok(written) => Ok(written),
+            Err(error) => {
+                if error.is_closed() || error.as_db_error().is_none() {
+                    *client = None;
                 }
+                Err(describe(&error))
             }
-            if client.as_ref().is_none_or(postgres::Client::is_closed) {
-                *client = Some(schema::connect(url).map_err(|e| e.to_string())?);
-            }
-            let connection = client.as_mut().expect("connected just above");
-            match insert_finding_refusals(connection, table, &rows, counters) {
-                Ok(written) => Ok(written),
-                Err(error) => {
-                    if error.is_closed() || error.as_db_error().is_none() {
-                        *client = None;
-                    }
-                    Err(describe(&error))
-                }
-            }
-        },
-    );
+        }
+    });
 }
 
 /// Where this instance's rows end: the last `seq` it wrote and the hash its chain ends with,

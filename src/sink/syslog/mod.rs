@@ -31,7 +31,7 @@ pub use config::{SyslogConfig, SyslogTransport, TlsFiles, DEFAULT_MAX_DATAGRAM};
 
 use self::connection::{Connection, TlsSetup};
 use self::message::{write_message, Header};
-use super::delivery::{ship, Backlog, DeliveryCounters, Outbox, ShipperThread};
+use super::delivery::{ship, Backlog, BatchLimits, DeliveryCounters, Outbox, ShipperThread};
 use super::{Batch, Sink, SinkLoss};
 use crate::forms::OutputForm;
 use crate::record::ServiceInfo;
@@ -180,44 +180,42 @@ fn deliver_all(
         _ => usize::MAX,
     };
     let mut connection: Option<Connection> = None;
-    ship(
-        backlog,
-        MAX_BATCH,
-        MAX_BATCH_BYTES,
-        counters,
-        stop,
-        &mut |entries| {
-            if connection.as_mut().is_some_and(Connection::closed_by_peer) {
-                connection = None;
-            }
-            let open = match &mut connection {
-                Some(open) => open,
-                None => connection.insert(
-                    Connection::open(address, transport, tls)
-                        .map_err(|e| format!("cannot connect to {address}: {e}"))?,
-                ),
-            };
-            let messages: Vec<&[u8]> = entries
-                .iter()
-                .map(|entry| entry.line.strip_suffix(b"\n").unwrap_or(&entry.line))
-                .collect();
-            match open.send(&messages, max_datagram) {
-                Ok(cut) => {
-                    for _ in 0..cut {
-                        counters.refuse(format!(
-                            "a message longer than {max_datagram} bytes was cut to fit a UDP \
+    let limits = BatchLimits {
+        max: MAX_BATCH,
+        max_bytes: MAX_BATCH_BYTES,
+        linger: std::time::Duration::ZERO,
+    };
+    ship(backlog, limits, counters, stop, &mut |entries| {
+        if connection.as_mut().is_some_and(Connection::closed_by_peer) {
+            connection = None;
+        }
+        let open = match &mut connection {
+            Some(open) => open,
+            None => connection.insert(
+                Connection::open(address, transport, tls)
+                    .map_err(|e| format!("cannot connect to {address}: {e}"))?,
+            ),
+        };
+        let messages: Vec<&[u8]> = entries
+            .iter()
+            .map(|entry| entry.line.strip_suffix(b"\n").unwrap_or(&entry.line))
+            .collect();
+        match open.send(&messages, max_datagram) {
+            Ok(cut) => {
+                for _ in 0..cut {
+                    counters.refuse(format!(
+                        "a message longer than {max_datagram} bytes was cut to fit a UDP \
                          datagram (the whole record is in the log's other sinks)"
-                        ));
-                    }
-                    Ok(entries.len() as u64)
+                    ));
                 }
-                Err(err) => {
-                    connection = None;
-                    Err(format!("sending to {address}: {err}"))
-                }
+                Ok(entries.len() as u64)
             }
-        },
-    );
+            Err(err) => {
+                connection = None;
+                Err(format!("sending to {address}: {err}"))
+            }
+        }
+    });
 }
 
 impl Sink for SyslogSink {
