@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rsyslog::{Input, Rsyslog, TestPki};
 use tracing_security_events::sink::syslog::SyslogConfig;
-use tracing_security_events::sink::FileConfig;
+use tracing_security_events::sink::{FileConfig, SpoolConfig};
 use tracing_security_events::{security_event, Builder, SecurityEvent};
 use tracing_subscriber::prelude::*;
 
@@ -42,7 +42,12 @@ fn run(builder: Builder, records: u64, done: impl Fn() -> bool) -> Duration {
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         emit(records);
         let _ = guard.flush();
+        let deadline = Instant::now() + Duration::from_secs(120);
         while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "the destination did not get every record"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     });
@@ -86,6 +91,10 @@ fn main() {
         let tls = matches!(input, Input::Tls);
         let server = Rsyslog::start(&binary, dir.path(), input, Some(&pki));
         let address = format!("127.0.0.1:{}", server.port);
+        // Room for the whole run in memory: the emitting thread outruns the receiver, and
+        // the default 8 MiB would give records up (counted and recorded) instead of timing
+        // the delivery of all of them.
+        let room = SpoolConfig::new().with_memory_limit(1 << 30);
         let syslog = if tls {
             SyslogConfig::tls(address)
                 .with_ca_file(&pki.ca)
@@ -93,7 +102,8 @@ fn main() {
                 .with_server_name("localhost")
         } else {
             SyslogConfig::tcp(address)
-        };
+        }
+        .with_spool(room);
         let output = server.output.clone();
         let elapsed = run(
             tracing_security_events::builder().with_syslog(syslog),
