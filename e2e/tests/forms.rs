@@ -479,3 +479,20 @@ fn a_reload_adds_a_sink_in_another_form() {
     assert!(verify(&ecs).unwrap().is_ok());
     assert!(verify(&native).unwrap().is_ok());
 }
+
+/// The store reads the native form: a log in another form is named as such, never answered
+/// with "no records".
+#[cfg(feature = "query")]
+#[test]
+fn the_store_says_a_log_is_in_another_form() {
+    use tracing_security_events::store::FileStore;
+    let logs = write_every_form();
+    for (path, form) in [(&logs.ecs, "ecs"), (&logs.ocsf_whole, "ocsf")] {
+        let Err(err) = FileStore::open(path) else {
+            panic!("{form}: opened as a native log");
+        };
+        let err = err.to_string();
+        assert!(err.contains(&format!("in the {form} form")), "{err}");
+    }
+    assert!(FileStore::open(&logs.native).is_ok());
+}

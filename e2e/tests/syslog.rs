@@ -276,3 +276,40 @@ fn the_configuration_file_sets_up_the_sink() {
     let record: Value = serde_json::from_str(&invited[5]).unwrap();
     assert_eq!(record["event"]["action"], "user.invited");
 }
+
+/// A reload adds the sink: records after it reach the receiver.
+#[cfg(feature = "config")]
+#[test]
+fn a_reload_adds_the_sink() {
+    use tracing_security_events::config::Config;
+    let Some(binary) = rsyslogd() else { return };
+    let log = TempLog::new();
+    let server = Rsyslog::start(&binary, log.dir.path(), Input::Tcp, None);
+    let file = format!(
+        "[service]\nname = \"tests\"\n[[sinks]]\ntype = \"file\"\npath = {:?}\n",
+        log.path.display().to_string()
+    );
+    let both = format!(
+        "{file}[[sinks]]\ntype = \"syslog\"\naddress = \"127.0.0.1:{}\"\n",
+        server.port
+    );
+    let config = Config::parse(&file, "syslog.toml", Vec::new()).unwrap();
+    let (layer, guard, reload) = tracing_security_events::Builder::from_config(&config)
+        .build_with_reload::<tracing_subscriber::Registry>()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        emit(0, 5);
+        reload
+            .reload(Config::parse(&both, "syslog.toml", Vec::new()).unwrap())
+            .unwrap();
+        emit(5, 5);
+        let _ = guard.flush();
+    });
+    let _ = guard.shutdown();
+    let received = server.wait_for(6);
+    check_received(&received, OutputForm::Native);
+    // The reload's own record, then the five records after it.
+    let names: Vec<&str> = received.iter().map(|fields| fields[3].as_str()).collect();
+    assert_eq!(names[0], "audit.config_changed", "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
+}

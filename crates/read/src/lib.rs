@@ -13,4 +13,6 @@ pub mod store;
 pub mod postgres_table;
 
 // The shared format's modules, under the paths this code has always used.
-use tracing_security_events_format::{escape, event, glob, hex, integrity, json_view, log_files};
+use tracing_security_events_format::{
+    escape, event, forms, glob, hex, integrity, json_view, log_files,
+};

@@ -21,6 +21,7 @@ use super::members::Members;
 use super::prefilter::Prefilter;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
 use super::{LogStore, StoreError};
+use crate::forms::OutputForm;
 use crate::json_view::Json;
 use crate::log_files::LogName;
 use crate::query::{Matcher, Query};
@@ -150,6 +151,17 @@ fn stored(line: &Line<'_>, record: &Json<'_>) -> StoredRecord {
     }
 }
 
+/// The form of the first line of `path`, when it has a whole JSON line within its first 1 MiB.
+fn form_of_first_line(path: &Path) -> Option<OutputForm> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut line = Vec::new();
+    BufReader::new(File::open(path).ok()?.take(1 << 20))
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(line.trim_ascii_end()).ok()?;
+    Some(crate::forms::form_of(&value))
+}
+
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.display().to_string(),
@@ -193,11 +205,28 @@ impl FileStore {
             log: LogName::of(&active),
             active,
         };
-        if store.list()?.is_empty() {
+        let files = store.list()?;
+        if files.is_empty() {
             return Err(StoreError::NotALog(format!(
                 "{}: no log file there",
                 path.display()
             )));
+        }
+        // Lines in another form would each be skipped as not a record, and every answer be
+        // "nothing": say what the log is instead.
+        if let Some(form) = files
+            .iter()
+            .rev()
+            .find_map(|file| form_of_first_line(&file.path))
+        {
+            if form != OutputForm::Native {
+                return Err(StoreError::NotALog(format!(
+                    "{}: the log is written in the {form} form (its sink's `format`); queries \
+                     read the native form: give the log a native file sink beside it and read \
+                     that (`security-log verify` reads every form)",
+                    path.display()
+                )));
+            }
         }
         Ok(store)
     }
