@@ -181,6 +181,12 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// [`lines_in`](Self::lines_in), or the error a sink returns when the batch lacks its form.
+    pub(crate) fn require(&self, form: OutputForm) -> io::Result<&'a [u8]> {
+        self.lines_in(form)
+            .ok_or_else(|| io::Error::other(format!("the batch is not encoded in the {form} form")))
+    }
+
     /// The JSON lines one by one, each with its `\n`.
     pub fn lines(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         split_lines(self.json_lines)

@@ -28,12 +28,7 @@ impl Sink for StdoutSink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        let lines = batch.lines_in(self.form).ok_or_else(|| {
-            io::Error::other(format!(
-                "the batch is not encoded in the {} form",
-                self.form
-            ))
-        })?;
+        let lines = batch.require(self.form)?;
         let mut out = io::stdout().lock();
         out.write_all(lines)?;
         out.flush()

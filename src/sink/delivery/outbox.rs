@@ -34,6 +34,24 @@ impl Outbox {
         self.write_lines(batch.records(), batch.lines())
     }
 
+    /// Queues the records of `batch` in `form` as `render` writes each (one line, its line
+    /// feed included) into `buffer` (kept for the next batch).
+    #[cfg(any(feature = "syslog", feature = "http-batch"))]
+    pub(crate) fn write_rendered(
+        &self,
+        batch: &crate::sink::Batch<'_>,
+        form: crate::forms::OutputForm,
+        buffer: &mut Vec<u8>,
+        mut render: impl FnMut(&mut Vec<u8>, &crate::record::SecurityRecord, &[u8]),
+    ) -> io::Result<()> {
+        batch.require(form)?;
+        buffer.clear();
+        for (record, line) in batch.records().iter().zip(batch.lines_of(form)) {
+            render(buffer, record, line.strip_suffix(b"\n").unwrap_or(line));
+        }
+        self.write_lines(batch.records(), crate::sink::split_lines(buffer))
+    }
+
     /// Queues `lines`, one per record of `records` (the sink's own rendering of them: a
     /// syslog message), for the shipper.
     pub(crate) fn write_lines<'a>(

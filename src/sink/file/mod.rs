@@ -477,12 +477,7 @@ impl Sink for FileSink {
         let Some(first_seq) = batch.records().first().map(|record| record.seq) else {
             return Ok(());
         };
-        if batch.lines_in(self.config.form).is_none() {
-            return Err(io::Error::other(format!(
-                "the batch is not encoded in the {} form",
-                self.config.form
-            )));
-        }
+        batch.require(self.config.form)?;
         // The retry of a batch that failed partway starts where the failure stopped it.
         let done = match self.partial.take() {
             Some((seq, done)) if seq == first_seq => done,

@@ -143,43 +143,48 @@ impl HttpBatchSink {
             entries: Vec::new(),
         })
     }
+}
 
-    /// Appends the queued entry of `record`: its id, a tab, its payload, a line feed. (JSON
-    /// holds no raw tab, so the first tab ends the id.)
-    fn entry(&mut self, record: &SecurityRecord, line: &[u8]) {
-        let out = &mut self.entries;
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, "{}\t", record.id);
-        match &self.protocol {
-            HttpProtocol::SplunkHec {
-                index, sourcetype, ..
-            } => {
-                let micros = record.timestamp.timestamp_micros();
-                let _ = write!(
-                    out,
-                    "{{\"time\":{}.{:06},",
-                    micros.div_euclid(1_000_000),
-                    micros.rem_euclid(1_000_000)
-                );
-                if let Some(host) = &self.host {
-                    let _ = write!(out, "\"host\":{},", json_text(host));
-                }
-                let _ = write!(
-                    out,
-                    "\"source\":\"tracing-security-events\",\"sourcetype\":{},",
-                    json_text(sourcetype)
-                );
-                if let Some(index) = index {
-                    let _ = write!(out, "\"index\":{},", json_text(index));
-                }
-                out.extend_from_slice(b"\"event\":");
-                out.extend_from_slice(line);
-                out.push(b'}');
+/// Appends the queued entry of `record`: its id, a tab, its payload (the line, or HEC's
+/// envelope around it), a line feed. (JSON holds no raw tab, so the first tab ends the id.)
+fn entry(
+    out: &mut Vec<u8>,
+    protocol: &HttpProtocol,
+    host: Option<&str>,
+    record: &SecurityRecord,
+    line: &[u8],
+) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{}\t", record.id);
+    match protocol {
+        HttpProtocol::SplunkHec {
+            index, sourcetype, ..
+        } => {
+            let micros = record.timestamp.timestamp_micros();
+            let _ = write!(
+                out,
+                "{{\"time\":{}.{:06},",
+                micros.div_euclid(1_000_000),
+                micros.rem_euclid(1_000_000)
+            );
+            if let Some(host) = host {
+                let _ = write!(out, "\"host\":{},", json_text(host));
             }
-            _ => out.extend_from_slice(line),
+            let _ = write!(
+                out,
+                "\"source\":\"tracing-security-events\",\"sourcetype\":{},",
+                json_text(sourcetype)
+            );
+            if let Some(index) = index {
+                let _ = write!(out, "\"index\":{},", json_text(index));
+            }
+            out.extend_from_slice(b"\"event\":");
+            out.extend_from_slice(line);
+            out.push(b'}');
         }
-        out.push(b'\n');
+        _ => out.extend_from_slice(line),
     }
+    out.push(b'\n');
 }
 
 fn json_text(text: &str) -> String {
@@ -206,22 +211,11 @@ impl Sink for HttpBatchSink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        if batch.lines_in(self.form).is_none() {
-            return Err(io::Error::other(format!(
-                "the batch is not encoded in the {} form",
-                self.form
-            )));
-        }
-        self.entries.clear();
-        for (record, line) in batch.records().iter().zip(batch.lines_of(self.form)) {
-            self.entry(record, line.strip_suffix(b"\n").unwrap_or(line));
-        }
-        let entries = std::mem::take(&mut self.entries);
-        let result = self
-            .outbox
-            .write_lines(batch.records(), super::split_lines(&entries));
-        self.entries = entries;
-        result
+        let (protocol, host) = (&self.protocol, self.host.as_deref());
+        self.outbox
+            .write_rendered(batch, self.form, &mut self.entries, |out, record, line| {
+                entry(out, protocol, host, record, line);
+            })
     }
 
     fn flush(&mut self) -> io::Result<()> {

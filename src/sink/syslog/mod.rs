@@ -228,23 +228,11 @@ impl Sink for SyslogSink {
     }
 
     fn write(&mut self, batch: &Batch<'_>) -> io::Result<()> {
-        if batch.lines_in(self.form).is_none() {
-            return Err(io::Error::other(format!(
-                "the batch is not encoded in the {} form",
-                self.form
-            )));
-        }
-        self.messages.clear();
-        for (record, line) in batch.records().iter().zip(batch.lines_of(self.form)) {
-            let line = line.strip_suffix(b"\n").unwrap_or(line);
-            write_message(&mut self.messages, &self.header, record, line);
-        }
-        let messages = std::mem::take(&mut self.messages);
-        let result = self
-            .outbox
-            .write_lines(batch.records(), super::split_lines(&messages));
-        self.messages = messages;
-        result
+        let header = &self.header;
+        self.outbox
+            .write_rendered(batch, self.form, &mut self.messages, |out, record, line| {
+                write_message(out, header, record, line);
+            })
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -168,10 +168,7 @@ fn source(out: &mut Vec<u8>, record: &SecurityRecord) -> serde_json::Result<()> 
         object.value(&port)?;
     }
     if let Some(geo) = &client.geo {
-        let location = geo
-            .lat
-            .zip(geo.lon)
-            .filter(|(lat, lon)| lat.is_finite() && lon.is_finite());
+        let location = geo.location();
         if geo.country.is_some() || geo.city.is_some() || location.is_some() {
             object.key("geo");
             let mut part = Object::open(object.out);

@@ -191,6 +191,15 @@ pub struct ClientGeo {
     pub lon: Option<f64>,
 }
 
+impl ClientGeo {
+    /// Latitude and longitude, when both are known and finite.
+    pub fn location(&self) -> Option<(f64, f64)> {
+        self.lat
+            .zip(self.lon)
+            .filter(|(lat, lon)| lat.is_finite() && lon.is_finite())
+    }
+}
+
 /// What the client used: `user_agent` in the record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
