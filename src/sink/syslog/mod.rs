@@ -17,6 +17,10 @@
 //! look and the write loses the batch; for a stronger promise, ship OTLP or use PostgreSQL.
 //! Over UDP nothing is acknowledged at all, and a message longer than the datagram limit is
 //! cut, counted and recorded.
+//!
+//! Receivers cut long messages too: rsyslog at its `maxMessageSize` (8 KiB by default), which
+//! a record with long values passes. Set it above the longest record the service writes (each
+//! value is at most the builder's `max_value_len`, 16 KiB by default).
 
 mod config;
 mod connection;
