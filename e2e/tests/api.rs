@@ -937,3 +937,88 @@ fn an_export_of_200000_records_streams_and_waits_for_a_slow_client() {
     let export = by_name(&audit, "audit.log_exported");
     assert_eq!(export[0]["fields"]["records"], 200_000);
 }
+
+/// One console action is one audit record: the charts sent with a list read (the same
+/// `view`, query and scope) add none; anything else is recorded. And a reader can leave the
+/// log's own reads out.
+#[test]
+fn one_view_is_one_audit_record_and_the_log_can_hide_its_own_reads() {
+    let (audit, ()) = with_api(store(), operators, async |api| {
+        for target in [
+            "/security_logs?log_events[]=user.*&view=v-1&per_page=5",
+            "/security_logs/stats?log_events[]=user.*&view=v-1&by=category&every=1h",
+            "/security_logs/stats?log_events[]=user.*&view=v-1&by=country",
+            // The same view id with another query, and a chart with no view: recorded.
+            "/security_logs/stats?log_events[]=authentication.*&view=v-1&by=country",
+            "/security_logs/stats?log_events[]=user.*&by=country",
+        ] {
+            assert_eq!(
+                api.get(target, Some(OPERATOR)).await.status,
+                200,
+                "{target}"
+            );
+        }
+    });
+    let viewed = by_name(&audit, "audit.log_viewed");
+    let reads: Vec<(&str, &str)> = viewed
+        .iter()
+        .map(|r| {
+            (
+                r["fields"]["read"].as_str().unwrap(),
+                r["fields"]["view"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(reads, [("list", "v-1"), ("stats", "v-1"), ("stats", "-")]);
+
+    // A log holding reads of itself.
+    let log = TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    tracing::subscriber::with_default(
+        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer),
+        || {
+            for _ in 0..3 {
+                security_event!(SecurityEvent::AuditLogViewed, read = "list");
+                security_event!(SecurityEvent::LoginFailed, actor.id = "42");
+            }
+            security_event!(SecurityEvent::AuditLogExported, format = "csv");
+        },
+    );
+    guard.shutdown().unwrap();
+    let (_, (all, hidden)) = with_api(
+        FileStore::open(&log.path).unwrap(),
+        operators,
+        async |api| {
+            let names = async |target: &str| -> Vec<String> {
+                let reply = api.get(target, Some(OPERATOR)).await;
+                assert_eq!(reply.status, 200, "{target}");
+                reply.json()["security_logs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["event"]["name"].as_str().unwrap().to_owned())
+                    .collect()
+            };
+            (
+                names("/security_logs").await,
+                names("/security_logs?hide_log_reads=true").await,
+            )
+        },
+    );
+    assert_eq!(
+        all.iter().filter(|n| n.starts_with("audit.log_")).count(),
+        4,
+        "{all:?}"
+    );
+    assert!(
+        hidden.iter().all(|n| !n.starts_with("audit.log_")),
+        "{hidden:?}"
+    );
+    assert_eq!(
+        hidden
+            .iter()
+            .filter(|n| *n == "authentication.failed")
+            .count(),
+        3
+    );
+}

@@ -226,13 +226,28 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         browser.goto(&format!("http://{addr}/console")).await.unwrap();
         wait_until(&browser, "the first page", "document.querySelectorAll('#records tbody tr').length === 50").await;
         let shown = js(&browser, "document.getElementById('end').textContent").await;
-        assert_eq!(shown, format!("50 of {} shown", records.len()));
+        let pages = records.len().div_ceil(50);
+        assert_eq!(shown, format!("50 of {} shown · page 1 of {pages}", records.len()));
         wait_until(&browser, "the time chart", "document.querySelectorAll('#chart svg rect').length > 10").await;
         wait_until(&browser, "the country chart", "document.querySelectorAll('#countries svg rect').length > 3").await;
 
-        // Load more follows the cursor.
+        // The time axis is continuous: one column per hour from the first to the last, those
+        // without records drawn empty.
+        let steps = js(&browser, "(() => { const s = [...document.querySelectorAll('#chart g')].map(g => Date.parse(g.dataset.start)); return s.slice(1).every((t, i) => t - s[i] === 3600e3) && s.length; })()").await;
+        let hours = {
+            let times: Vec<i64> = records
+                .iter()
+                .map(|r| chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap()).unwrap().timestamp() / 3600)
+                .collect();
+            times.iter().max().unwrap() - times.iter().min().unwrap() + 1
+        };
+        assert_eq!(steps, json!(hours), "one column per hour, consecutive");
+
+        // Load more follows the cursor; the total and the page count stay.
         browser.find(Locator::Id("more")).await.unwrap().click().await.unwrap();
         wait_until(&browser, "the second page", "document.querySelectorAll('#records tbody tr').length === 100").await;
+        let shown = js(&browser, "document.getElementById('end').textContent").await;
+        assert_eq!(shown, format!("100 of {} shown · page 2 of {pages}", records.len()));
         click_first_row(&browser).await;
         wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
         let screenshot = browser.screenshot().await.unwrap();
@@ -281,6 +296,59 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         let text = js(&browser, "document.getElementById('record').textContent").await;
         assert!(text.as_str().unwrap().contains("\"original\": \"<img src=x onerror=alert(1)>\""));
         assert!(browser.get_alert_text().await.is_err(), "no alert was opened");
+
+        // The URL holds the view: a reload shows the same rows, Back the view before.
+        apply(&browser, "user.role_changed", "").await;
+        wait_until(&browser, "role changes", FRESH_ROWS).await;
+        let url = browser.current_url().await.unwrap();
+        assert!(url.as_str().contains("events=user.role_changed"), "{url}");
+        const IDS: &str = "[...document.querySelectorAll('#records tbody tr')].map(r => r.dataset.id)";
+        let role_ids = js(&browser, IDS).await;
+        browser.refresh().await.unwrap();
+        wait_until(&browser, "the reloaded view", "document.querySelectorAll('#records tbody tr').length > 0").await;
+        assert_eq!(js(&browser, IDS).await, role_ids);
+        assert_eq!(js(&browser, "document.getElementById('events').value").await, "user.role_changed");
+        apply(&browser, "authentication.failed", "").await;
+        wait_until(&browser, "failed sign-ins", FRESH_ROWS).await;
+        browser.back().await.unwrap();
+        wait_until(&browser, "the view before", "document.getElementById('events').value === 'user.role_changed'").await;
+        wait_until(&browser, "its rows", &format!("JSON.stringify({IDS}) === {:?}", role_ids.to_string())).await;
+
+        // A link to one record opens it, on a page of its own.
+        click_first_row(&browser).await;
+        let link = js(&browser, "document.getElementById('permalink').href").await;
+        let link = link.as_str().unwrap().to_owned();
+        assert!(link.contains("record="), "{link}");
+        browser.goto(&link).await.unwrap();
+        wait_until(&browser, "the linked record", "!document.getElementById('detail').hidden").await;
+        let first = role_ids[0].as_str().unwrap();
+        let shown_id = js(&browser, "[...document.querySelectorAll('#fields tbody tr')].find(r => r.cells[0].textContent === 'id').cells[1].textContent").await;
+        assert_eq!(shown_id, first);
+
+        // The keyboard alone: a row takes the focus, Enter opens it, Escape closes it.
+        js(&browser, "document.getElementById('close').click() || true").await;
+        wait_until(&browser, "the pane closed", "document.getElementById('detail').hidden").await;
+        js(&browser, "document.querySelector('#records tbody tr').focus() || true").await;
+        let row = browser.active_element().await.unwrap();
+        row.send_keys("\u{E007}").await.unwrap();
+        wait_until(&browser, "Enter opens", "!document.getElementById('detail').hidden").await;
+        browser.active_element().await.unwrap().send_keys("\u{E00C}").await.unwrap();
+        wait_until(&browser, "Escape closes", "document.getElementById('detail').hidden").await;
+        assert_eq!(js(&browser, "document.activeElement.tagName").await, "TR", "the focus back on the row");
+
+        // At 800 px the record opens below the list, over none of its columns.
+        browser.set_window_size(800, 1000).await.unwrap();
+        click_first_row(&browser).await;
+        wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
+        let overlap = js(&browser, "(() => { const a = document.getElementById('list').getBoundingClientRect(), b = document.getElementById('detail').getBoundingClientRect(); return !(b.top >= a.bottom - 1 || b.left >= a.right - 1); })()").await;
+        assert_eq!(overlap, json!(false));
+        browser.set_window_size(1400, 1000).await.unwrap();
+
+        // An error clears the answer before it: no stale rows, charts or "Load more".
+        apply(&browser, "", "evnt = 1").await;
+        wait_until(&browser, "the query's error", "!document.getElementById('query-error').hidden").await;
+        assert_eq!(js(&browser, "document.querySelectorAll('#records tbody tr, #chart svg, #countries svg').length").await, 0);
+        assert_eq!(js(&browser, "document.getElementById('more').hidden && document.getElementById('end').textContent === ''").await, true);
 
         browser.close().await.unwrap();
         screenshot

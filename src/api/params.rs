@@ -37,7 +37,15 @@ pub(crate) struct Params {
     pub(crate) format: ExportFormat,
     pub(crate) by: Vec<(String, Field)>,
     pub(crate) every: Option<Duration>,
+    /// The console's id of one user action: its list and its charts carry the same one, and
+    /// the charts of a view whose list was recorded add no record of their own.
+    pub(crate) view: Option<String>,
+    /// Leave out the log's own reads (`audit.log_viewed`, `audit.log_exported`).
+    pub(crate) hide_log_reads: bool,
 }
+
+/// The longest view id.
+const MAX_VIEW_LEN: usize = 64;
 
 impl Params {
     pub(crate) fn parse(query: Option<&str>, endpoint: Endpoint) -> Result<Params, ApiError> {
@@ -51,6 +59,8 @@ impl Params {
             format: ExportFormat::Csv,
             by: Vec::new(),
             every: None,
+            view: None,
+            hide_log_reads: false,
         };
         let mut seen = HashSet::new();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
@@ -140,6 +150,28 @@ impl Params {
                     Field::parse(&value).map_err(|e| ApiError::parameter("by", e.message()))?;
                 self.by.push((value, field));
             }
+            ("view", Endpoint::List | Endpoint::Stats) => {
+                let plain = |c: char| c.is_ascii_alphanumeric() || c == '-';
+                if value.is_empty() || value.len() > MAX_VIEW_LEN || !value.chars().all(plain) {
+                    return Err(ApiError::parameter(
+                        "view",
+                        format!("a view id is 1 to {MAX_VIEW_LEN} letters, digits or `-`"),
+                    ));
+                }
+                self.view = Some(value);
+            }
+            ("hide_log_reads", _) => {
+                self.hide_log_reads = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(ApiError::parameter(
+                            "hide_log_reads",
+                            format!("`{value}` is not true or false"),
+                        ))
+                    }
+                }
+            }
             ("every", Endpoint::Stats) => {
                 let every = crate::store::bucket_length(&value)
                     .map_err(|message| ApiError::parameter("every", message))?;
@@ -180,6 +212,18 @@ impl Params {
 
     /// The query the filters say; an error names the parameter.
     pub(crate) fn query(&self) -> Result<Query, ApiError> {
+        let query = self.filters_query()?;
+        Ok(if self.hide_log_reads {
+            query.and(
+                Query::parse(r#"not event in ("audit.log_viewed", "audit.log_exported")"#)
+                    .expect("a query that parses"),
+            )
+        } else {
+            query
+        })
+    }
+
+    fn filters_query(&self) -> Result<Query, ApiError> {
         self.filters.to_query().map_err(|e| {
             let parameter = match e.filter {
                 Filter::Query => "q",
@@ -280,6 +324,10 @@ mod tests {
             ("count=true&count=false", Endpoint::List, "count"),
             ("format=csv&format=jsonl", Endpoint::Export, "format"),
             ("every=1h&every=1d", Endpoint::Stats, "every"),
+            ("view=a%20b", Endpoint::List, "view"),
+            ("view=", Endpoint::Stats, "view"),
+            ("view=x", Endpoint::Export, "view"),
+            ("hide_log_reads=maybe", Endpoint::List, "hide_log_reads"),
             (
                 "from_date=2026-01-01&from_date=2026-01-02",
                 Endpoint::List,

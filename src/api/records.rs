@@ -37,6 +37,7 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
         .with_limit(skip + params.per_page)
         .with_cursor(cursor);
     let count = params.count || params.page.is_some();
+    let view = params.view.clone();
     let (mut page, total) = api
         .blocking(&parts, move |store, deadline| {
             let search = search.with_deadline(deadline.clone());
@@ -52,6 +53,7 @@ pub(crate) async fn list(State(api): State<Shared>, parts: Parts) -> Result<Resp
                 search.query(),
                 search.scope(),
                 page.records.len() as u64,
+                view.as_deref(),
             );
             Ok((page, total))
         })
@@ -149,7 +151,13 @@ pub(crate) async fn one(
         .blocking(&parts, move |store, deadline| {
             let record = store.get(&id, &scope, deadline)?;
             let query = Query::new().id(&id);
-            audit::viewed(Read::Record, &query, &scope, u64::from(record.is_some()));
+            audit::viewed(
+                Read::Record,
+                &query,
+                &scope,
+                u64::from(record.is_some()),
+                None,
+            );
             Ok(record)
         })
         .await?;

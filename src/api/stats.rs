@@ -19,6 +19,7 @@ pub(crate) async fn stats(State(api): State<Shared>, parts: Parts) -> Result<Res
     let query = params.query()?;
     let warnings = api.vocabulary.check(&query);
     let names: Vec<String> = params.by.iter().map(|(name, _)| name.clone()).collect();
+    let view = params.view.clone();
     let mut aggregate = Aggregate::new(query.clone()).with_scope(scope.clone());
     for (_, field) in params.by {
         aggregate = aggregate.by(field);
@@ -30,7 +31,7 @@ pub(crate) async fn stats(State(api): State<Shared>, parts: Parts) -> Result<Res
         .blocking(&parts, move |store, deadline| {
             let aggregation = store.aggregate(&aggregate.with_deadline(deadline.clone()))?;
             let records = aggregation.buckets.iter().map(|b| b.count).sum();
-            audit::viewed(Read::Stats, &query, &scope, records);
+            audit::viewed(Read::Stats, &query, &scope, records, view.as_deref());
             Ok(aggregation)
         })
         .await?;

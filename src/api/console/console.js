@@ -2,20 +2,41 @@
 //
 // Every value from the log reaches the page through textContent or an SVG text node, never as
 // HTML; the page's Content-Security-Policy allows no inline script and no other origin.
+//
+// The page's URL holds the whole view (the filters, the query, the selected record), so a
+// reload or a shared link shows the same rows and Back returns to the view before. One Apply
+// is one user action: its list and its two charts carry one `view` id, and the API records
+// one `audit.log_viewed` for them.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
-  const PALETTE = ["#2257c5", "#d1495b", "#edae49", "#00798c", "#66a182", "#8e6c8a",
-    "#f28e2b", "#4e79a7", "#9c755f", "#bab0ac", "#59a14f", "#e15759", "#76b7b2", "#b07aa1"];
-  const colours = new Map();
+  const PAGE = 50;
+  // One colour per built-in category, for every reader; a category of a service's own
+  // catalog gets one from its name.
+  const CATEGORY_COLOURS = {
+    authentication: "#2257c5", session: "#4e79a7", user: "#59a14f", identity: "#76b7b2",
+    authorization: "#e15759", role: "#b07aa1", api_key: "#edae49", webhook_endpoint: "#9c755f",
+    integration: "#8e6c8a", data: "#f28e2b", upload: "#66a182", message: "#00798c",
+    config: "#bab0ac", threat: "#d1495b", system: "#5b6576", audit: "#a0a8b8",
+  };
+  const EXTRA = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
+  // The filters in the URL, by the API's names where it has them.
+  const FIELDS = [
+    ["range", "range"], ["from", "from_date"], ["to", "to_date"], ["users", "users"],
+    ["types", "types"], ["events", "events"], ["outcome", "outcome"], ["q", "q"],
+  ];
   let cursor = null;
-  let selectedRow = null;
+  let total = null;
+  let selected = null;
+  let view = null;
 
   function colour(category) {
-    if (!colours.has(category)) colours.set(category, PALETTE[colours.size % PALETTE.length]);
-    return colours.get(category);
+    if (CATEGORY_COLOURS[category]) return CATEGORY_COLOURS[category];
+    let hash = 0;
+    for (const c of category) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+    return EXTRA[hash % EXTRA.length];
   }
 
   function el(tag, text, className) {
@@ -35,17 +56,53 @@
     return text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   }
 
-  // The filter bar as the API's parameters (named as Lago names them).
-  function filterParams() {
+  function newViewId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The view as the form shows it.
+  function formState() {
+    const state = new URLSearchParams();
+    for (const [id, name] of FIELDS) {
+      const value = $(id).value.trim();
+      if (value) state.set(name, value);
+    }
+    if ($("hide-reads").checked) state.set("hide_log_reads", "true");
+    return state;
+  }
+
+  // The form as the URL says.
+  function showState(state) {
+    for (const [id, name] of FIELDS) $(id).value = state.get(name) || "";
+    $("hide-reads").checked = state.get("hide_log_reads") === "true";
+    rangeChanged();
+  }
+
+  function rangeChanged() {
+    const preset = $("range").value !== "";
+    $("from").disabled = preset;
+    $("to").disabled = preset;
+  }
+
+  // The API's parameters for a view.
+  function apiParams(state) {
     const params = new URLSearchParams();
     const time = (value) => value.replace("T", " ");
-    if ($("from").value) params.set("from_date", time($("from").value));
-    if ($("to").value) params.set("to_date", time($("to").value));
-    for (const user of list($("users").value)) params.append("user_ids[]", user);
-    for (const type of list($("types").value)) params.append("log_types[]", type);
-    for (const event of list($("events").value)) params.append("log_events[]", event);
-    if ($("outcome").value) params.set("outcome", $("outcome").value);
-    if ($("q").value.trim()) params.set("q", $("q").value);
+    const range = state.get("range");
+    if (range) {
+      params.set("from_date", "-" + range);
+    } else {
+      if (state.get("from_date")) params.set("from_date", time(state.get("from_date")));
+      if (state.get("to_date")) params.set("to_date", time(state.get("to_date")));
+    }
+    for (const user of list(state.get("users") || "")) params.append("user_ids[]", user);
+    for (const type of list(state.get("types") || "")) params.append("log_types[]", type);
+    for (const event of list(state.get("events") || "")) params.append("log_events[]", event);
+    if (state.get("outcome")) params.set("outcome", state.get("outcome"));
+    if ((state.get("q") || "").trim()) params.set("q", state.get("q"));
+    if (state.get("hide_log_reads")) params.set("hide_log_reads", "true");
     return params;
   }
 
@@ -55,7 +112,7 @@
   }
 
   async function api(path, params) {
-    const response = await fetch(path + "?" + params.toString(), {
+    const response = await fetch(path + (params ? "?" + params.toString() : ""), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
@@ -74,6 +131,8 @@
   }
 
   function showError(error) {
+    // Nothing of an earlier answer stays on screen beside an error.
+    clearResults();
     if (error.parameter === "q" && error.column) {
       // The query under its error, with a caret at the column.
       const query = $("q").value;
@@ -92,6 +151,17 @@
     } else {
       status(error.message || "The security log could not be read.", true);
     }
+  }
+
+  function clearResults() {
+    $("records").tBodies[0].replaceChildren();
+    $("chart").replaceChildren();
+    $("legend").replaceChildren();
+    $("countries").replaceChildren();
+    $("end").textContent = "";
+    $("more").hidden = true;
+    cursor = null;
+    total = null;
   }
 
   function cell(row, text, className) {
@@ -119,15 +189,31 @@
       cell(row, [client.ip, client.geo && client.geo.country].filter(Boolean).join(" · "));
       cell(row, record.message);
       row.dataset.id = record.id;
-      row.addEventListener("click", () => showRecord(record, row));
+      row.tabIndex = 0;
+      row.addEventListener("click", () => select(record, row));
+      row.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          select(record, row);
+        }
+      });
       body.appendChild(row);
     }
   }
 
+  // Opens a record and puts it in the URL (without a new history entry).
+  function select(record, row) {
+    showRecord(record, row);
+    const state = new URLSearchParams(location.search);
+    state.set("record", record.id);
+    history.replaceState(null, "", "?" + state.toString());
+    $("permalink").href = location.href;
+  }
+
   function showRecord(record, row) {
-    if (selectedRow) selectedRow.classList.remove("selected");
-    selectedRow = row;
-    row.classList.add("selected");
+    document.querySelectorAll("#records tbody tr.selected").forEach((r) => r.classList.remove("selected"));
+    if (row) row.classList.add("selected");
+    selected = { id: record.id, row };
     $("detail").hidden = false;
     document.querySelector("main").classList.add("with-detail");
     $("detail-title").textContent = (record.event || {}).name + " · " + record.timestamp;
@@ -143,7 +229,39 @@
       body.appendChild(tr);
     }
     changes.hidden = Object.keys(diff).length === 0;
+    const fields = $("fields").tBodies[0];
+    fields.replaceChildren();
+    for (const [key, value] of flatten(record, "")) {
+      if (key.startsWith("changes.")) continue;
+      const tr = document.createElement("tr");
+      tr.appendChild(el("td", key));
+      tr.appendChild(el("td", value));
+      fields.appendChild(tr);
+    }
     $("record").textContent = JSON.stringify(record, null, 2);
+    $("permalink").href = location.href;
+  }
+
+  // Every leaf of a record as a dotted key and its text.
+  function flatten(value, prefix) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      return Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix ? prefix + "." + key : key));
+    }
+    return [[prefix, render(value)]];
+  }
+
+  function closeRecord() {
+    if ($("detail").hidden) return;
+    $("detail").hidden = true;
+    document.querySelector("main").classList.remove("with-detail");
+    const row = selected && selected.row;
+    document.querySelectorAll("#records tbody tr.selected").forEach((r) => r.classList.remove("selected"));
+    selected = null;
+    const state = new URLSearchParams(location.search);
+    state.delete("record");
+    const query = state.toString();
+    history.replaceState(null, "", query ? "?" + query : location.pathname);
+    if (row && row.isConnected) row.focus();
   }
 
   function render(value) {
@@ -157,12 +275,16 @@
     addRows(page.security_logs);
     showWarnings(page.warnings || []);
     cursor = page.meta.next_cursor;
+    if (page.meta.total_count !== undefined) total = page.meta.total_count;
     $("more").hidden = !cursor;
     const shown = $("records").tBodies[0].rows.length;
-    const total = page.meta.total_count;
-    $("end").textContent = total === undefined
-      ? shown + " shown"
-      : shown + " of " + total + " shown" + (shown >= total ? "" : "");
+    if (total === null) {
+      $("end").textContent = shown + " shown";
+    } else {
+      const pages = Math.max(1, Math.ceil(total / PAGE));
+      const at = Math.max(1, Math.ceil(shown / PAGE));
+      $("end").textContent = shown + " of " + total + " shown · page " + at + " of " + pages;
+    }
     return page;
   }
 
@@ -172,38 +294,66 @@
     $("query-warnings").hidden = warnings.length === 0;
   }
 
-  async function search() {
+  // Applies the form: a new entry in the history, then the view.
+  function apply() {
+    const state = formState();
+    const query = state.toString();
+    if (query !== location.search.replace(/^\?/, "")) {
+      history.pushState(null, "", query ? "?" + query : location.pathname);
+    }
+    show(state);
+  }
+
+  // Shows the view `state` (the URL's): the list, the charts and the selected record.
+  async function show(state) {
     $("query-error").hidden = true;
     $("query-warnings").hidden = true;
-    $("records").tBodies[0].replaceChildren();
-    $("detail").hidden = true;
-    document.querySelector("main").classList.remove("with-detail");
-    const params = filterParams();
-    $("export").href = "security_logs/export?" + withFormat(params, "csv").toString();
+    clearResults();
+    const record = state.get("record");
+    if (!record) {
+      $("detail").hidden = true;
+      document.querySelector("main").classList.remove("with-detail");
+    }
+    view = newViewId();
+    const params = apiParams(state);
+    $("export").href = "security_logs/export?" + withParam(params, "format", "csv").toString();
     status("Loading…");
     try {
-      const first = new URLSearchParams(params);
-      first.set("per_page", "50");
+      const first = withParam(params, "view", view);
+      first.set("per_page", String(PAGE));
       first.set("count", "true");
       await loadPage(first);
-      await Promise.all([timeChart(params), countryChart(params)]);
+      if (record) await openById(record);
+      await Promise.all([timeChart(params, state), countryChart(params)]);
       status("");
     } catch (error) {
       showError(error);
     }
   }
 
-  function withFormat(params, format) {
+  async function openById(id) {
+    const row = [...$("records").tBodies[0].rows].find((r) => r.dataset.id === id);
+    try {
+      const answer = await api("security_logs/" + encodeURIComponent(id));
+      showRecord(answer.security_log, row || null);
+    } catch (error) {
+      if (error.status === 404) status("The record of this link is not in the log (or not yours to read).", true);
+      else throw error;
+    }
+  }
+
+  function withParam(params, name, value) {
     const copy = new URLSearchParams(params);
-    copy.set("format", format);
+    copy.set(name, value);
     return copy;
   }
 
   async function more() {
     if (!cursor) return;
-    const params = filterParams();
-    params.set("per_page", "50");
+    const params = apiParams(new URLSearchParams(location.search));
+    params.set("per_page", String(PAGE));
     params.set("cursor", cursor);
+    params.set("view", view);
     try {
       await loadPage(params);
     } catch (error) {
@@ -211,46 +361,68 @@
     }
   }
 
-  // Events over time, one bar per bucket, stacked by category.
-  async function timeChart(params) {
-    let every = "1h";
+  const BUCKETS = { "1h": ["5m", 300e3], "24h": ["1h", 3600e3], "7d": ["6h", 21600e3], "30d": ["1d", 86400e3] };
+
+  // Events over time, stacked by category, on a continuous time axis: a bucket without
+  // records is drawn empty, so a gap in the log shows as one.
+  async function timeChart(params, state) {
+    let [every, step] = BUCKETS[state.get("range")] || ["1h", 3600e3];
     let stats = await api("security_logs/stats", statsParams(params, ["category"], every));
-    const starts = stats.buckets.map((b) => Date.parse(b.start));
-    if (starts.length && Math.max(...starts) - Math.min(...starts) > 7 * 86400e3) {
-      every = "1d";
+    let starts = stats.buckets.map((b) => Date.parse(b.start));
+    if (!state.get("range") && starts.length && Math.max(...starts) - Math.min(...starts) > 7 * 86400e3) {
+      [every, step] = ["1d", 86400e3];
       stats = await api("security_logs/stats", statsParams(params, ["category"], every));
+      starts = stats.buckets.map((b) => Date.parse(b.start));
     }
     const byStart = new Map();
     for (const bucket of stats.buckets) {
-      if (!byStart.has(bucket.start)) byStart.set(bucket.start, []);
-      byStart.get(bucket.start).push(bucket);
+      const at = Date.parse(bucket.start);
+      if (!byStart.has(at)) byStart.set(at, []);
+      byStart.get(at).push(bucket);
     }
-    const columns = [...byStart.entries()].sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
+    let first = starts.length ? Math.min(...starts) : Date.now();
+    let last = starts.length ? Math.max(...starts) : Date.now();
+    if (state.get("range")) {
+      // The whole range, from its start to now.
+      const span = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 }[state.get("range")];
+      const now = Date.now();
+      first = Math.min(first, Math.floor((now - span) / step) * step);
+      last = Math.max(last, Math.floor(now / step) * step);
+    }
+    const columns = [];
+    for (let at = first; at <= last && columns.length < 2000; at += step) columns.push([at, byStart.get(at) || []]);
     const width = 900, height = 220, left = 40, bottom = 22, top = 8;
     const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "events over time by category" });
     const highest = Math.max(1, ...columns.map(([, b]) => b.reduce((sum, x) => sum + x.count, 0)));
-    const step = (width - left) / Math.max(1, columns.length);
+    const columnWidth = (width - left) / Math.max(1, columns.length);
     const scale = (height - bottom - top) / highest;
+    chart.appendChild(svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "axis" }));
     chart.appendChild(axisLabel(left - 4, top + 8, String(highest), "end"));
     chart.appendChild(axisLabel(left - 4, height - bottom, "0", "end"));
-    columns.forEach(([start, buckets], index) => {
+    columns.forEach(([at, buckets], index) => {
+      const x = left + index * columnWidth;
+      const start = new Date(at).toISOString();
+      const group = svg("g", { "data-start": start, "data-count": buckets.reduce((s, b) => s + b.count, 0) });
       let y = height - bottom;
       for (const bucket of buckets.sort((a, b) => String(a.key.category).localeCompare(String(b.key.category)))) {
+        const category = String(bucket.key.category);
         const h = bucket.count * scale;
         y -= h;
         const bar = svg("rect", {
-          x: (left + index * step + 1).toFixed(1), y: y.toFixed(1),
-          width: Math.max(1, step - 2).toFixed(1), height: Math.max(h, 0.5).toFixed(1),
-          fill: colour(String(bucket.key.category)), "data-category": String(bucket.key.category),
+          x: (x + 0.5).toFixed(1), y: y.toFixed(1),
+          width: Math.max(0.5, columnWidth - 1).toFixed(1), height: Math.max(h, 0.5).toFixed(1),
+          fill: colour(category), "data-category": category,
         });
         const title = svg("title");
-        title.textContent = start + " · " + bucket.key.category + ": " + bucket.count;
+        title.textContent = start + " · " + category + ": " + bucket.count;
         bar.appendChild(title);
-        chart.appendChild(bar);
+        bar.addEventListener("click", () => narrowTo(category, at, at + step));
+        group.appendChild(bar);
       }
-      if (index % Math.ceil(columns.length / 8) === 0) {
-        const label = every === "1d" ? start.slice(5, 10) : start.slice(5, 13).replace("T", " ") + "h";
-        chart.appendChild(axisLabel(left + index * step, height - 6, label, "start"));
+      chart.appendChild(group);
+      if (index % Math.max(1, Math.ceil(columns.length / 8)) === 0) {
+        const label = step >= 86400e3 ? start.slice(5, 10) : start.slice(5, 16).replace("T", " ");
+        chart.appendChild(axisLabel(x, height - 6, label, "start"));
       }
     });
     $("chart").replaceChildren(chart);
@@ -266,7 +438,18 @@
     }
   }
 
-  // Records by client country, largest first.
+  // A bar's category and time, as the view's filters.
+  function narrowTo(category, from, to) {
+    const iso = (at) => new Date(at).toISOString().slice(0, 16);
+    $("range").value = "";
+    $("from").value = iso(from);
+    $("to").value = iso(to);
+    $("types").value = category;
+    rangeChanged();
+    apply();
+  }
+
+  // Records by client country, largest first; a click adds the country to the query.
   async function countryChart(params) {
     const stats = await api("security_logs/stats", statsParams(params, ["country"], null));
     const rows = stats.buckets.slice(0, 12);
@@ -283,14 +466,22 @@
       const title = svg("title");
       title.textContent = country + ": " + bucket.count;
       bar.appendChild(title);
+      if (bucket.key.country !== null) bar.addEventListener("click", () => filterCountry(String(bucket.key.country)));
       chart.appendChild(bar);
       chart.appendChild(axisLabel(left + w + 4, y + 12, String(bucket.count), "start"));
     });
     $("countries").replaceChildren(chart);
   }
 
+  function filterCountry(country) {
+    const condition = "country = " + JSON.stringify(country);
+    const query = $("q").value.trim();
+    $("q").value = query ? "(" + query + ") and " + condition : condition;
+    apply();
+  }
+
   function statsParams(params, by, every) {
-    const copy = new URLSearchParams(params);
+    const copy = withParam(params, "view", view);
     for (const field of by) copy.append("by", field);
     if (every) copy.set("every", every);
     return copy;
@@ -305,9 +496,21 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("filters").addEventListener("submit", (event) => {
       event.preventDefault();
-      search();
+      apply();
     });
+    $("range").addEventListener("change", rangeChanged);
     $("more").addEventListener("click", more);
-    search();
+    $("close").addEventListener("click", closeRecord);
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeRecord();
+    });
+    window.addEventListener("popstate", () => {
+      const state = new URLSearchParams(location.search);
+      showState(state);
+      show(state);
+    });
+    const state = new URLSearchParams(location.search);
+    showState(state);
+    show(state);
   });
 })();
