@@ -1,8 +1,11 @@
 //! The web console in real headless Chromium, driven over WebDriver (chromedriver and
 //! fantoccini), against a real server on 127.0.0.1: load, filter by event, open a role change
-//! and read its old and new roles, see the charts, get a query's error at its column, and show a
-//! record whose user agent is markup as text with no script run. Saves a screenshot under
-//! `target/`.
+//! and read its old and new roles, see the charts (a continuous time axis, the map with each
+//! country's count, a country's click filtering), get a query's error at its column and no
+//! stale answer beside it, show a record whose user agent is markup as text with no script
+//! run, reload a view from its URL, go Back, open a record from its link, open and close
+//! records by keyboard, and at 800 px read the record below the list. Saves screenshots at
+//! 1400 and 800 px, light and dark, under `target/tmp/` (copied to `docs/`).
 //!
 //! Without `/usr/bin/chromedriver` the test says so and passes, unless
 //! `CONSOLE_TEST_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium): then it fails.
@@ -76,7 +79,12 @@ async fn operator(security: RequestSecurity, request: Request, next: Next) -> Re
 }
 
 async fn browser(port: u16, profile: &Path) -> Client {
-    let args = [
+    browser_with(port, profile, 1400, false).await
+}
+
+/// A Chromium session `width` pixels wide, in dark mode when `dark`.
+async fn browser_with(port: u16, profile: &Path, width: u32, dark: bool) -> Client {
+    let mut args = vec![
         "--headless=new".to_owned(),
         "--no-sandbox".to_owned(),
         "--disable-gpu".to_owned(),
@@ -86,9 +94,13 @@ async fn browser(port: u16, profile: &Path) -> Client {
         "--disable-background-networking".to_owned(),
         "--disable-component-update".to_owned(),
         "--disable-sync".to_owned(),
-        "--window-size=1400,1000".to_owned(),
+        format!("--window-size={width},1000"),
         format!("--user-data-dir={}", profile.display()),
     ];
+    if dark {
+        // Blink's preferred colour scheme: 0 is dark.
+        args.push("--blink-settings=preferredColorScheme=0".to_owned());
+    }
     let capabilities = json!({
         "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
     });
@@ -229,7 +241,35 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         let pages = records.len().div_ceil(50);
         assert_eq!(shown, format!("50 of {} shown · page 1 of {pages}", records.len()));
         wait_until(&browser, "the time chart", "document.querySelectorAll('#chart svg rect').length > 10").await;
-        wait_until(&browser, "the country chart", "document.querySelectorAll('#countries svg rect').length > 3").await;
+        wait_until(&browser, "the map", "document.querySelectorAll('#countries svg path[data-count]').length > 3").await;
+        // Each country of the records drawn with its count.
+        let mut by_country = std::collections::BTreeMap::<String, u64>::new();
+        for record in &records {
+            if let Some(country) = record["client"]["geo"]["country"].as_str() {
+                *by_country.entry(country.to_uppercase()).or_default() += 1;
+            }
+        }
+        let drawn = js(&browser, "Object.fromEntries([...document.querySelectorAll('#countries path[data-count]')].map(p => [p.dataset.country, Number(p.dataset.count)]))").await;
+        let drawn: std::collections::BTreeMap<String, u64> = serde_json::from_value(drawn).unwrap();
+        assert!(drawn.len() > 3, "{drawn:?}");
+        for (country, count) in &drawn {
+            assert_eq!(by_country.get(country), Some(count), "{country}");
+        }
+
+        // A country on the map filters to it.
+        let (country, _) = drawn.iter().max_by_key(|(_, n)| **n).unwrap();
+        js(&browser, "[...document.querySelectorAll('#records tbody tr')].forEach(r => r.dataset.stale = '1') || true").await;
+        js(&browser, &format!("document.querySelector('#countries path[data-country=\"{country}\"]').dispatchEvent(new MouseEvent('click')) || true")).await;
+        wait_until(&browser, "the country's records", FRESH_ROWS).await;
+        let clients = js(&browser, "[...document.querySelectorAll('#records tbody tr')].map(r => r.cells[5].textContent)").await;
+        assert!(
+            clients.as_array().unwrap().iter().all(|c| c.as_str().unwrap().ends_with(&format!("· {country}"))),
+            "{clients}"
+        );
+        assert_eq!(js(&browser, "document.getElementById('q').value").await, format!("country = \"{country}\""));
+        // Back to the whole log.
+        browser.back().await.unwrap();
+        wait_until(&browser, "the whole log again", "document.getElementById('q').value === '' && document.querySelectorAll('#records tbody tr').length === 50 && document.querySelectorAll('#chart g').length > 0").await;
 
         // The time axis is continuous: one column per hour from the first to the last, those
         // without records drawn empty.
@@ -351,6 +391,25 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         assert_eq!(js(&browser, "document.getElementById('more').hidden && document.getElementById('end').textContent === ''").await, true);
 
         browser.close().await.unwrap();
+
+        // The console as an admin sees it, at 1400 and 800 px, light and dark.
+        let mut shots = Vec::new();
+        for (width, dark) in [(1400, false), (800, false), (1400, true), (800, true)] {
+            let profile = tempfile::tempdir().unwrap();
+            let browser = browser_with(driver_port, profile.path(), width, dark).await;
+            browser.goto(&format!("http://{addr}/console")).await.unwrap();
+            wait_until(&browser, "the page", "document.querySelectorAll('#records tbody tr').length === 50 && document.querySelectorAll('#countries path[data-count]').length > 0").await;
+            assert_eq!(js(&browser, "matchMedia('(prefers-color-scheme: dark)').matches").await, json!(dark));
+            click_first_row(&browser).await;
+            wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
+            js(&browser, "window.scrollTo(0, 0) || true").await;
+            let name = format!("console-{width}-{}.png", if dark { "dark" } else { "light" });
+            shots.push((name, browser.screenshot().await.unwrap()));
+            browser.close().await.unwrap();
+        }
+        for (name, png) in shots {
+            std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(name), png).unwrap();
+        }
         screenshot
     });
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console.png");

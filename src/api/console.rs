@@ -15,6 +15,9 @@ use http::{HeaderValue, StatusCode};
 const PAGE: &str = include_str!("console/index.html");
 const SCRIPT: &str = include_str!("console/console.js");
 const STYLE: &str = include_str!("console/console.css");
+/// The countries of the map: Natural Earth's 1:110m shapes as SVG paths, built from npm's
+/// `world-atlas` at development time (`tools/world-map`), 124 KB.
+const WORLD: &str = include_str!("console/world.json");
 
 /// Only the console's own files; data only from its own origin; nothing else.
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -29,6 +32,7 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
     match name.as_str() {
         "console.js" => serve(SCRIPT, "text/javascript; charset=utf-8"),
         "console.css" => serve(STYLE, "text/css; charset=utf-8"),
+        "world.json" => serve(WORLD, "application/json"),
         _ => {
             let mut response = serve("not found\n", "text/plain; charset=utf-8");
             *response.status_mut() = StatusCode::NOT_FOUND;

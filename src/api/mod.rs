@@ -49,6 +49,8 @@
 //! | `order` | `desc` (default) or `asc` (list, export) |
 //! | `count` | `true` adds `total_count` (list) |
 //! | `format` | `csv` (default), `jsonl` or `json` (export) |
+//! | `hide_log_reads` | `true` leaves out the log's own reads (`audit.log_viewed`, `audit.log_exported`) (list, export, stats) |
+//! | `view` | the console's id of one user action, 1 to 64 letters, digits or `-` (list, stats): see below |
 //! | `by`, `every` | group by `event`, `category`, `user`, `ip`, `country`, `outcome`, `tenant` or a path (repeat for several); per `15m`, `1h`, `1d`, `1w` bucket, weeks from Monday (stats) |
 //!
 //! A parameter that cannot be read, or that the endpoint does not take, is a 400:
@@ -82,14 +84,24 @@
 //! pinned, so no filter leaves them out. A refusal writes `authorization.denied`. OWASP: log and
 //! monitor access to the logs.
 //!
+//! One action is one record: a list read with a `view` id is recorded (with `fields.view`), and
+//! the stats reads that carry the same id, query and scope within ten minutes (the console's
+//! charts of that list) add no record of their own. A stats read with another query, or none,
+//! is recorded; so is every further page of a list.
+//!
 //! # The console
 //!
-//! `GET /console` serves a page (HTML, CSS and a script embedded in the crate; no CDN, no
-//! network at run time) over the same endpoints: a filter bar (dates, users, categories, events,
-//! outcome, a query box that shows a parse error at its column), the records newest first with
-//! "load more", a detail pane with the whole record and its `changes` as old and new side by
-//! side, a chart of events over time stacked by category, a chart of countries, and CSV export of
-//! the current filter. The page is served without authorization (it holds no data); its
+//! `GET /console` serves a page (HTML, CSS, a script and a world map embedded in the crate; no
+//! CDN, no network at run time) over the same endpoints: a filter bar (time presets or dates,
+//! users, categories, events, outcome, a query box that shows a parse error at its column, a
+//! switch to hide the log's own reads), the records newest first with "load more" and a page
+//! count, a detail pane (a link to the record, its `changes` as old and new side by side, its
+//! keys and values, the raw JSON), a chart of events over a continuous time axis stacked by
+//! category (fixed colours per category), a world map shaded by the clients' countries, and CSV
+//! export of the current filter. A click on a bar or a country narrows to it. The URL holds the
+//! whole view, so a reload or a shared link shows the same rows and Back the view before; rows
+//! take the keyboard's focus (Enter opens, Escape closes); under 1000 px the record opens
+//! below the list; dark mode follows the system's. The page is served without authorization (it holds no data); its
 //! requests pass the hook like any other, with the browser's cookies. It runs under a strict
 //! Content-Security-Policy (no inline script, requests to its own origin only) and puts every
 //! value into the page as text, never as HTML.

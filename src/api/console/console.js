@@ -449,28 +449,64 @@
     apply();
   }
 
-  // Records by client country, largest first; a click adds the country to the query.
+  let world = null;
+
+  // The countries' shapes, fetched once from the console's own files.
+  async function worldShapes() {
+    if (!world) {
+      const response = await fetch("console/world.json", { credentials: "same-origin" });
+      world = await response.json();
+    }
+    return world;
+  }
+
+  // Records by client country on a world map: each country shaded by its count, its name and
+  // count on hover and focus, a click (or Enter) adding it to the query. Countries the map
+  // has no shape for are listed below it.
   async function countryChart(params) {
-    const stats = await api("security_logs/stats", statsParams(params, ["country"], null));
-    const rows = stats.buckets.slice(0, 12);
-    const width = 420, rowHeight = 18, left = 70;
-    const height = Math.max(rowHeight, rows.length * rowHeight) + 4;
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "records by client country" });
-    const highest = Math.max(1, ...rows.map((b) => b.count));
-    rows.forEach((bucket, index) => {
-      const y = index * rowHeight + 2;
-      const country = bucket.key.country === null ? "(none)" : String(bucket.key.country);
-      chart.appendChild(axisLabel(left - 6, y + 12, country, "end"));
-      const w = ((width - left - 50) * bucket.count) / highest;
-      const bar = svg("rect", { x: left, y, width: Math.max(1, w).toFixed(1), height: rowHeight - 4, fill: "#2257c5", "data-country": country });
+    const [stats, shapes] = await Promise.all([
+      api("security_logs/stats", statsParams(params, ["country"], null)),
+      worldShapes(),
+    ]);
+    const counts = new Map();
+    for (const bucket of stats.buckets) {
+      const code = bucket.key.country === null ? null : String(bucket.key.country).toUpperCase();
+      counts.set(code, (counts.get(code) || 0) + bucket.count);
+    }
+    const highest = Math.max(1, ...[...counts].filter(([code]) => code !== null).map(([, n]) => n));
+    const map = svg("svg", { viewBox: `0 0 ${shapes.width} ${shapes.height}`, role: "group", "aria-label": "records by client country" });
+    const drawn = new Set();
+    for (const country of shapes.countries) {
+      const count = (country.code && counts.get(country.code)) || 0;
+      const path = svg("path", { d: country.d, class: count ? "land counted" : "land" });
+      if (country.code) drawn.add(country.code);
+      const label = country.name + (country.code ? " (" + country.code + ")" : "") + ": " + count;
       const title = svg("title");
-      title.textContent = country + ": " + bucket.count;
-      bar.appendChild(title);
-      if (bucket.key.country !== null) bar.addEventListener("click", () => filterCountry(String(bucket.key.country)));
-      chart.appendChild(bar);
-      chart.appendChild(axisLabel(left + w + 4, y + 12, String(bucket.count), "start"));
-    });
-    $("countries").replaceChildren(chart);
+      title.textContent = label;
+      path.appendChild(title);
+      if (count) {
+        // Shaded by the count's share of the largest, on a log scale: one record still shows.
+        const share = Math.log(1 + count) / Math.log(1 + highest);
+        path.setAttribute("fill-opacity", (0.25 + 0.75 * share).toFixed(2));
+        path.setAttribute("data-country", country.code);
+        path.setAttribute("data-count", String(count));
+        path.setAttribute("tabindex", "0");
+        path.setAttribute("aria-label", label);
+        path.addEventListener("click", () => filterCountry(country.code));
+        path.addEventListener("keydown", (event) => {
+          if (event.key === "Enter") filterCountry(country.code);
+        });
+        path.addEventListener("focus", () => ($("map-info").textContent = label));
+        path.addEventListener("mouseenter", () => ($("map-info").textContent = label));
+      }
+      map.appendChild(path);
+    }
+    const elsewhere = [...counts].filter(([code]) => code === null || !drawn.has(code)).sort((a, b) => b[1] - a[1]);
+    const rest = el("p", elsewhere.length
+      ? "Not on the map: " + elsewhere.map(([code, n]) => (code === null ? "(none)" : code) + " " + n).join(", ")
+      : "", "elsewhere");
+    $("countries").replaceChildren(map, el("p", "", "map-info"), rest);
+    $("countries").querySelector(".map-info").id = "map-info";
   }
 
   function filterCountry(country) {
