@@ -384,6 +384,27 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         assert_eq!(overlap, json!(false));
         browser.set_window_size(1400, 1000).await.unwrap();
 
+        // Columns: one hidden stays hidden after a reload; the time order flips.
+        apply(&browser, "", "").await;
+        wait_until(&browser, "the whole log", FRESH_ROWS).await;
+        js(&browser, "document.getElementById('columns').open = true").await;
+        browser.find(Locator::Css("#columns input[value=tenant]")).await.unwrap().click().await.unwrap();
+        let tenant_shown = "getComputedStyle(document.querySelector('#records tbody tr').cells[4]).display !== 'none'";
+        assert_eq!(js(&browser, tenant_shown).await, false);
+        browser.refresh().await.unwrap();
+        wait_until(&browser, "the reloaded view", "document.querySelectorAll('#records tbody tr').length > 0").await;
+        assert_eq!(js(&browser, tenant_shown).await, false, "still hidden after a reload");
+        js(&browser, "[...document.querySelectorAll('#records tbody tr')].forEach(r => r.dataset.stale = '1') || true").await;
+        browser.find(Locator::Id("order")).await.unwrap().click().await.unwrap();
+        wait_until(&browser, "oldest first", FRESH_ROWS).await;
+        let times = js(&browser, "[...document.querySelectorAll('#records tbody tr')].map(r => r.cells[0].textContent)").await;
+        let times: Vec<String> = serde_json::from_value(times).unwrap();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        assert!(browser.current_url().await.unwrap().as_str().contains("order=asc"));
+        // One colour per category, the same for every reader.
+        let swatch = js(&browser, "[...document.querySelectorAll('#legend li')].find(li => li.textContent === 'authentication').firstChild.style.background").await;
+        assert_eq!(swatch, "rgb(34, 87, 197)");
+
         // An error clears the answer before it: no stale rows, charts or "Load more".
         apply(&browser, "", "evnt = 1").await;
         wait_until(&browser, "the query's error", "!document.getElementById('query-error').hidden").await;
@@ -415,4 +436,83 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console.png");
     std::fs::write(&out, screenshot).unwrap();
     println!("screenshot: {}", out.display());
+}
+
+/// Markup in every field a record can carry, the country code included, reaches the page as
+/// text: in the table, the map's list and tooltips, the detail pane's keys and values.
+#[test]
+fn markup_in_every_field_stays_text() {
+    if !Path::new(CHROMEDRIVER).exists() {
+        let required = std::env::var("CONSOLE_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{CHROMEDRIVER} is missing and CONSOLE_TEST_REQUIRE_BROWSER=1"
+        );
+        return;
+    }
+    const MARKUP: &str = "<img src=x onerror=alert(1)><svg onload=alert(2)>";
+    let log = common::TempLog::new();
+    let (layer, guard) = log.builder().build().unwrap();
+    tracing::subscriber::with_default(
+        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer),
+        || {
+            tracing::info!(
+                security_event = "user.role_changed",
+                actor.id = MARKUP,
+                actor.name = MARKUP,
+                actor.email = MARKUP,
+                tenant.id = MARKUP,
+                tenant.name = MARKUP,
+                client.ip = "203.0.113.7",
+                client.geo.country = MARKUP,
+                client.geo.city = MARKUP,
+                user_agent = MARKUP,
+                request.id = MARKUP,
+                url.path = MARKUP,
+                target.kind = MARKUP,
+                target.name = MARKUP,
+                reason = MARKUP,
+                note = MARKUP,
+                message = MARKUP,
+            );
+            tracing::info!(
+                security_event = "authentication.failed",
+                client.geo.country = "FR",
+                actor.id = "42"
+            );
+        },
+    );
+    guard.shutdown().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, driver_port) = start_driver();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app: Router = ReadApi::new(FileStore::open(&log.path).unwrap())
+            .with_authorizer(require_role("operator").across_tenants())
+            .router()
+            .layer(from_fn(operator))
+            .layer(SecurityContextLayer::new());
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+        let browser = browser(driver_port, profile.path()).await;
+        browser.goto(&format!("http://{addr}/console")).await.unwrap();
+        wait_until(&browser, "the records and the map", "document.querySelectorAll('#records tbody tr').length === 2 && document.querySelectorAll('#countries path[data-count]').length === 1").await;
+        // The map draws France; the markup "country" is listed beside it, as text.
+        let elsewhere = js(&browser, "document.querySelector('#countries p.elsewhere').textContent").await;
+        assert!(elsewhere.as_str().unwrap().contains(&MARKUP.to_uppercase()), "{elsewhere}");
+        js(&browser, "[...document.querySelectorAll('#records tbody tr')].find(r => r.cells[1].textContent === 'user.role_changed').click() || true").await;
+        wait_until(&browser, "the detail pane", "!document.getElementById('detail').hidden").await;
+        let texts = js(&browser, "[...document.querySelectorAll('#fields tbody td:last-child')].filter(td => td.textContent.includes('onerror')).length").await;
+        assert!(texts.as_u64().unwrap() >= 10, "{texts}");
+        // No element was made of the markup, and no script ran.
+        assert_eq!(js(&browser, "document.querySelectorAll('img, script:not([src]), #records svg, #detail svg').length").await, 0);
+        assert!(browser.get_alert_text().await.is_err(), "no alert was opened");
+        browser.close().await.unwrap();
+    });
 }

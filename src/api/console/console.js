@@ -70,7 +70,41 @@
       if (value) state.set(name, value);
     }
     if ($("hide-reads").checked) state.set("hide_log_reads", "true");
+    const current = new URLSearchParams(location.search);
+    for (const kept of ["order", "hide_columns"]) {
+      if (current.get(kept)) state.set(kept, current.get(kept));
+    }
     return state;
+  }
+
+  // The columns the reader hid, and the order, as the URL says.
+  function showLayout(state) {
+    const hidden = list(state.get("hide_columns") || "");
+    for (const box of document.querySelectorAll("#columns input")) {
+      box.checked = !hidden.includes(box.value);
+      $("records").classList.toggle("hide-" + box.value, !box.checked);
+    }
+    $("order").textContent = state.get("order") === "asc" ? "Time (UTC) ↑" : "Time (UTC) ↓";
+  }
+
+  function columnsChanged() {
+    const hidden = [...document.querySelectorAll("#columns input")].filter((b) => !b.checked).map((b) => b.value);
+    const state = new URLSearchParams(location.search);
+    if (hidden.length) state.set("hide_columns", hidden.join(","));
+    else state.delete("hide_columns");
+    history.replaceState(null, "", "?" + state.toString());
+    showLayout(state);
+  }
+
+  // Newest or oldest first: a new view, in the history.
+  function toggleOrder() {
+    const state = new URLSearchParams(location.search);
+    if (state.get("order") === "asc") state.delete("order");
+    else state.set("order", "asc");
+    state.delete("record");
+    history.pushState(null, "", "?" + state.toString());
+    showLayout(state);
+    show(state);
   }
 
   // The form as the URL says.
@@ -104,6 +138,13 @@
     if ((state.get("q") || "").trim()) params.set("q", state.get("q"));
     if (state.get("hide_log_reads")) params.set("hide_log_reads", "true");
     return params;
+  }
+
+  // The list's own parameters: the order.
+  function listParams(state, params) {
+    const copy = new URLSearchParams(params);
+    if (state.get("order") === "asc") copy.set("order", "asc");
+    return copy;
   }
 
   function status(text, isError) {
@@ -316,10 +357,10 @@
     }
     view = newViewId();
     const params = apiParams(state);
-    $("export").href = "security_logs/export?" + withParam(params, "format", "csv").toString();
+    $("export").href = "security_logs/export?" + withParam(listParams(state, params), "format", "csv").toString();
     status("Loading…");
     try {
-      const first = withParam(params, "view", view);
+      const first = withParam(listParams(state, params), "view", view);
       first.set("per_page", String(PAGE));
       first.set("count", "true");
       await loadPage(first);
@@ -350,7 +391,8 @@
 
   async function more() {
     if (!cursor) return;
-    const params = apiParams(new URLSearchParams(location.search));
+    const state = new URLSearchParams(location.search);
+    const params = listParams(state, apiParams(state));
     params.set("per_page", String(PAGE));
     params.set("cursor", cursor);
     params.set("view", view);
@@ -537,16 +579,20 @@
     $("range").addEventListener("change", rangeChanged);
     $("more").addEventListener("click", more);
     $("close").addEventListener("click", closeRecord);
+    $("order").addEventListener("click", toggleOrder);
+    for (const box of document.querySelectorAll("#columns input")) box.addEventListener("change", columnsChanged);
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") closeRecord();
     });
     window.addEventListener("popstate", () => {
       const state = new URLSearchParams(location.search);
       showState(state);
+      showLayout(state);
       show(state);
     });
     const state = new URLSearchParams(location.search);
     showState(state);
+    showLayout(state);
     show(state);
   });
 })();
