@@ -438,8 +438,19 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
     println!("screenshot: {}", out.display());
 }
 
+/// A clock the test moves: records 14 hours apart.
+#[derive(Debug)]
+struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl tracing_security_events::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 /// Markup in every field a record can carry, the country code included, reaches the page as
-/// text: in the table, the map's list and tooltips, the detail pane's keys and values.
+/// text: in the table, the map's list and tooltips, the detail pane's keys and values. The
+/// two records are 14 hours apart: the gap shows as empty hours on the time axis.
 #[test]
 fn markup_in_every_field_stays_text() {
     if !Path::new(CHROMEDRIVER).exists() {
@@ -452,7 +463,9 @@ fn markup_in_every_field_stays_text() {
     }
     const MARKUP: &str = "<img src=x onerror=alert(1)><svg onload=alert(2)>";
     let log = common::TempLog::new();
-    let (layer, guard) = log.builder().build().unwrap();
+    let start = chrono::Utc::now() - chrono::Duration::hours(20);
+    let clock = std::sync::Arc::new(ManualClock(std::sync::Mutex::new(start)));
+    let (layer, guard) = log.builder().with_clock(clock.clone()).build().unwrap();
     tracing::subscriber::with_default(
         tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer),
         || {
@@ -475,6 +488,7 @@ fn markup_in_every_field_stays_text() {
                 note = MARKUP,
                 message = MARKUP,
             );
+            *clock.0.lock().unwrap() = start + chrono::Duration::hours(14);
             tracing::info!(
                 security_event = "authentication.failed",
                 client.geo.country = "FR",
@@ -483,6 +497,14 @@ fn markup_in_every_field_stays_text() {
         },
     );
     guard.shutdown().unwrap();
+    // The API's own records (its reads) go to a log of their own, for every thread.
+    let reads = common::TempLog::new();
+    let (reads_layer, reads_guard) = reads.builder().build().unwrap();
+    tracing::subscriber::set_global_default(tracing_subscriber::layer::SubscriberExt::with(
+        tracing_subscriber::registry(),
+        reads_layer,
+    ))
+    .expect("the only global subscriber of this test binary");
     let profile = tempfile::tempdir().unwrap();
     let (_driver, driver_port) = start_driver();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -503,6 +525,12 @@ fn markup_in_every_field_stays_text() {
         let browser = browser(driver_port, profile.path()).await;
         browser.goto(&format!("http://{addr}/console")).await.unwrap();
         wait_until(&browser, "the records and the map", "document.querySelectorAll('#records tbody tr').length === 2 && document.querySelectorAll('#countries path[data-count]').length === 1").await;
+        // Fifteen hours on the axis, the thirteen between the two records drawn empty.
+        wait_until(&browser, "the time chart", "document.querySelectorAll('#chart g').length > 0").await;
+        let hours = js(&browser, "[...document.querySelectorAll('#chart g')].map(g => Number(g.dataset.count))").await;
+        let hours: Vec<u64> = serde_json::from_value(hours).unwrap();
+        assert_eq!(hours.len(), 15, "{hours:?}");
+        assert_eq!(hours.iter().filter(|&&n| n == 0).count(), 13, "{hours:?}");
         // The map draws France; the markup "country" is listed beside it, as text.
         let elsewhere = js(&browser, "document.querySelector('#countries p.elsewhere').textContent").await;
         assert!(elsewhere.as_str().unwrap().contains(&MARKUP.to_uppercase()), "{elsewhere}");
@@ -513,6 +541,22 @@ fn markup_in_every_field_stays_text() {
         // No element was made of the markup, and no script ran.
         assert_eq!(js(&browser, "document.querySelectorAll('img, script:not([src]), #records svg, #detail svg').length").await, 0);
         assert!(browser.get_alert_text().await.is_err(), "no alert was opened");
+
+        // One Apply, one record of the read: the list's, not its two charts'.
+        apply(&browser, "", "actor.id = \"one-apply\"").await;
+        wait_until(&browser, "the answer", "document.getElementById('end').textContent === 'No records match this view.' && document.querySelectorAll('#chart svg').length === 1 && document.querySelectorAll('#countries svg').length === 1").await;
         browser.close().await.unwrap();
     });
+    reads_guard.flush().unwrap();
+    let viewed: Vec<serde_json::Value> = common::read_records(&reads.path)
+        .into_iter()
+        .filter(|r| r["event"]["name"] == "audit.log_viewed")
+        .filter(|r| {
+            r["fields"]["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("one-apply"))
+        })
+        .collect();
+    assert_eq!(viewed.len(), 1, "{viewed:#?}");
+    assert_eq!(viewed[0]["fields"]["read"], "list");
 }

@@ -321,6 +321,8 @@
     const shown = $("records").tBodies[0].rows.length;
     if (total === null) {
       $("end").textContent = shown + " shown";
+    } else if (total === 0) {
+      $("end").textContent = "No records match this view.";
     } else {
       const pages = Math.max(1, Math.ceil(total / PAGE));
       const at = Math.max(1, Math.ceil(shown / PAGE));
