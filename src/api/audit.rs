@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
 use crate::query::Query;
 use crate::store::Scope;
 use crate::{security_event, SecurityEvent};
@@ -32,7 +34,11 @@ impl Read {
 /// read of the same query and scope was recorded add no record of their own. A list read is
 /// always recorded: each page shows records.
 pub(crate) fn viewed(read: Read, query: &Query, scope: &Scope, records: u64, view: Option<&str>) {
-    let key = view.map(|view| format!("{view}\n{}\n{query}", scope_text(scope)));
+    // Remembered by digest: a query may be long, and the memory stays 4096 x 32 bytes.
+    let key = view.map(|view| {
+        let digest = Sha256::digest(format!("{view}\n{}\n{query}", scope_text(scope)));
+        <[u8; 32]>::from(digest)
+    });
     match (read, &key) {
         (Read::Stats, Some(key)) if VIEWS.recorded(key) => return,
         (Read::List, Some(key)) => VIEWS.remember(key),
@@ -70,15 +76,15 @@ static VIEWS: Views = Views {
 
 /// The views whose list read was recorded lately: view id, scope and query.
 struct Views {
-    recent: Mutex<VecDeque<(String, Instant)>>,
+    recent: Mutex<VecDeque<([u8; 32], Instant)>>,
 }
 
 impl Views {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<([u8; 32], Instant)>> {
         self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn remember(&self, key: &str) {
+    fn remember(&self, key: &[u8; 32]) {
         let mut recent = self.lock();
         let now = Instant::now();
         while recent.len() >= MAX_VIEWS
@@ -88,10 +94,10 @@ impl Views {
         {
             recent.pop_front();
         }
-        recent.push_back((key.to_owned(), now));
+        recent.push_back((*key, now));
     }
 
-    fn recorded(&self, key: &str) -> bool {
+    fn recorded(&self, key: &[u8; 32]) -> bool {
         let now = Instant::now();
         self.lock()
             .iter()
