@@ -2,6 +2,9 @@
 //! derived from the query. Conservative: a line is skipped only when it certainly cannot match,
 //! so a line holding any escape (`\`) is always parsed, in case the literal is written escaped.
 
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
 use memchr::memmem::Finder;
 
 use crate::escape::needs_escape;
@@ -100,22 +103,79 @@ fn required(expr: &Expr) -> Vec<Vec<Text>> {
         }
         Expr::Compare(comparison) => {
             let texts: Option<Vec<Text>> = match &comparison.test {
-                Test::Compare(Operator::Eq, operand) => {
-                    literal(operand).map(|t| vec![Text::Exact(t)])
-                }
+                Test::Compare(Operator::Eq, operand) => equal_texts(operand),
                 Test::Compare(Operator::Contains, operand) => literal(operand)
                     .filter(|t| t.is_ascii())
                     .map(|t| vec![Text::Caseless(t)]),
                 Test::In {
                     negated: false,
                     values,
-                } => values.iter().map(|v| literal(v).map(Text::Exact)).collect(),
+                } => values
+                    .iter()
+                    .map(equal_texts)
+                    .collect::<Option<Vec<Vec<Text>>>>()
+                    .map(|alternatives| alternatives.into_iter().flatten().collect()),
                 _ => None,
             };
             texts.into_iter().collect()
         }
         Expr::All | Expr::Not(_) => Vec::new(),
     }
+}
+
+/// Texts one of which a value equal to `operand` shows in the line.
+fn equal_texts(operand: &Operand) -> Option<Vec<Text>> {
+    address_texts(operand).or_else(|| literal(operand).map(|text| vec![Text::Exact(text)]))
+}
+
+/// Most alternatives an address range is turned into.
+const MAX_RANGE_TEXTS: u32 = 256;
+
+/// The starts of the values an IPv4 address or network matches, each after its opening quote:
+/// a value matches only when it reads as an IPv4 address, and an IPv4 address reads only in
+/// its one dotted-decimal form (no leading zeros), so the network's fixed octets begin it. A
+/// prefix that ends inside an octet lists that octet's values (`172.16.0.0/12`: `"172.16.` to
+/// `"172.31.`). IPv6 text has many forms of one address: no literal.
+fn address_texts(operand: &Operand) -> Option<Vec<Text>> {
+    let (octets, prefix) = match operand {
+        Operand::Address(IpAddr::V4(ip)) => {
+            return Some(vec![Text::Exact(format!("\"{ip}\""))]);
+        }
+        Operand::Network(IpNet::V4(net)) => (net.network().octets(), net.prefix_len()),
+        _ => return None,
+    };
+    if prefix == 0 {
+        return None;
+    }
+    if prefix == 32 {
+        return Some(vec![Text::Exact(format!("\"{}\"", Ipv4Addr::from(octets)))]);
+    }
+    // The octets the prefix fixes whole, then the values of the one it cuts, if any.
+    let whole = usize::from(prefix / 8);
+    let cut_bits = u32::from(prefix % 8);
+    let fixed: Vec<String> = octets[..whole].iter().map(u8::to_string).collect();
+    // After the fourth octet comes the closing quote, after the others a dot.
+    let start = |octets: &[String]| {
+        let end = if octets.len() == 4 { '"' } else { '.' };
+        format!("\"{}{end}", octets.join("."))
+    };
+    if cut_bits == 0 {
+        return Some(vec![Text::Exact(start(&fixed))]);
+    }
+    let count = 1_u32 << (8 - cut_bits);
+    if count > MAX_RANGE_TEXTS {
+        return None;
+    }
+    let first = u32::from(octets[whole]);
+    Some(
+        (first..first + count)
+            .map(|value| {
+                let mut octets = fixed.clone();
+                octets.push(value.to_string());
+                Text::Exact(start(&octets))
+            })
+            .collect(),
+    )
 }
 
 /// The text an equal value shows in the line, when it is written as is: text of characters JSON
@@ -173,10 +233,77 @@ mod tests {
             !skips(r#"event = "a\"b""#, line),
             "no literal for escaped text"
         );
+        let addressed = r#"{"client":{"ip":"172.20.1.9"},"fields":{"peer":"10.9.8.7"}}"#;
+        assert!(!skips("ip = 172.16.0.0/12", addressed));
+        assert!(skips("ip = 172.32.0.0/12", addressed));
+        assert!(!skips("ip = 172.20.1.0/24", addressed));
+        assert!(skips("ip = 172.20.2.0/24", addressed));
+        assert!(!skips("ip = 172.20.1.9", addressed));
+        assert!(
+            skips("ip = 172.20.1.90", addressed),
+            "the closing quote ends it"
+        );
+        assert!(!skips("fields.peer = 10.0.0.0/8", addressed));
+        assert!(!skips("ip in (192.168.0.0/16, 172.20.0.0/20)", addressed));
+        assert!(skips("ip in (192.168.0.0/16, 172.21.0.0/16)", addressed));
+        assert!(
+            !skips("ip = 0.0.0.0/0", addressed),
+            "every address: no literal"
+        );
+        assert!(
+            !skips("ip = 2001:db8::/32", addressed),
+            "IPv6 has many forms: no literal"
+        );
+        assert!(!skips("not ip = 172.20.0.0/16", addressed));
+        // What the literals rest on: an IPv4 address reads in one form only.
+        for other_form in [
+            "010.1.2.3",
+            "10.1.2.03",
+            "10.1.2.3 ",
+            "+10.1.2.3",
+            "10.1.258",
+        ] {
+            assert!(other_form.parse::<IpAddr>().is_err(), "{other_form}");
+        }
         let escaped = r#"{"event":{"name":"user\u002einvited"}}"#;
         assert!(
             !skips("event = user.invited", escaped),
             "escapes are parsed"
         );
+    }
+
+    /// Over 20,000 random addresses and networks: a line whose address is in the network is
+    /// never skipped; most that are not are.
+    #[test]
+    fn an_address_range_never_skips_an_address_in_it() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut skipped = 0;
+        for _ in 0..20_000 {
+            let address = Ipv4Addr::from(next() as u32);
+            // Networks near the address, of every prefix length.
+            let prefix = (next() % 33) as u8;
+            let base = if next() % 2 == 0 {
+                u32::from(address)
+            } else {
+                next() as u32
+            };
+            let net = ipnet::Ipv4Net::new(Ipv4Addr::from(base), prefix)
+                .unwrap()
+                .trunc();
+            let line = format!(r#"{{"client":{{"ip":"{address}"}}}}"#);
+            let skips = skips(&format!("ip = {net}"), &line);
+            if net.contains(&address) {
+                assert!(!skips, "{address} in {net} was skipped");
+            } else if skips {
+                skipped += 1;
+            }
+        }
+        assert!(skipped > 5_000, "{skipped}");
     }
 }
