@@ -107,6 +107,11 @@ fn required(expr: &Expr) -> Vec<Vec<Text>> {
                 Test::Compare(Operator::Contains, operand) => literal(operand)
                     .filter(|t| t.is_ascii())
                     .map(|t| vec![Text::Caseless(t)]),
+                // Case matters: the prefix or suffix is in the line as it is.
+                Test::Compare(Operator::StartsWith | Operator::EndsWith, operand) => {
+                    literal(operand).map(|t| vec![Text::Exact(t)])
+                }
+                Test::Compare(Operator::Like, operand) => glob_text(operand).map(|t| vec![t]),
                 Test::In {
                     negated: false,
                     values,
@@ -126,6 +131,20 @@ fn required(expr: &Expr) -> Vec<Vec<Text>> {
 /// Texts one of which a value equal to `operand` shows in the line.
 fn equal_texts(operand: &Operand) -> Option<Vec<Text>> {
     address_texts(operand).or_else(|| literal(operand).map(|text| vec![Text::Exact(text)]))
+}
+
+/// The longest run of a `like` pattern between its wildcards, as a text the line holds
+/// ignoring case; none when no run is plain ASCII of 3 characters or more.
+fn glob_text(operand: &Operand) -> Option<Text> {
+    let Operand::Text(pattern) = operand else {
+        return None;
+    };
+    pattern
+        .split(['*', '?'])
+        .filter(|run| run.len() >= 3 && run.is_ascii())
+        .filter_map(|run| literal(&Operand::Text(run.to_owned())))
+        .max_by_key(String::len)
+        .map(Text::Caseless)
 }
 
 /// Most alternatives an address range is turned into.
@@ -255,6 +274,24 @@ mod tests {
             "IPv6 has many forms: no literal"
         );
         assert!(!skips("not ip = 172.20.0.0/16", addressed));
+        let named = r#"{"event":{"name":"Authentication.Failed"},"message":"alice signed in"}"#;
+        assert!(
+            !skips(r#"event like "authentication.*""#, named),
+            "like ignores case"
+        );
+        assert!(!skips(r#"event like "*.FAIL?d""#, named));
+        assert!(skips(r#"event like "user.*""#, named));
+        assert!(
+            !skips(r#"event like "a*""#, named),
+            "runs under 3 characters: no literal"
+        );
+        assert!(!skips(r#"not event like "user.*""#, named));
+        assert!(!skips("message startswith alice", named));
+        assert!(
+            skips("message startswith Alice", named),
+            "startswith: case matters"
+        );
+        assert!(!skips(r#"message endswith "in""#, named));
         // What the literals rest on: an IPv4 address reads in one form only.
         for other_form in [
             "010.1.2.3",
