@@ -74,6 +74,7 @@ enum Command {
     Tail(commands::TailArgs),
     Verify(commands::VerifyArgs),
     Keygen(commands::KeygenArgs),
+    Index(commands::IndexArgs),
     Help(commands::HelpArgs),
     Completions(commands::CompletionsArgs),
     /// The manual page (roff), to stdout.
@@ -101,6 +102,7 @@ fn main() -> ExitCode {
         Command::Tail(args) => args.run(&context),
         Command::Verify(args) => args.run(&context),
         Command::Keygen(args) => args.run(),
+        Command::Index(args) => args.run(),
         Command::Help(args) => args.run(),
         Command::Completions(args) => args.run(),
         Command::Man => commands::man(),

@@ -164,6 +164,7 @@ fn every_help_example_runs_as_written() {
         "tail",
         "verify",
         "keygen",
+        "index",
         "completions",
         "man",
     ] {

@@ -3,6 +3,7 @@
 mod export;
 mod help;
 mod help_query;
+mod index;
 mod keygen;
 mod query;
 mod stats;
@@ -11,6 +12,7 @@ mod verify;
 
 pub(crate) use export::ExportArgs;
 pub(crate) use help::{man, CompletionsArgs, HelpArgs};
+pub(crate) use index::IndexArgs;
 pub(crate) use keygen::KeygenArgs;
 pub(crate) use query::QueryArgs;
 pub(crate) use stats::StatsArgs;

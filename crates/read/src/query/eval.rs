@@ -81,6 +81,22 @@ impl Query {
         bound(&self.expr, now)
     }
 
+    /// The latest time a matching record can have, when the query bounds it from above
+    /// (`timestamp < t` or `<= t` in a conjunction).
+    pub(crate) fn latest(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        fn bound(expr: &Expr, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+            match expr {
+                Expr::And(items) => items.iter().filter_map(|e| bound(e, now)).min(),
+                Expr::Compare(Comparison {
+                    field: Field::Path(path),
+                    test: Test::Compare(Operator::Lt | Operator::Le, Operand::Time(t)),
+                }) if path.segments() == ["timestamp"] => Some(t.resolve(now)),
+                _ => None,
+            }
+        }
+        bound(&self.expr, now)
+    }
+
     /// This query, bound to run at `now` (which `-24h`, `today` and `now` are counted from).
     pub fn matcher(&self, now: DateTime<Utc>) -> Matcher {
         Matcher {

@@ -290,14 +290,48 @@ impl FileStore {
         )))
     }
 
-    /// The files that may hold records at or after `since`: a rotated file only holds records
-    /// from before its rotation.
-    fn snapshot_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<LogFile>, StoreError> {
+    /// The files that may hold records within the time range `query` gives: a rotated file
+    /// with valid time bounds beside it ([`time_bounds`](super::time_bounds)) when they meet
+    /// the range; every file without. (A file's rotation time does not bound its records: one
+    /// stamped before the rotation can be written after it, and a clock stepped back puts a
+    /// later time in an earlier file; skipping by it missed such records.)
+    fn snapshot_within(
+        &self,
+        query: &Query,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LogFile>, StoreError> {
+        let (since, until) = (query.earliest(now), query.latest(now));
         let mut files = self.snapshot()?;
-        if let Some(since) = since {
-            files.retain(|file| file.rotated_at.is_none_or(|at| at >= since));
+        if since.is_none() && until.is_none() {
+            return Ok(files);
         }
+        files.retain(|file| {
+            if file.rotated_at.is_none() {
+                return true;
+            }
+            let bounds = super::time_bounds::valid_bounds(&file.path, &file.file, file.len);
+            match bounds
+                .as_ref()
+                .and_then(super::time_bounds::TimeBounds::range)
+            {
+                Some((min, max)) => {
+                    !(since.is_some_and(|since| max < since)
+                        || until.is_some_and(|until| min > until))
+                }
+                None => true,
+            }
+        });
         Ok(files)
+    }
+
+    /// The paths of the log's rotated files now, oldest first (the active file is not one).
+    pub fn rotated_paths(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|file| file.rotated_at.is_some())
+            .map(|f| f.path)
+            .collect())
     }
 
     /// The paths of the log's files now, oldest first.
@@ -519,7 +553,7 @@ fn first_record_id(file: &LogFile) -> Result<Option<String>, StoreError> {
 impl LogStore for FileStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.snapshot_since(search.query.earliest(search.now))?;
+        let files = self.snapshot_within(&search.query, search.now)?;
         let mut page = Page::default();
         let mut last: Option<(usize, u64, u64, String)> = None;
         Self::scan(
@@ -573,7 +607,7 @@ impl LogStore for FileStore {
     fn count(&self, search: &Search) -> Result<Count, StoreError> {
         let (query, now) = (&search.query, search.now);
         let filter = Filter::new(query, &search.scope, now);
-        let files = self.snapshot_since(query.earliest(now))?;
+        let files = self.snapshot_within(query, now)?;
         Self::scan_parallel(
             &files,
             &filter,
@@ -595,7 +629,7 @@ impl LogStore for FileStore {
         for field in &aggregate.by {
             filter.members.add_field(field);
         }
-        let files = self.snapshot_since(aggregate.query.earliest(aggregate.now))?;
+        let files = self.snapshot_within(&aggregate.query, aggregate.now)?;
         // Counting every record by fields of known places: read each line's few values
         // without parsing it, and parse only the lines where that cannot tell.
         let raw = Tally::can_count_raw(aggregate);
@@ -634,7 +668,7 @@ impl LogStore for FileStore {
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
     ) -> Result<ExportSummary, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.snapshot_since(search.query.earliest(search.now))?;
+        let files = self.snapshot_within(&search.query, search.now)?;
         let mut summary = ExportSummary::default();
         let mut chain = (search.chain_check && search.order == Order::OldestFirst)
             .then(|| ChainCheck::new(search.chain_key.as_deref()));

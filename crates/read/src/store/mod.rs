@@ -56,6 +56,7 @@ pub use members::Members;
 pub use prefilter::Prefilter;
 mod raw;
 mod request;
+mod time_bounds;
 
 use std::io;
 
@@ -75,6 +76,7 @@ pub use postgres::PostgresStore;
 pub use request::{
     Count, ExportSummary, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE,
 };
+pub use time_bounds::{bounds_path, write_bounds, TimeBounds};
 
 /// Why a store could not answer.
 #[derive(Debug, thiserror::Error)]
