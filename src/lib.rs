@@ -144,7 +144,7 @@ pub use tracing_security_events_read::store;
 // The shared format's modules the writer and readers use, under the paths they always had.
 #[cfg(any(feature = "otlp", feature = "query"))]
 use tracing_security_events_format::json_view;
-use tracing_security_events_format::{escape, glob, hex, log_files, value};
+use tracing_security_events_format::{escape, glob, hex, log_files, time_bounds, value};
 
 use std::path::Path;
 

@@ -36,7 +36,13 @@ fn write_log(dir: &Path) -> PathBuf {
     let clock = Arc::new(ManualClock(Mutex::new(start())));
     let (layer, guard) = tracing_security_events::builder()
         .with_clock(clock.clone())
-        .with_file_config(FileConfig::new(&path).rotate_at_size(24 * 1024))
+        .with_file_config(
+            FileConfig::new(&path)
+                .rotate_at_size(24 * 1024)
+                .keep_files(8)
+                .with_time_bounds(true)
+                .without_chain(),
+        )
         .build()
         .unwrap();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
@@ -78,6 +84,23 @@ fn time_ranges_answer_alike_with_without_and_with_damaged_bounds() {
     let store = FileStore::open(&path).unwrap();
     let rotated = store.rotated_paths().unwrap();
     assert!(rotated.len() >= 4, "{rotated:?}");
+    // The file sink left the bounds of every file it rotated, the same as reading the file
+    // gives; retention removed those of the files it removed.
+    let mut written_by_the_sink = Vec::new();
+    for file in &rotated {
+        let kept = std::fs::read(bounds_path(file)).expect("bounds beside a rotated file");
+        written_by_the_sink.push(kept);
+        std::fs::remove_file(bounds_path(file)).unwrap();
+    }
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bounds"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "bounds of removed files: {leftovers:?}"
+    );
     let at = |minutes: i64| (start() + Duration::minutes(minutes)).to_rfc3339();
     // Ranges across rotations and across the step back (minutes 120..300 were written twice:
     // before the step and after it).
@@ -131,8 +154,9 @@ fn time_ranges_answer_alike_with_without_and_with_damaged_bounds() {
     let in_range = answer(&store, &queries[1]);
     assert!(in_range.len() > 70, "{}", in_range.len());
 
-    for file in &rotated {
+    for (file, by_the_sink) in rotated.iter().zip(&written_by_the_sink) {
         assert!(write_bounds(file).unwrap().is_some(), "{}", file.display());
+        assert_eq!(&std::fs::read(bounds_path(file)).unwrap(), by_the_sink);
     }
     let with: Vec<Vec<String>> = queries.iter().map(|q| answer(&store, q)).collect();
     assert_eq!(with, without, "the same answers with the bounds");

@@ -229,7 +229,8 @@ impl Config {
     fn file_config(&self, file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {
         let mut config = FileConfig::new(&file.path)
             .fsync(file.fsync.with_interval(file.fsync_interval))
-            .in_form(file.format);
+            .in_form(file.format)
+            .with_time_bounds(file.time_bounds);
         if let Some(bytes) = file.rotate_bytes {
             config = config.rotate_at_size(bytes);
         }

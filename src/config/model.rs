@@ -355,6 +355,10 @@ pub struct FileSinkConfig {
     /// The form of the lines: `native` (default), `ecs` or `ocsf`.
     #[serde(default)]
     pub format: OutputForm,
+    /// Leave the time bounds of each rotated file beside it (`<file>.bounds`), for questions
+    /// with a time range.
+    #[serde(default)]
+    pub time_bounds: bool,
     /// Start a new file before this many bytes.
     #[serde(default)]
     pub rotate_bytes: Option<u64>,
@@ -415,6 +419,7 @@ impl FileSinkConfig {
         FileSinkConfig {
             path: path.into(),
             format: OutputForm::Native,
+            time_bounds: false,
             rotate_bytes: None,
             rotate_every: None,
             keep_files: None,

@@ -11,6 +11,7 @@ pub mod event;
 pub mod forms;
 pub mod integrity;
 pub mod record;
+pub mod time_bounds;
 
 #[doc(hidden)]
 pub mod escape;

@@ -5,6 +5,7 @@ mod background_sync;
 mod checkpointer;
 mod config;
 mod recovery;
+mod time_bounds;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -20,6 +21,7 @@ pub use config::{
     CheckpointConfig, FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_CHECKPOINT_RECORDS, DEFAULT_FSYNC_INTERVAL, DEFAULT_KEY_EPOCH,
 };
+use time_bounds::BoundsTracker;
 
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
@@ -54,6 +56,9 @@ pub(crate) struct FileSink {
     identity: Option<(u64, u64)>,
     /// The rotation period of the active file's first record.
     period: Option<DateTime<Utc>>,
+    /// The times of the active file's records, when the sink wrote it from its first byte:
+    /// left beside it when it rotates.
+    bounds: Option<BoundsTracker>,
     chain: Option<(ChainHasher, ChainHash)>,
     /// The `seq` of the record the chain's tip is the hash of (0: none yet).
     tip_seq: u64,
@@ -88,6 +93,7 @@ impl FileSink {
             size: 0,
             identity: None,
             period: None,
+            bounds: None,
             chain: None,
             tip_seq: 0,
             checkpointer: None,
@@ -151,6 +157,9 @@ impl FileSink {
         self.size = metadata.len();
         self.identity = identity(&metadata);
         self.period = None;
+        // Records an earlier run wrote are not known here: no bounds for such a file (the
+        // store reads it, `security-log index` can bound it once it is rotated).
+        self.bounds = (self.config.time_bounds && self.size == 0).then(BoundsTracker::default);
         self.file = Some(file);
         Ok(())
     }
@@ -218,6 +227,7 @@ impl FileSink {
             }
             if self.chain.is_none() {
                 fs::remove_file(path)?;
+                remove_bounds(path);
             } else if !self.removals.iter().any(|removal| removal.path == *path) {
                 self.removals.push(Removal {
                     path: path.clone(),
@@ -250,7 +260,7 @@ impl FileSink {
             }
             match fs::remove_file(&removal.path) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => result = Err(err),
-                _ => {}
+                _ => remove_bounds(&removal.path),
             }
             false
         });
@@ -267,6 +277,15 @@ impl FileSink {
             target = self.log.rotated_path(at);
         }
         fs::rename(&self.config.path, &target)?;
+        let bounds = self
+            .bounds
+            .take()
+            .and_then(|b| b.finish(&target, self.size));
+        if let Some(bounds) = bounds {
+            // The bounds only spare readers a file: without them the file is read, so a
+            // failure to save them is no failure of the log.
+            let _ = bounds.save(&target);
+        }
         self.open_active()?;
         if let Some(checkpointer) = &mut self.checkpointer {
             checkpointer.want();
@@ -694,9 +713,18 @@ impl FileSink {
             if let Some(checkpointer) = &mut self.checkpointer {
                 checkpointer.wrote((last - first) as u64);
             }
+            if let Some(bounds) = &mut self.bounds {
+                bounds.note(&records[first..last]);
+            }
             from = to;
             first = last;
         }
         Ok(())
     }
+}
+
+/// Removes the time bounds kept beside a removed file, if any.
+fn remove_bounds(path: &std::path::Path) {
+    // An orphan bounds file names a file that is gone: no reader uses it.
+    let _ = fs::remove_file(crate::time_bounds::bounds_path(path));
 }

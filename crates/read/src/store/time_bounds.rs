@@ -1,61 +1,17 @@
-//! The exact times of a rotated file's records, kept beside it (`<file>.bounds`): the first
-//! part of the index of issue 29. A file's name says when it was rotated, which does not bound
-//! its records' times (a record stamped before a rotation can be written after it, and a clock
-//! stepped back puts older times in newer files); its records' own smallest and largest times
-//! do. A store skips a file whose bounds lie outside a question's time range.
-//!
-//! Never trusted blindly: the bounds name the file, its size and its first and last record's
-//! ids, and are used only when the file still has them; otherwise the file is read.
+//! Reading and making the time bounds of rotated files ([`crate::time_bounds`], in the
+//! format crate, says what they are).
 
 use std::fs::File;
 use std::io;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::lines;
-
-/// What `<file>.bounds` holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimeBounds {
-    /// The format's version: 1.
-    pub version: u32,
-    /// The log file's name.
-    pub file: String,
-    /// Its size in bytes when the bounds were made.
-    pub size: u64,
-    /// Its records.
-    pub records: u64,
-    /// Its first record's id.
-    pub first_id: String,
-    /// Its last record's id.
-    pub last_id: String,
-    /// The smallest `timestamp` of its records (RFC 3339, microseconds).
-    pub min_time: String,
-    /// The largest.
-    pub max_time: String,
-}
-
-impl TimeBounds {
-    /// The smallest and largest times, when both read.
-    pub fn range(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let read = |text: &str| {
-            DateTime::parse_from_rfc3339(text)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        };
-        read(&self.min_time).zip(read(&self.max_time))
-    }
-}
-
-/// Where the bounds of `file` are kept.
-pub fn bounds_path(file: &Path) -> PathBuf {
-    let mut name = file.as_os_str().to_owned();
-    name.push(".bounds");
-    PathBuf::from(name)
-}
+use crate::time_bounds::name_of;
+pub use crate::time_bounds::{bounds_path, TimeBounds};
 
 #[derive(Deserialize)]
 struct Stamp {
@@ -68,7 +24,8 @@ struct Stamp {
 pub fn write_bounds(file: &Path) -> io::Result<Option<TimeBounds>> {
     let opened = File::open(file)?;
     let size = opened.metadata()?.len();
-    let mut bounds: Option<TimeBounds> = None;
+    let mut ids: Option<(String, String)> = None;
+    let mut records = 0_u64;
     let mut range: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     let mut unreadable = false;
     lines::forward(&opened, 0, size, &mut |line| {
@@ -90,36 +47,18 @@ pub fn write_bounds(file: &Path) -> io::Result<Option<TimeBounds>> {
             None => (at, at),
             Some((min, max)) => (min.min(at), max.max(at)),
         });
-        match &mut bounds {
-            None => {
-                bounds = Some(TimeBounds {
-                    version: 1,
-                    file: name_of(file),
-                    size,
-                    records: 1,
-                    first_id: id.clone(),
-                    last_id: id,
-                    min_time: String::new(),
-                    max_time: String::new(),
-                })
-            }
-            Some(bounds) => {
-                bounds.records += 1;
-                bounds.last_id = id;
-            }
+        records += 1;
+        match &mut ids {
+            None => ids = Some((id.clone(), id)),
+            Some((_, last)) => *last = id,
         }
         ControlFlow::Continue(())
     })?;
-    let (Some(mut bounds), Some((min, max)), false) = (bounds, range, unreadable) else {
+    let (Some(ids), Some(range), false) = (ids, range, unreadable) else {
         return Ok(None);
     };
-    let text = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    bounds.min_time = text(min);
-    bounds.max_time = text(max);
-    let target = bounds_path(file);
-    let temporary = target.with_extension("bounds.tmp");
-    std::fs::write(&temporary, serde_json::to_vec(&bounds)?)?;
-    std::fs::rename(&temporary, &target)?;
+    let bounds = TimeBounds::new(file, size, records, ids, range);
+    bounds.save(file)?;
     Ok(Some(bounds))
 }
 
@@ -156,10 +95,4 @@ fn end_ids(file: &File, len: u64) -> Option<(String, String)> {
     })
     .ok()?;
     first.zip(last)
-}
-
-fn name_of(path: &Path) -> String {
-    path.file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
