@@ -131,11 +131,16 @@ fn throughput(c: &mut Criterion, only: &str) {
                 b.iter_custom(&mut fmt)
             });
         }
-        let variants: [(&str, Configure); 4] = [
+        let variants: [(&str, Configure); 6] = [
             ("chain off, fsync interval", |c| c.without_chain()),
             ("chain on, fsync never", |c| c.fsync(FsyncPolicy::Never)),
             ("chain on, fsync interval", |c| c),
             ("checkpoints, fsync interval", with_checkpoints),
+            // Time bounds against the same rotation without them: what keeping them costs.
+            ("rotating 64 MiB", |c| c.rotate_at_size(64 << 20)),
+            ("rotating 64 MiB, time bounds", |c| {
+                c.rotate_at_size(64 << 20).with_time_bounds(true)
+            }),
         ];
         for (name, config) in variants {
             if only == format!("records_on_disk/{name}/{producers}") {
@@ -172,12 +177,14 @@ fn throughput(c: &mut Criterion, only: &str) {
 /// Set in the child processes, each of which runs one variant.
 const CHILD: &str = "THROUGHPUT_BENCH_VARIANT";
 
-const VARIANTS: [&str; 12] = [
+const VARIANTS: [&str; 14] = [
     "records_on_disk/fmt-json + non_blocking/1",
     "records_on_disk/chain off, fsync interval/1",
     "records_on_disk/chain on, fsync never/1",
     "records_on_disk/chain on, fsync interval/1",
     "records_on_disk/checkpoints, fsync interval/1",
+    "records_on_disk/rotating 64 MiB/1",
+    "records_on_disk/rotating 64 MiB, time bounds/1",
     "records_on_disk/fmt-json + non_blocking/4",
     "records_on_disk/chain off, fsync interval/4",
     "records_on_disk/chain on, fsync never/4",
