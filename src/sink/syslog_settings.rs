@@ -21,21 +21,21 @@ pub enum Facility {
     User,
     /// 3: system daemons.
     Daemon,
-    /// 16..=23: local use.
+    /// 16: local use 0.
     Local0,
-    #[allow(missing_docs)]
+    /// 17: local use 1.
     Local1,
-    #[allow(missing_docs)]
+    /// 18: local use 2.
     Local2,
-    #[allow(missing_docs)]
+    /// 19: local use 3.
     Local3,
-    #[allow(missing_docs)]
+    /// 20: local use 4.
     Local4,
-    #[allow(missing_docs)]
+    /// 21: local use 5.
     Local5,
-    #[allow(missing_docs)]
+    /// 22: local use 6.
     Local6,
-    #[allow(missing_docs)]
+    /// 23: local use 7.
     Local7,
 }
 
