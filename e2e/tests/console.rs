@@ -401,7 +401,8 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         let times: Vec<String> = serde_json::from_value(times).unwrap();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
         assert!(browser.current_url().await.unwrap().as_str().contains("order=asc"));
-        // One colour per category, the same for every reader.
+        // One colour per category, the same for every reader (the charts come after the rows).
+        wait_until(&browser, "the legend", "[...document.querySelectorAll('#legend li')].some(li => li.textContent === 'authentication')").await;
         let swatch = js(&browser, "[...document.querySelectorAll('#legend li')].find(li => li.textContent === 'authentication').firstChild.style.background").await;
         assert_eq!(swatch, "rgb(34, 87, 197)");
 
