@@ -194,7 +194,8 @@ fn over_udp_an_oversize_record_is_cut_counted_and_recorded() {
         std::thread::sleep(std::time::Duration::from_millis(300));
         tracing::info!(security_event = "system.shutdown");
     });
-    let received = server.wait_for(14);
+    // The 14 records after the readiness probe.
+    let received = server.wait_for(15);
     let names: Vec<&str> = received.iter().map(|f| f[3].as_str()).collect();
     assert_eq!(
         names.iter().filter(|&&n| n == "data.exported").count(),

@@ -244,9 +244,13 @@ impl Rsyslog {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let ready = if self.udp {
-                // No way to ask a UDP input; its start is logged in well under this.
-                std::thread::sleep(Duration::from_millis(800));
-                true
+                // A UDP input says nothing: a probe message must come out the other side.
+                let probe = b"<14>1 - - - - readiness-probe - probe";
+                let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let _ = socket.send_to(probe, ("127.0.0.1", self.port));
+                std::thread::sleep(Duration::from_millis(100));
+                std::fs::read_to_string(&self.output)
+                    .is_ok_and(|text| text.contains("readiness-probe"))
             } else {
                 TcpStream::connect(("127.0.0.1", self.port)).is_ok()
             };
