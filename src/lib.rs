@@ -115,6 +115,7 @@ pub mod http;
 #[cfg(feature = "config")]
 mod init;
 pub use tracing_security_events_format::integrity;
+pub use tracing_security_events_format::log_index;
 mod layer;
 mod macros;
 #[cfg(feature = "notify")]
@@ -142,9 +143,11 @@ pub mod timestamp;
 #[cfg_attr(docsrs, doc(cfg(feature = "query")))]
 pub use tracing_security_events_read::store;
 // The shared format's modules the writer and readers use, under the paths they always had.
+// (`json_view` is the value `query::Matcher::matches` takes: public, not a documented API.)
 #[cfg(any(feature = "otlp", feature = "query"))]
-use tracing_security_events_format::json_view;
-use tracing_security_events_format::{escape, glob, hex, log_files, time_bounds, value};
+#[doc(hidden)]
+pub use tracing_security_events_format::json_view;
+use tracing_security_events_format::{escape, glob, hex, log_files, value};
 
 use std::path::Path;
 

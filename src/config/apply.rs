@@ -230,7 +230,7 @@ impl Config {
         let mut config = FileConfig::new(&file.path)
             .fsync(file.fsync.with_interval(file.fsync_interval))
             .in_form(file.format)
-            .with_time_bounds(file.time_bounds);
+            .with_index(file.index);
         if let Some(bytes) = file.rotate_bytes {
             config = config.rotate_at_size(bytes);
         }

@@ -355,10 +355,11 @@ pub struct FileSinkConfig {
     /// The form of the lines: `native` (default), `ecs` or `ocsf`.
     #[serde(default)]
     pub format: OutputForm,
-    /// Leave the time bounds of each rotated file beside it (`<file>.bounds`), for questions
-    /// with a time range.
-    #[serde(default)]
-    pub time_bounds: bool,
+    /// Leave the index of each rotated file beside it (`<file>.index`: times, and filters of
+    /// actors, tenants, addresses, event names and request ids per block), for questions with
+    /// a time range or a needle. (`time_bounds`, its first name, is read as this.)
+    #[serde(default, alias = "time_bounds")]
+    pub index: bool,
     /// Start a new file before this many bytes.
     #[serde(default)]
     pub rotate_bytes: Option<u64>,
@@ -419,7 +420,7 @@ impl FileSinkConfig {
         FileSinkConfig {
             path: path.into(),
             format: OutputForm::Native,
-            time_bounds: false,
+            index: false,
             rotate_bytes: None,
             rotate_every: None,
             keep_files: None,

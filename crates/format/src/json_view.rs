@@ -226,6 +226,41 @@ impl Serialize for Json<'_> {
     }
 }
 
+/// Calls `f` on each value at `segments` below `value` until it returns true; an array stands
+/// for each of its items. A key holding dots (`fields."authentication.method"`) is also found
+/// from the segments written without quotes (`fields.authentication.method`).
+pub fn visit<'v, 'a, S: AsRef<str>>(
+    value: &'v Json<'a>,
+    segments: &[S],
+    f: &mut dyn FnMut(&'v Json<'a>) -> bool,
+) -> bool {
+    match value {
+        Json::Array(items) => items.iter().any(|item| visit(item, segments, f)),
+        _ if segments.is_empty() => f(value),
+        Json::Object(object) => {
+            if let Some(child) = object.get(segments[0].as_ref()) {
+                if visit(child, &segments[1..], f) {
+                    return true;
+                }
+            }
+            if segments.len() > 1 {
+                let mut key = segments[0].as_ref().to_owned();
+                for (n, segment) in segments.iter().enumerate().skip(1) {
+                    key.push('.');
+                    key.push_str(segment.as_ref());
+                    if let Some(child) = object.get(&key) {
+                        if visit(child, &segments[n + 1..], f) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,8 @@
 pub mod event;
 pub mod forms;
 pub mod integrity;
+pub mod log_index;
 pub mod record;
-pub mod time_bounds;
 
 #[doc(hidden)]
 pub mod escape;
@@ -23,6 +23,8 @@ pub mod hex;
 pub mod json_view;
 #[doc(hidden)]
 pub mod log_files;
+#[doc(hidden)]
+pub mod raw_json;
 #[doc(hidden)]
 pub mod value;
 

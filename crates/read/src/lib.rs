@@ -14,5 +14,5 @@ pub mod postgres_table;
 
 // The shared format's modules, under the paths this code has always used.
 use tracing_security_events_format::{
-    escape, event, forms, glob, hex, integrity, json_view, log_files, time_bounds,
+    escape, event, forms, glob, hex, integrity, json_view, log_files, log_index, raw_json,
 };

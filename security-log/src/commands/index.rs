@@ -1,22 +1,25 @@
-//! `security-log index`: the time bounds of each rotated file, kept beside it
-//! (`<file>.bounds`), so that a question with a time range reads only the files that can hold
-//! its records.
+//! `security-log index`: the index of each rotated file, kept beside it (`<file>.index`), so
+//! that a question with a time range or a needle (an actor, a tenant, an address, an event, a
+//! request id) reads only the blocks of the files that can hold its records.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use clap::Args;
-use tracing_security_events::store::{bounds_path, write_bounds, FileStore};
+use tracing_security_events::store::{index_path, write_index, FileStore, LogIndex};
 
 use crate::failure::Failure;
 
-/// Write the time bounds of each rotated file of a log, for questions with a time range.
+/// Write the index of each rotated file of a log, for questions with a time range or a needle.
 #[derive(Args)]
 #[command(after_help = "Example:\n  \
     security-log index /var/log/app/security.jsonl\n\n\
-    A rotated file does not change, so its bounds stay true; a file whose bounds no longer\n\
-    match it (another size, other first or last record) is read as if it had none. The\n\
-    active file is left out: it is still written.")]
+    A rotated file does not change, so its index stays true; a file whose index no longer\n\
+    matches it (another size, other first or last record, a damaged index) is read whole, as\n\
+    if it had none. The active file is left out: it is still written. The file sink writes\n\
+    the same index at each rotation when its `index` option is on.")]
 pub(crate) struct IndexArgs {
     /// The log: its active file, or the directory holding it.
     #[arg(value_name = "LOG")]
@@ -33,27 +36,47 @@ impl IndexArgs {
                 self.log.display()
             )));
         }
+        // Files are indexed on every core, and reported in their order.
+        let results: Vec<Mutex<Option<std::io::Result<Option<LogIndex>>>>> =
+            files.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(files.len()) {
+                scope.spawn(|| loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(n) else { break };
+                    *results[n].lock().unwrap_or_else(|p| p.into_inner()) = Some(write_index(file));
+                });
+            }
+        });
         let mut out = std::io::stdout().lock();
         let mut indexed = 0;
-        for file in &files {
-            let bounds = write_bounds(file)
+        for (file, result) in files.iter().zip(results) {
+            let result = result
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .expect("every file is indexed");
+            let index = result
                 .map_err(|e| Failure::context(format!("cannot index {}", file.display()), e))?;
-            match bounds {
-                Some(bounds) => {
+            match index {
+                Some(index) => {
                     indexed += 1;
+                    let header = &index.header;
                     writeln!(
                         out,
-                        "indexed  {} ({} records, {} .. {}) -> {}",
+                        "indexed  {} ({} records in {} blocks, {} .. {}) -> {}",
                         file.display(),
-                        bounds.records,
-                        bounds.min_time,
-                        bounds.max_time,
-                        bounds_path(file).display()
+                        header.records,
+                        index.blocks.len(),
+                        header.min_time.as_deref().unwrap_or("no time"),
+                        header.max_time.as_deref().unwrap_or("no time"),
+                        index_path(file).display()
                     )?;
                 }
                 None => writeln!(
                     out,
-                    "skipped  {} (a line without a readable time: it is always read)",
+                    "skipped  {} (its first or last line has no record id: it is always read whole)",
                     file.display()
                 )?,
             }

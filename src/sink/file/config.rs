@@ -142,8 +142,8 @@ mod fsync_as_name {
 pub struct FileConfig {
     pub(crate) path: PathBuf,
     pub(crate) form: OutputForm,
-    /// Leave the time bounds of each rotated file beside it.
-    pub(crate) time_bounds: bool,
+    /// Leave the index of each rotated file beside it.
+    pub(crate) index: bool,
     pub(crate) max_bytes: Option<u64>,
     pub(crate) period: Option<RotationPeriod>,
     pub(crate) max_files: Option<usize>,
@@ -162,7 +162,7 @@ impl fmt::Debug for FileConfig {
         f.debug_struct("FileConfig")
             .field("path", &self.path)
             .field("form", &self.form)
-            .field("time_bounds", &self.time_bounds)
+            .field("index", &self.index)
             .field("max_bytes", &self.max_bytes)
             .field("period", &self.period)
             .field("max_files", &self.max_files)
@@ -182,7 +182,7 @@ impl FileConfig {
         FileConfig {
             path: path.as_ref().to_path_buf(),
             form: OutputForm::Native,
-            time_bounds: false,
+            index: false,
             max_bytes: None,
             period: None,
             max_files: None,
@@ -256,20 +256,23 @@ impl FileConfig {
         self
     }
 
-    /// Leaves beside each rotated file the exact times of its records (`<file>.bounds`), so
-    /// that a question with a time range reads only the files its records can be in
-    /// (`security-log index` does the same for files rotated before). Off by default.
+    /// Leaves beside each rotated file its index (`<file>.index`, see
+    /// [`log_index`](crate::log_index)): its records' exact times and, per block of about
+    /// 1 MiB, their times and a filter of their actors, tenants, client addresses, event names
+    /// and request ids, so that a question with a time range or such a needle reads only the
+    /// blocks its records can be in (`security-log index` does the same for files rotated
+    /// before). Only for the native form, which the store reads. Off by default.
     ///
     /// ```
     /// use tracing_security_events::sink::FileConfig;
     ///
     /// let file = FileConfig::new("/var/log/myapp/security.jsonl")
     ///     .rotate_at_size(256 << 20)
-    ///     .with_time_bounds(true);
+    ///     .with_index(true);
     /// # let _ = file;
     /// ```
-    pub fn with_time_bounds(mut self, on: bool) -> Self {
-        self.time_bounds = on;
+    pub fn with_index(mut self, on: bool) -> Self {
+        self.index = on;
         self
     }
 

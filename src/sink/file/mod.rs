@@ -4,8 +4,8 @@
 mod background_sync;
 mod checkpointer;
 mod config;
+mod index;
 mod recovery;
-mod time_bounds;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -21,7 +21,7 @@ pub use config::{
     CheckpointConfig, FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_CHECKPOINT_RECORDS, DEFAULT_FSYNC_INTERVAL, DEFAULT_KEY_EPOCH,
 };
-use time_bounds::BoundsTracker;
+use index::IndexTracker;
 
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
@@ -58,7 +58,7 @@ pub(crate) struct FileSink {
     period: Option<DateTime<Utc>>,
     /// The times of the active file's records, when the sink wrote it from its first byte:
     /// left beside it when it rotates.
-    bounds: Option<BoundsTracker>,
+    index: Option<IndexTracker>,
     chain: Option<(ChainHasher, ChainHash)>,
     /// The `seq` of the record the chain's tip is the hash of (0: none yet).
     tip_seq: u64,
@@ -93,7 +93,7 @@ impl FileSink {
             size: 0,
             identity: None,
             period: None,
-            bounds: None,
+            index: None,
             chain: None,
             tip_seq: 0,
             checkpointer: None,
@@ -157,9 +157,11 @@ impl FileSink {
         self.size = metadata.len();
         self.identity = identity(&metadata);
         self.period = None;
-        // Records an earlier run wrote are not known here: no bounds for such a file (the
-        // store reads it, `security-log index` can bound it once it is rotated).
-        self.bounds = (self.config.time_bounds && self.size == 0).then(BoundsTracker::default);
+        // Lines an earlier run wrote are not known here: no index for such a file (the store
+        // reads it whole; `security-log index` can index it once it is rotated).
+        // The store reads the native form only: an index of another would never be read.
+        let native = self.config.form == OutputForm::Native;
+        self.index = (self.config.index && native && self.size == 0).then(IndexTracker::default);
         self.file = Some(file);
         Ok(())
     }
@@ -227,7 +229,7 @@ impl FileSink {
             }
             if self.chain.is_none() {
                 fs::remove_file(path)?;
-                remove_bounds(path);
+                remove_index(path);
             } else if !self.removals.iter().any(|removal| removal.path == *path) {
                 self.removals.push(Removal {
                     path: path.clone(),
@@ -260,7 +262,7 @@ impl FileSink {
             }
             match fs::remove_file(&removal.path) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => result = Err(err),
-                _ => remove_bounds(&removal.path),
+                _ => remove_index(&removal.path),
             }
             false
         });
@@ -277,14 +279,14 @@ impl FileSink {
             target = self.log.rotated_path(at);
         }
         fs::rename(&self.config.path, &target)?;
-        let bounds = self
-            .bounds
+        let index = self
+            .index
             .take()
-            .and_then(|b| b.finish(&target, self.size));
-        if let Some(bounds) = bounds {
-            // The bounds only spare readers a file: without them the file is read, so a
-            // failure to save them is no failure of the log.
-            let _ = bounds.save(&target);
+            .and_then(|index| index.finish(&target, self.size));
+        if let Some(index) = index {
+            // The index only spares readers some reading: without it the file is read whole,
+            // so a failure to save it is no failure of the log.
+            let _ = index.save(&target);
         }
         self.open_active()?;
         if let Some(checkpointer) = &mut self.checkpointer {
@@ -691,6 +693,12 @@ impl FileSink {
                 last = first + 1;
             }
             let to = ends[last - 1].0;
+            let start = self.size + lead as u64;
+            if lead == 1 {
+                // A line a failed write left open is closed first: the index, which follows
+                // whole lines from the file's start, no longer knows the file.
+                self.index = None;
+            }
             // Copied only in the rare case a line left open by a failed write must be closed
             // first; one `append` keeps the write whole-or-nothing either way.
             let written = if lead == 1 {
@@ -713,8 +721,12 @@ impl FileSink {
             if let Some(checkpointer) = &mut self.checkpointer {
                 checkpointer.wrote((last - first) as u64);
             }
-            if let Some(bounds) = &mut self.bounds {
-                bounds.note(&records[first..last]);
+            if let Some(index) = &mut self.index {
+                index.note(
+                    start,
+                    &out[from..to],
+                    ends[first..last].iter().map(|e| e.0 - from),
+                );
             }
             from = to;
             first = last;
@@ -723,8 +735,8 @@ impl FileSink {
     }
 }
 
-/// Removes the time bounds kept beside a removed file, if any.
-fn remove_bounds(path: &std::path::Path) {
-    // An orphan bounds file names a file that is gone: no reader uses it.
-    let _ = fs::remove_file(crate::time_bounds::bounds_path(path));
+/// Removes the index kept beside a removed file, if any.
+fn remove_index(path: &std::path::Path) {
+    // An orphan index names a file that is gone: no reader uses it.
+    let _ = fs::remove_file(crate::log_index::index_path(path));
 }

@@ -13,6 +13,7 @@ use super::expr::{Comparison, Expr, Operand, Operator, Query, Test};
 use super::field::{Field, FieldPath};
 use super::fold::{fold, glob_matches};
 use crate::event::Severity;
+pub(crate) use crate::json_view::visit;
 use crate::json_view::Json;
 
 /// A query bound to the moment it runs, ready to test records.
@@ -218,41 +219,6 @@ impl Node {
                 })
             }),
         }
-    }
-}
-
-/// Calls `f` on each value at `segments` below `value` until it returns true; an array stands
-/// for each of its items. A key holding dots (`fields."authentication.method"`) is also found
-/// from the segments written without quotes (`fields.authentication.method`).
-pub(crate) fn visit<'v, 'a>(
-    value: &'v Json<'a>,
-    segments: &[String],
-    f: &mut dyn FnMut(&'v Json<'a>) -> bool,
-) -> bool {
-    match value {
-        Json::Array(items) => items.iter().any(|item| visit(item, segments, f)),
-        _ if segments.is_empty() => f(value),
-        Json::Object(object) => {
-            if let Some(child) = object.get(&segments[0]) {
-                if visit(child, &segments[1..], f) {
-                    return true;
-                }
-            }
-            if segments.len() > 1 {
-                let mut key = segments[0].clone();
-                for (n, segment) in segments.iter().enumerate().skip(1) {
-                    key.push('.');
-                    key.push_str(segment);
-                    if let Some(child) = object.get(&key) {
-                        if visit(child, &segments[n + 1..], f) {
-                            return true;
-                        }
-                    }
-                }
-            }
-            false
-        }
-        _ => false,
     }
 }
 

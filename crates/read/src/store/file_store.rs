@@ -17,6 +17,7 @@ use super::chain_check::ChainCheck;
 use super::cursor::Cursor;
 use super::deadline::Deadline;
 use super::lines::{self, Line};
+use super::log_index::{valid_index, IndexQuestion};
 use super::members::Members;
 use super::prefilter::Prefilter;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
@@ -52,13 +53,22 @@ struct ListedFile {
 }
 
 /// A file of the log, open: reads go on in it even if it is renamed (rotated) meanwhile, and
-/// only its first `len` bytes, as they were when the request began, are read.
+/// only its first `len` bytes, as they were when the request began, are read; of them, only
+/// `ranges` (whole lines, in order) when its index says the rest cannot hold a match.
 #[derive(Debug)]
 struct LogFile {
     path: PathBuf,
     rotated_at: Option<DateTime<Utc>>,
     file: File,
     len: u64,
+    ranges: Option<Vec<(u64, u64)>>,
+}
+
+impl LogFile {
+    /// The byte ranges to read, in order.
+    fn ranges(&self) -> Vec<(u64, u64)> {
+        self.ranges.clone().unwrap_or_else(|| vec![(0, self.len)])
+    }
 }
 
 /// What a scan needs to decide on a line.
@@ -66,6 +76,8 @@ struct Filter {
     prefilter: Prefilter,
     matcher: Matcher,
     members: Members,
+    /// What an index can answer of the question (its scope's tenant included).
+    question: IndexQuestion,
 }
 
 impl Filter {
@@ -80,6 +92,7 @@ impl Filter {
             prefilter: Prefilter::of(&scoped),
             matcher: scoped.matcher(now),
             members,
+            question: IndexQuestion::of(&scoped, now),
         }
     }
 }
@@ -268,6 +281,7 @@ impl FileStore {
                             rotated_at: entry.rotated_at,
                             file,
                             len,
+                            ranges: None,
                         });
                     }
                     // Removed by retention, or rotated away: listed again below.
@@ -290,35 +304,34 @@ impl FileStore {
         )))
     }
 
-    /// The files that may hold records within the time range `query` gives: a rotated file
-    /// with valid time bounds beside it ([`time_bounds`](super::time_bounds)) when they meet
-    /// the range; every file without. (A file's rotation time does not bound its records: one
-    /// stamped before the rotation can be written after it, and a clock stepped back puts a
-    /// later time in an earlier file; skipping by it missed such records.)
+    /// The files that may hold records `question` asks for, each with the ranges of its blocks
+    /// that may (only whole files when `blocks` is false): a rotated file with a valid index
+    /// beside it ([`log_index`](super::log_index)) as its index says; every other file whole.
+    /// (A file's rotation time does not bound its records: one stamped before the rotation can
+    /// be written after it, and a clock stepped back puts a later time in an earlier file.)
     fn snapshot_within(
         &self,
-        query: &Query,
-        now: DateTime<Utc>,
+        question: &IndexQuestion,
+        blocks: bool,
     ) -> Result<Vec<LogFile>, StoreError> {
-        let (since, until) = (query.earliest(now), query.latest(now));
         let mut files = self.snapshot()?;
-        if since.is_none() && until.is_none() {
+        if !question.asks() {
             return Ok(files);
         }
-        files.retain(|file| {
+        files.retain_mut(|file| {
             if file.rotated_at.is_none() {
                 return true;
             }
-            let bounds = super::time_bounds::valid_bounds(&file.path, &file.file, file.len);
-            match bounds
-                .as_ref()
-                .and_then(super::time_bounds::TimeBounds::range)
-            {
-                Some((min, max)) => {
-                    !(since.is_some_and(|since| max < since)
-                        || until.is_some_and(|until| min > until))
-                }
-                None => true,
+            let Some(index) = valid_index(&file.path, &file.file, file.len) else {
+                return true;
+            };
+            if blocks {
+                let ranges = index.ranges(question.range, &question.wanted);
+                let keep = !ranges.is_empty();
+                file.ranges = Some(ranges);
+                keep
+            } else {
+                !index.ranges(question.range, &[]).is_empty()
             }
         });
         Ok(files)
@@ -370,32 +383,45 @@ impl FileStore {
                 .take(files.len())
                 .collect(),
         };
-        let mut stopped = false;
+        // Set by the line handler, read between ranges while it is still borrowed.
+        let stopped = std::cell::Cell::new(false);
         for (n, index) in indices.into_iter().enumerate() {
             let file = &files[index];
             let resume_here = resume.filter(|_| n == 0);
             let mut on_line = |line: Line<'_>| {
                 if let Err(error) = ticker.tick() {
                     late = Some(error);
-                    stopped = true;
+                    stopped.set(true);
                     return ControlFlow::Break(());
                 }
                 let flow = each(index, &line);
-                stopped = flow.is_break();
+                stopped.set(flow.is_break());
                 flow
             };
+            let ranges = file.ranges();
             match order {
                 Order::OldestFirst => {
                     let from = resume_here.map_or(0, |(_, end)| end);
-                    lines::forward(&file.file, from, file.len.max(from), &mut on_line)
+                    for &(start, end) in ranges.iter().filter(|(_, end)| *end > from) {
+                        lines::forward(&file.file, start.max(from), end, &mut on_line)
+                            .map_err(io_error(&file.path))?;
+                        if stopped.get() {
+                            break;
+                        }
+                    }
                 }
                 Order::NewestFirst => {
                     let to = resume_here.map_or(file.len, |(start, _)| start.min(file.len));
-                    lines::backward(&file.file, to, &mut on_line)
+                    for &(start, end) in ranges.iter().rev().filter(|(start, _)| *start < to) {
+                        lines::backward(&file.file, start, end.min(to), &mut on_line)
+                            .map_err(io_error(&file.path))?;
+                        if stopped.get() {
+                            break;
+                        }
+                    }
                 }
             }
-            .map_err(io_error(&file.path))?;
-            if stopped {
+            if stopped.get() {
                 break;
             }
         }
@@ -438,12 +464,13 @@ impl FileStore {
     ) -> Result<T, StoreError> {
         let mut chunks: Vec<(usize, u64, u64)> = Vec::new();
         for (index, file) in files.iter().enumerate() {
-            let mut start = 0;
-            while start < file.len {
-                let end = line_boundary_after(&file.file, start + CHUNK, file.len)
-                    .map_err(io_error(&file.path))?;
-                chunks.push((index, start, end));
-                start = end;
+            for (mut start, range_end) in file.ranges() {
+                while start < range_end {
+                    let end = line_boundary_after(&file.file, start + CHUNK, range_end)
+                        .map_err(io_error(&file.path))?;
+                    chunks.push((index, start, end));
+                    start = end;
+                }
             }
         }
         let threads = std::thread::available_parallelism()
@@ -553,7 +580,7 @@ fn first_record_id(file: &LogFile) -> Result<Option<String>, StoreError> {
 impl LogStore for FileStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.snapshot_within(&search.query, search.now)?;
+        let files = self.snapshot_within(&filter.question, true)?;
         let mut page = Page::default();
         let mut last: Option<(usize, u64, u64, String)> = None;
         Self::scan(
@@ -607,7 +634,7 @@ impl LogStore for FileStore {
     fn count(&self, search: &Search) -> Result<Count, StoreError> {
         let (query, now) = (&search.query, search.now);
         let filter = Filter::new(query, &search.scope, now);
-        let files = self.snapshot_within(query, now)?;
+        let files = self.snapshot_within(&filter.question, true)?;
         Self::scan_parallel(
             &files,
             &filter,
@@ -629,7 +656,7 @@ impl LogStore for FileStore {
         for field in &aggregate.by {
             filter.members.add_field(field);
         }
-        let files = self.snapshot_within(&aggregate.query, aggregate.now)?;
+        let files = self.snapshot_within(&filter.question, true)?;
         // Counting every record by fields of known places: read each line's few values
         // without parsing it, and parse only the lines where that cannot tell.
         let raw = Tally::can_count_raw(aggregate);
@@ -668,10 +695,11 @@ impl LogStore for FileStore {
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
     ) -> Result<ExportSummary, StoreError> {
         let filter = Filter::new(&search.query, &search.scope, search.now);
-        let files = self.snapshot_within(&search.query, search.now)?;
-        let mut summary = ExportSummary::default();
         let mut chain = (search.chain_check && search.order == Order::OldestFirst)
             .then(|| ChainCheck::new(search.chain_key.as_deref()));
+        // The chain check reads every line of the files it is given: whole files only.
+        let files = self.snapshot_within(&filter.question, chain.is_none())?;
+        let mut summary = ExportSummary::default();
         let mut failed: Option<io::Error> = None;
         Self::scan(
             &files,

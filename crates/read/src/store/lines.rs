@@ -188,14 +188,16 @@ fn forward_blocks(
     }
 }
 
-/// Calls `f` with each line of `[0, to)`, last to first: `to` is the end of the file or the
-/// start of a line. A last line without its line feed is given as not whole.
+/// Calls `f` with each line of `[from, to)`, last to first: `from` is the start of a line,
+/// `to` the end of the file or the start of a line. A last line without its line feed is given
+/// as not whole.
 pub(crate) fn backward(
     file: &File,
+    from: u64,
     to: u64,
     f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
 ) -> io::Result<()> {
-    if to == 0 {
+    if to <= from {
         return Ok(());
     }
     let mut last = Vec::with_capacity(1);
@@ -207,10 +209,10 @@ pub(crate) fn backward(
     // whether that line had a line feed.
     let mut pending: Vec<u8> = Vec::new();
     let mut pending_whole = ends_whole;
-    let mut block: Vec<u8> = Vec::with_capacity(BLOCK.min(pos as usize));
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK.min((pos - from) as usize));
     let mut joined: Vec<u8> = Vec::new();
-    while pos > 0 {
-        let base = pos.saturating_sub(BLOCK as u64);
+    while pos > from {
+        let base = pos.saturating_sub(BLOCK as u64).max(from);
         block.clear();
         read_range(file, base, (pos - base) as usize, &mut block)?;
         let mut segment_end = block.len();
@@ -234,14 +236,14 @@ pub(crate) fn backward(
             pending_whole = true;
             segment_end = newline;
         }
-        // What is left starts a line that began in an earlier block (or at 0).
+        // What is left starts a line that began in an earlier block (or at `from`).
         let mut head = block[..segment_end].to_vec();
         head.append(&mut pending);
         pending = head;
         pos = base;
     }
     let _ = f(Line {
-        start: 0,
+        start: from,
         bytes: &pending,
         whole: pending_whole,
     });
@@ -268,7 +270,7 @@ mod tests {
         })
         .unwrap();
         let mut back = Vec::new();
-        backward(&file, len, &mut |l| {
+        backward(&file, 0, len, &mut |l| {
             back.push((
                 l.start,
                 String::from_utf8_lossy(l.bytes).into_owned(),
@@ -346,6 +348,30 @@ mod tests {
             }
             if let Some(last) = fwd.last() {
                 assert_eq!(last.2, text.ends_with('\n'));
+            }
+            // From a line's start to another's (or the end), backwards: the same lines.
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&content).unwrap();
+            let starts: Vec<u64> = fwd.iter().map(|(start, _, _)| *start).collect();
+            for (n, &from) in starts.iter().enumerate().step_by(starts.len() / 5 + 1) {
+                let to = starts.get(n + 2).copied().unwrap_or(content.len() as u64);
+                let mut back = Vec::new();
+                backward(&file, from, to, &mut |l| {
+                    back.push((
+                        l.start,
+                        String::from_utf8_lossy(l.bytes).into_owned(),
+                        l.whole,
+                    ));
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+                back.reverse();
+                let expected: Vec<_> = fwd
+                    .iter()
+                    .filter(|(start, _, _)| *start >= from && *start < to)
+                    .cloned()
+                    .collect();
+                assert_eq!(back, expected, "{from}..{to}");
             }
         }
     }

@@ -46,6 +46,7 @@ mod deadline;
 mod export;
 mod file_store;
 mod lines;
+mod log_index;
 mod members;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -56,7 +57,6 @@ pub use members::Members;
 pub use prefilter::Prefilter;
 mod raw;
 mod request;
-mod time_bounds;
 
 use std::io;
 
@@ -70,13 +70,13 @@ pub use export::{
     csv_io_error, csv_row, neutralize_csv_cell, ExportFormat, ExportWriter, CSV_COLUMNS,
 };
 pub use file_store::FileStore;
+pub use log_index::{index_path, write_index, LogIndex};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::PostgresStore;
 pub use request::{
     Count, ExportSummary, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE,
 };
-pub use time_bounds::{bounds_path, write_bounds, TimeBounds};
 
 /// Why a store could not answer.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,232 @@
+//! The index of a rotated log file, kept beside it (`<file>.index`): the file's size, first
+//! and last record and time bounds, and for each block of about 1 MiB of whole lines its byte
+//! range, its records' smallest and largest times and a filter of the values of its indexed
+//! fields ([`IndexedField`]: the actor's id, name and email, the tenant, the client's address,
+//! the event's name and the request id). A question with a time range or a needle (`user =`,
+//! `ip =`, `request.id =`, in a conjunction) reads only the blocks that can hold its records.
+//!
+//! Written by the file sink at rotation (`FileConfig::with_index`) and by `security-log index`
+//! for files rotated before; both build it with [`IndexBuilder`] from the lines as written, so
+//! they write the same bytes. Never trusted blindly: the index names its file, its size and its
+//! first and last record ids, ends with a checksum of itself, and a reader that finds any of
+//! them wrong reads the whole file.
+//!
+//! A file's rotation time does not bound its records' times (a record stamped before a
+//! rotation can be written after it; a clock stepped back puts later times in an earlier
+//! file); the records' own smallest and largest times do, in a file and in a block.
+
+mod bloom;
+mod builder;
+mod keys;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use builder::IndexBuilder;
+pub use keys::{address_key, read_line, time_of, IndexedField, LineFacts};
+
+/// The first bytes of an index file; the last one is the format's version.
+const MAGIC: &[u8; 8] = b"TSEIDX\0\x02";
+
+/// What an index says of its file as a whole (JSON inside the index file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexHeader {
+    /// The log file's name.
+    pub file: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its lines.
+    pub records: u64,
+    /// Its first line's record id.
+    pub first_id: String,
+    /// Its last line's.
+    pub last_id: String,
+    /// The smallest time of its records (RFC 3339, microseconds), if any has one.
+    pub min_time: Option<String>,
+    /// The largest.
+    pub max_time: Option<String>,
+}
+
+/// One block: whole lines from `start` to `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Where its first line starts.
+    pub start: u64,
+    /// Where the line after its last starts (or the file ends).
+    pub end: u64,
+    /// Its lines.
+    pub records: u32,
+    /// The smallest and largest time a time comparison can find in its lines, in microseconds
+    /// since 1970; `None` when no line has one (no time range holds any of them).
+    pub time: Option<(i64, i64)>,
+    filter: Vec<u64>,
+}
+
+impl Block {
+    /// Whether a line of the block may hold the key (see [`IndexedField::key_of_text`]).
+    pub fn may_hold(&self, key: u128) -> bool {
+        bloom::may_contain(&self.filter, key)
+    }
+
+    /// Whether the block may hold a record of the time range (microseconds, both ends
+    /// included) and one of the keys of each of `wanted`.
+    pub fn may_match(&self, range: (Option<i64>, Option<i64>), wanted: &[Vec<u128>]) -> bool {
+        let in_range = match (range, self.time) {
+            ((None, None), _) => true,
+            (_, None) => false,
+            ((since, until), Some((min, max))) => {
+                since.is_none_or(|since| max >= since) && until.is_none_or(|until| min <= until)
+            }
+        };
+        in_range
+            && wanted
+                .iter()
+                .all(|keys| keys.iter().any(|&key| self.may_hold(key)))
+    }
+}
+
+/// A rotated file's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogIndex {
+    /// The file as a whole.
+    pub header: IndexHeader,
+    /// Its blocks, in order, covering the whole file.
+    pub blocks: Vec<Block>,
+}
+
+impl LogIndex {
+    /// The byte ranges of the blocks that may hold a record in the time range (microseconds,
+    /// both ends included) with one of the keys of each of `wanted`, adjacent ones joined.
+    pub fn ranges(
+        &self,
+        range: (Option<i64>, Option<i64>),
+        wanted: &[Vec<u128>],
+    ) -> Vec<(u64, u64)> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for block in self.blocks.iter().filter(|b| b.may_match(range, wanted)) {
+            match ranges.last_mut() {
+                Some((_, end)) if *end == block.start => *end = block.end,
+                _ => ranges.push((block.start, block.end)),
+            }
+        }
+        ranges
+    }
+
+    /// The index as it is kept: the magic, the header's JSON, the blocks, a CRC-32 of all
+    /// before it (little-endian numbers).
+    pub fn encode(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.header).expect("plain data");
+        let mut out = Vec::with_capacity(64 + header.len() + self.blocks.len() * 64);
+        out.extend_from_slice(MAGIC);
+        put_len(&mut out, header.len());
+        out.extend_from_slice(&header);
+        put_len(&mut out, self.blocks.len());
+        for block in &self.blocks {
+            out.extend_from_slice(&block.start.to_le_bytes());
+            out.extend_from_slice(&block.end.to_le_bytes());
+            out.extend_from_slice(&block.records.to_le_bytes());
+            let (min, max) = block.time.unwrap_or((i64::MAX, i64::MIN));
+            out.extend_from_slice(&min.to_le_bytes());
+            out.extend_from_slice(&max.to_le_bytes());
+            put_len(&mut out, block.filter.len());
+            for word in &block.filter {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// The index in `bytes`, if they are one, whole and undamaged.
+    pub fn decode(bytes: &[u8]) -> Option<LogIndex> {
+        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?) {
+            return None;
+        }
+        let mut input = Input(body.strip_prefix(MAGIC)?);
+        let header_len = input.len()?;
+        let header: IndexHeader = serde_json::from_slice(input.take(header_len)?).ok()?;
+        let count = input.len()?;
+        let mut blocks = Vec::with_capacity(count.min(body.len() / 36));
+        let mut at = 0;
+        for _ in 0..count {
+            let (start, end) = (input.u64()?, input.u64()?);
+            let records = u32::from_le_bytes(input.take(4)?.try_into().ok()?);
+            #[allow(clippy::cast_possible_wrap, reason = "written from an i64")]
+            let (min, max) = (input.u64()? as i64, input.u64()? as i64);
+            let words = input.len()?;
+            let filter = input
+                .take(words.checked_mul(8)?)?
+                .chunks_exact(8)
+                .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+                .collect();
+            // Blocks cover the file from its start, in order, without gaps.
+            if start != at || end <= start || end > header.size {
+                return None;
+            }
+            at = end;
+            blocks.push(Block {
+                start,
+                end,
+                records,
+                time: (min <= max).then_some((min, max)),
+                filter,
+            });
+        }
+        (input.0.is_empty() && at == header.size).then_some(LogIndex { header, blocks })
+    }
+
+    /// The index kept beside `file`, if it reads as one (whether it is still that file's is
+    /// for the reader to check against the file).
+    pub fn load(file: &Path) -> Option<LogIndex> {
+        LogIndex::decode(&std::fs::read(index_path(file)).ok()?)
+    }
+
+    /// Writes the index beside its file: to a new file, renamed into place.
+    pub fn save(&self, file: &Path) -> io::Result<()> {
+        let target = index_path(file);
+        let temporary = target.with_extension("index.tmp");
+        std::fs::write(&temporary, self.encode())?;
+        std::fs::rename(&temporary, &target)
+    }
+}
+
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// What is left to decode.
+struct Input<'a>(&'a [u8]);
+
+impl<'a> Input<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (taken, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(u32::from_le_bytes(self.take(4)?.try_into().ok()?)).ok()
+    }
+}
+
+/// Where the index of `file` is kept.
+pub fn index_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".index");
+    PathBuf::from(name)
+}
+
+/// The file name of `path`.
+pub fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
