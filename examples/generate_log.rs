@@ -2,10 +2,12 @@
 //! for trying `security-log` on something that looks like production:
 //!
 //! ```text
-//! cargo run --release --example generate_log -- DIR [--records N] [--rotate-mb M] [--seed S] [--days D] [--checkpoint-key FILE]
+//! cargo run --release --example generate_log -- DIR [--records N] [--rotate-mb M] [--seed S] [--days D] [--checkpoint-key FILE] [--actors N] [--index]
 //! ```
 //!
 //! With `--checkpoint-key`, the file sink signs checkpoints with that key (made when missing).
+//! With `--actors N`, N actors and addresses, most seldom seen (the default: 400 as active as
+//! each other). With `--index`, the file sink leaves its index beside each rotated file.
 //!
 //! What it writes is described in `support/synthetic_log.rs`.
 
@@ -25,6 +27,8 @@ struct Options {
     seed: u64,
     days: u64,
     checkpoint_key: Option<PathBuf>,
+    actors: Option<usize>,
+    index: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -36,9 +40,11 @@ fn options() -> Result<Options, String> {
         seed: 7,
         days: 30,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     };
     let usage = "usage: generate_log DIR [--records N] [--rotate-mb M] [--seed S] [--days D] \
-                 [--checkpoint-key FILE]";
+                 [--checkpoint-key FILE] [--actors N] [--index]";
     let mut dir = None;
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> Result<u64, String> {
@@ -51,6 +57,11 @@ fn options() -> Result<Options, String> {
             "--rotate-mb" => options.rotate_mb = number("--rotate-mb")?.max(1),
             "--seed" => options.seed = number("--seed")?,
             "--days" => options.days = number("--days")?.max(1),
+            "--actors" => {
+                options.actors =
+                    Some(usize::try_from(number("--actors")?.max(1)).map_err(|e| e.to_string())?);
+            }
+            "--index" => options.index = true,
             "--checkpoint-key" => {
                 let file = args
                     .next()
@@ -73,6 +84,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed: options.seed,
         days: options.days,
         checkpoint_key: options.checkpoint_key,
+        actors: options.actors,
+        index: options.index,
     };
     let stats = log.write(&options.dir)?;
     println!(

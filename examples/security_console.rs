@@ -45,6 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed: 5,
         days: 7,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write(dir.path())?;
     let path = dir.path().join("security.jsonl");

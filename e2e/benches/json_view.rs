@@ -24,6 +24,8 @@ fn lines() -> Vec<String> {
         seed: 29,
         days: 3,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write(dir.path())
     .unwrap();

@@ -127,6 +127,8 @@ fn synthetic_lines(records: u64) -> (tempfile::TempDir, Vec<String>) {
         seed: 5,
         days: 1,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write(dir.path())
     .unwrap();
@@ -168,6 +170,8 @@ fn end_to_end(_: &mut Criterion) {
         seed: 9,
         days: 1,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write_with(dir.path(), |builder| builder.with_notifications(config))
     .unwrap();

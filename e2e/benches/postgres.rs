@@ -50,6 +50,8 @@ fn main() {
         seed: 1,
         days: 7,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     };
     log.write_then(
         dir.path(),
@@ -125,6 +127,8 @@ fn main() {
         seed: 2,
         days: 30,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     };
     log.write_then(
         big.path(),

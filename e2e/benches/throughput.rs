@@ -136,10 +136,10 @@ fn throughput(c: &mut Criterion, only: &str) {
             ("chain on, fsync never", |c| c.fsync(FsyncPolicy::Never)),
             ("chain on, fsync interval", |c| c),
             ("checkpoints, fsync interval", with_checkpoints),
-            // Time bounds against the same rotation without them: what keeping them costs.
+            // The index against the same rotation without it: what keeping it costs.
             ("rotating 64 MiB", |c| c.rotate_at_size(64 << 20)),
-            ("rotating 64 MiB, time bounds", |c| {
-                c.rotate_at_size(64 << 20).with_time_bounds(true)
+            ("rotating 64 MiB, index", |c| {
+                c.rotate_at_size(64 << 20).with_index(true)
             }),
         ];
         for (name, config) in variants {
@@ -184,7 +184,7 @@ const VARIANTS: [&str; 14] = [
     "records_on_disk/chain on, fsync interval/1",
     "records_on_disk/checkpoints, fsync interval/1",
     "records_on_disk/rotating 64 MiB/1",
-    "records_on_disk/rotating 64 MiB, time bounds/1",
+    "records_on_disk/rotating 64 MiB, index/1",
     "records_on_disk/fmt-json + non_blocking/4",
     "records_on_disk/chain off, fsync interval/4",
     "records_on_disk/chain on, fsync never/4",

@@ -75,6 +75,12 @@ pub struct SyntheticLog {
     pub days: u64,
     /// Sign checkpoints with this key file (made when missing).
     pub checkpoint_key: Option<std::path::PathBuf>,
+    /// `None`: 400 actors, each as active as the others. `Some(n)`: `n` actors (and as many
+    /// client addresses), a few very active and most seldom seen, as in a large service's
+    /// year: the long tail a needle question looks for.
+    pub actors: Option<usize>,
+    /// Leave the file sink's index beside each rotated file.
+    pub index: bool,
 }
 
 impl Default for SyntheticLog {
@@ -85,6 +91,8 @@ impl Default for SyntheticLog {
             seed: 7,
             days: 30,
             checkpoint_key: None,
+            actors: None,
+            index: false,
         }
     }
 }
@@ -119,7 +127,9 @@ impl SyntheticLog {
         let step = (self.days * 86_400_000_000 / self.records.max(1)).max(1) as i64;
         let clock = Arc::new(GeneratorClock(AtomicI64::new(start)));
         let path = dir.join("security.jsonl");
-        let mut file = FileConfig::new(&path).rotate_at_size(self.rotate_mb << 20);
+        let mut file = FileConfig::new(&path)
+            .rotate_at_size(self.rotate_mb << 20)
+            .with_index(self.index);
         if let Some(key_file) = &self.checkpoint_key {
             if !key_file.exists() {
                 EpochKey::generate()?.save(key_file)?;
@@ -136,7 +146,7 @@ impl SyntheticLog {
         )
         .build()?;
 
-        let mut clients: Vec<Client> = (0..3000)
+        let mut clients: Vec<Client> = (0..self.actors.unwrap_or(0).max(3000))
             .map(|n| Client {
                 ip: if n % 10 == 0 {
                     format!("2001:db8:{:x}::{:x}", rng.u16(..), rng.u16(1..))
@@ -154,7 +164,7 @@ impl SyntheticLog {
             })
             .collect();
         // Actors, each in one tenant, with a few addresses of their own.
-        let actors: Vec<(String, &str, Vec<usize>)> = (0..400)
+        let actors: Vec<(String, &str, Vec<usize>)> = (0..self.actors.unwrap_or(400))
             .map(|n| {
                 let tenant = TENANTS[n % TENANTS.len()];
                 let own = (0..rng.usize(1..4))
@@ -174,7 +184,18 @@ impl SyntheticLog {
             while written < self.records {
                 // Now and then, a brute-force burst against one account from one address.
                 let burst = rng.u32(..1000) < 1;
-                let actor = &actors[rng.usize(..actors.len())];
+                let actor = &actors[match self.actors {
+                    None => rng.usize(..actors.len()),
+                    // The cube of a uniform draw: the first hundredth of the actors act in a
+                    // fifth of the records, the last half in a fifth.
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        clippy::cast_precision_loss,
+                        reason = "below the count"
+                    )]
+                    Some(n) => ((n as f64) * rng.f64().powi(3)) as usize,
+                }];
                 let client = if burst {
                     &clients[rng.usize(..clients.len())]
                 } else {

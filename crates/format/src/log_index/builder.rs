@@ -19,7 +19,8 @@ pub struct IndexBuilder {
     /// in `facts.keys`).
     open: (u64, u64, u32, Option<(i64, i64)>),
     records: u64,
-    first_id: Option<Option<String>>,
+    /// The first line's id (set when the first line is added).
+    first_id: Option<String>,
     last_id: Option<String>,
     time: Option<(i64, i64)>,
 }
@@ -49,8 +50,8 @@ impl IndexBuilder {
         self.open.2 += 1;
         self.records += 1;
         let id = self.facts.id.take();
-        if self.first_id.is_none() {
-            self.first_id = Some(id.clone());
+        if self.records == 1 {
+            self.first_id.clone_from(&id);
         }
         self.last_id = id;
         if self.open.1 - self.open.0 >= BLOCK_BYTES {
@@ -78,7 +79,7 @@ impl IndexBuilder {
     /// or last line has no record id, by which a reader tells the index is its file's.
     pub fn finish(mut self, file: &Path, size: u64) -> Option<LogIndex> {
         self.close_block();
-        let first_id = self.first_id??;
+        let first_id = self.first_id?;
         let last_id = self.last_id?;
         if self.blocks.last().map(|b| b.end) != Some(size) {
             return None;

@@ -203,7 +203,7 @@ fn object_keys(line: &[u8], at: usize, object: &str, facts: &mut LineFacts) -> O
         match member(line, at, name.as_bytes()) {
             Place::At(start) => {
                 let end = value_end(line, start)?;
-                let text = scalar_text(&line[start..end])?;
+                let text = scalar_text(&line[start..end]).ok()?;
                 if let Some(key) = text.and_then(|t| field.key_of_text(&t)) {
                     facts.keys.push(key);
                 }
@@ -261,19 +261,25 @@ fn text_value(raw: &[u8]) -> Option<Cow<'_, str>> {
     }
 }
 
-/// A value's text as the query's `text_of` gives it: `Some(None)` when it has none (null),
-/// `None` when only parsing can tell (a number other than a plain integer, a list, an object).
-fn scalar_text(raw: &[u8]) -> Option<Option<Cow<'_, str>>> {
-    match raw.first()? {
-        b'"' => text_value(raw).map(Some),
-        b'n' if raw == b"null" => Some(None),
-        b't' if raw == b"true" => Some(Some(Cow::Borrowed("true"))),
-        b'f' if raw == b"false" => Some(Some(Cow::Borrowed("false"))),
-        b'-' | b'0'..=b'9' if is_plain_integer(raw) => std::str::from_utf8(raw)
-            .ok()
-            .map(|t| Some(Cow::Borrowed(t))),
-        _ => None,
+/// A value's text as the query's `text_of` gives it: `Ok(None)` when it has none (null),
+/// `Err(())` when only parsing can tell (a number other than a plain integer, a list, an
+/// object).
+fn scalar_text(raw: &[u8]) -> Result<Option<Cow<'_, str>>, ()> {
+    match raw.first().ok_or(())? {
+        b'"' => known(text_value(raw)),
+        b'n' if raw == b"null" => Ok(None),
+        b't' if raw == b"true" => Ok(Some(Cow::Borrowed("true"))),
+        b'f' if raw == b"false" => Ok(Some(Cow::Borrowed("false"))),
+        b'-' | b'0'..=b'9' if is_plain_integer(raw) => {
+            known(std::str::from_utf8(raw).ok().map(Cow::Borrowed))
+        }
+        _ => Err(()),
     }
+}
+
+/// A text read from the line, or `Err(())` when it could not be.
+fn known(text: Option<Cow<'_, str>>) -> Result<Option<Cow<'_, str>>, ()> {
+    text.map(Some).ok_or(())
 }
 
 fn is_plain_integer(raw: &[u8]) -> bool {

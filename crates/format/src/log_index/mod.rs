@@ -185,11 +185,22 @@ impl LogIndex {
         LogIndex::decode(&std::fs::read(index_path(file)).ok()?)
     }
 
-    /// Writes the index beside its file: to a new file, renamed into place.
+    /// Writes the index beside its file: to a new file, readable by its owner only as the
+    /// log is (the filters tell which values a block holds), renamed into place.
     pub fn save(&self, file: &Path) -> io::Result<()> {
+        use std::io::Write;
         let target = index_path(file);
         let temporary = target.with_extension("index.tmp");
-        std::fs::write(&temporary, self.encode())?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut out = options.open(&temporary)?;
+        out.write_all(&self.encode())?;
+        drop(out);
         std::fs::rename(&temporary, &target)
     }
 }
