@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::json_view::{visit, Json};
-use crate::raw_json::{member, skip_space, string_end, value_end, Place};
+use crate::raw_json::{member, raw_text, skip_space, string_end, value_end, Place};
 
 /// A field whose values a log index keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +203,7 @@ fn object_keys(line: &[u8], at: usize, object: &str, facts: &mut LineFacts) -> O
         match member(line, at, name.as_bytes()) {
             Place::At(start) => {
                 let end = value_end(line, start)?;
-                let text = scalar_text(&line[start..end]).ok()?;
+                let text = raw_text(&line[start..end]).ok()?;
                 if let Some(key) = text.and_then(|t| field.key_of_text(&t)) {
                     facts.keys.push(key);
                 }
@@ -259,36 +259,6 @@ fn text_value(raw: &[u8]) -> Option<Cow<'_, str>> {
     } else {
         std::str::from_utf8(inner).ok().map(Cow::Borrowed)
     }
-}
-
-/// A value's text as the query's `text_of` gives it: `Ok(None)` when it has none (null),
-/// `Err(())` when only parsing can tell (a number other than a plain integer, a list, an
-/// object).
-fn scalar_text(raw: &[u8]) -> Result<Option<Cow<'_, str>>, ()> {
-    match raw.first().ok_or(())? {
-        b'"' => known(text_value(raw)),
-        b'n' if raw == b"null" => Ok(None),
-        b't' if raw == b"true" => Ok(Some(Cow::Borrowed("true"))),
-        b'f' if raw == b"false" => Ok(Some(Cow::Borrowed("false"))),
-        b'-' | b'0'..=b'9' if is_plain_integer(raw) => {
-            known(std::str::from_utf8(raw).ok().map(Cow::Borrowed))
-        }
-        _ => Err(()),
-    }
-}
-
-/// A text read from the line, or `Err(())` when it could not be.
-fn known(text: Option<Cow<'_, str>>) -> Result<Option<Cow<'_, str>>, ()> {
-    text.map(Some).ok_or(())
-}
-
-fn is_plain_integer(raw: &[u8]) -> bool {
-    let digits = raw.strip_prefix(b"-").unwrap_or(raw);
-    !digits.is_empty()
-        && digits.len() <= 18
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits.len() == 1 || digits[0] != b'0')
-        && raw != b"-0"
 }
 
 /// The facts of a line read by parsing it, as the query reads it.

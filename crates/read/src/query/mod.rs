@@ -122,7 +122,7 @@ mod vocabulary;
 pub(crate) use check::number as number_text;
 pub use error::QueryError;
 pub use eval::Matcher;
-pub(crate) use eval::{contains_ascii_caseless, text_of, visit};
+pub(crate) use eval::{text_of, visit};
 pub(crate) use expr::{Comparison, Expr, Operand, Test};
 pub use expr::{Operator, Query};
 pub use field::{known_paths, SHORTCUTS};

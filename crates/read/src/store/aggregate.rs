@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::deadline::Deadline;
 use super::request::Scope;
 use crate::json_view::Json;
-use crate::query::{Field, FieldPath, Query};
+use crate::query::{Field, Query};
 
 /// What to count: the records matching a query, grouped by fields and/or time buckets.
 #[derive(Debug, Clone)]
@@ -134,10 +134,15 @@ pub struct Aggregation {
 pub(crate) struct Tally {
     groups: HashMap<String, u64>,
     key: String,
-    /// The paths of each grouping field, worked out once.
-    paths: Vec<Vec<FieldPath>>,
-    timestamp: Vec<FieldPath>,
+    /// What the raw path looks up in each line, worked out once: `schema`, `id`, `timestamp`,
+    /// then the paths of each grouping field in turn.
+    paths: Vec<Vec<String>>,
+    /// How many of `paths` each grouping field has.
+    field_paths: Vec<usize>,
 }
+
+/// The most paths the raw path looks up in one walk over a line (more: the line is parsed).
+const RAW_PATHS: usize = 16;
 
 impl Tally {
     pub(crate) fn add(&mut self, request: &Aggregate, record: &Json<'_>) {
@@ -153,15 +158,45 @@ impl Tally {
         self.count(request, at, values.into_iter());
     }
 
-    /// Counts a record read without parsing it (see `raw`): `false` when only parsing it can
-    /// tell its group.
+    /// Counts a record read without parsing it (see `raw`), its values found in one walk over
+    /// its members: `false` when only parsing it can tell whether it is a record and its
+    /// group.
     pub(crate) fn add_raw(&mut self, request: &Aggregate, line: &[u8]) -> bool {
-        if self.paths.len() != request.by.len() || self.timestamp.is_empty() {
-            self.paths = request.by.iter().map(Field::paths).collect();
-            self.timestamp = vec![FieldPath::dotted("timestamp")];
+        use super::raw::{found_text, lookup_each, Lookup};
+        if self.paths.is_empty() {
+            self.paths = ["schema", "id", "timestamp"]
+                .iter()
+                .map(|name| vec![(*name).to_owned()])
+                .collect();
+            for field in &request.by {
+                let paths = field.paths();
+                self.field_paths.push(paths.len());
+                self.paths
+                    .extend(paths.iter().map(|path| path.segments().to_vec()));
+            }
+        }
+        let n = self.paths.len();
+        if n > RAW_PATHS {
+            return false;
+        }
+        let mut slices: [&[String]; RAW_PATHS] = [&[]; RAW_PATHS];
+        for (slot, path) in slices.iter_mut().zip(&self.paths) {
+            *slot = path;
+        }
+        let mut found = [Lookup::Absent; RAW_PATHS];
+        lookup_each(line, &slices[..n], &mut found[..n]);
+        // A record: one object (by its first and last characters) with a `schema` and a text
+        // `id`.
+        let trimmed = line.trim_ascii();
+        if trimmed.first() != Some(&b'{')
+            || trimmed.last() != Some(&b'}')
+            || !matches!(found[0], Lookup::Found(_))
+            || !matches!(found[1], Lookup::Found([b'"', ..]))
+        {
+            return false;
         }
         let at = if request.every.is_some() {
-            match super::raw::group_text(line, &self.timestamp) {
+            match found_text(found[2]) {
                 Ok(Some(text)) => match unix_seconds(&text) {
                     Some(at) => Some(at),
                     None => return false,
@@ -172,11 +207,21 @@ impl Tally {
             None
         };
         let mut values = Vec::with_capacity(request.by.len());
-        for paths in &self.paths {
-            match super::raw::group_text(line, paths) {
-                Ok(value) => values.push(value),
-                Err(()) => return false,
+        let mut next = 3;
+        for &count in &self.field_paths {
+            let mut value = None;
+            for &each in &found[next..next + count] {
+                match found_text(each) {
+                    Ok(Some(text)) => {
+                        value = Some(text);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(()) => return false,
+                }
             }
+            values.push(value);
+            next += count;
         }
         self.count(request, at, values.into_iter());
         true

@@ -137,17 +137,6 @@ fn parse_record<'a>(bytes: &'a [u8], members: &Members) -> Option<Json<'a>> {
         .then_some(record)
 }
 
-/// Whether a line is, without parsing it, a record: one object (by its first and last
-/// characters) whose `schema` is there and whose `id` is text.
-fn is_plain_record(line: &[u8]) -> bool {
-    use super::raw::{lookup, Lookup};
-    let trimmed = line.trim_ascii();
-    trimmed.first() == Some(&b'{')
-        && trimmed.last() == Some(&b'}')
-        && matches!(lookup(line, &["schema"]), Lookup::Found(_))
-        && matches!(lookup(line, &["id"]), Lookup::Found([b'"', ..]))
-}
-
 fn stored(line: &Line<'_>, record: &Json<'_>) -> StoredRecord {
     let text = |key: &str| match record {
         Json::Object(object) => match object.get(key) {
@@ -665,11 +654,7 @@ impl LogStore for FileStore {
             &filter,
             &aggregate.deadline,
             &|(tally, skipped): &mut (Tally, u64), line| {
-                if raw
-                    && line.whole
-                    && is_plain_record(line.bytes)
-                    && tally.add_raw(aggregate, line.bytes)
-                {
+                if raw && line.whole && tally.add_raw(aggregate, line.bytes) {
                     return;
                 }
                 match read_line(line, &filter) {

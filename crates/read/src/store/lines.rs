@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io;
 use std::ops::ControlFlow;
 
+use super::prefilter::Needles;
+
 const BLOCK: usize = 1 << 20;
 
 /// One line: where it starts, its bytes without the line feed, whether it had one (the last
@@ -91,25 +93,44 @@ pub(crate) fn forward(
     })
 }
 
-/// Calls `f` with the lines starting in `[from, to)` that hold one of `needles` or a backslash,
-/// and with an unfinished last line, first to last: the needles are searched in whole blocks,
-/// not line by line, and the lines without them are never looked at.
+/// Calls `f` with the lines starting in `[from, to)` that hold one of `needles` or a backslash
+/// (or, for texts ignoring case, a byte other than ASCII), and with an unfinished last line,
+/// first to last: the needles are searched in whole blocks, not line by line, and the lines
+/// without them are never looked at.
 pub(crate) fn forward_containing(
     file: &File,
     from: u64,
     to: u64,
-    needles: &[&memchr::memmem::Finder<'_>],
+    needles: &Needles<'_>,
     f: &mut dyn FnMut(Line<'_>) -> ControlFlow<()>,
 ) -> io::Result<()> {
     let mut hits: Vec<usize> = Vec::new();
+    let mut lowered: Vec<u8> = Vec::new();
     forward_blocks(file, from, to, &mut |piece| {
         let (base, data) = match piece {
             Piece::Lines(base, data) => (base, data),
             Piece::Unfinished(line) => return f(line),
         };
         hits.clear();
-        for needle in needles {
-            hits.extend(needle.find_iter(data));
+        if needles.caseless {
+            // Lowering keeps every byte where it was: a hit in the copy is one in the block.
+            lowered.clear();
+            lowered.extend(data.iter().map(u8::to_ascii_lowercase));
+            for needle in &needles.finders {
+                hits.extend(needle.find_iter(&lowered));
+            }
+            if !data.is_ascii() {
+                hits.extend(
+                    data.iter()
+                        .enumerate()
+                        .filter(|(_, byte)| !byte.is_ascii())
+                        .map(|(at, _)| at),
+                );
+            }
+        } else {
+            for needle in &needles.finders {
+                hits.extend(needle.find_iter(data));
+            }
         }
         hits.extend(memchr::memchr_iter(b'\\', data));
         hits.sort_unstable();
@@ -297,8 +318,12 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(content.as_bytes()).unwrap();
         let alice = memchr::memmem::Finder::new("alice");
+        let needles = Needles {
+            finders: vec![&alice],
+            caseless: false,
+        };
         let mut got = Vec::new();
-        forward_containing(&file, 0, content.len() as u64, &[&alice], &mut |line| {
+        forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
             got.push((String::from_utf8_lossy(line.bytes).into_owned(), line.whole));
             assert_eq!(
                 &content.as_bytes()[line.start as usize..][..line.bytes.len()],
@@ -312,6 +337,33 @@ mod tests {
             .iter()
             .all(|(l, whole)| *whole && (l.contains("alice") || l.contains('\\'))));
         assert_eq!(got[400], ("{\"torn".to_owned(), false));
+    }
+
+    #[test]
+    fn lines_holding_a_text_in_any_case_or_other_than_ascii() {
+        let mut content = String::new();
+        for n in 0..50_000 {
+            match n % 1000 {
+                3 => content.push_str(&format!("{{\"n\":{n},\"who\":\"ALiCe\"}}\n")),
+                5 => content.push_str(&format!("{{\"n\":{n},\"who\":\"\u{212a}\"}}\n")),
+                _ => content.push_str(&format!("{{\"n\":{n},\"who\":\"bob\"}}\n")),
+            }
+        }
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content.as_bytes()).unwrap();
+        let alice = memchr::memmem::Finder::new("alice");
+        let needles = Needles {
+            finders: vec![&alice],
+            caseless: true,
+        };
+        let mut got = Vec::new();
+        forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
+            got.push(String::from_utf8_lossy(line.bytes).into_owned());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got.len(), 100);
+        assert!(got.iter().all(|l| l.contains("ALiCe") || !l.is_ascii()));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use memchr::memmem::Finder;
 
 use crate::escape::needs_escape;
-use crate::query::{contains_ascii_caseless, Expr, Operand, Operator, Query, Test};
+use crate::query::{Expr, Operand, Operator, Query, Test};
 
 /// Literal texts a line must contain: every clause holds at least one of its alternatives.
 #[derive(Debug, Default)]
@@ -22,8 +22,8 @@ pub struct Prefilter {
 enum Literal {
     /// As it is.
     Exact(Box<Finder<'static>>),
-    /// Ignoring ASCII case (`~`), in lower case.
-    Caseless(Vec<u8>),
+    /// Ignoring ASCII case (`~`, `like`), in lower case.
+    Caseless(Box<Finder<'static>>),
 }
 
 impl Literal {
@@ -32,7 +32,9 @@ impl Literal {
             Text::Exact(text) => {
                 Literal::Exact(Box::new(Finder::new(text.as_bytes()).into_owned()))
             }
-            Text::Caseless(text) => Literal::Caseless(text.to_ascii_lowercase().into_bytes()),
+            Text::Caseless(text) => Literal::Caseless(Box::new(
+                Finder::new(text.to_ascii_lowercase().as_bytes()).into_owned(),
+            )),
         }
     }
 
@@ -40,9 +42,33 @@ impl Literal {
         match self {
             Literal::Exact(finder) => finder.find(line).is_some(),
             // A line with other than ASCII is parsed: the query lowers its case by Unicode.
-            Literal::Caseless(needle) => !line.is_ascii() || contains_ascii_caseless(line, needle),
+            Literal::Caseless(finder) => !line.is_ascii() || found_caseless(line, finder),
         }
     }
+}
+
+/// Texts one of which a matching line holds.
+pub(crate) struct Needles<'a> {
+    /// The texts (in lower case when `caseless`).
+    pub(crate) finders: Vec<&'a Finder<'static>>,
+    /// Whether they are to be found ignoring ASCII case: in the text lowered; a line with
+    /// other than ASCII is always one to read (the query lowers case by Unicode).
+    pub(crate) caseless: bool,
+}
+
+/// Whether `line` holds the lower-case text of `finder`, ignoring ASCII case: found in a
+/// lowered copy (anchoring on the text's first letter in either case, as before, found every
+/// `a` of a line for `authentication.`).
+fn found_caseless(line: &[u8], finder: &Finder<'_>) -> bool {
+    thread_local! {
+        static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWERED.with(|lowered| {
+        let mut lowered = lowered.borrow_mut();
+        lowered.clear();
+        lowered.extend(line.iter().map(u8::to_ascii_lowercase));
+        finder.find(&lowered).is_some()
+    })
 }
 
 /// A text derived from the query.
@@ -61,18 +87,24 @@ impl Prefilter {
         Prefilter { clauses }
     }
 
-    /// Exact texts one of which every matching line holds (the first clause of exact ones), to
-    /// look for in whole blocks; `None` when the query has no such clause.
-    pub(crate) fn needles(&self) -> Option<Vec<&Finder<'static>>> {
-        self.clauses.iter().find_map(|clause| {
-            clause
-                .iter()
-                .map(|literal| match literal {
-                    Literal::Exact(finder) => Some(&**finder),
-                    Literal::Caseless(..) => None,
-                })
-                .collect()
-        })
+    /// Texts one of which every matching line holds, to look for in whole blocks: the first
+    /// clause of exact ones, else the first of texts ignoring case; `None` when the query has
+    /// neither.
+    pub(crate) fn needles(&self) -> Option<Needles<'_>> {
+        let of_kind = |caseless: bool| {
+            self.clauses.iter().find_map(|clause| {
+                let finders = clause
+                    .iter()
+                    .map(|literal| match literal {
+                        Literal::Exact(finder) if !caseless => Some(&**finder),
+                        Literal::Caseless(finder) if caseless => Some(&**finder),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(Needles { finders, caseless })
+            })
+        };
+        of_kind(false).or_else(|| of_kind(true))
     }
 
     /// Whether the line may match (and must be parsed to know).

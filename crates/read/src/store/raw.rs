@@ -3,68 +3,36 @@
 
 use std::borrow::Cow;
 
-pub(crate) use crate::raw_json::{lookup, skip_space, string_end, value_end, Lookup};
+pub(crate) use crate::raw_json::{
+    lookup_each, raw_text, skip_space, string_end, value_end, Lookup,
+};
 
-#[cfg(test)]
-use crate::query::Field;
-use crate::query::FieldPath;
-
-/// A grouping field's value in `line`, as the query's `text_of` gives it for the parsed record:
-/// `Ok(None)` when absent or not text, `Err(())` when only parsing can tell.
-pub(crate) fn group_text<'a>(
-    line: &'a [u8],
-    paths: &[FieldPath],
-) -> Result<Option<Cow<'a, str>>, ()> {
-    for path in paths {
-        match lookup(line, path.segments()) {
-            Lookup::Unknown => return Err(()),
-            Lookup::Absent => {}
-            Lookup::Found(raw) => match raw.first() {
-                Some(b'"') => {
-                    let inner = &raw[1..raw.len() - 1];
-                    if inner.contains(&b'\\') {
-                        return serde_json::from_slice::<String>(raw)
-                            .map(|s| Some(Cow::Owned(s)))
-                            .map_err(|_| ());
-                    }
-                    return std::str::from_utf8(inner)
-                        .map(|s| Some(Cow::Borrowed(s)))
-                        .map_err(|_| ());
-                }
-                Some(b't' | b'f') if raw == b"true" || raw == b"false" => {
-                    return Ok(Some(Cow::Borrowed(if raw == b"true" {
-                        "true"
-                    } else {
-                        "false"
-                    })));
-                }
-                Some(b'n') => {}
-                // A plain integer reads as the query's number text does; any other number,
-                // a list or an object is left to the parser.
-                Some(b'-' | b'0'..=b'9') if is_plain_integer(raw) => {
-                    return std::str::from_utf8(raw)
-                        .map(|s| Some(Cow::Borrowed(s)))
-                        .map_err(|_| ());
-                }
-                _ => return Err(()),
-            },
-        }
+/// The text of a value looked up, as the query's `text_of` gives it: `Ok(None)` when absent or
+/// null, `Err(())` when only parsing can tell.
+pub(crate) fn found_text(found: Lookup<'_>) -> Result<Option<Cow<'_, str>>, ()> {
+    match found {
+        Lookup::Unknown => Err(()),
+        Lookup::Absent => Ok(None),
+        Lookup::Found(raw) => raw_text(raw),
     }
-    Ok(None)
-}
-
-fn is_plain_integer(raw: &[u8]) -> bool {
-    let digits = raw.strip_prefix(b"-").unwrap_or(raw);
-    !digits.is_empty()
-        && digits.len() <= 18
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits.len() == 1 || digits[0] != b'0')
-        && raw != b"-0"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::{Field, FieldPath};
+    use crate::raw_json::{is_plain_integer, lookup};
+
+    /// A grouping field's value in `line`, as the query's `text_of` gives it for the parsed record:
+    /// `Ok(None)` when absent or not text, `Err(())` when only parsing can tell.
+    fn group_text<'a>(line: &'a [u8], paths: &[FieldPath]) -> Result<Option<Cow<'a, str>>, ()> {
+        for path in paths {
+            if let Some(text) = found_text(lookup(line, path.segments()))? {
+                return Ok(Some(text));
+            }
+        }
+        Ok(None)
+    }
 
     fn path(text: &str) -> Vec<String> {
         text.split('.').map(str::to_owned).collect()
