@@ -36,8 +36,9 @@ impl IndexArgs {
                 self.log.display()
             )));
         }
-        // Files are indexed on every core, and reported in their order.
-        let results: Vec<Mutex<Option<std::io::Result<Option<LogIndex>>>>> =
+        // Files are indexed on every core, and reported in their order (what each index says,
+        // not the index: a large log's would all be in memory at once).
+        let results: Vec<Mutex<Option<std::io::Result<Option<Summary>>>>> =
             files.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -46,7 +47,8 @@ impl IndexArgs {
                 scope.spawn(|| loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(n) else { break };
-                    *results[n].lock().unwrap_or_else(|p| p.into_inner()) = Some(write_index(file));
+                    let summary = write_index(file).map(|index| index.as_ref().map(Summary::of));
+                    *results[n].lock().unwrap_or_else(|p| p.into_inner()) = Some(summary);
                 });
             }
         });
@@ -60,17 +62,16 @@ impl IndexArgs {
             let index = result
                 .map_err(|e| Failure::context(format!("cannot index {}", file.display()), e))?;
             match index {
-                Some(index) => {
+                Some(summary) => {
                     indexed += 1;
-                    let header = &index.header;
                     writeln!(
                         out,
                         "indexed  {} ({} records in {} blocks, {} .. {}) -> {}",
                         file.display(),
-                        header.records,
-                        index.blocks.len(),
-                        header.min_time.as_deref().unwrap_or("no time"),
-                        header.max_time.as_deref().unwrap_or("no time"),
+                        summary.records,
+                        summary.blocks,
+                        summary.min_time.as_deref().unwrap_or("no time"),
+                        summary.max_time.as_deref().unwrap_or("no time"),
                         index_path(file).display()
                     )?;
                 }
@@ -82,5 +83,24 @@ impl IndexArgs {
             }
         }
         Ok(indexed > 0)
+    }
+}
+
+/// What is said of a file's index.
+struct Summary {
+    records: u64,
+    blocks: usize,
+    min_time: Option<String>,
+    max_time: Option<String>,
+}
+
+impl Summary {
+    fn of(index: &LogIndex) -> Summary {
+        Summary {
+            records: index.header.records,
+            blocks: index.blocks.len(),
+            min_time: index.header.min_time.clone(),
+            max_time: index.header.max_time.clone(),
+        }
     }
 }

@@ -8,6 +8,10 @@ use std::ops::ControlFlow;
 use super::prefilter::Needles;
 
 const BLOCK: usize = 1 << 20;
+/// The first read of a range: a question that wants one line (a file's first or last record,
+/// the newest page) reads this much, not a whole block; each read after doubles it up to
+/// `BLOCK`.
+const FIRST_READ: usize = 64 << 10;
 
 /// One line: where it starts, its bytes without the line feed, whether it had one (the last
 /// line of a file being written may not, yet).
@@ -169,7 +173,7 @@ fn forward_blocks(
     each: &mut dyn FnMut(Piece<'_>) -> ControlFlow<()>,
 ) -> io::Result<()> {
     // One buffer, cleared once: each block is read in after what is left of the last line.
-    let mut buf: Vec<u8> = vec![0; BLOCK.min((to.saturating_sub(from)) as usize + 1)];
+    let mut buf: Vec<u8> = vec![0; FIRST_READ.min((to.saturating_sub(from)) as usize + 1)];
     let mut kept = 0;
     // The offset of buf[0].
     let mut base = from;
@@ -206,6 +210,9 @@ fn forward_blocks(
         buf.copy_within(whole_lines..filled, 0);
         kept = filled - whole_lines;
         base += whole_lines as u64;
+        if buf.len() < BLOCK {
+            buf.resize((buf.len() * 2).min(BLOCK), 0);
+        }
     }
 }
 
@@ -230,10 +237,12 @@ pub(crate) fn backward(
     // whether that line had a line feed.
     let mut pending: Vec<u8> = Vec::new();
     let mut pending_whole = ends_whole;
-    let mut block: Vec<u8> = Vec::with_capacity(BLOCK.min((pos - from) as usize));
+    let mut step = FIRST_READ;
+    let mut block: Vec<u8> = Vec::with_capacity(step.min((pos - from) as usize));
     let mut joined: Vec<u8> = Vec::new();
     while pos > from {
-        let base = pos.saturating_sub(BLOCK as u64).max(from);
+        let base = pos.saturating_sub(step as u64).max(from);
+        step = (step * 2).min(BLOCK);
         block.clear();
         read_range(file, base, (pos - base) as usize, &mut block)?;
         let mut segment_end = block.len();
