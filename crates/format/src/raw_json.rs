@@ -228,29 +228,42 @@ pub fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 /// Where the string starting at `at` (its opening quote) ends, past its closing quote.
 pub fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
-    // Most strings of a record are short: a plain loop finds their end before a vector search
-    // would have started.
-    for (n, &b) in bytes.get(i..)?.iter().take(64).enumerate() {
-        match b {
-            b'"' => return Some(i + n + 1),
-            b'\\' => {
-                i += n;
-                break;
-            }
-            _ => {}
+    // Most strings of a record are short: eight bytes at a time finds their end before a
+    // vector search would have started.
+    let short_until = bytes.len().min(i + 64);
+    while i + 8 <= short_until {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        let special = zero_byte(word ^ QUOTES) | zero_byte(word ^ BACKSLASHES);
+        if special == 0 {
+            i += 8;
+            continue;
         }
-        if n == 63 {
-            i += 64;
+        // The lowest flag is the first quote or backslash (flags above it may be false).
+        i += (special.trailing_zeros() / 8) as usize;
+        if bytes[i] == b'"' {
+            return Some(i + 1);
         }
+        break;
     }
     loop {
-        i += memchr::memchr2(b'"', b'\\', &bytes[i..])?;
+        i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
         if bytes[i] == b'\\' {
             i += 2;
         } else {
             return Some(i + 1);
         }
     }
+}
+
+const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+
+/// The high bit of each zero byte of `word` set (exact for the lowest zero byte; a byte above
+/// one may be flagged too).
+fn zero_byte(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
 /// Where the value starting at `at` ends, stepped over without decoding it.
@@ -291,6 +304,46 @@ pub fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_ends_where_a_byte_loop_finds_it() {
+        let slow = |bytes: &[u8], at: usize| -> Option<usize> {
+            let mut i = at + 1;
+            loop {
+                match bytes.get(i)? {
+                    b'"' => return Some(i + 1),
+                    b'\\' => i += 2,
+                    _ => i += 1,
+                }
+            }
+        };
+        let mut state = 3_u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (state >> 40) as usize % 150;
+            let text: Vec<u8> = (0..len)
+                .map(|n| {
+                    let pick = (state >> (n % 50)) as usize % 40;
+                    match pick {
+                        0 => b'"',
+                        1 => b'\\',
+                        2 => 0xe9,
+                        _ => b'a' + (pick % 26) as u8,
+                    }
+                })
+                .collect();
+            let mut line = vec![b'"'];
+            line.extend_from_slice(&text);
+            assert_eq!(
+                string_end(&line, 0),
+                slow(&line, 0),
+                "{:?}",
+                String::from_utf8_lossy(&line)
+            );
+        }
+    }
 
     #[test]
     fn one_walk_finds_what_each_lookup_finds() {

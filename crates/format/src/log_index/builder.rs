@@ -49,11 +49,14 @@ impl IndexBuilder {
         self.open.1 = start + line.len() as u64 + u64::from(whole);
         self.open.2 += 1;
         self.records += 1;
-        let id = self.facts.id.take();
+        let id = self.facts.has_id.then_some(&self.facts.id);
         if self.records == 1 {
-            self.first_id.clone_from(&id);
+            self.first_id = id.cloned();
         }
-        self.last_id = id;
+        match (id, &mut self.last_id) {
+            (Some(id), Some(last)) => last.clone_from(id),
+            (id, last) => *last = id.cloned(),
+        }
         if self.open.1 - self.open.0 >= BLOCK_BYTES {
             self.close_block();
         }

@@ -115,19 +115,21 @@ pub struct LineFacts {
     /// The smallest and largest time a time comparison can find in it, in microseconds since
     /// 1970 (rounded down and up); `None` when none reads as a time.
     pub time: Option<(i64, i64)>,
-    /// Its `id`, when text.
-    pub id: Option<String>,
+    /// Its `id`, when text (the text kept from line to line, so as not to allocate for each).
+    pub id: String,
+    /// Whether it has one.
+    pub has_id: bool,
 }
 
 /// Reads the facts of `line` (without its line feed) into `facts`, its keys appended.
 pub fn read_line(line: &[u8], facts: &mut LineFacts) {
     facts.time = None;
-    facts.id = None;
+    facts.has_id = false;
     let keys_before = facts.keys.len();
     if quick(line, facts).is_none() {
         facts.keys.truncate(keys_before);
         facts.time = None;
-        facts.id = None;
+        facts.has_id = false;
         parsed(line, facts);
     }
 }
@@ -138,30 +140,38 @@ const OBJECTS: [&str; 5] = ["actor", "tenant", "client", "event", "request"];
 
 /// The facts read without parsing; `None` when the line has anything the quick reading cannot
 /// be sure of (an escaped key, a list or a number where a value is, a key with a dot that
-/// could name an indexed field's path).
+/// could name an indexed field's path, before the last member looked for).
+///
+/// It stops at the last of the members it looks for: the rest of a record (its `fields`, its
+/// `integrity`) is not stepped over. A top-level key with a dot after them (`"actor.id"`, which
+/// the query language also reads as `actor.id`) is then not seen; the file store, the only
+/// reader of the index, never reads one either: it reads a record's members by the first
+/// segment of the paths a question names (`store::Members`).
 fn quick(line: &[u8], facts: &mut LineFacts) -> Option<()> {
     let at = skip_space(line, 0);
     if line.get(at) != Some(&b'{') {
         return None;
     }
     let mut seen = [false; OBJECTS.len() + 2];
-    each_member(line, at, &mut |name, start, end| {
+    let mut left = seen.len();
+    each_member(line, at, &mut |name, start| {
         if let Some(dot) = memchr::memchr(b'.', name) {
-            // `"actor.id": ..` at the top is read by the query as `actor.id` too.
             if OBJECTS
                 .iter()
                 .any(|object| object.as_bytes() == &name[..dot])
             {
                 return None;
             }
-            return Some(());
+            return Some(true);
         }
-        let value = &line[start..end];
         match name {
             b"timestamp" if !seen[0] => {
                 seen[0] = true;
-                facts.time = match value.first() {
-                    Some(b'"') => time_of(&text_value(value)?),
+                facts.time = match line.get(start) {
+                    Some(b'"') => {
+                        let end = value_end(line, start)?;
+                        time_of(&text_value(&line[start..end])?)
+                    }
                     // Only text reads as a time.
                     Some(b'[') => return None,
                     _ => None,
@@ -169,27 +179,31 @@ fn quick(line: &[u8], facts: &mut LineFacts) -> Option<()> {
             }
             b"id" if !seen[1] => {
                 seen[1] = true;
-                if value.first() == Some(&b'"') {
-                    facts.id = Some(text_value(value)?.into_owned());
+                if line.get(start) == Some(&b'"') {
+                    let end = value_end(line, start)?;
+                    facts.id.clear();
+                    facts.id.push_str(&text_value(&line[start..end])?);
+                    facts.has_id = true;
                 }
             }
             _ => {
                 let Some(n) = OBJECTS.iter().position(|o| o.as_bytes() == name) else {
-                    return Some(());
+                    return Some(true);
                 };
                 if seen[n + 2] {
                     // A repeated member: the query reads the first.
-                    return Some(());
+                    return Some(true);
                 }
                 seen[n + 2] = true;
-                match value.first() {
+                match line.get(start) {
                     Some(b'{') => object_keys(line, start, OBJECTS[n], facts)?,
                     Some(b'[') => return None,
                     _ => {}
                 }
             }
         }
-        Some(())
+        left -= 1;
+        Some(left > 0)
     })
 }
 
@@ -203,7 +217,16 @@ fn object_keys(line: &[u8], at: usize, object: &str, facts: &mut LineFacts) -> O
         match member(line, at, name.as_bytes()) {
             Place::At(start) => {
                 let end = value_end(line, start)?;
-                let text = raw_text(&line[start..end]).ok()?;
+                let raw = &line[start..end];
+                if let [b'"', inner @ .., b'"'] = raw {
+                    if field != IndexedField::ClientAddress && !inner.contains(&b'\\') {
+                        // Text as written: its bytes are the key's (a line that is not UTF-8
+                        // matches no question, so its keys are never asked for).
+                        facts.keys.push(key(field.tag(), inner));
+                        continue;
+                    }
+                }
+                let text = raw_text(raw).ok()?;
                 if let Some(key) = text.and_then(|t| field.key_of_text(&t)) {
                     facts.keys.push(key);
                 }
@@ -215,12 +238,13 @@ fn object_keys(line: &[u8], at: usize, object: &str, facts: &mut LineFacts) -> O
     Some(())
 }
 
-/// Calls `f` with each member of the object at `at`: its name (without escapes: `None` if it
-/// has one) and where its value starts and ends.
+/// Calls `f` with each member of the object at `at`: its name (`None` if it has an escape)
+/// and where its value starts, until `f` says to stop (`Some(false)`) or that the line is not
+/// for it (`None`).
 fn each_member(
     line: &[u8],
     at: usize,
-    f: &mut dyn FnMut(&[u8], usize, usize) -> Option<()>,
+    f: &mut dyn FnMut(&[u8], usize) -> Option<bool>,
 ) -> Option<()> {
     let mut at = skip_space(line, at + 1);
     if line.get(at) == Some(&b'}') {
@@ -240,9 +264,10 @@ fn each_member(
             return None;
         }
         let start = skip_space(line, at + 1);
-        let end = value_end(line, start)?;
-        f(name, start, end)?;
-        at = skip_space(line, end);
+        if !f(name, start)? {
+            return Some(());
+        }
+        at = skip_space(line, value_end(line, start)?);
         match line.get(at) {
             Some(b',') => at = skip_space(line, at + 1),
             Some(b'}') => return Some(()),
@@ -268,7 +293,11 @@ fn parsed(line: &[u8], facts: &mut LineFacts) {
         return;
     };
     if let Json::Object(object) = &record {
-        facts.id = object.get_str("id").map(str::to_owned);
+        if let Some(id) = object.get_str("id") {
+            facts.id.clear();
+            facts.id.push_str(id);
+            facts.has_id = true;
+        }
     }
     let mut time: Option<(i64, i64)> = None;
     visit(&record, &["timestamp"], &mut |value| {
@@ -351,6 +380,7 @@ mod tests {
     use super::*;
 
     fn facts(line: &str) -> (Vec<u128>, Option<(i64, i64)>, Option<String>) {
+        let id = |facts: &LineFacts| facts.has_id.then(|| facts.id.clone());
         let mut quick_facts = LineFacts::default();
         read_line(line.as_bytes(), &mut quick_facts);
         let mut parsed_facts = LineFacts::default();
@@ -360,8 +390,9 @@ mod tests {
         b.sort_unstable();
         assert_eq!(a, b, "{line}");
         assert_eq!(quick_facts.time, parsed_facts.time, "{line}");
-        assert_eq!(quick_facts.id, parsed_facts.id, "{line}");
-        (quick_facts.keys, quick_facts.time, quick_facts.id)
+        assert_eq!(id(&quick_facts), id(&parsed_facts), "{line}");
+        let quick_id = id(&quick_facts);
+        (quick_facts.keys, quick_facts.time, quick_id)
     }
 
     fn text(field: IndexedField, value: &str) -> u128 {

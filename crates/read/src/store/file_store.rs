@@ -107,11 +107,13 @@ enum Read<'a> {
     Skipped,
 }
 
-fn read_line<'a>(line: &Line<'a>, filter: &Filter) -> Read<'a> {
+/// What `line` is to `filter`; `known`: the prefilter's clause the line is known to hold (it was
+/// found by that clause's needles in its whole block).
+fn read_line<'a>(line: &Line<'a>, filter: &Filter, known: Option<usize>) -> Read<'a> {
     if !line.whole {
         return Read::Skipped;
     }
-    if !filter.prefilter.may_match(line.bytes) {
+    if !filter.prefilter.may_match_but(line.bytes, known) {
         // A line ruled out unread might also not be a record; it is not counted as skipped.
         return Read::NoMatch;
     }
@@ -443,12 +445,13 @@ impl FileStore {
     }
 
     /// Runs `visit` over every line of `files` on every core, each thread with its own state,
-    /// merged by `merge`.
+    /// merged by `merge`; with the prefilter's clause a line is known to hold, when the lines
+    /// were found by its needles.
     fn scan_parallel<T: Default + Send>(
         files: &[LogFile],
         filter: &Filter,
         deadline: &Deadline,
-        visit: &(dyn Fn(&mut T, &Line<'_>) + Sync),
+        visit: &(dyn Fn(&mut T, &Line<'_>, Option<usize>) + Sync),
         merge: impl Fn(&mut T, T),
     ) -> Result<T, StoreError> {
         let mut chunks: Vec<(usize, u64, u64)> = Vec::new();
@@ -467,6 +470,7 @@ impl FileStore {
             .min(chunks.len())
             .max(1);
         let needles = filter.prefilter.needles();
+        let known = needles.as_ref().map(|needles| needles.clause);
         let next = AtomicUsize::new(0);
         let failure: Mutex<Option<StoreError>> = Mutex::new(None);
         let results: Vec<T> = std::thread::scope(|scope| {
@@ -496,7 +500,7 @@ impl FileStore {
                                     late = true;
                                     return ControlFlow::Break(());
                                 }
-                                visit(&mut state, &line);
+                                visit(&mut state, &line, known);
                                 ControlFlow::Continue(())
                             };
                             // Lines without the query's literal are not even split out.
@@ -577,7 +581,7 @@ impl LogStore for FileStore {
             search.order,
             search.cursor.as_ref(),
             &search.deadline,
-            &mut |index, line| match read_line(line, &filter) {
+            &mut |index, line| match read_line(line, &filter, None) {
                 Read::Match(record) => {
                     let record = stored(line, &record);
                     last = Some((index, line.start, line.end(), record.id.clone()));
@@ -628,7 +632,7 @@ impl LogStore for FileStore {
             &files,
             &filter,
             &search.deadline,
-            &|count: &mut Count, line| match read_line(line, &filter) {
+            &|count: &mut Count, line, known| match read_line(line, &filter, known) {
                 Read::Match(_) => count.records += 1,
                 Read::NoMatch => {}
                 Read::Skipped => count.skipped_lines += 1,
@@ -653,11 +657,11 @@ impl LogStore for FileStore {
             &files,
             &filter,
             &aggregate.deadline,
-            &|(tally, skipped): &mut (Tally, u64), line| {
+            &|(tally, skipped): &mut (Tally, u64), line, known| {
                 if raw && line.whole && tally.add_raw(aggregate, line.bytes) {
                     return;
                 }
-                match read_line(line, &filter) {
+                match read_line(line, &filter, known) {
                     Read::Match(record) => tally.add(aggregate, &record),
                     Read::NoMatch => {}
                     Read::Skipped => *skipped += 1,
@@ -701,7 +705,7 @@ impl LogStore for FileStore {
                         );
                     }
                 }
-                match read_line(line, &filter) {
+                match read_line(line, &filter, None) {
                     Read::Match(record) => {
                         if let Err(e) = each(&stored(line, &record)) {
                             failed = Some(e);

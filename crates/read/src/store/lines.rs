@@ -118,8 +118,10 @@ pub(crate) fn forward_containing(
         hits.clear();
         if needles.caseless {
             // Lowering keeps every byte where it was: a hit in the copy is one in the block.
-            lowered.clear();
-            lowered.extend(data.iter().map(u8::to_ascii_lowercase));
+            lowered.resize(data.len(), 0);
+            for (low, byte) in lowered.iter_mut().zip(data) {
+                *low = byte.to_ascii_lowercase();
+            }
             for needle in &needles.finders {
                 hits.extend(needle.find_iter(&lowered));
             }
@@ -330,6 +332,7 @@ mod tests {
         let needles = Needles {
             finders: vec![&alice],
             caseless: false,
+            clause: 0,
         };
         let mut got = Vec::new();
         forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
@@ -364,6 +367,7 @@ mod tests {
         let needles = Needles {
             finders: vec![&alice],
             caseless: true,
+            clause: 0,
         };
         let mut got = Vec::new();
         forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {

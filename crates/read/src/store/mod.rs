@@ -7,6 +7,13 @@
 //! ([`Aggregate`]) and streams every match (`export`). Lines that are not whole records (a
 //! torn last line, garbage) are skipped and counted, never fatal.
 //!
+//! A rotated file with an index beside it ([`write_index`], or the file sink's `index` option;
+//! [`LogIndex`] says what it holds) is read only in the blocks that can hold a question's
+//! records: by their times for a time range, by their filters for a needle (`user =`, `tenant
+//! =`, `ip =`, `event =`, `request.id =` in a conjunction, or the reader's tenant). An index
+//! that is not its file's (another name, size, first or last record) or is damaged is not
+//! used: the file is read whole, and the answer is the same.
+//!
 //! Every read has a [`Deadline`] (none unless the caller sets one; the read API sets one for
 //! every request) and stops with [`StoreError::DeadlineExceeded`] when it passes, or with
 //! [`StoreError::Cancelled`] when its reader goes away.

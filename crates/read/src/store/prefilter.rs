@@ -54,6 +54,9 @@ pub(crate) struct Needles<'a> {
     /// Whether they are to be found ignoring ASCII case: in the text lowered; a line with
     /// other than ASCII is always one to read (the query lowers case by Unicode).
     pub(crate) caseless: bool,
+    /// The clause of the prefilter they are: a line found by them holds it, or is one the
+    /// clause lets through anyway (an escape, other than ASCII).
+    pub(crate) clause: usize,
 }
 
 /// Whether `line` holds the lower-case text of `finder`, ignoring ASCII case: found in a
@@ -92,29 +95,44 @@ impl Prefilter {
     /// neither.
     pub(crate) fn needles(&self) -> Option<Needles<'_>> {
         let of_kind = |caseless: bool| {
-            self.clauses.iter().find_map(|clause| {
-                let finders = clause
-                    .iter()
-                    .map(|literal| match literal {
-                        Literal::Exact(finder) if !caseless => Some(&**finder),
-                        Literal::Caseless(finder) if caseless => Some(&**finder),
-                        _ => None,
+            self.clauses
+                .iter()
+                .enumerate()
+                .find_map(|(clause_index, clause)| {
+                    let finders = clause
+                        .iter()
+                        .map(|literal| match literal {
+                            Literal::Exact(finder) if !caseless => Some(&**finder),
+                            Literal::Caseless(finder) if caseless => Some(&**finder),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()?;
+                    Some(Needles {
+                        finders,
+                        caseless,
+                        clause: clause_index,
                     })
-                    .collect::<Option<Vec<_>>>()?;
-                Some(Needles { finders, caseless })
-            })
+                })
         };
         of_kind(false).or_else(|| of_kind(true))
     }
 
     /// Whether the line may match (and must be parsed to know).
     pub fn may_match(&self, line: &[u8]) -> bool {
+        self.may_match_but(line, None)
+    }
+
+    /// Whether the line may match, its clause `known` (that of [`Needles`], searched in the
+    /// whole block the line came from) not looked at again.
+    pub(crate) fn may_match_but(&self, line: &[u8], known: Option<usize>) -> bool {
         self.clauses.is_empty()
             || memchr::memchr(b'\\', line).is_some()
             || self
                 .clauses
                 .iter()
-                .all(|clause| clause.iter().any(|literal| literal.found_in(line)))
+                .enumerate()
+                .filter(|(n, _)| Some(*n) != known)
+                .all(|(_, clause)| clause.iter().any(|literal| literal.found_in(line)))
     }
 }
 
