@@ -54,6 +54,8 @@ fn data() -> &'static Data {
             seed: 11,
             days: 3,
             checkpoint_key: None,
+            actors: None,
+            index: false,
         }
         .write(dir.path())
         .unwrap();
@@ -868,6 +870,8 @@ fn an_export_of_200000_records_streams_and_waits_for_a_slow_client() {
         seed: 3,
         days: 10,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write(dir.path())
     .unwrap();

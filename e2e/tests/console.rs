@@ -202,6 +202,8 @@ fn the_console_filters_shows_a_role_change_and_renders_markup_as_text() {
         seed: 9,
         days: 2,
         checkpoint_key: None,
+        actors: None,
+        index: false,
     }
     .write(dir.path())
     .unwrap();

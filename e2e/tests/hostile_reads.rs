@@ -30,6 +30,8 @@ fn log() -> &'static std::path::Path {
             seed: 23,
             days: 3,
             checkpoint_key: None,
+            actors: None,
+            index: false,
         }
         .write(dir.path())
         .unwrap();

@@ -99,6 +99,8 @@ fn stores() -> Option<&'static Stores> {
                 seed: 21,
                 days: 4,
                 checkpoint_key: None,
+                actors: None,
+                index: false,
             }
             .write_with(dir.path(), |builder| builder.with_postgres(config))
             .unwrap();

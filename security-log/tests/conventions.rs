@@ -25,6 +25,8 @@ fn log() -> &'static Path {
             seed: 24,
             days: 7,
             checkpoint_key: None,
+            actors: None,
+            index: false,
         }
         .write(dir.path())
         .unwrap();
