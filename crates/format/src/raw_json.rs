@@ -133,22 +133,28 @@ pub fn lookup_each<'a, S: AsRef<str>>(line: &'a [u8], paths: &[&[S]], found: &mu
     }
 }
 
+/// Only parsing the line can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeedsParsing;
+
 /// A value's text as the query's `text_of` gives it for the parsed value: `Ok(None)` when it
 /// has none (null), `Err(())` when only parsing can tell (a number other than a plain integer,
 /// a list, an object, text that is not UTF-8).
-pub fn raw_text(raw: &[u8]) -> Result<Option<std::borrow::Cow<'_, str>>, ()> {
+pub fn raw_text(raw: &[u8]) -> Result<Option<std::borrow::Cow<'_, str>>, NeedsParsing> {
     use std::borrow::Cow;
-    match raw.first().ok_or(())? {
+    match raw.first().ok_or(NeedsParsing)? {
         b'"' => {
-            let inner = raw.get(1..raw.len().saturating_sub(1)).ok_or(())?;
+            let inner = raw
+                .get(1..raw.len().saturating_sub(1))
+                .ok_or(NeedsParsing)?;
             if inner.contains(&b'\\') {
                 serde_json::from_slice::<String>(raw)
                     .map(|s| Some(Cow::Owned(s)))
-                    .map_err(|_| ())
+                    .map_err(|_| NeedsParsing)
             } else {
                 std::str::from_utf8(inner)
                     .map(|s| Some(Cow::Borrowed(s)))
-                    .map_err(|_| ())
+                    .map_err(|_| NeedsParsing)
             }
         }
         b'n' if raw == b"null" => Ok(None),
@@ -158,8 +164,8 @@ pub fn raw_text(raw: &[u8]) -> Result<Option<std::borrow::Cow<'_, str>>, ()> {
         // the parser.
         b'-' | b'0'..=b'9' if is_plain_integer(raw) => std::str::from_utf8(raw)
             .map(|s| Some(Cow::Borrowed(s)))
-            .map_err(|_| ()),
-        _ => Err(()),
+            .map_err(|_| NeedsParsing),
+        _ => Err(NeedsParsing),
     }
 }
 

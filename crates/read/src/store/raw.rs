@@ -13,7 +13,7 @@ pub(crate) fn found_text(found: Lookup<'_>) -> Result<Option<Cow<'_, str>>, ()> 
     match found {
         Lookup::Unknown => Err(()),
         Lookup::Absent => Ok(None),
-        Lookup::Found(raw) => raw_text(raw),
+        Lookup::Found(raw) => raw_text(raw).map_err(|_| ()),
     }
 }
 
