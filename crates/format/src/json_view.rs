@@ -261,6 +261,18 @@ pub fn visit<'v, 'a, S: AsRef<str>>(
     }
 }
 
+/// A value as text: strings as they are, numbers and booleans as JSON writes them.
+pub fn text_of<'v>(value: &'v Json<'_>) -> Option<Cow<'v, str>> {
+    match value {
+        Json::Str(text) => Some(Cow::Borrowed(text.as_ref())),
+        Json::I64(n) => Some(Cow::Owned(n.to_string())),
+        Json::U64(n) => Some(Cow::Owned(n.to_string())),
+        Json::F64(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

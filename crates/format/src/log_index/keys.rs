@@ -10,7 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
-use crate::json_view::{visit, Json};
+use crate::json_view::{text_of, visit, Json};
 use crate::raw_json::{member, raw_text, skip_space, string_end, value_end, Place};
 
 /// A field whose values a log index keeps.
@@ -316,18 +316,6 @@ fn parsed(line: &[u8], facts: &mut LineFacts) {
             }
             false
         });
-    }
-}
-
-/// A value's text as the query's `text_of` gives it.
-fn text_of<'v>(value: &'v Json<'_>) -> Option<Cow<'v, str>> {
-    match value {
-        Json::Str(text) => Some(Cow::Borrowed(text.as_ref())),
-        Json::I64(n) => Some(Cow::Owned(n.to_string())),
-        Json::U64(n) => Some(Cow::Owned(n.to_string())),
-        Json::F64(n) => Some(Cow::Owned(n.to_string())),
-        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-        _ => None,
     }
 }
 

@@ -13,8 +13,8 @@ use super::expr::{Comparison, Expr, Operand, Operator, Query, Test};
 use super::field::{Field, FieldPath};
 use super::fold::{fold, glob_matches};
 use crate::event::Severity;
-pub(crate) use crate::json_view::visit;
 use crate::json_view::Json;
+pub(crate) use crate::json_view::{text_of, visit};
 
 /// A query bound to the moment it runs, ready to test records.
 ///
@@ -219,18 +219,6 @@ impl Node {
                 })
             }),
         }
-    }
-}
-
-/// A value as text: strings as they are, numbers and booleans as JSON writes them.
-pub(crate) fn text_of<'v>(value: &'v Json<'_>) -> Option<Cow<'v, str>> {
-    match value {
-        Json::Str(text) => Some(Cow::Borrowed(text.as_ref())),
-        Json::I64(n) => Some(Cow::Owned(n.to_string())),
-        Json::U64(n) => Some(Cow::Owned(n.to_string())),
-        Json::F64(n) => Some(Cow::Owned(n.to_string())),
-        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-        _ => None,
     }
 }
 

@@ -301,8 +301,13 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
+        (fwd, lines_backward(&file, 0, len))
+    }
+
+    /// The lines of `[from, to)` read backwards, given first to last.
+    fn lines_backward(file: &File, from: u64, to: u64) -> Vec<(u64, String, bool)> {
         let mut back = Vec::new();
-        backward(&file, 0, len, &mut |l| {
+        backward(file, from, to, &mut |l| {
             back.push((
                 l.start,
                 String::from_utf8_lossy(l.bytes).into_owned(),
@@ -312,7 +317,30 @@ mod tests {
         })
         .unwrap();
         back.reverse();
-        (fwd, back)
+        back
+    }
+
+    /// The lines of `content` `forward_containing` gives for `needle`, and whether whole.
+    fn lines_found(content: &str, needle: &str, caseless: bool) -> Vec<(String, bool)> {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content.as_bytes()).unwrap();
+        let finder = memchr::memmem::Finder::new(needle).into_owned();
+        let needles = Needles {
+            finders: vec![&finder],
+            caseless,
+            clause: 0,
+        };
+        let mut got = Vec::new();
+        forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
+            assert_eq!(
+                &content.as_bytes()[line.start as usize..][..line.bytes.len()],
+                line.bytes
+            );
+            got.push((String::from_utf8_lossy(line.bytes).into_owned(), line.whole));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        got
     }
 
     #[test]
@@ -326,24 +354,7 @@ mod tests {
             }
         }
         content.push_str("{\"torn");
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(content.as_bytes()).unwrap();
-        let alice = memchr::memmem::Finder::new("alice");
-        let needles = Needles {
-            finders: vec![&alice],
-            caseless: false,
-            clause: 0,
-        };
-        let mut got = Vec::new();
-        forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
-            got.push((String::from_utf8_lossy(line.bytes).into_owned(), line.whole));
-            assert_eq!(
-                &content.as_bytes()[line.start as usize..][..line.bytes.len()],
-                line.bytes
-            );
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        let got = lines_found(&content, "alice", false);
         assert_eq!(got.len(), 401);
         assert!(got[..400]
             .iter()
@@ -361,22 +372,11 @@ mod tests {
                 _ => content.push_str(&format!("{{\"n\":{n},\"who\":\"bob\"}}\n")),
             }
         }
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(content.as_bytes()).unwrap();
-        let alice = memchr::memmem::Finder::new("alice");
-        let needles = Needles {
-            finders: vec![&alice],
-            caseless: true,
-            clause: 0,
-        };
-        let mut got = Vec::new();
-        forward_containing(&file, 0, content.len() as u64, &needles, &mut |line| {
-            got.push(String::from_utf8_lossy(line.bytes).into_owned());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        let got = lines_found(&content, "alice", true);
         assert_eq!(got.len(), 100);
-        assert!(got.iter().all(|l| l.contains("ALiCe") || !l.is_ascii()));
+        assert!(got
+            .iter()
+            .all(|(l, _)| l.contains("ALiCe") || !l.is_ascii()));
     }
 
     #[test]
@@ -420,17 +420,7 @@ mod tests {
             let starts: Vec<u64> = fwd.iter().map(|(start, _, _)| *start).collect();
             for (n, &from) in starts.iter().enumerate().step_by(starts.len() / 5 + 1) {
                 let to = starts.get(n + 2).copied().unwrap_or(content.len() as u64);
-                let mut back = Vec::new();
-                backward(&file, from, to, &mut |l| {
-                    back.push((
-                        l.start,
-                        String::from_utf8_lossy(l.bytes).into_owned(),
-                        l.whole,
-                    ));
-                    ControlFlow::Continue(())
-                })
-                .unwrap();
-                back.reverse();
+                let back = lines_backward(&file, from, to);
                 let expected: Vec<_> = fwd
                     .iter()
                     .filter(|(start, _, _)| *start >= from && *start < to)
