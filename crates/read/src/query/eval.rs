@@ -1,7 +1,6 @@
 //! Running a query over records: the query bound to the moment it runs (relative times
 //! resolved), its text operands prepared once, then tested against each record's borrowed view.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 use std::str::FromStr;
