@@ -166,5 +166,10 @@ mod tests {
             bytes[at] ^= 1;
         }
         assert!(LogIndex::decode(&bytes[..bytes.len() - 9]).is_none());
+        // A filter claiming 32 GiB: refused before any is read or kept.
+        let header_len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+        let first_filter_len = 8 + 4 + header_len + 4 + 8 + 8 + 4 + 8 + 8;
+        bytes[first_filter_len..first_filter_len + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(LogIndex::decode(&bytes).is_none());
     }
 }

@@ -142,47 +142,38 @@ impl LogIndex {
 
     /// The index in `bytes`, if they are one, whole and undamaged.
     pub fn decode(bytes: &[u8]) -> Option<LogIndex> {
-        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().ok()?) {
-            return None;
-        }
-        let mut input = Input(body.strip_prefix(MAGIC)?);
-        let header_len = input.len()?;
-        let header: IndexHeader = serde_json::from_slice(input.take(header_len)?).ok()?;
-        let count = input.len()?;
-        let mut blocks = Vec::with_capacity(count.min(body.len() / 36));
-        let mut at = 0;
-        for _ in 0..count {
-            let (start, end) = (input.u64()?, input.u64()?);
-            let records = u32::from_le_bytes(input.take(4)?.try_into().ok()?);
-            #[allow(clippy::cast_possible_wrap, reason = "written from an i64")]
-            let (min, max) = (input.u64()? as i64, input.u64()? as i64);
-            let words = input.len()?;
-            let filter = input
-                .take(words.checked_mul(8)?)?
-                .chunks_exact(8)
-                .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-                .collect();
-            // Blocks cover the file from its start, in order, without gaps.
-            if start != at || end <= start || end > header.size {
-                return None;
-            }
-            at = end;
-            blocks.push(Block {
-                start,
-                end,
-                records,
-                time: (min <= max).then_some((min, max)),
-                filter,
-            });
-        }
-        (input.0.is_empty() && at == header.size).then_some(LogIndex { header, blocks })
+        let mut blocks = Vec::new();
+        let header = read_index(bytes, None, &mut |block| blocks.push(block))?;
+        Some(LogIndex { header, blocks })
     }
 
-    /// The index kept beside `file`, if it reads as one (whether it is still that file's is
-    /// for the reader to check against the file).
-    pub fn load(file: &Path) -> Option<LogIndex> {
-        LogIndex::decode(&std::fs::read(index_path(file)).ok()?)
+    /// What the index kept beside `file` (`size` bytes long) says, read as it streams past:
+    /// its header and the byte ranges of the blocks that may hold a record in the time range
+    /// with one of the keys of each of `wanted` (as [`ranges`](Self::ranges) gives them).
+    /// `None` when there is no index, or it is not whole and undamaged, or not of a file of
+    /// that size. Whether it is still that file's is for the reader to check against the file
+    /// (the header says).
+    ///
+    /// Memory: one block's filter at a time, no larger than its block's lines could need (a
+    /// planted index of gigabytes is refused, not read into memory).
+    pub fn select(
+        file: &Path,
+        size: u64,
+        range: (Option<i64>, Option<i64>),
+        wanted: &[Vec<u128>],
+    ) -> Option<(IndexHeader, Vec<(u64, u64)>)> {
+        let opened = std::fs::File::open(index_path(file)).ok()?;
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        let reader = std::io::BufReader::with_capacity(64 << 10, opened);
+        let header = read_index(reader, Some(size), &mut |block| {
+            if block.may_match(range, wanted) {
+                match ranges.last_mut() {
+                    Some((_, end)) if *end == block.start => *end = block.end,
+                    _ => ranges.push((block.start, block.end)),
+                }
+            }
+        })?;
+        Some((header, ranges))
     }
 
     /// Writes the index beside its file: to a new file, readable by its owner only as the
@@ -209,22 +200,92 @@ fn put_len(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
 }
 
-/// What is left to decode.
-struct Input<'a>(&'a [u8]);
+/// Reads an index from `input`, handing each block to `each` as it comes; its header when the
+/// index is whole and undamaged (and of a file of `size` bytes, when given). What `each` was
+/// handed before a damage is found is for the caller to drop.
+fn read_index(
+    input: impl std::io::Read,
+    size: Option<u64>,
+    each: &mut dyn FnMut(Block),
+) -> Option<IndexHeader> {
+    let mut input = Checked {
+        inner: input,
+        crc: crc32fast::Hasher::new(),
+    };
+    let mut magic = [0; 8];
+    input.take(&mut magic)?;
+    if &magic != MAGIC {
+        return None;
+    }
+    let header_len = input.u32()? as usize;
+    if header_len > 1 << 20 {
+        return None;
+    }
+    let mut header = vec![0; header_len];
+    input.take(&mut header)?;
+    let header: IndexHeader = serde_json::from_slice(&header).ok()?;
+    if size.is_some_and(|size| size != header.size) {
+        return None;
+    }
+    let count = input.u32()?;
+    let mut words: Vec<u8> = Vec::new();
+    let mut at = 0;
+    for _ in 0..count {
+        let (start, end) = (input.u64()?, input.u64()?);
+        let records = input.u32()?;
+        #[allow(clippy::cast_possible_wrap, reason = "written from an i64")]
+        let (min, max) = (input.u64()? as i64, input.u64()? as i64);
+        let length = u64::from(input.u32()?);
+        // Blocks cover the file from its start, in order, without gaps; a filter is no larger
+        // than a key for every two bytes of its block needs.
+        if start != at || end <= start || end > header.size || length > (end - start) * 12 / 128 + 1
+        {
+            return None;
+        }
+        at = end;
+        words.resize(usize::try_from(length * 8).ok()?, 0);
+        input.take(&mut words)?;
+        each(Block {
+            start,
+            end,
+            records,
+            time: (min <= max).then_some((min, max)),
+            filter: words
+                .chunks_exact(8)
+                .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+                .collect(),
+        });
+    }
+    let computed = input.crc.clone().finalize();
+    let mut crc = [0; 4];
+    input.inner.read_exact(&mut crc).ok()?;
+    let ended = matches!(input.inner.read(&mut [0; 1]), Ok(0));
+    (ended && at == header.size && computed == u32::from_le_bytes(crc)).then_some(header)
+}
 
-impl<'a> Input<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (taken, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(taken)
+/// An index being read, and the CRC-32 of what was read of it.
+struct Checked<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: std::io::Read> Checked<R> {
+    fn take(&mut self, buf: &mut [u8]) -> Option<()> {
+        self.inner.read_exact(buf).ok()?;
+        self.crc.update(buf);
+        Some(())
     }
 
     fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+        let mut bytes = [0; 8];
+        self.take(&mut bytes)?;
+        Some(u64::from_le_bytes(bytes))
     }
 
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(u32::from_le_bytes(self.take(4)?.try_into().ok()?)).ok()
+    fn u32(&mut self) -> Option<u32> {
+        let mut bytes = [0; 4];
+        self.take(&mut bytes)?;
+        Some(u32::from_le_bytes(bytes))
     }
 }
 

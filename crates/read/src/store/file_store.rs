@@ -17,7 +17,7 @@ use super::chain_check::ChainCheck;
 use super::cursor::Cursor;
 use super::deadline::Deadline;
 use super::lines::{self, Line};
-use super::log_index::{valid_index, IndexQuestion};
+use super::log_index::{indexed_ranges, IndexQuestion};
 use super::members::Members;
 use super::prefilter::Prefilter;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
@@ -313,17 +313,25 @@ impl FileStore {
             if file.rotated_at.is_none() {
                 return true;
             }
-            let Some(index) = valid_index(&file.path, &file.file, file.len) else {
+            // Whole files only: the time range decides, not the needles.
+            let time_only;
+            let asked = if blocks {
+                question
+            } else {
+                time_only = IndexQuestion {
+                    range: question.range,
+                    wanted: Vec::new(),
+                };
+                &time_only
+            };
+            let Some(ranges) = indexed_ranges(&file.path, &file.file, file.len, asked) else {
                 return true;
             };
+            let keep = !ranges.is_empty();
             if blocks {
-                let ranges = index.ranges(question.range, &question.wanted);
-                let keep = !ranges.is_empty();
                 file.ranges = Some(ranges);
-                keep
-            } else {
-                !index.ranges(question.range, &[]).is_empty()
             }
+            keep
         });
         Ok(files)
     }

@@ -31,15 +31,21 @@ pub fn write_index(file: &Path) -> io::Result<Option<LogIndex>> {
     Ok(Some(index))
 }
 
-/// The index kept beside `path`, open as `file` (`len` bytes read), if it is still its own:
-/// the same name and size, and the same first and last record.
-pub(crate) fn valid_index(path: &Path, file: &File, len: u64) -> Option<LogIndex> {
-    let index = LogIndex::load(path)?;
-    if index.header.file != name_of(path) || index.header.size != len {
+/// The ranges of `path` (open as `file`, `len` bytes read) that may hold records the question
+/// asks for, when an index is kept beside it and is still its own: the same name and size,
+/// and the same first and last record.
+pub(crate) fn indexed_ranges(
+    path: &Path,
+    file: &File,
+    len: u64,
+    question: &IndexQuestion,
+) -> Option<Vec<(u64, u64)>> {
+    let (header, ranges) = LogIndex::select(path, len, question.range, &question.wanted)?;
+    if header.file != name_of(path) {
         return None;
     }
     let (first, last) = end_ids(file, len)?;
-    (first == index.header.first_id && last == index.header.last_id).then_some(index)
+    (first == header.first_id && last == header.last_id).then_some(ranges)
 }
 
 /// The ids of the first and last lines of `file`.
