@@ -21,7 +21,7 @@ pub use config::{
     CheckpointConfig, FileConfig, FsyncPolicy, RotationPeriod, DEFAULT_CHECKPOINT_INTERVAL,
     DEFAULT_CHECKPOINT_RECORDS, DEFAULT_FSYNC_INTERVAL, DEFAULT_KEY_EPOCH,
 };
-use index::IndexTracker;
+use index::{IndexJobs, IndexTracker};
 
 use super::{Batch, RecordRequest, Sink};
 use crate::clock::Clock;
@@ -59,6 +59,8 @@ pub(crate) struct FileSink {
     /// The times of the active file's records, when the sink wrote it from its first byte:
     /// left beside it when it rotates.
     index: Option<IndexTracker>,
+    /// Indexes of rotated files still being saved.
+    index_jobs: IndexJobs,
     chain: Option<(ChainHasher, ChainHash)>,
     /// The `seq` of the record the chain's tip is the hash of (0: none yet).
     tip_seq: u64,
@@ -94,6 +96,7 @@ impl FileSink {
             identity: None,
             period: None,
             index: None,
+            index_jobs: IndexJobs::default(),
             chain: None,
             tip_seq: 0,
             checkpointer: None,
@@ -161,7 +164,9 @@ impl FileSink {
         // reads it whole; `security-log index` can index it once it is rotated).
         // The store reads the native form only: an index of another would never be read.
         let native = self.config.form == OutputForm::Native;
-        self.index = (self.config.index && native && self.size == 0).then(IndexTracker::default);
+        self.index = (self.config.index && native && self.size == 0)
+            .then(IndexTracker::start)
+            .flatten();
         self.file = Some(file);
         Ok(())
     }
@@ -279,14 +284,9 @@ impl FileSink {
             target = self.log.rotated_path(at);
         }
         fs::rename(&self.config.path, &target)?;
-        let index = self
-            .index
-            .take()
-            .and_then(|index| index.finish(&target, self.size));
-        if let Some(index) = index {
-            // The index only spares readers some reading: without it the file is read whole,
-            // so a failure to save it is no failure of the log.
-            let _ = index.save(&target);
+        if let Some(index) = self.index.take() {
+            self.index_jobs
+                .add(index.rotated(target.clone(), self.size));
         }
         self.open_active()?;
         if let Some(checkpointer) = &mut self.checkpointer {
