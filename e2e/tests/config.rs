@@ -804,3 +804,22 @@ fn the_commented_example_parses_and_the_schema_file_is_current() {
         );
     }
 }
+
+/// The file sink's `index`, and `time_bounds`, the name it had before it held more than the
+/// times; off when not given.
+#[test]
+fn the_index_option_reads_under_both_its_names() {
+    for (text, on) in [
+        ("index = true", true),
+        ("time_bounds = true", true),
+        ("index = false", false),
+        ("", false),
+    ] {
+        let toml = format!("[[sinks]]\ntype = \"file\"\npath = \"/tmp/x.jsonl\"\n{text}\n");
+        let config = Config::parse(&toml, "index.toml", no_env()).unwrap();
+        let SinkConfig::File(file) = &config.sinks[0] else {
+            panic!("a file sink")
+        };
+        assert_eq!(file.index, on, "{text}");
+    }
+}

@@ -324,3 +324,36 @@ fn an_index_is_used_only_for_its_own_file() {
     let after = answer(&store, question);
     assert_eq!(after.count, before.count);
 }
+
+/// Only the native form is indexed (the store reads no other): an ECS file sink with `index`
+/// leaves none.
+#[test]
+fn a_file_in_another_form_has_no_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("security.jsonl");
+    let (layer, guard) = tracing_security_events::builder()
+        .with_file_config(
+            FileConfig::new(&path)
+                .rotate_at_size(16 << 10)
+                .in_form(tracing_security_events::forms::OutputForm::Ecs)
+                .with_index(true),
+        )
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..200_u64 {
+            tracing::info!(
+                security_event = "user.updated",
+                target.id = i,
+                actor.id = "42"
+            );
+        }
+    });
+    guard.shutdown().unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() >= 3, "rotated: {names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".index")), "{names:?}");
+}
