@@ -224,6 +224,7 @@ pub fn member(line: &[u8], at: usize, key: &[u8]) -> Place {
     }
 }
 
+#[inline]
 pub fn skip_space(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         at += 1;
@@ -232,6 +233,7 @@ pub fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// Where the string starting at `at` (its opening quote) ends, past its closing quote.
+#[inline]
 pub fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     // Most strings of a record are short: eight bytes at a time finds their end before a
