@@ -2,7 +2,6 @@
 //! (`query::visit` and `text_of`): a line the quick reading cannot be sure of is parsed, so the
 //! keys of a line are every value a comparison on an indexed field could match.
 
-use std::borrow::Cow;
 use std::hash::Hasher;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -170,7 +169,7 @@ fn quick(line: &[u8], facts: &mut LineFacts) -> Option<()> {
                 facts.time = match line.get(start) {
                     Some(b'"') => {
                         let end = value_end(line, start)?;
-                        time_of(&text_value(&line[start..end])?)
+                        time_of(&raw_text(&line[start..end]).ok()??)
                     }
                     // Only text reads as a time.
                     Some(b'[') => return None,
@@ -182,7 +181,7 @@ fn quick(line: &[u8], facts: &mut LineFacts) -> Option<()> {
                 if line.get(start) == Some(&b'"') {
                     let end = value_end(line, start)?;
                     facts.id.clear();
-                    facts.id.push_str(&text_value(&line[start..end])?);
+                    facts.id.push_str(&raw_text(&line[start..end]).ok()??);
                     facts.has_id = true;
                 }
             }
@@ -273,16 +272,6 @@ fn each_member(
             Some(b'}') => return Some(()),
             _ => return None,
         }
-    }
-}
-
-/// A string value's text.
-fn text_value(raw: &[u8]) -> Option<Cow<'_, str>> {
-    let inner = raw.get(1..raw.len().checked_sub(1)?)?;
-    if inner.contains(&b'\\') {
-        serde_json::from_slice::<String>(raw).ok().map(Cow::Owned)
-    } else {
-        std::str::from_utf8(inner).ok().map(Cow::Borrowed)
     }
 }
 

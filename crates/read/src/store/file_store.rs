@@ -10,14 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::aggregate::{Aggregate, Aggregation, Tally};
 use super::chain_check::ChainCheck;
 use super::cursor::Cursor;
 use super::deadline::Deadline;
 use super::lines::{self, Line};
-use super::log_index::{indexed_ranges, IndexQuestion};
+use super::log_index::{indexed_ranges, record_id, IndexQuestion};
 use super::members::Members;
 use super::prefilter::Prefilter;
 use super::request::{Count, ExportSummary, Order, Page, Scope, Search, StoredRecord};
@@ -314,17 +313,10 @@ impl FileStore {
                 return true;
             }
             // Whole files only: the time range decides, not the needles.
-            let time_only;
-            let asked = if blocks {
-                question
-            } else {
-                time_only = IndexQuestion {
-                    range: question.range,
-                    wanted: Vec::new(),
-                };
-                &time_only
-            };
-            let Some(ranges) = indexed_ranges(&file.path, &file.file, file.len, asked) else {
+            let wanted: &[Vec<u128>] = if blocks { &question.wanted } else { &[] };
+            let Some(ranges) =
+                indexed_ranges(&file.path, &file.file, file.len, question.range, wanted)
+            else {
                 return true;
             };
             let keep = !ranges.is_empty();
@@ -561,13 +553,9 @@ fn line_boundary_after(file: &File, at: u64, len: u64) -> io::Result<u64> {
 /// The id of the first record of a file: its name in cursors (rotation renames the file, the
 /// id stays).
 fn first_record_id(file: &LogFile) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
     let mut id = None;
     lines::forward(&file.file, 0, file.len, &mut |line| {
-        id = serde_json::from_slice::<Id>(line.bytes).ok().map(|r| r.id);
+        id = record_id(line.bytes);
         if id.is_some() || !line.whole {
             ControlFlow::Break(())
         } else {

@@ -31,16 +31,17 @@ pub fn write_index(file: &Path) -> io::Result<Option<LogIndex>> {
     Ok(Some(index))
 }
 
-/// The ranges of `path` (open as `file`, `len` bytes read) that may hold records the question
-/// asks for, when an index is kept beside it and is still its own: the same name and size,
+/// The ranges of `path` (open as `file`, `len` bytes read) that may hold records in the time
+/// range with one of the keys of each of `wanted`, when an index is kept beside it and is still its own: the same name and size,
 /// and the same first and last record.
 pub(crate) fn indexed_ranges(
     path: &Path,
     file: &File,
     len: u64,
-    question: &IndexQuestion,
+    range: (Option<i64>, Option<i64>),
+    wanted: &[Vec<u128>],
 ) -> Option<Vec<(u64, u64)>> {
-    let (header, ranges) = LogIndex::select(path, len, question.range, &question.wanted)?;
+    let (header, ranges) = LogIndex::select(path, len, range, wanted)?;
     if header.file != name_of(path) {
         return None;
     }
@@ -50,24 +51,30 @@ pub(crate) fn indexed_ranges(
 
 /// The ids of the first and last lines of `file`.
 fn end_ids(file: &File, len: u64) -> Option<(String, String)> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let id_of = |bytes: &[u8]| serde_json::from_slice::<Id>(bytes).ok().map(|r| r.id);
     let mut first = None;
     lines::forward(file, 0, len, &mut |line| {
-        first = id_of(line.bytes);
+        first = record_id(line.bytes);
         ControlFlow::Break(())
     })
     .ok()?;
     let mut last = None;
     lines::backward(file, 0, len, &mut |line| {
-        last = id_of(line.bytes);
+        last = record_id(line.bytes);
         ControlFlow::Break(())
     })
     .ok()?;
     first.zip(last)
+}
+
+/// The `id` of the record on `line`, when it reads as one.
+pub(crate) fn record_id(line: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    serde_json::from_slice::<Id>(line)
+        .ok()
+        .map(|record| record.id)
 }
 
 /// What a question asks that an index can answer: a time range (microseconds, both ends
