@@ -48,6 +48,9 @@ pub enum NotifyError {
         /// Why.
         reason: String,
     },
+    /// Fleet detections whose database or table cannot be used.
+    #[error("fleet detections: {0}")]
+    Fleet(String),
     /// The rule thread could not be started.
     #[error("cannot start the notification thread: {0}")]
     Spawn(String),

@@ -67,6 +67,8 @@ mod condition;
 mod delivery;
 mod detection;
 mod error;
+#[cfg(feature = "postgres")]
+mod fleet;
 mod log_link;
 mod rule;
 mod runner;
@@ -83,6 +85,8 @@ pub(crate) use body::webhook_body;
 pub use delivery::Retry;
 pub use detection::{Detection, ImpossibleTravel, Threshold};
 pub use error::NotifyError;
+#[cfg(feature = "postgres")]
+pub use fleet::FleetDetections;
 pub(crate) use log_link::LogLink;
 pub use rule::{Notification, Rule, Rules, THROTTLE_GROUPS};
 pub use setup::{NotifyConfig, DEFAULT_NOTIFY_FLUSH_TIMEOUT, DEFAULT_RULE_QUEUE};

@@ -110,8 +110,10 @@ impl RuleThread {
             let Some(record) = record.get() else {
                 return;
             };
-            if detector.observe(record, &self.log) {
+            if let Some(finding) = detector.observe(record, self.log.now()) {
                 Counters::add(&self.counters.detections, 1);
+                self.log
+                    .record(finding.writes, finding.fields, Some(record));
             }
         }
     }

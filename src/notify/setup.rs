@@ -62,11 +62,14 @@ pub struct NotifyConfig {
     queue_capacity: usize,
     flush_timeout: Duration,
     counters: Arc<NotifyCounters>,
+    #[cfg(feature = "postgres")]
+    fleet: Option<super::FleetDetections>,
 }
 
 impl std::fmt::Debug for NotifyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotifyConfig")
+        let mut debug = f.debug_struct("NotifyConfig");
+        debug
             .field(
                 "rules",
                 &self.rules.iter().map(Rule::name).collect::<Vec<_>>(),
@@ -87,8 +90,10 @@ impl std::fmt::Debug for NotifyConfig {
                     .map(Detection::name)
                     .collect::<Vec<_>>(),
             )
-            .field("queue_capacity", &self.queue_capacity)
-            .finish_non_exhaustive()
+            .field("queue_capacity", &self.queue_capacity);
+        #[cfg(feature = "postgres")]
+        debug.field("fleet", &self.fleet);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -108,7 +113,20 @@ impl NotifyConfig {
             queue_capacity: DEFAULT_RULE_QUEUE,
             flush_timeout: DEFAULT_NOTIFY_FLUSH_TIMEOUT,
             counters: Arc::default(),
+            #[cfg(feature = "postgres")]
+            fleet: None,
         }
+    }
+
+    /// Runs the detections over every instance's rows of a PostgreSQL table instead of over
+    /// this process's records, one instance of the fleet at a time (see
+    /// [`FleetDetections`](super::FleetDetections)). Rules still run in each process over the
+    /// records it writes.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn over_fleet(mut self, fleet: super::FleetDetections) -> Self {
+        self.fleet = Some(fleet);
+        self
     }
 
     /// One more rule.
@@ -201,9 +219,28 @@ impl NotifyConfig {
         let now = Utc::now();
         let detectors = self
             .detections
-            .into_iter()
-            .map(|detection| detection.start(now))
+            .iter()
+            .map(|detection| detection.clone().start(now))
             .collect::<Result<Vec<_>, _>>()?;
+        #[cfg(feature = "postgres")]
+        let (detectors, fleet) = match self.fleet {
+            Some(settings) => {
+                let (url, _) = settings
+                    .resolved()
+                    .map_err(|e| NotifyError::Fleet(e.to_string()))?;
+                let evaluator = super::fleet::FleetEvaluator {
+                    settings,
+                    url,
+                    detections: self.detections,
+                    log: log.clone(),
+                    counters: self.counters.clone(),
+                    stop: Arc::default(),
+                    leading: Arc::default(),
+                };
+                (Vec::new(), Some(evaluator))
+            }
+            None => (detectors, None),
+        };
         let spawn_error = |e: std::io::Error| NotifyError::Spawn(e.to_string());
         let deliveries = self
             .transports
@@ -237,13 +274,26 @@ impl NotifyConfig {
             .name("security-rules".into())
             .spawn(move || rules.run(&inbox))
             .map_err(spawn_error)?;
-        Ok(NotifySink::new(
+        let sink = NotifySink::new(
             sender,
             queued,
             self.queue_capacity,
             self.counters,
             thread,
             self.flush_timeout,
-        ))
+        );
+        #[cfg(feature = "postgres")]
+        let sink = match fleet {
+            Some(evaluator) => {
+                let stop = evaluator.stop.clone();
+                let thread = std::thread::Builder::new()
+                    .name("security-fleet-detections".into())
+                    .spawn(move || evaluator.run())
+                    .map_err(spawn_error)?;
+                sink.with_fleet(stop, thread)
+            }
+            None => sink,
+        };
+        Ok(sink)
     }
 }

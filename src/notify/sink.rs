@@ -2,7 +2,7 @@
 //! and it queues the lines for the rule thread without waiting.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -23,6 +23,8 @@ pub(crate) struct NotifySink {
     counters: Arc<NotifyCounters>,
     thread: Option<JoinHandle<()>>,
     flush_timeout: Duration,
+    /// The fleet evaluator's thread and its stop flag, when detections run over a fleet.
+    fleet: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
 impl NotifySink {
@@ -42,7 +44,15 @@ impl NotifySink {
             counters,
             thread: Some(thread),
             flush_timeout,
+            fleet: None,
         }
+    }
+
+    /// Stops and waits for the fleet evaluator when the sink goes.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn with_fleet(mut self, stop: Arc<AtomicBool>, thread: JoinHandle<()>) -> Self {
+        self.fleet = Some((stop, thread));
+        self
     }
 }
 
@@ -100,6 +110,11 @@ impl Sink for NotifySink {
 
 impl Drop for NotifySink {
     fn drop(&mut self) {
+        // The fleet evaluator first: it writes into the log through the rule thread's sinks.
+        if let Some((stop, thread)) = self.fleet.take() {
+            stop.store(true, Ordering::Relaxed);
+            let _ = thread.join();
+        }
         // The rule thread ends after what is queued; its delivery threads after theirs.
         drop(self.sender.take());
         if let Some(thread) = self.thread.take() {

@@ -20,10 +20,10 @@ pub use travel::ImpossibleTravel;
 use chrono::{DateTime, Utc};
 
 use super::condition::Condition;
-use super::log_link::LogLink;
 use crate::event::EventInfo;
 use crate::json_view::Json;
 use crate::store::Members;
+use crate::value::FieldValue;
 
 /// A detection, ready to give to [`NotifyConfig::detection`](super::NotifyConfig::detection).
 #[derive(Debug, Clone)]
@@ -90,9 +90,9 @@ pub(crate) trait Detector: Send {
     /// Adds the top-level members it reads beyond its condition and [`DETECTION_MEMBERS`].
     fn add_own_members(&self, _members: &mut Members) {}
 
-    /// Looks at a record its condition matches; writes through `log` what it detects. True
-    /// when it wrote.
-    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool;
+    /// Looks at a record its condition matches (`now` stands for a record without a time);
+    /// what it detects, for the caller to write.
+    fn detect(&mut self, record: &Json<'_>, now: DateTime<Utc>) -> Option<Finding>;
 
     /// Whether a record written as `line` may concern it (the texts its condition needs are
     /// there); when not, the record is not parsed for it.
@@ -109,15 +109,47 @@ pub(crate) trait Detector: Send {
         self.add_own_members(members);
     }
 
-    /// Looks at one record; true when it wrote one of its own.
-    fn observe(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
+    /// Looks at one record; what it detects in it, if anything.
+    fn observe(&mut self, record: &Json<'_>, now: DateTime<Utc>) -> Option<Finding> {
         if record.str_at(&["event", "name"]) == Some(self.writes().name())
             || !self.condition().matches(record)
         {
-            return false;
+            return None;
         }
-        self.detect(record, log)
+        self.detect(record, now)
     }
+
+    /// How far back its memory reaches: what a new evaluator reads again to know what this one
+    /// knew (a threshold's window; for impossible travel, the longest a journey can take).
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "read by fleet detections")
+    )]
+    fn memory(&self) -> std::time::Duration;
+}
+
+/// What a detection found: the record to write (with the actor, tenant and client of the
+/// record that completed it) and the window it stands for, so that a fleet raises each window
+/// once whichever instance evaluates it.
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    not(feature = "postgres"),
+    expect(dead_code, reason = "the window is read by fleet detections")
+)]
+pub(crate) struct Finding {
+    /// The detection's name.
+    pub(crate) detection: String,
+    /// The event of the record to write.
+    pub(crate) writes: &'static EventInfo,
+    /// The record's fields.
+    pub(crate) fields: Vec<(&'static str, FieldValue)>,
+    /// The group it is about (tenant and key, or tenant and actor).
+    pub(crate) key: String,
+    /// When what it saw happened: the window's first and last record's times.
+    pub(crate) first_at: DateTime<Utc>,
+    pub(crate) last_at: DateTime<Utc>,
+    /// Until when the same group raises nothing more (the quiet period it starts).
+    pub(crate) quiet_until: DateTime<Utc>,
 }
 
 /// What every detection reads of a record besides its condition: its time and id, its event,

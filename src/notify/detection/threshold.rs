@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{duration_text, record_time, tenant_key, Detector};
+use super::{duration_text, record_time, tenant_key, Detector, Finding};
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
 use crate::notify::condition::Condition;
-use crate::notify::log_link::LogLink;
 use crate::query::{Field, Query};
 use crate::store::Members;
 use crate::value::FieldValue;
@@ -134,42 +133,53 @@ impl Detector for Running {
         members.add_field(&self.spec.group_by);
     }
 
-    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
+    fn memory(&self) -> Duration {
+        self.spec.window
+    }
+
+    fn detect(&mut self, record: &Json<'_>, now: DateTime<Utc>) -> Option<Finding> {
         // A record without the key (a failure without an address) belongs to no group.
-        let Some(value) = crate::store::group_value(&self.spec.group_by, record) else {
-            return false;
-        };
-        let time = record_time(record).unwrap_or_else(|| log.now());
+        let value = crate::store::group_value(&self.spec.group_by, record)?;
+        let time = record_time(record).unwrap_or(now);
         let id = record.str_at(&["id"]).unwrap_or_default().to_owned();
         let key = tenant_key(record, &value);
         let Ok(Some(mut group)) = self
             .groups
             .get_mut_or_insert_with(&key, || Ok::<_, Infallible>(Group::default()))
         else {
-            return false;
+            return None;
         };
-        group.hits.push_back((time, id));
+        // Kept in time order: a fleet's instances deliver their rows a little apart.
+        let place = group.hits.partition_point(|(at, _)| *at <= time);
+        group.hits.insert(place, (time, id));
+        let newest = group.hits.back().map_or(time, |(at, _)| *at);
         while group.hits.len() > self.spec.count as usize
             || group
                 .hits
                 .front()
-                .is_some_and(|(at, _)| time.signed_duration_since(*at) >= self.window)
+                .is_some_and(|(at, _)| newest.signed_duration_since(*at) >= self.window)
         {
             group.hits.pop_front();
         }
-        let quiet = group.quiet_until.is_some_and(|until| time < until);
+        let quiet = group.quiet_until.is_some_and(|until| newest < until);
         if quiet || group.hits.len() < self.spec.count as usize {
-            return false;
+            return None;
         }
-        group.quiet_until = Some(time + self.window);
+        let quiet_until = newest + self.window;
+        group.quiet_until = Some(quiet_until);
         let (first_at, first_id) = group.hits.front().cloned().unwrap_or_default();
         let (last_at, last_id) = group.hits.back().cloned().unwrap_or_default();
         let count = group.hits.len() as u64;
         drop(group);
         let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        log.record(
-            self.spec.writes,
-            vec![
+        Some(Finding {
+            detection: self.spec.name.clone(),
+            writes: self.spec.writes,
+            key,
+            first_at,
+            last_at,
+            quiet_until,
+            fields: vec![
                 ("detection", FieldValue::Str(self.spec.name.clone())),
                 ("group_by", FieldValue::Str(self.spec.group_by.to_string())),
                 ("key", FieldValue::Str(value.into_owned())),
@@ -180,9 +190,7 @@ impl Detector for Running {
                 ("first_at", FieldValue::Str(at(first_at))),
                 ("last_at", FieldValue::Str(at(last_at))),
             ],
-            Some(record),
-        );
-        true
+        })
     }
 }
 
@@ -212,12 +220,11 @@ mod tests {
 
     /// The seconds at which `lines` made the detector fire.
     fn fired(detector: &mut Running, lines: &[(i64, String)]) -> Vec<i64> {
-        let log = LogLink::default();
         lines
             .iter()
             .filter(|(_, line)| {
                 let record: Json<'_> = serde_json::from_str(line).unwrap();
-                detector.observe(&record, &log)
+                detector.observe(&record, Utc::now()).is_some()
             })
             .map(|(at, _)| *at)
             .collect()

@@ -3,11 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{record_time, tenant_key, Detector};
+use super::{record_time, tenant_key, Detector, Finding};
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
 use crate::notify::condition::Condition;
-use crate::notify::log_link::LogLink;
 use crate::query::Query;
 use crate::value::FieldValue;
 use crate::SecurityEvent;
@@ -134,22 +133,22 @@ impl Detector for Running {
         self.spec.writes
     }
 
-    fn detect(&mut self, record: &Json<'_>, log: &LogLink) -> bool {
-        let Some(actor) = ["id", "email", "name"]
+    fn memory(&self) -> std::time::Duration {
+        // Two sign-ins farther apart in time than the longest journey at the fastest speed
+        // cannot be impossible travel: half the Earth's circumference.
+        let hours = std::f64::consts::PI * EARTH_RADIUS_KM / self.spec.max_speed_kmh;
+        std::time::Duration::from_secs_f64((hours * 3600.0).min(365.0 * 86_400.0))
+    }
+
+    fn detect(&mut self, record: &Json<'_>, time: DateTime<Utc>) -> Option<Finding> {
+        let actor = ["id", "email", "name"]
             .iter()
-            .find_map(|part| record.str_at(&["actor", part]))
-        else {
-            return false;
-        };
-        let (Some(lat), Some(lon)) = (
-            record.f64_at(&["client", "geo", "lat"]),
-            record.f64_at(&["client", "geo", "lon"]),
-        ) else {
-            return false;
-        };
+            .find_map(|part| record.str_at(&["actor", part]))?;
+        let lat = record.f64_at(&["client", "geo", "lat"])?;
+        let lon = record.f64_at(&["client", "geo", "lon"])?;
         let text = |path: &[&str]| record.str_at(path).map(str::to_owned);
         let now = SignIn {
-            at: record_time(record).unwrap_or_else(|| log.now()),
+            at: record_time(record).unwrap_or(time),
             lat,
             lon,
             id: text(&["id"]).unwrap_or_default(),
@@ -160,17 +159,16 @@ impl Detector for Running {
         let key = tenant_key(record, actor);
         let before = self.last.get(&key).cloned();
         if before.as_ref().is_none_or(|b| b.at <= now.at) {
-            self.last.insert(key, now.clone());
+            self.last.insert(key.clone(), now.clone());
         }
-        let Some(before) = before else {
-            return false;
-        };
+        let before = before?;
         let distance = great_circle_km(before.lat, before.lon, now.lat, now.lon);
         let hours = (now.at - before.at).num_milliseconds().unsigned_abs() as f64 / 3_600_000.0;
         let speed = distance / hours.max(1.0 / 3600.0);
         if distance < self.spec.min_distance_km || speed <= self.spec.max_speed_kmh {
-            return false;
+            return None;
         }
+        let (first_at, last_at) = (before.at.min(now.at), before.at.max(now.at));
         let mut fields = vec![
             ("detection", FieldValue::Str(self.spec.name.clone())),
             ("from_id", FieldValue::Str(before.id)),
@@ -187,8 +185,16 @@ impl Detector for Running {
                 fields.push((name, FieldValue::Str(value)));
             }
         }
-        log.record(self.spec.writes, fields, Some(record));
-        true
+        Some(Finding {
+            detection: self.spec.name.clone(),
+            writes: self.spec.writes,
+            fields,
+            key,
+            first_at,
+            last_at,
+            // One journey, one record: the pair is its window.
+            quiet_until: last_at + chrono::Duration::microseconds(1),
+        })
     }
 }
 

@@ -33,6 +33,24 @@ const MIGRATIONS: &[&str] = &[
     // 2: the `user` shortcut also reads the actor's name and email.
     "CREATE INDEX {t}_actor_name_timestamp ON {t} ((record #>> '{actor,name}'), timestamp DESC);
     CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{actor,email}'), timestamp DESC);",
+    // 3: fleet detections: how far the evaluating instance has read each instance's rows, and
+    // the windows raised, so that a window is raised once whichever instance evaluates it.
+    "CREATE TABLE {t}_cursors (
+        scope text NOT NULL,
+        instance text NOT NULL,
+        seq bigint NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (scope, instance)
+    );
+    CREATE TABLE {t}_raised (
+        scope text NOT NULL,
+        detection text NOT NULL,
+        key_hash text NOT NULL,
+        first_at timestamptz NOT NULL,
+        quiet_until timestamptz NOT NULL,
+        raised_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (scope, detection, key_hash, first_at)
+    );",
 ];
 
 /// The newest schema version this crate writes and reads.
