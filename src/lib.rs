@@ -99,6 +99,8 @@ mod builder;
 mod capture;
 mod changes;
 mod clock;
+#[cfg(any(feature = "notify", feature = "postgres"))]
+mod condition;
 #[cfg(feature = "config")]
 pub mod config;
 mod context;

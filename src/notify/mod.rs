@@ -63,7 +63,6 @@
 //! three).
 
 mod body;
-mod condition;
 mod delivery;
 mod detection;
 mod error;

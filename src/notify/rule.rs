@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::condition::Condition;
 use super::throttle::{Throttle, Throttled, Verdict};
 use super::NotifySeverity;
+use crate::condition::Condition;
 use crate::json_view::Json;
 use crate::query::{Field, Query};
 use crate::store::Members;

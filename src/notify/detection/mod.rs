@@ -19,7 +19,7 @@ pub use travel::ImpossibleTravel;
 
 use chrono::{DateTime, Utc};
 
-use super::condition::Condition;
+use crate::condition::Condition;
 use crate::event::EventInfo;
 use crate::json_view::Json;
 use crate::store::Members;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{duration_text, record_time, tenant_key, Detector, Finding};
+use crate::condition::Condition;
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
-use crate::notify::condition::Condition;
 use crate::query::{Field, Query};
 use crate::store::Members;
 use crate::value::FieldValue;

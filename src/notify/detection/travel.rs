@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{record_time, tenant_key, Detector, Finding};
+use crate::condition::Condition;
 use crate::event::{Catalog, EventInfo};
 use crate::json_view::Json;
-use crate::notify::condition::Condition;
 use crate::query::Query;
 use crate::value::FieldValue;
 use crate::SecurityEvent;

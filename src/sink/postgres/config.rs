@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::PostgresError;
 use crate::postgres_table::redacted_url;
+use crate::query::Query;
 use crate::sink::SpoolConfig;
 
 /// The variable read for the connection URL when none is set in code or configuration.
@@ -33,6 +34,8 @@ pub struct PostgresConfig {
     pub(crate) spool: SpoolConfig,
     pub(crate) max_batch: usize,
     pub(crate) retention: Option<Duration>,
+    /// Kinds kept for other times than `retention`: the first rule a record matches decides.
+    pub(crate) retention_rules: Vec<(Query, Duration)>,
     pub(crate) retention_interval: Duration,
     pub(crate) chain_key: Option<Vec<u8>>,
     /// Whether the sink may say on stderr what it gave up at shutdown.
@@ -48,6 +51,14 @@ impl fmt::Debug for PostgresConfig {
             .field("spool", &self.spool)
             .field("max_batch", &self.max_batch)
             .field("retention", &self.retention)
+            .field(
+                "retention_rules",
+                &self
+                    .retention_rules
+                    .iter()
+                    .map(|(query, age)| (query.to_string(), age))
+                    .collect::<Vec<_>>(),
+            )
             .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
             .finish()
     }
@@ -74,6 +85,7 @@ impl PostgresConfig {
             spool: SpoolConfig::new(),
             max_batch: Self::DEFAULT_MAX_BATCH,
             retention: None,
+            retention_rules: Vec::new(),
             retention_interval: Duration::from_secs(60),
             chain_key: None,
             report_errors: true,
@@ -102,9 +114,35 @@ impl PostgresConfig {
         self
     }
 
-    /// Delete records older than `age`, in batches of 5,000 rows, checked every minute.
+    /// Remove records older than `age` (in whole days, rounded up), unless a
+    /// [retention rule](Self::with_retention_rule) keeps them for another time. Whole monthly
+    /// partitions are dropped once every row in them is past its age (so a record goes
+    /// between its age and its age plus a month); checked every minute. See
+    /// [the module](super#retention).
     pub fn with_retention(mut self, age: Duration) -> Self {
         self.retention = Some(age);
+        self
+    }
+
+    /// Keep the records `query` matches for `age` (whole days, rounded up) instead: sign-ins 90
+    /// days, role changes two years. The first rule a record matches decides; records no rule
+    /// matches follow [`with_retention`](Self::with_retention) (kept for ever without it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tracing_security_events::query::Query;
+    /// use tracing_security_events::sink::postgres::PostgresConfig;
+    ///
+    /// let day = Duration::from_secs(86_400);
+    /// let config = PostgresConfig::new()
+    ///     .with_retention_rule(Query::parse("category = authentication")?, 90 * day)
+    ///     .with_retention_rule(Query::parse("event like \"user.role*\"")?, 730 * day)
+    ///     .with_retention(365 * day);
+    /// # let _ = config;
+    /// # Ok::<(), tracing_security_events::query::QueryError>(())
+    /// ```
+    pub fn with_retention_rule(mut self, query: Query, age: Duration) -> Self {
+        self.retention_rules.push((query, age));
         self
     }
 

@@ -60,29 +60,32 @@
 //! [`PostgresConfig::with_retention`] deletes rows older than an age, 5,000 at a time, so a large
 //! delete never holds a lock writers wait on.
 
+mod classes;
 mod config;
+mod retention;
 mod rows;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub use crate::postgres_table::PostgresError;
 use crate::postgres_table::{check_table_name, describe, redacted_url, schema};
 pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
 
+use self::classes::Classes;
+use self::retention::{chain_ends, Upkeep};
 use self::rows::Row;
 use super::delivery::{
     ship, Backlog, BatchLimits, DeliveryCounters, Outbox, Refusals, ShipperThread,
 };
 use super::{Batch, Sink};
-use crate::integrity::chain::{unseal, ChainHash, ChainHasher};
+use crate::integrity::chain::{ChainHash, ChainHasher};
+use crate::postgres_table::partitions;
 use crate::record::ServiceInfo;
 
-/// Records per retention `DELETE`.
-const RETENTION_BATCH: i64 = 5000;
 /// Bytes per batch, besides the record count.
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
@@ -90,17 +93,19 @@ const MAX_BATCH_BYTES: usize = 4 << 20;
 pub(crate) struct PostgresSink {
     outbox: Outbox,
     hasher: ChainHasher,
-    tip: ChainHash,
+    /// The tip of this instance's chain of each retention class.
+    tips: BTreeMap<Option<u32>, ChainHash>,
+    classes: Arc<Classes>,
     last_seq: Option<u64>,
     sealed: Vec<u8>,
-    retention: Option<ShipperThread>,
+    upkeep: ShipperThread,
 }
 
 impl fmt::Debug for PostgresSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresSink")
             .field("name", &self.outbox.name)
-            .field("tip", &self.tip)
+            .field("tips", &self.tips)
             .finish_non_exhaustive()
     }
 }
@@ -117,7 +122,16 @@ impl PostgresSink {
         let mut client = schema::connect(&url)?;
         schema::migrate(&mut client, &config.table)?;
         let instance = service.instance.clone().unwrap_or_default();
-        let (last_seq, tip) = last_of_instance(&mut client, &config.table, &instance)?;
+        let classes = Arc::new(Classes::new(&config.retention_rules, config.retention));
+        let mut chains: Vec<Option<u32>> = classes.known().into_iter().map(Some).collect();
+        chains.push(None);
+        let (last_seq, tips) = chain_ends(&mut client, &config.table, &instance, &chains)?;
+        partitions::ensure_ahead(
+            &mut client,
+            &config.table,
+            &classes.known(),
+            chrono::Utc::now(),
+        )?;
 
         let backlog = config
             .spool
@@ -134,28 +148,32 @@ impl PostgresSink {
             );
             let max_batch = config.max_batch;
             let mut client = Some(client);
+            let classes = classes.clone();
             ShipperThread::spawn("security-log-postgres", move |stop| {
-                write_rows(
-                    &backlog,
-                    &counters,
-                    stop,
+                let writer = RowWriter {
+                    backlog: &backlog,
+                    counters: &counters,
                     max_batch,
-                    &table,
-                    &url,
-                    &mut client,
-                );
+                    table: &table,
+                    url: &url,
+                    classes: &classes,
+                };
+                writer.run(stop, &mut client);
             })
             .map_err(PostgresError::Thread)?
         };
-        let retention = config
-            .retention
-            .map(|age| {
-                let (table, interval) = (config.table.clone(), config.retention_interval);
-                ShipperThread::spawn("security-log-retention", move |stop| {
-                    retain(&url, &table, age, interval, stop);
-                })
-            })
-            .transpose()
+        let hasher = ChainHasher::new(config.chain_key.as_deref());
+        let upkeep = Upkeep {
+            url,
+            table: config.table.clone(),
+            classes: classes.clone(),
+            removes: config.retention.is_some() || !config.retention_rules.is_empty(),
+            interval: config.retention_interval,
+            service: service.name.clone(),
+            instance,
+            hasher: hasher.clone(),
+        };
+        let upkeep = ShipperThread::spawn("security-log-upkeep", move |stop| upkeep.run(stop))
             .map_err(PostgresError::Thread)?;
         Ok(PostgresSink {
             outbox: Outbox {
@@ -166,80 +184,63 @@ impl PostgresSink {
                 report_errors: config.report_errors,
                 destination: "database",
             },
-            hasher: ChainHasher::new(config.chain_key.as_deref()),
-            tip,
+            hasher,
+            tips,
+            classes,
             last_seq,
             sealed: Vec::new(),
-            retention,
+            upkeep,
         })
     }
 }
 
-/// The writing thread: batches from the backlog, one statement each, reconnecting as needed.
-/// A batch the database refuses for its data is split until the refused records are found:
-/// every other record goes in, in order, and each refused one is counted and recorded with the
-/// database's reason, so no value can stop the sink.
-fn write_rows(
-    backlog: &Backlog,
-    counters: &DeliveryCounters,
-    stop: &AtomicBool,
+/// The writing thread's settings.
+struct RowWriter<'a> {
+    backlog: &'a Backlog,
+    counters: &'a DeliveryCounters,
     max_batch: usize,
-    table: &str,
-    url: &str,
-    client: &mut Option<postgres::Client>,
-) {
-    let limits = BatchLimits {
-        max: max_batch,
-        max_bytes: MAX_BATCH_BYTES,
-        linger: std::time::Duration::ZERO,
-    };
-    ship(backlog, limits, counters, stop, &mut |batch| {
-        let mut rows = Vec::with_capacity(batch.len());
-        for entry in batch {
-            let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
-            match Row::of(line) {
-                Some(row) => rows.push(row),
-                None => counters.refuse("not a record the table can hold".to_owned()),
-            }
-        }
-        if client.as_ref().is_none_or(postgres::Client::is_closed) {
-            *client = Some(schema::connect(url).map_err(|e| e.to_string())?);
-        }
-        let connection = client.as_mut().expect("connected just above");
-        match insert_finding_refusals(connection, table, &rows, counters) {
-            Ok(written) => Ok(written),
-            Err(error) => {
-                if error.is_closed() || error.as_db_error().is_none() {
-                    *client = None;
-                }
-                Err(describe(&error))
-            }
-        }
-    });
+    table: &'a str,
+    url: &'a str,
+    classes: &'a Classes,
 }
 
-/// Where this instance's rows end: the last `seq` it wrote and the hash its chain ends with,
-/// so that a restart continues both.
-fn last_of_instance(
-    client: &mut postgres::Client,
-    table: &str,
-    instance: &str,
-) -> Result<(Option<u64>, ChainHash), PostgresError> {
-    let last = client.query_opt(
-        &format!("SELECT seq, line FROM {table} WHERE instance = $1 ORDER BY seq DESC LIMIT 1"),
-        &[&instance],
-    )?;
-    Ok(match last {
-        Some(row) => {
-            let seq: i64 = row.get(0);
-            let line: String = row.get(1);
-            let tip = unseal(line.as_bytes())
-                .and_then(|sealed| ChainHash::parse(sealed.hash))
-                .unwrap_or(ChainHash::GENESIS);
-            (Some(seq.max(0) as u64), tip)
-        }
-        None => (None, ChainHash::GENESIS),
-    })
+impl RowWriter<'_> {
+    /// Batches from the backlog, one statement each, reconnecting as needed. A batch the
+    /// database refuses for its data is split until the refused records are found: every other
+    /// record goes in, in order, and each refused one is counted and recorded with the
+    /// database's reason, so no value can stop the sink.
+    fn run(&self, stop: &AtomicBool, client: &mut Option<postgres::Client>) {
+        let limits = BatchLimits {
+            max: self.max_batch,
+            max_bytes: MAX_BATCH_BYTES,
+            linger: std::time::Duration::ZERO,
+        };
+        ship(self.backlog, limits, self.counters, stop, &mut |batch| {
+            let mut rows = Vec::with_capacity(batch.len());
+            for entry in batch {
+                let line = entry.line.strip_suffix(b"\n").unwrap_or(&entry.line);
+                match Row::of(line, self.classes.of(line)) {
+                    Some(row) => rows.push(row),
+                    None => self
+                        .counters
+                        .refuse("not a record the table can hold".to_owned()),
+                }
+            }
+            if client.as_ref().is_none_or(postgres::Client::is_closed) {
+                *client = Some(schema::connect(self.url).map_err(|e| e.to_string())?);
+            }
+            let connection = client.as_mut().expect("connected just above");
+            match insert_finding_refusals(connection, self.table, &rows, self.counters) {
+                Ok(written) => Ok(written),
+                Err(error) => {
+                    if error.is_closed() || error.as_db_error().is_none() {
+                        *client = None;
+                    }
+                    Err(describe(&error))
+                }
+            }
+        });
+    }
 }
 
 /// Inserts `rows` in one transaction; rows the database refuses for their data are found and
@@ -272,41 +273,6 @@ fn refused_for_data(error: &postgres::Error) -> bool {
         .is_some_and(|db| matches!(&db.code().code()[..2], "22" | "23" | "54"))
 }
 
-/// The retention thread: every `interval`, deletes rows older than `age`, a batch at a time.
-fn retain(url: &str, table: &str, age: Duration, interval: Duration, stop: &AtomicBool) {
-    let statement = format!(
-        "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} \
-         WHERE timestamp < now() - make_interval(secs => $1) LIMIT $2)"
-    );
-    let mut client: Option<postgres::Client> = None;
-    let mut next = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
-        if Instant::now() < next {
-            std::thread::sleep(Duration::from_millis(10).min(interval));
-            continue;
-        }
-        next = Instant::now() + interval;
-        if client.as_ref().is_none_or(postgres::Client::is_closed) {
-            client = schema::connect(url).ok();
-        }
-        let Some(connection) = client.as_mut() else {
-            continue;
-        };
-        // Each batch commits on its own: writers never wait for the whole delete.
-        loop {
-            match connection.execute(&statement, &[&age.as_secs_f64(), &RETENTION_BATCH]) {
-                Ok(deleted)
-                    if deleted as i64 == RETENTION_BATCH && !stop.load(Ordering::Relaxed) => {}
-                Ok(_) => break,
-                Err(_) => {
-                    client = None;
-                    break;
-                }
-            }
-        }
-    }
-}
-
 impl Sink for PostgresSink {
     fn name(&self) -> &str {
         &self.outbox.name
@@ -317,7 +283,11 @@ impl Sink for PostgresSink {
         self.sealed.clear();
         for line in batch.lines() {
             let record = line.strip_suffix(b"\n").unwrap_or(line);
-            self.tip = self.hasher.seal(&self.tip, record, &mut self.sealed);
+            let tip = self
+                .tips
+                .entry(self.classes.of(record))
+                .or_insert(ChainHash::GENESIS);
+            *tip = self.hasher.seal(tip, record, &mut self.sealed);
         }
         self.outbox
             .write(&Batch::new(batch.records(), &self.sealed))
@@ -338,8 +308,6 @@ impl Sink for PostgresSink {
 
 impl Drop for PostgresSink {
     fn drop(&mut self) {
-        if let Some(retention) = &mut self.retention {
-            retention.stop();
-        }
+        self.upkeep.stop();
     }
 }

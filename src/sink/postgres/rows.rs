@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use postgres::Transaction;
 use serde_json::Value;
 
+use crate::postgres_table::partitions::class_value;
 use crate::postgres_table::{clean, severity_rank};
 
 /// One record's columns.
@@ -27,6 +28,8 @@ pub(crate) struct Row {
     /// The line for the `jsonb` column, which cannot hold U+0000: `\u0000` escapes become
     /// U+FFFD there (the `line` column keeps the record exactly as written).
     record: String,
+    /// Its retention class: the days it is kept, `''` for ever.
+    pub(crate) retention: String,
 }
 
 /// The record's JSON text for the `jsonb` column: each `\u0000` escape (a NUL in a string or a
@@ -58,9 +61,10 @@ pub(crate) fn jsonb_text(line: &str) -> Cow<'_, str> {
 }
 
 impl Row {
-    /// The row of the record `line` (sealed, without its line feed); `None` when it is not one
-    /// of our records (it is then skipped and counted by the caller).
-    pub(crate) fn of(line: &[u8]) -> Option<Row> {
+    /// The row of the record `line` (sealed, without its line feed) kept `days` days (`None`:
+    /// for ever); `None` when it is not one of our records (it is then skipped and counted by
+    /// the caller).
+    pub(crate) fn of(line: &[u8], days: Option<u32>) -> Option<Row> {
         let text = std::str::from_utf8(line).ok()?;
         let record = serde_json::from_str::<Value>(text).ok()?;
         let text_at = |pointer: &str| {
@@ -95,6 +99,7 @@ impl Row {
             service_name: text_at("/service/name"),
             record: jsonb_text(text).into_owned(),
             line: text.to_owned(),
+            retention: class_value(days),
         })
     }
 }
@@ -110,16 +115,16 @@ pub(crate) fn insert(
     let optional = |f: fn(&Row) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     let statement = format!(
         "INSERT INTO {table} (id, instance, seq, timestamp, event_name, category, outcome, \
-         severity, actor_id, tenant_id, client_ip, service_name, line, record) \
+         severity, actor_id, tenant_id, client_ip, service_name, line, record, retention) \
          SELECT id::uuid, instance, seq, timestamp::timestamptz, event_name, category, \
          outcome, severity, actor_id, tenant_id, client_ip::inet, service_name, line, \
-         record::jsonb \
+         record::jsonb, retention \
          FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], \
          $6::text[], $7::text[], $8::int2[], $9::text[], $10::text[], $11::text[], \
-         $12::text[], $13::text[], $14::text[]) \
+         $12::text[], $13::text[], $14::text[], $15::text[]) \
          AS r(id, instance, seq, timestamp, event_name, category, outcome, severity, \
-         actor_id, tenant_id, client_ip, service_name, line, record) \
-         ON CONFLICT (id) DO NOTHING"
+         actor_id, tenant_id, client_ip, service_name, line, record, retention) \
+         ON CONFLICT (id, timestamp, retention) DO NOTHING"
     );
     transaction.execute(
         &statement,
@@ -138,6 +143,7 @@ pub(crate) fn insert(
             &optional(|r| r.service_name.clone()),
             &column(|r| r.line.clone()),
             &column(|r| r.record.clone()),
+            &column(|r| r.retention.clone()),
         ],
     )
 }

@@ -343,6 +343,12 @@ crate::security_catalog! {
         /// `last_hash` of its last record, so that verification tells retention from deletion.
         AuditFilesRemoved => "audit.files_removed", Audit, Info, Success,
             None, "retention removed {file}";
+        /// Retention removed rows of a database table: `fields.instance` and
+        /// `fields.retention` (the chain they belonged to), `fields.count`, and the `last_seq`
+        /// and `last_hash` of the last one, so that verification tells retention from deletion;
+        /// `fields.partition` when a whole partition was dropped.
+        AuditRecordsRemoved => "audit.records_removed", Audit, Info, Success,
+            None, "retention removed {count} records of {instance}";
         /// The checkpoints' signing key moved to its next epoch: `fields.epoch`,
         /// `fields.public_key`, and `fields.key_certificate` (the old key's signature over it).
         AuditKeyRotated => "audit.key_rotated", Audit, Info, Success,

@@ -105,6 +105,7 @@
 //! | `audit.notification_failed` | `AuditNotificationFailed` | audit | error | failure | - | a notification of {rule} could not be sent through {transport} |
 //! | `audit.checkpoint` | `AuditCheckpoint` | audit | info | success | - | the security log was checkpointed |
 //! | `audit.files_removed` | `AuditFilesRemoved` | audit | info | success | - | retention removed {file} |
+//! | `audit.records_removed` | `AuditRecordsRemoved` | audit | info | success | - | retention removed {count} records of {instance} |
 //! | `audit.key_rotated` | `AuditKeyRotated` | audit | info | success | - | the checkpoint signing key moved to epoch {epoch} |
 //!
 

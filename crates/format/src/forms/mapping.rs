@@ -293,6 +293,7 @@ const IAM: &[&str] = &["iam"];
 const API: &[&str] = &["api"];
 const CONFIG: &[&str] = &["configuration"];
 const FILE: &[&str] = &["file"];
+const DATABASE: &[&str] = &["database"];
 const EMAIL: &[&str] = &["email"];
 const PROCESS: &[&str] = &["process"];
 const INTRUSION: &[&str] = &["intrusion_detection"];
@@ -422,6 +423,7 @@ fn builtin(name: &str) -> Option<FormMapping> {
         "audit.notification_failed" => m(EventLogActivity, 99, "Notification Failure", API, INFO),
         "audit.checkpoint" => m(EventLogActivity, 99, "Checkpoint", FILE, INFO),
         "audit.files_removed" => m(EventLogActivity, 2, "", FILE, DELETION),
+        "audit.records_removed" => m(EventLogActivity, 2, "", DATABASE, DELETION),
         "audit.key_rotated" => m(EventLogActivity, 99, "Key Rotate", CONFIG, CHANGE),
         _ => return None,
     })

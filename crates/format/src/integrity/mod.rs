@@ -159,6 +159,6 @@ pub use epoch_key::EpochKey;
 pub use otlp_anchors::{checkpoints_in_otlp_json, is_otlp_json};
 pub use trail::{FILES_REMOVED_EVENT, MOVED_AWAY};
 pub use verify::{
-    verify, verify_records, verify_with, Location, Problem, ProblemKind, VerifyOptions,
-    VerifyReport,
+    verify, verify_records, verify_records_after_removals, verify_with, Location, Problem,
+    ProblemKind, RemovedRows, VerifyOptions, VerifyReport,
 };

@@ -251,6 +251,39 @@ pub fn verify_records<L: AsRef<[u8]>>(
     records: &[L],
     options: &VerifyOptions,
 ) -> VerifyReport {
+    verify_rows(source, records, options, None)
+}
+
+/// What retention says it removed from the start of a chain of rows (an
+/// `audit.records_removed` record): the last removed record's `seq` and hash, and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedRows {
+    /// The `seq` of the last record removed.
+    pub last_seq: u64,
+    /// Its chain hash: the `prev` of the first record kept.
+    pub last_hash: String,
+    /// How many were removed.
+    pub count: u64,
+}
+
+/// As [`verify_records`], for a chain whose beginning retention may have removed: the first
+/// record must start the chain, or continue from the last record one of `removals` names;
+/// otherwise records before it are missing (removed by someone, not by retention).
+pub fn verify_records_after_removals<L: AsRef<[u8]>>(
+    source: &str,
+    records: &[L],
+    options: &VerifyOptions,
+    removals: &[RemovedRows],
+) -> VerifyReport {
+    verify_rows(source, records, options, Some(removals))
+}
+
+fn verify_rows<L: AsRef<[u8]>>(
+    source: &str,
+    records: &[L],
+    options: &VerifyOptions,
+    removals: Option<&[RemovedRows]>,
+) -> VerifyReport {
     let mut verifier = Verifier::new(options);
     let source = PathBuf::from(source);
     verifier.report.files.push(source.clone());
@@ -261,6 +294,28 @@ pub fn verify_records<L: AsRef<[u8]>>(
         .is_continue()
     {
         verifier.finish(&mut tail);
+        if let (Some(removals), Some((first_seq, Some(after)))) = (removals, &tail.first) {
+            match removals.iter().find(|r| &r.last_hash == after) {
+                Some(removal) => verifier.report.removed_by_retention.push(format!(
+                    "{} record(s) up to seq {} (retention)",
+                    removal.count, removal.last_seq
+                )),
+                None => {
+                    verifier.report.problem = Some(Problem {
+                        kind: ProblemKind::Missing,
+                        location: Location {
+                            file: source.clone(),
+                            line: 1,
+                        },
+                        detail: format!(
+                            "the records before seq {first_seq} are missing, and no retention \
+                             record says it removed them"
+                        ),
+                    });
+                    return verifier.report;
+                }
+            }
+        }
         if let Some(expected) = &options.expected_tip {
             if verifier.report.tip.as_deref() != Some(expected) {
                 verifier.report.problem = Some(Problem {

@@ -5,6 +5,7 @@
 mod columns;
 mod error;
 mod names;
+pub mod partitions;
 pub mod schema;
 
 pub use columns::{clean, severity_rank};

@@ -1,15 +1,22 @@
 //! Connecting, and the table: created and migrated at start-up, one versioned step at a time.
 
-use postgres::{Client, Config};
+use postgres::{Client, Config, Transaction};
 use postgres_native_tls::MakeTlsConnector;
 
+use super::partitions::{self, MONTHS_AHEAD};
 use super::{redacted_url, PostgresError};
 
-/// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`, `{t}` the table's name.
-/// Never edit a released one; add the next.
-const MIGRATIONS: &[&str] = &[
+/// One migration: SQL (`{t}` the table's name), or code for what SQL alone cannot say.
+enum Step {
+    Sql(&'static str),
+    Code(fn(&mut Transaction<'_>, &str) -> Result<(), postgres::Error>),
+}
+
+/// The migrations, in order: version `n` is `MIGRATIONS[n - 1]`. Never edit a released one;
+/// add the next.
+const MIGRATIONS: &[Step] = &[
     // 1: the table of ARCHITECTURE.md and its indexes.
-    "CREATE TABLE {t} (
+    Step::Sql("CREATE TABLE {t} (
         id uuid PRIMARY KEY,
         instance text NOT NULL,
         seq bigint NOT NULL,
@@ -29,13 +36,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX {t}_timestamp_id ON {t} (timestamp DESC, id DESC);
     CREATE INDEX {t}_tenant_timestamp ON {t} (tenant_id, timestamp DESC);
     CREATE INDEX {t}_event_timestamp ON {t} (event_name, timestamp DESC);
-    CREATE INDEX {t}_actor_timestamp ON {t} (actor_id, timestamp DESC);",
+    CREATE INDEX {t}_actor_timestamp ON {t} (actor_id, timestamp DESC);"),
     // 2: the `user` shortcut also reads the actor's name and email.
-    "CREATE INDEX {t}_actor_name_timestamp ON {t} ((record #>> '{actor,name}'), timestamp DESC);
-    CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{actor,email}'), timestamp DESC);",
+    Step::Sql("CREATE INDEX {t}_actor_name_timestamp ON {t} ((record #>> '{actor,name}'), timestamp DESC);
+    CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{actor,email}'), timestamp DESC);"),
     // 3: fleet detections: how far the evaluating instance has read each instance's rows, and
     // the windows raised, so that a window is raised once whichever instance evaluates it.
-    "CREATE TABLE {t}_cursors (
+    Step::Sql("CREATE TABLE {t}_cursors (
         scope text NOT NULL,
         instance text NOT NULL,
         seq bigint NOT NULL,
@@ -50,8 +57,98 @@ const MIGRATIONS: &[&str] = &[
         quiet_until timestamptz NOT NULL,
         raised_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (scope, detection, key_hash, first_at)
-    );",
+    );"),
+    // 4: partitioned by month and retention class, every row kept as it was.
+    Step::Code(partition),
 ];
+
+/// The table's columns after migration 4, in order.
+const COLUMNS: &str = "id, instance, seq, timestamp, event_name, category, outcome, severity, \
+    actor_id, tenant_id, client_ip, service_name, line, record";
+
+/// Migration 4: the table becomes partitioned (see [`partitions`]), with a `retention` column
+/// (the class: days kept, `''` for rows before it, which keep their chain). Its rows are
+/// copied into the months they belong to; their lines are untouched, so every chain verifies
+/// as before.
+fn partition(transaction: &mut Transaction<'_>, table: &str) -> Result<(), postgres::Error> {
+    let old = format!("{table}_v3");
+    transaction.batch_execute(&format!("ALTER TABLE {table} RENAME TO {old}"))?;
+    // The old table's constraints and indexes carry the names the new ones take.
+    for row in transaction.query(
+        "SELECT conname::text FROM pg_constraint WHERE conrelid = to_regclass($1)",
+        &[&old],
+    )? {
+        let name: String = row.get(0);
+        transaction.batch_execute(&format!("ALTER TABLE {old} DROP CONSTRAINT \"{name}\""))?;
+    }
+    for row in transaction.query(
+        "SELECT indexname::text FROM pg_indexes WHERE tablename = $1",
+        &[&old],
+    )? {
+        let name: String = row.get(0);
+        transaction.batch_execute(&format!("DROP INDEX \"{name}\""))?;
+    }
+    transaction.batch_execute(&format!(
+        "CREATE TABLE {table} (
+            id uuid NOT NULL,
+            instance text NOT NULL,
+            seq bigint NOT NULL,
+            timestamp timestamptz NOT NULL,
+            event_name text NOT NULL,
+            category text NOT NULL,
+            outcome text NOT NULL,
+            severity smallint NOT NULL,
+            actor_id text,
+            tenant_id text,
+            client_ip inet,
+            service_name text,
+            line text NOT NULL,
+            record jsonb NOT NULL,
+            retention text NOT NULL DEFAULT '',
+            PRIMARY KEY (id, timestamp, retention),
+            UNIQUE (instance, seq, timestamp, retention)
+        ) PARTITION BY RANGE (timestamp);
+        CREATE TABLE {table}_default PARTITION OF {table} DEFAULT;
+        CREATE INDEX {table}_timestamp_id ON {table} (timestamp DESC, id DESC);
+        CREATE INDEX {table}_tenant_timestamp ON {table} (tenant_id, timestamp DESC);
+        CREATE INDEX {table}_event_timestamp ON {table} (event_name, timestamp DESC);
+        CREATE INDEX {table}_actor_timestamp ON {table} (actor_id, timestamp DESC);
+        CREATE INDEX {table}_actor_name_timestamp ON {table} ((record #>> '{{actor,name}}'), timestamp DESC);
+        CREATE INDEX {table}_actor_email_timestamp ON {table} ((record #>> '{{actor,email}}'), timestamp DESC);
+        CREATE INDEX {table}_chain ON {table} (instance, retention, seq);"
+    ))?;
+    // Every month the rows cover, and the months ahead.
+    let bounds = transaction.query_one(
+        &format!(
+            "SELECT extract(year from min(timestamp) AT TIME ZONE 'UTC')::int4, \
+                    extract(month from min(timestamp) AT TIME ZONE 'UTC')::int4, \
+                    extract(year from greatest(max(timestamp), now()) AT TIME ZONE 'UTC')::int4, \
+                    extract(month from greatest(max(timestamp), now()) AT TIME ZONE 'UTC')::int4 \
+             FROM {old}"
+        ),
+        &[],
+    )?;
+    let now = chrono::Utc::now();
+    let to_month = |year: Option<i32>, month: Option<i32>| {
+        year.zip(month)
+            .map(|(y, m)| (y, u32::try_from(m).unwrap_or(1)))
+    };
+    let first = to_month(bounds.get(0), bounds.get(1)).unwrap_or_else(|| partitions::month_of(now));
+    let last = to_month(bounds.get(2), bounds.get(3)).unwrap_or_else(|| partitions::month_of(now));
+    let mut month = first;
+    let mut ahead = 0;
+    while month <= last || ahead < MONTHS_AHEAD {
+        if month > last {
+            ahead += 1;
+        }
+        partitions::create_month(transaction, table, month, &[])?;
+        month = partitions::next_month(month);
+    }
+    transaction.batch_execute(&format!(
+        "INSERT INTO {table} ({COLUMNS}) SELECT {COLUMNS} FROM {old};
+         DROP TABLE {old};"
+    ))
+}
 
 /// The newest schema version this crate writes and reads.
 pub(crate) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -113,9 +210,11 @@ pub fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresError> {
     refuse_newer(table, found)?;
     for (index, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i32 + 1;
-        transaction
-            .batch_execute(&step.replace("{t}", table))
-            .map_err(failed)?;
+        match step {
+            Step::Sql(sql) => transaction.batch_execute(&sql.replace("{t}", table)),
+            Step::Code(code) => code(&mut transaction, table),
+        }
+        .map_err(failed)?;
         transaction
             .execute(
                 &format!("INSERT INTO {table}_migrations (version) VALUES ($1)"),

@@ -559,27 +559,92 @@ impl PostgresStore {
         })
     }
 
-    /// Verifies the hash chain of `instance`'s rows in `seq` order (see
-    /// [`verify_records`](crate::integrity::verify_records)): a row changed, removed, added or
-    /// renumbered is found as in a file.
+    /// Verifies the hash chains of `instance`'s rows, one per retention class (see
+    /// [`verify_records_after_removals`](crate::integrity::verify_records_after_removals)),
+    /// each in `seq` order: a row changed, removed, added or renumbered is found as in a file,
+    /// and a chain whose beginning is gone must continue from what an `audit.records_removed`
+    /// record says retention removed. The report adds up the chains'; the first problem found
+    /// is the report's.
     pub fn verify_instance(
         &self,
         instance: &str,
         options: &crate::integrity::VerifyOptions,
     ) -> Result<crate::integrity::VerifyReport, StoreError> {
-        let sql = format!(
-            "SELECT line FROM {} WHERE instance = $1 ORDER BY seq",
-            self.table
-        );
-        let lines: Vec<String> = self.with_client(&Deadline::none(), |client| {
+        let table = &self.table;
+        let classes: Vec<String> = self.with_client(&Deadline::none(), |client| {
             Ok(client
-                .query(&sql, &[&instance])?
+                .query(
+                    &format!(
+                        "SELECT DISTINCT retention FROM {table} WHERE instance = $1 \
+                         ORDER BY retention"
+                    ),
+                    &[&instance],
+                )?
                 .iter()
                 .map(|row| row.get(0))
                 .collect())
         })?;
-        let source = format!("postgres:{}/{instance}", self.table);
-        Ok(crate::integrity::verify_records(&source, &lines, options))
+        let mut total: Option<crate::integrity::VerifyReport> = None;
+        for class in classes {
+            let (lines, removals) = self.with_client(&Deadline::none(), |client| {
+                let lines: Vec<String> = client
+                    .query(
+                        &format!(
+                            "SELECT line FROM {table} WHERE instance = $1 AND retention = $2 \
+                             ORDER BY seq"
+                        ),
+                        &[&instance, &class],
+                    )?
+                    .iter()
+                    .map(|row| row.get(0))
+                    .collect();
+                let removals = client
+                    .query(
+                        &format!(
+                            "SELECT record #>> '{{fields}}' FROM {table} WHERE event_name = $1 \
+                             AND record #>> '{{fields,instance}}' = $2 \
+                             AND record #>> '{{fields,retention}}' = $3"
+                        ),
+                        &[
+                            &crate::event::SecurityEvent::AuditRecordsRemoved.as_str(),
+                            &instance,
+                            &class,
+                        ],
+                    )?
+                    .iter()
+                    .filter_map(|row| removal_of(&row.get::<_, String>(0)))
+                    .collect::<Vec<_>>();
+                Ok((lines, removals))
+            })?;
+            let source = match class.as_str() {
+                "" => format!("postgres:{table}/{instance}"),
+                days => format!("postgres:{table}/{instance}/kept {days} days"),
+            };
+            let report = crate::integrity::verify_records_after_removals(
+                &source, &lines, options, &removals,
+            );
+            total = Some(match total {
+                None => report,
+                Some(mut sum) => {
+                    sum.records += report.records;
+                    sum.files.extend(report.files);
+                    sum.removed_by_retention.extend(report.removed_by_retention);
+                    sum.torn_lines.extend(report.torn_lines);
+                    sum.starts_at_genesis &= report.starts_at_genesis;
+                    if sum.problem.is_none() {
+                        sum.problem = report.problem;
+                    }
+                    sum
+                }
+            });
+        }
+        Ok(total.unwrap_or_else(|| {
+            crate::integrity::verify_records(
+                &format!("postgres:{table}/{instance}"),
+                &[] as &[&str],
+                options,
+            )
+        }))
     }
 
     /// Counts grouped by columns, in SQL.
@@ -664,6 +729,19 @@ fn group_column(field: &Field) -> Option<String> {
         columns[0].clone()
     } else {
         format!("coalesce({})", columns.join(", "))
+    })
+}
+
+/// The `fields` of an `audit.records_removed` record, as verification reads them.
+fn removal_of(fields: &str) -> Option<crate::integrity::RemovedRows> {
+    let fields: serde_json::Value = serde_json::from_str(fields).ok()?;
+    Some(crate::integrity::RemovedRows {
+        last_seq: fields.get("last_seq")?.as_u64()?,
+        last_hash: fields.get("last_hash")?.as_str()?.to_owned(),
+        count: fields
+            .get("count")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0),
     })
 }
 

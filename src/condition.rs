@@ -1,6 +1,6 @@
-//! A query ready to run on the rule thread, as rules and detections both use one: the texts a
-//! matching line must hold (so most lines are passed over unparsed), the matcher, and the
-//! members of a record it reads.
+//! A query ready to run over records as they are written (notification rules, detections,
+//! retention rules): the texts a matching line must hold (so most lines are passed over
+//! unparsed), the matcher, and the members of a record it reads.
 
 use chrono::{DateTime, Utc};
 
