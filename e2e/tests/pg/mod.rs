@@ -11,6 +11,8 @@
     reason = "a skipped test says why"
 )]
 
+pub mod history;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -129,13 +129,16 @@ impl Upkeep {
         let mut transaction = self.transaction(client)?;
         // Rows arriving late (from a spool) wait; nothing is dropped unrecorded.
         transaction.batch_execute(&format!("LOCK TABLE {} IN SHARE MODE", leaf.name))?;
+        // One pass to count, then each chain's last row by the index: no sort of the rows.
         let removed = transaction
             .query(
                 &format!(
-                    "SELECT DISTINCT ON (instance, retention) instance, retention, \
-                     count(*) OVER (PARTITION BY instance, retention), seq, line \
-                     FROM {} ORDER BY instance, retention, seq DESC",
-                    leaf.name
+                    "SELECT c.instance, c.retention, c.count, c.seq, \
+                         (SELECT line FROM {leaf} l WHERE l.instance = c.instance \
+                          AND l.retention = c.retention AND l.seq = c.seq LIMIT 1) \
+                     FROM (SELECT instance, retention, count(*) AS count, max(seq) AS seq \
+                           FROM {leaf} GROUP BY instance, retention) AS c",
+                    leaf = leaf.name
                 ),
                 &[],
             )?

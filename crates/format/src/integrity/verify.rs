@@ -718,3 +718,51 @@ fn instance_of(file: &Path) -> Option<String> {
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrity::chain::{ChainHash, ChainHasher};
+
+    /// Ten sealed records, seq 1 to 10, and each one's hash.
+    fn chain() -> (Vec<String>, Vec<String>) {
+        let hasher = ChainHasher::new(None);
+        let (mut tip, mut lines, mut hashes) = (ChainHash::GENESIS, Vec::new(), Vec::new());
+        for seq in 1..=10 {
+            let mut out = Vec::new();
+            let record = format!(r#"{{"schema":1,"id":"r{seq}","seq":{seq}}}"#);
+            tip = hasher.seal(&tip, record.as_bytes(), &mut out);
+            lines.push(String::from_utf8(out).unwrap().trim_end().to_owned());
+            hashes.push(tip.as_str().to_owned());
+        }
+        (lines, hashes)
+    }
+
+    #[test]
+    fn a_start_removed_by_retention_is_told_from_one_removed_by_someone() {
+        let (lines, hashes) = chain();
+        let removal = |last_seq: u64| RemovedRows {
+            last_seq,
+            last_hash: hashes[last_seq as usize - 1].clone(),
+            count: last_seq,
+        };
+        // The first four removed, and recorded.
+        let report =
+            verify_records_after_removals("t/a", &lines[4..], &VerifyOptions::new(), &[removal(4)]);
+        assert!(report.is_ok(), "{:?}", report.problem);
+        assert!(!report.starts_at_genesis);
+        assert_eq!(report.removed_by_retention.len(), 1);
+        assert_eq!(report.records, 6);
+        // One more removed than recorded: found.
+        let report =
+            verify_records_after_removals("t/a", &lines[5..], &VerifyOptions::new(), &[removal(4)]);
+        assert_eq!(report.problem.map(|p| p.kind), Some(ProblemKind::Missing));
+        // Nothing recorded: found; a whole chain needs nothing.
+        let report = verify_records_after_removals("t/a", &lines[4..], &VerifyOptions::new(), &[]);
+        assert_eq!(report.problem.map(|p| p.kind), Some(ProblemKind::Missing));
+        let report = verify_records_after_removals("t/a", &lines, &VerifyOptions::new(), &[]);
+        assert!(report.is_ok() && report.starts_at_genesis);
+        // Without removals to check against, a missing start is only reported, as before.
+        assert!(verify_records("t/a", &lines[5..], &VerifyOptions::new()).is_ok());
+    }
+}

@@ -162,7 +162,7 @@ pub fn leaves(client: &mut impl GenericClient, table: &str) -> Result<Vec<Leaf>,
         .iter()
         .filter_map(|row| parse_leaf(table, &row.get::<_, String>(0)))
         .collect();
-    leaves.sort_by(|a, b| (a.month, a.days).cmp(&(b.month, b.days)));
+    leaves.sort_by_key(|leaf| (leaf.month, leaf.days));
     Ok(leaves)
 }
 
