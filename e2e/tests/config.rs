@@ -823,3 +823,40 @@ fn the_index_option_reads_under_both_its_names() {
         assert_eq!(file.index, on, "{text}");
     }
 }
+
+/// Retention rules and fleet detections: a rule's query that does not parse and a fleet without
+/// detections are refused at start-up, naming the key.
+#[cfg(all(feature = "postgres", feature = "notify"))]
+#[test]
+fn retention_rules_and_fleet_detections_are_checked_naming_the_key() {
+    let sink = "[[sinks]]\ntype = \"postgres\"\nurl = \"postgres://nobody@127.0.0.1:1/x\"\n";
+    let config = parse(&format!(
+        "{sink}retention = \"365d\"\nretention_rules = [{{ when = \"category = authentication\", keep = \"90d\" }}, {{ when = \"evnt = x\", keep = \"2y\" }}]\n"
+    ));
+    let SinkConfig::Postgres(postgres) = &config.sinks[0] else {
+        panic!("a postgres sink")
+    };
+    assert_eq!(postgres.retention_rules[0].keep, Duration::from_secs(90 * 86_400));
+    let err = Builder::from_config(&config)
+        .build::<tracing_subscriber::Registry>()
+        .expect_err("the second rule does not parse");
+    assert!(
+        err.to_string().contains("sinks[0].retention_rules[1].when"),
+        "{err}"
+    );
+    let config = parse(&format!("{sink}[fleet_detections]\ntable = \"security_events\"\n"));
+    let err = Builder::from_config(&config)
+        .build::<tracing_subscriber::Registry>()
+        .expect_err("no detections to run");
+    assert!(
+        err.to_string().contains("fleet_detections") && err.to_string().contains("no [[detections]]"),
+        "{err}"
+    );
+    let err = Config::parse(
+        "[fleet_detections]\npoll = \"often\"\n",
+        "fleet.toml",
+        no_env(),
+    )
+    .expect_err("not a duration");
+    assert!(err.to_string().contains("often"), "{err}");
+}

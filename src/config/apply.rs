@@ -17,12 +17,13 @@ impl Config {
         };
         #[cfg(not(feature = "notify"))]
         if self.has_notifications() {
-            let key = ["transports", "notifications", "detections"]
+            let key = ["transports", "notifications", "detections", "fleet_detections"]
                 .into_iter()
                 .zip([
                     self.transports.is_empty(),
                     self.notifications.is_empty(),
                     self.detections.is_empty(),
+                    self.fleet_detections.is_none(),
                 ])
                 .find_map(|(key, empty)| (!empty).then_some(key))
                 .unwrap_or("notifications");
@@ -74,7 +75,10 @@ impl Config {
 
     /// Whether it asks for notifications or detections.
     pub(crate) fn has_notifications(&self) -> bool {
-        !(self.transports.is_empty() && self.notifications.is_empty() && self.detections.is_empty())
+        !(self.transports.is_empty()
+            && self.notifications.is_empty()
+            && self.detections.is_empty()
+            && self.fleet_detections.is_none())
     }
 
     fn sink_spec(&self, index: usize, sink: &SinkConfig) -> Result<SinkSpec, ConfigError> {
@@ -215,6 +219,14 @@ impl Config {
         ));
         if let Some(age) = postgres.retention {
             config = config.with_retention(age);
+        }
+        for (at, rule) in postgres.retention_rules.iter().enumerate() {
+            let query = crate::query::Query::parse(&rule.when).map_err(|e| ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].retention_rules[{at}].when"),
+                message: e.to_string(),
+            })?;
+            config = config.with_retention_rule(query, rule.keep);
         }
         if let Some(path) = &postgres.chain_key_file {
             config = config.with_chain_key(read_key(

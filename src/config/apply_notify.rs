@@ -57,7 +57,55 @@ impl Config {
         for index in 0..self.detections.len() {
             notify = notify.detection(self.detection(index)?);
         }
+        if let Some(fleet) = &self.fleet_detections {
+            notify = self.over_fleet(notify, fleet)?;
+        }
         Ok(Some(notify))
+    }
+
+    /// The detections over a fleet's table, when the features allow it and there are
+    /// detections to run.
+    fn over_fleet(
+        &self,
+        notify: NotifyConfig,
+        fleet: &super::FleetDetectionsConfig,
+    ) -> Result<NotifyConfig, ConfigError> {
+        if self.detections.is_empty() {
+            return Err(self.invalid(
+                "fleet_detections",
+                "there are no [[detections]] to run over the fleet".to_owned(),
+            ));
+        }
+        #[cfg(feature = "postgres")]
+        {
+            let mut settings = crate::notify::FleetDetections::new();
+            if let Some(url) = &fleet.url {
+                settings = settings.with_url(url.clone());
+            }
+            if let Some(table) = &fleet.table {
+                crate::postgres_table::check_table_name(table)
+                    .map_err(|e| self.invalid("fleet_detections.table", e.to_string()))?;
+                settings = settings.with_table(table.clone());
+            }
+            if let Some(scope) = &fleet.scope {
+                settings = settings.with_scope(scope.clone());
+            }
+            if let Some(poll) = fleet.poll {
+                settings = settings.with_poll(poll);
+            }
+            if let Some(settle) = fleet.settle {
+                settings = settings.with_settle(settle);
+            }
+            Ok(notify.over_fleet(settings))
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (notify, fleet);
+            Err(self.invalid(
+                "fleet_detections",
+                "needs the `postgres` cargo feature of tracing-security-events".to_owned(),
+            ))
+        }
     }
 
     fn invalid(&self, key: &str, message: String) -> ConfigError {

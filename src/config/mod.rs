@@ -77,12 +77,13 @@
 //! | (top) | `enabled` | yes |
 //! | `[service]` | `name`, `version`, `instance` | yes |
 //! | `[queue]` | `capacity`, `overflow` (`block`, `drop`), `sink_failure` (`fail_open`, `fail_closed`), `flush_timeout`, `max_value_len` | at the next start |
-//! | `[[sinks]]` | `type = "file"`: `path`, `format` (`native`, `ecs`, `ocsf`), `index`, `rotate_bytes`, `rotate_every` (`hourly`, `daily`), `keep_files`, `keep_for`, `fsync` (`never`, `interval`, `always`), `fsync_interval`, `chain`, `chain_key_file`, `checkpoints = { key_file, every_records, every, key_epoch, timestamp_authority }`; `type = "stdout"`: `format`; `type = "http"` (feature `http-batch`): `url`, `protocol` (`ndjson`, `splunk_hec`, `elasticsearch`), `token`, `acknowledgement`, `sourcetype`, `index`, `headers`, `format`, `max_records`, `max_bytes`, `linger`, `gzip`, `timeout`, `ca_file`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "syslog"` (feature `syslog`): `address`, `transport` (`tcp`, `tls`, `udp`), `ca_file`, `cert_file`, `key_file`, `server_name`, `max_datagram`, `facility`, `app_name`, `hostname`, `format`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "otlp"` (feature `otlp`): `protocol`, `endpoint`, `headers`, `timeout`, `compression`, `memory_limit`, `spool_dir`, `spool_limit` | adding and removing sinks: yes; options of a sink that stays: at the next start |
+//! | `[[sinks]]` | `type = "file"`: `path`, `format` (`native`, `ecs`, `ocsf`), `index`, `rotate_bytes`, `rotate_every` (`hourly`, `daily`), `keep_files`, `keep_for`, `fsync` (`never`, `interval`, `always`), `fsync_interval`, `chain`, `chain_key_file`, `checkpoints = { key_file, every_records, every, key_epoch, timestamp_authority }`; `type = "stdout"`: `format`; `type = "http"` (feature `http-batch`): `url`, `protocol` (`ndjson`, `splunk_hec`, `elasticsearch`), `token`, `acknowledgement`, `sourcetype`, `index`, `headers`, `format`, `max_records`, `max_bytes`, `linger`, `gzip`, `timeout`, `ca_file`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "syslog"` (feature `syslog`): `address`, `transport` (`tcp`, `tls`, `udp`), `ca_file`, `cert_file`, `key_file`, `server_name`, `max_datagram`, `facility`, `app_name`, `hostname`, `format`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "otlp"` (feature `otlp`): `protocol`, `endpoint`, `headers`, `timeout`, `compression`, `memory_limit`, `spool_dir`, `spool_limit`; `type = "postgres"` (feature `postgres`): `url`, `table`, `memory_limit`, `spool_dir`, `spool_limit`, `retention`, `retention_rules = [{ when, keep }]`, `chain_key_file` | adding and removing sinks: yes; options of a sink that stays: at the next start |
 //! | `[filter]` | `min_severity`, `include`, `exclude` (names or globs such as `authentication.*`), `categories`, `outcomes` | yes |
 //! | `[redaction]` | `defaults`, `key_file`, `[[redaction.rules]]` with `field` and `action` (`drop`, `mask`, `hmac`) | yes |
 //! | `[[transports]]` (feature `notify`) | `type = "webhook"`: `name`, `url` or `url_env`, `headers`, `headers_env`, `signing_key_file` or `signing_key_env`, `format` (`record`, `slack`), `timeout`, `retry`; `type = "email"`: `name`, `host`, `port`, `security` (`starttls`, `tls`, `none`), `ca_file`, `username`, `password_file` or `password_env`, `from`, `to`, `timeout`, `retry` | yes (the set-up is replaced: throttles and detections start anew) |
 //! | `[[notifications]]` (feature `notify`) | `name`, `when` (a query), `severity` (`notice`, `warning`, `alert`), `send_to`, `throttle` (`max`, `window`, `once`, `group_by`) | yes |
 //! | `[[detections]]` (feature `notify`) | `type = "threshold"`: `name`, `when`, `group_by`, `count`, `window`, `writes`; `type = "impossible_travel"`: `name`, `when`, `max_speed_kmh`, `min_distance_km`, `writes` | yes |
+//! | `[fleet_detections]` (features `notify`, `postgres`) | `url`, `table`, `scope`, `poll`, `settle`: the detections run over a fleet's table, one instance at a time | yes |
 //!
 //! **Environment.** Every key can be set as `SECURITY_LOG_` and its path in capitals, `__` between
 //! levels and list indexes: `SECURITY_LOG_ENABLED=false`, `SECURITY_LOG_FILTER__MIN_SEVERITY=warn`,
@@ -122,11 +123,11 @@ mod reload;
 pub use load::{ConfigError, CONFIG_PATH_VAR, ENV_PREFIX};
 pub use model::{
     CheckpointsConfig, Config, FileSinkConfig, FilterConfig, HttpSinkConfig, HttpSinkProtocol,
-    OtlpSinkConfig, QueueConfig, RedactionConfig, ServiceConfig, SinkConfig, StdoutSinkConfig,
-    SyslogSinkConfig,
+    OtlpSinkConfig, PostgresSinkConfig, QueueConfig, RedactionConfig, RetentionRuleConfig,
+    ServiceConfig, SinkConfig, StdoutSinkConfig, SyslogSinkConfig,
 };
 pub use notify_model::{
-    DetectionConfig, EmailTransportConfig, NotificationConfig, RetryConfig,
+    DetectionConfig, EmailTransportConfig, FleetDetectionsConfig, NotificationConfig, RetryConfig,
     ThresholdDetectionConfig, ThrottleConfig, TransportConfig, TravelDetectionConfig,
     WebhookTransportConfig,
 };

@@ -16,7 +16,9 @@ use crate::sink::{
 use crate::{OverflowPolicy, SinkFailurePolicy};
 
 use super::durations::{duration_text, optional_duration_text};
-use super::notify_model::{DetectionConfig, NotificationConfig, TransportConfig};
+use super::notify_model::{
+    DetectionConfig, FleetDetectionsConfig, NotificationConfig, TransportConfig,
+};
 
 /// The whole configuration. Every key is optional; unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -41,6 +43,9 @@ pub struct Config {
     pub notifications: Vec<NotificationConfig>,
     /// Detections writing records of their own (needs the `notify` cargo feature).
     pub detections: Vec<DetectionConfig>,
+    /// Run the detections over every instance's rows of a PostgreSQL table, one instance at a
+    /// time (needs the `notify` and `postgres` cargo features).
+    pub fleet_detections: Option<FleetDetectionsConfig>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub(crate) origin: Origin,
@@ -81,6 +86,7 @@ impl Default for Config {
             transports: Vec::new(),
             notifications: Vec::new(),
             detections: Vec::new(),
+            fleet_detections: None,
             origin: Origin::default(),
         }
     }
@@ -303,13 +309,31 @@ pub struct PostgresSinkConfig {
     /// Bytes held in spool files (default 256 MiB).
     #[serde(default)]
     pub spool_limit: Option<u64>,
-    /// Delete rows older than this (`"400d"`), in batches.
+    /// Remove rows older than this (`"365d"`), unless a retention rule keeps them for another
+    /// time: whole monthly partitions are dropped, each removal recorded.
     #[serde(default, with = "optional_duration_text")]
     #[schemars(with = "Option<String>")]
     pub retention: Option<Duration>,
+    /// Kinds kept for other times, the first a record matches deciding:
+    /// `[{ when = "category = authentication", keep = "90d" }]`.
+    #[serde(default)]
+    pub retention_rules: Vec<RetentionRuleConfig>,
     /// Chain the rows with HMAC-SHA256 under the key in this file.
     #[serde(default)]
     pub chain_key_file: Option<PathBuf>,
+}
+
+/// One retention rule of a PostgreSQL sink: the records `when` matches are kept `keep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetentionRuleConfig {
+    /// A query (`category = authentication`, `event like "user.role*"`).
+    pub when: String,
+    /// How long they are kept (`"90d"`; whole days).
+    #[serde(with = "duration_text")]
+    #[schemars(with = "String")]
+    pub keep: Duration,
 }
 
 /// A `type = "otlp"` sink. Unset settings come from the standard `OTEL_EXPORTER_OTLP_*`

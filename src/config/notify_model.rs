@@ -184,6 +184,27 @@ fn one() -> u32 {
     1
 }
 
+/// `[fleet_detections]`: the detections run over a fleet's PostgreSQL table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FleetDetectionsConfig {
+    /// The database; unset, the `SECURITY_LOG_DATABASE_URL` variable's.
+    pub url: Option<String>,
+    /// The table the fleet writes (default `security_events`).
+    pub table: Option<String>,
+    /// The lease's and cursors' name (default `default`).
+    pub scope: Option<String>,
+    /// How often the evaluator looks for new rows (default `"1s"`).
+    #[serde(with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub poll: Option<Duration>,
+    /// How old a row must be before it is read (default `"2s"`).
+    #[serde(with = "optional_duration_text")]
+    #[schemars(with = "Option<String>")]
+    pub settle: Option<Duration>,
+}
+
 /// One `[[detections]]` entry, by its `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

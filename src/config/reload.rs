@@ -203,7 +203,8 @@ impl ReloadHandle {
         let parts = &self.inner.parts;
         let same = old.transports == new.transports
             && old.notifications == new.notifications
-            && old.detections == new.detections;
+            && old.detections == new.detections
+            && old.fleet_detections == new.fleet_detections;
         if same && old.has_notifications() {
             return Ok(Some(SinkSlot::Keep(parts.code_sinks + old.sinks.len())));
         }
@@ -396,7 +397,13 @@ fn diff(old: &Config, new: &Config) -> Changes {
         &old.notifications,
         &new.notifications,
     );
-    section(changes, "detections", &old.detections, &new.detections)
+    let changes = section(changes, "detections", &old.detections, &new.detections);
+    section(
+        changes,
+        "fleet_detections",
+        &old.fleet_detections,
+        &new.fleet_detections,
+    )
 }
 
 /// The transports as the diff shows them: a webhook's URL as its scheme and host (Slack's and
