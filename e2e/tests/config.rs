@@ -836,7 +836,10 @@ fn retention_rules_and_fleet_detections_are_checked_naming_the_key() {
     let SinkConfig::Postgres(postgres) = &config.sinks[0] else {
         panic!("a postgres sink")
     };
-    assert_eq!(postgres.retention_rules[0].keep, Duration::from_secs(90 * 86_400));
+    assert_eq!(
+        postgres.retention_rules[0].keep,
+        Duration::from_secs(90 * 86_400)
+    );
     let err = Builder::from_config(&config)
         .build::<tracing_subscriber::Registry>()
         .expect_err("the second rule does not parse");
@@ -844,12 +847,15 @@ fn retention_rules_and_fleet_detections_are_checked_naming_the_key() {
         err.to_string().contains("sinks[0].retention_rules[1].when"),
         "{err}"
     );
-    let config = parse(&format!("{sink}[fleet_detections]\ntable = \"security_events\"\n"));
+    let config = parse(&format!(
+        "{sink}[fleet_detections]\ntable = \"security_events\"\n"
+    ));
     let err = Builder::from_config(&config)
         .build::<tracing_subscriber::Registry>()
         .expect_err("no detections to run");
     assert!(
-        err.to_string().contains("fleet_detections") && err.to_string().contains("no [[detections]]"),
+        err.to_string().contains("fleet_detections")
+            && err.to_string().contains("no [[detections]]"),
         "{err}"
     );
     let err = Config::parse(

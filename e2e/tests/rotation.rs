@@ -244,3 +244,67 @@ fn retention_by_age_uses_the_rotation_time() {
         ]
     );
 }
+
+/// Retention by kind in files: whole files are kept for the longest rule, the rules are left
+/// beside the log, and the store leaves each kind out once past its own age; the chain of
+/// everything kept on disk still verifies.
+#[cfg(feature = "query")]
+#[test]
+fn each_kind_leaves_the_answers_at_its_own_age_and_the_files_stay_whole() {
+    use tracing_security_events::query::Query;
+    use tracing_security_events::store::{FileStore, LogStore, Search};
+
+    let day = Duration::from_secs(86_400);
+    let log = TempLog::new();
+    let now = Utc::now();
+    let clock = ManualClock::at(now - chrono::Duration::days(400));
+    let config = FileConfig::new(&log.path)
+        .rotate_at_size(4096)
+        .with_retention_rule(Query::parse("category = authentication").unwrap(), 90 * day)
+        .with_retention_rule(
+            Query::parse("event like \"user.role*\"").unwrap(),
+            730 * day,
+        )
+        .keep_for(365 * day);
+    let builder = tracing_security_events::builder()
+        .with_clock(clock.clone())
+        .with_file_config(config);
+    run(&log, builder, || {
+        for _ in 0..400 {
+            clock.advance(chrono::Duration::days(1));
+            security_event!(SecurityEvent::LoginFailed);
+            security_event!(SecurityEvent::UserRoleChanged);
+            security_event!(SecurityEvent::UserInvited);
+        }
+    });
+    assert!(tracing_security_events::store::RetentionRules::path_beside(&log.path).exists());
+    let store = FileStore::open(&log.path).unwrap();
+    let count = |question: &str| {
+        store
+            .count(&Search::new(Query::parse(question).unwrap()))
+            .unwrap()
+            .records
+    };
+    // The last 90 days of sign-ins, 365 of the rest, every role change (less than 730 days).
+    // Record n was written n days after the start, 400 - n days before `now`; one exactly at
+    // its age is past it by the time the store answers.
+    let recent = |days: i64| (1..=400i64).filter(|n| 400 - n < days).count() as u64;
+    assert_eq!(count("event = authentication.failed"), recent(90));
+    assert_eq!(count("event = user.invited"), recent(365));
+    assert_eq!(count("event = user.role_changed"), 400);
+    // Every record is still on disk, in a chain that verifies.
+    let on_disk = std::fs::read_dir(log.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .matches("authentication.failed")
+                .count()
+        })
+        .sum::<usize>();
+    assert_eq!(on_disk, 400);
+    let report = verify(log.dir.path()).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+}

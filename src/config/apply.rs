@@ -17,16 +17,21 @@ impl Config {
         };
         #[cfg(not(feature = "notify"))]
         if self.has_notifications() {
-            let key = ["transports", "notifications", "detections", "fleet_detections"]
-                .into_iter()
-                .zip([
-                    self.transports.is_empty(),
-                    self.notifications.is_empty(),
-                    self.detections.is_empty(),
-                    self.fleet_detections.is_none(),
-                ])
-                .find_map(|(key, empty)| (!empty).then_some(key))
-                .unwrap_or("notifications");
+            let key = [
+                "transports",
+                "notifications",
+                "detections",
+                "fleet_detections",
+            ]
+            .into_iter()
+            .zip([
+                self.transports.is_empty(),
+                self.notifications.is_empty(),
+                self.detections.is_empty(),
+                self.fleet_detections.is_none(),
+            ])
+            .find_map(|(key, empty)| (!empty).then_some(key))
+            .unwrap_or("notifications");
             return Err(ConfigError::Invalid {
                 origin: self.origin(),
                 key: key.to_owned(),
@@ -220,13 +225,8 @@ impl Config {
         if let Some(age) = postgres.retention {
             config = config.with_retention(age);
         }
-        for (at, rule) in postgres.retention_rules.iter().enumerate() {
-            let query = crate::query::Query::parse(&rule.when).map_err(|e| ConfigError::Invalid {
-                origin: self.origin(),
-                key: format!("sinks[{index}].retention_rules[{at}].when"),
-                message: e.to_string(),
-            })?;
-            config = config.with_retention_rule(query, rule.keep);
+        for (query, age) in self.retention_rules(&postgres.retention_rules, index)? {
+            config = config.with_retention_rule(query, age);
         }
         if let Some(path) = &postgres.chain_key_file {
             config = config.with_chain_key(read_key(
@@ -236,6 +236,28 @@ impl Config {
             )?);
         }
         Ok(config)
+    }
+
+    /// A sink's retention rules, each query parsed.
+    #[cfg(feature = "query")]
+    fn retention_rules(
+        &self,
+        rules: &[super::model::RetentionRuleConfig],
+        index: usize,
+    ) -> Result<Vec<(crate::query::Query, std::time::Duration)>, ConfigError> {
+        rules
+            .iter()
+            .enumerate()
+            .map(|(at, rule)| {
+                let query =
+                    crate::query::Query::parse(&rule.when).map_err(|e| ConfigError::Invalid {
+                        origin: self.origin(),
+                        key: format!("sinks[{index}].retention_rules[{at}].when"),
+                        message: e.to_string(),
+                    })?;
+                Ok((query, rule.keep))
+            })
+            .collect()
     }
 
     fn file_config(&self, file: &FileSinkConfig, index: usize) -> Result<FileConfig, ConfigError> {
@@ -254,6 +276,18 @@ impl Config {
         }
         if let Some(age) = file.keep_for {
             config = config.keep_for(age);
+        }
+        #[cfg(feature = "query")]
+        for (query, age) in self.retention_rules(&file.retention_rules, index)? {
+            config = config.with_retention_rule(query, age);
+        }
+        #[cfg(not(feature = "query"))]
+        if !file.retention_rules.is_empty() {
+            return Err(ConfigError::Invalid {
+                origin: self.origin(),
+                key: format!("sinks[{index}].retention_rules"),
+                message: "needs the `query` cargo feature of tracing-security-events".to_owned(),
+            });
         }
         config = match (&file.chain, &file.chain_key_file) {
             (false, _) => config.without_chain(),

@@ -323,7 +323,7 @@ pub struct PostgresSinkConfig {
     pub chain_key_file: Option<PathBuf>,
 }
 
-/// One retention rule of a PostgreSQL sink: the records `when` matches are kept `keep`.
+/// One retention rule of a file or PostgreSQL sink: the records `when` matches are kept `keep`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -397,6 +397,11 @@ pub struct FileSinkConfig {
     #[serde(default, with = "optional_duration_text")]
     #[schemars(with = "Option<String>")]
     pub keep_for: Option<Duration>,
+    /// Kinds kept for other times than `keep_for`, the first a record matches deciding (files
+    /// are kept whole for the longest; readers leave each kind out past its own age; needs
+    /// the `query` cargo feature): `[{ when = "category = authentication", keep = "90d" }]`.
+    #[serde(default)]
+    pub retention_rules: Vec<RetentionRuleConfig>,
     /// `never`, `interval` (every `fsync_interval`) or `always`.
     #[serde(default = "default_fsync")]
     pub fsync: FsyncPolicy,
@@ -449,6 +454,7 @@ impl FileSinkConfig {
             rotate_every: None,
             keep_files: None,
             keep_for: None,
+            retention_rules: Vec::new(),
             fsync: default_fsync(),
             fsync_interval: default_fsync_interval(),
             chain: true,

@@ -155,6 +155,9 @@ pub struct FileConfig {
     pub(crate) checkpoints: Option<Box<CheckpointConfig>>,
     /// `None`: the builder's clock, or the system's.
     pub(crate) clock: Option<Arc<dyn Clock>>,
+    /// Kinds kept for other times than `max_age`, for readers to apply.
+    #[cfg(feature = "query")]
+    pub(crate) retention_rules: Vec<(crate::query::Query, Duration)>,
 }
 
 impl fmt::Debug for FileConfig {
@@ -172,7 +175,7 @@ impl fmt::Debug for FileConfig {
             .field("chain_key", &self.chain_key.as_ref().map(|_| "(set)"))
             .field("checkpoints", &self.checkpoints)
             .field("clock", &self.clock)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -192,6 +195,8 @@ impl FileConfig {
             chain_key: None,
             checkpoints: None,
             clock: None,
+            #[cfg(feature = "query")]
+            retention_rules: Vec::new(),
         }
     }
 
@@ -224,6 +229,43 @@ impl FileConfig {
     pub fn keep_for(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
         self
+    }
+
+    /// Keep the records `query` matches for `age` (whole days, rounded up), the records no rule
+    /// matches for [`keep_for`](Self::keep_for), the first rule a record matches deciding.
+    ///
+    /// A file holds every kind in one hash chain, and a record cannot leave the middle of a
+    /// chain without breaking the proof of the records after it: so rotated files are kept,
+    /// whole, for the longest of these ages (and removed whole, recorded as
+    /// `audit.files_removed`), the rules are written beside the log
+    /// (`<active file>.retention`), and the [file store](crate::store::FileStore) leaves out of
+    /// every answer the records past their kind's age. The PostgreSQL sink removes them
+    /// ([`PostgresConfig::with_retention_rule`](crate::sink::postgres::PostgresConfig::with_retention_rule)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tracing_security_events::query::Query;
+    /// use tracing_security_events::sink::FileConfig;
+    ///
+    /// let day = Duration::from_secs(86_400);
+    /// let config = FileConfig::new("/var/log/app/security.jsonl")
+    ///     .rotate_at_size(64 << 20)
+    ///     .with_retention_rule(Query::parse("category = authentication")?, 90 * day)
+    ///     .keep_for(365 * day);
+    /// # let _ = config;
+    /// # Ok::<(), tracing_security_events::query::QueryError>(())
+    /// ```
+    #[cfg(feature = "query")]
+    pub fn with_retention_rule(mut self, query: crate::query::Query, age: Duration) -> Self {
+        self.retention_rules.push((query, age));
+        self
+    }
+
+    /// The rules for readers, and how long files are kept: the longest age of all.
+    #[cfg(feature = "query")]
+    pub(crate) fn retention(&self) -> Option<crate::store::RetentionRules> {
+        (!self.retention_rules.is_empty())
+            .then(|| crate::store::RetentionRules::new(&self.retention_rules, self.max_age))
     }
 
     /// When to `fsync`.

@@ -85,7 +85,16 @@ pub(crate) struct FileSink {
 
 impl FileSink {
     /// Opens (or creates) the file `config` names.
-    pub(crate) fn with_config(config: FileConfig) -> io::Result<Self> {
+    #[cfg_attr(not(feature = "query"), allow(unused_mut))]
+    pub(crate) fn with_config(mut config: FileConfig) -> io::Result<Self> {
+        // Retention by kind keeps whole files for the longest age, for readers to hide each
+        // kind at its own.
+        #[cfg(feature = "query")]
+        let retention = config.retention();
+        #[cfg(feature = "query")]
+        if let Some(rules) = &retention {
+            config.max_age = rules.longest();
+        }
         let log = LogName::of(&config.path);
         let mut sink = FileSink {
             clock: config.clock(),
@@ -112,6 +121,10 @@ impl FileSink {
             config,
         };
         sink.open_active()?;
+        #[cfg(feature = "query")]
+        if let Some(rules) = retention {
+            rules.save_beside(&sink.config.path)?;
+        }
         sink.recover()?;
         if let Some(checkpoints) = sink.config.checkpoints.as_deref().cloned() {
             let file = sink.file.as_mut().expect("opened just before");

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::condition::Condition;
 use crate::query::Query;
-use crate::store::Members;
+use crate::store::{days_of, Members};
 use crate::SecurityEvent;
 
 /// The log's own records that verification reads to tell retention from deletion: always kept
@@ -20,13 +20,6 @@ const EVIDENCE: [SecurityEvent; 4] = [
     SecurityEvent::AuditCheckpoint,
     SecurityEvent::AuditKeyRotated,
 ];
-
-/// Days, rounded up, at least one.
-pub(crate) fn days_of(age: Duration) -> u32 {
-    u32::try_from(age.as_secs().div_ceil(86_400))
-        .unwrap_or(u32::MAX)
-        .max(1)
-}
 
 /// The rules, ready to classify records as they are written.
 pub(crate) struct Classes {

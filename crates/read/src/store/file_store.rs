@@ -41,6 +41,9 @@ const LINES_PER_CHECK: u32 = 256;
 pub struct FileStore {
     log: LogName,
     active: PathBuf,
+    /// The records past their kind's age, by the rules the file sink left beside the log
+    /// (see [`RetentionRules`](super::RetentionRules)): no answer holds them.
+    expired: Option<Query>,
 }
 
 /// A file of the log, listed (oldest first) and opened; `rotated_at` bounds its records'
@@ -204,9 +207,15 @@ impl FileStore {
                 path.display()
             )));
         };
+        let expired = super::RetentionRules::load_beside(&active)
+            .map_err(io_error(&active))?
+            .map(|rules| rules.expired())
+            .transpose()
+            .map_err(|e| StoreError::NotALog(e.to_string()))?;
         let store = FileStore {
             log: LogName::of(&active),
             active,
+            expired,
         };
         let files = store.list()?;
         if files.is_empty() {
@@ -566,9 +575,19 @@ fn first_record_id(file: &LogFile) -> Result<Option<String>, StoreError> {
     Ok(id)
 }
 
+impl FileStore {
+    /// `query`, less the records past their kind's age.
+    fn visible<'a>(&self, query: &'a Query) -> std::borrow::Cow<'a, Query> {
+        match &self.expired {
+            Some(expired) => std::borrow::Cow::Owned(query.clone().and(!expired.clone())),
+            None => std::borrow::Cow::Borrowed(query),
+        }
+    }
+}
+
 impl LogStore for FileStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
-        let filter = Filter::new(&search.query, &search.scope, search.now);
+        let filter = Filter::new(&self.visible(&search.query), &search.scope, search.now);
         let files = self.snapshot_within(&filter.question, true)?;
         let mut page = Page::default();
         let mut last: Option<(usize, u64, u64, String)> = None;
@@ -621,8 +640,7 @@ impl LogStore for FileStore {
     }
 
     fn count(&self, search: &Search) -> Result<Count, StoreError> {
-        let (query, now) = (&search.query, search.now);
-        let filter = Filter::new(query, &search.scope, now);
+        let filter = Filter::new(&self.visible(&search.query), &search.scope, search.now);
         let files = self.snapshot_within(&filter.question, true)?;
         Self::scan_parallel(
             &files,
@@ -641,7 +659,11 @@ impl LogStore for FileStore {
     }
 
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
-        let mut filter = Filter::new(&aggregate.query, &aggregate.scope, aggregate.now);
+        let mut filter = Filter::new(
+            &self.visible(&aggregate.query),
+            &aggregate.scope,
+            aggregate.now,
+        );
         for field in &aggregate.by {
             filter.members.add_field(field);
         }
@@ -679,7 +701,7 @@ impl LogStore for FileStore {
         search: &Search,
         each: &mut dyn FnMut(&StoredRecord) -> io::Result<()>,
     ) -> Result<ExportSummary, StoreError> {
-        let filter = Filter::new(&search.query, &search.scope, search.now);
+        let filter = Filter::new(&self.visible(&search.query), &search.scope, search.now);
         let mut chain = (search.chain_check && search.order == Order::OldestFirst)
             .then(|| ChainCheck::new(search.chain_key.as_deref()));
         // The chain check reads every line of the files it is given: whole files only.

@@ -64,6 +64,7 @@ pub use members::Members;
 pub use prefilter::Prefilter;
 mod raw;
 mod request;
+mod retention;
 
 use std::io;
 
@@ -84,6 +85,7 @@ pub use postgres::PostgresStore;
 pub use request::{
     Count, ExportSummary, Order, Page, Scope, Search, StoredRecord, DEFAULT_PAGE_SIZE,
 };
+pub use retention::{days_of, RetentionRules};
 
 /// Why a store could not answer.
 #[derive(Debug, thiserror::Error)]
