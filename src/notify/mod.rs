@@ -13,7 +13,10 @@
 //! - **Detections** ([`Threshold`], [`ImpossibleTravel`]): records the log raises from patterns,
 //!   `authentication.failed_max` and `authentication.impossible_travel`, written to every sink
 //!   like any record (so rules may notify about them), in bounded memory per detection whatever
-//!   the number of keys, per tenant.
+//!   the number of keys, per tenant. Over one process's records by default; over every
+//!   instance's rows of a PostgreSQL table with [`NotifyConfig::over_fleet`] (features `notify`
+//!   and `postgres`, see `FleetDetections`), one instance evaluating at a time, each window
+//!   raised once for the whole fleet.
 //!
 //! [`NotifyConfig`] gathers them for [`Builder::with_notifications`](crate::Builder::with_notifications);
 //! the configuration file's `[[transports]]`, `[[notifications]]` and `[[detections]]` say the

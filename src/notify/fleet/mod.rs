@@ -1,47 +1,4 @@
-//! Detections over a fleet (cargo features `notify` and `postgres`): every instance of a service
-//! writes into one PostgreSQL table, and the detections run over all of their rows, so an attack
-//! a load balancer spreads over five instances is one attack.
-//!
-//! - **One evaluator at a time.** Every instance configured with [`FleetDetections`] tries to take
-//!   a lease: a session-level advisory lock of the table and scope. The one holding it evaluates;
-//!   the others try again every [poll](FleetDetections::with_poll). When the evaluating process
-//!   dies its connection closes and the lock goes with it: another takes over within a poll
-//!   (within the server's TCP keep-alive, about 20 s, when its machine vanishes instead).
-//! - **In order, from where it was.** Each instance's rows are read in `seq` order from a cursor
-//!   kept in the table `<table>_cursors` (an instance's rows are committed in `seq` order: its
-//!   sink writes them one batch after the other), and the instances' rows are merged by time.
-//!   Rows are read once they are [settled](FleetDetections::with_settle) (2 s old by default), so
-//!   that instances' batches arrive before the merge passes their time.
-//! - **Each window once.** A detection's window is raised only when `<table>_raised` holds no
-//!   window of the same detection and group covering its time; the window is inserted first and
-//!   the record written after. A new evaluator reads again what the detections' memory reaches
-//!   (a threshold's window; for impossible travel, the longest journey at the fastest speed)
-//!   before its predecessor's cursors, so a window open at the hand-over is completed, and what
-//!   the old one already raised is not raised again.
-//!
-//! The detection record is written by the evaluating instance, through its log (every sink, its
-//! own notification rules): a rule on `authentication.failed_max` configured on every instance
-//! notifies once. That record rides the evaluating process's delivery like every record it writes
-//! (memory, then its spool when configured): a process killed after raising a window and before
-//! its record reached the table loses it unless it has a spool.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use tracing_security_events::notify::{FleetDetections, NotifyConfig, Threshold};
-//! use tracing_security_events::query::{Field, Query};
-//!
-//! let notifications = NotifyConfig::new()
-//!     .detection(Threshold::new(
-//!         "failed sign-ins",
-//!         Query::parse("event = authentication.failed")?,
-//!         Field::parse("client.ip")?,
-//!         10,
-//!         Duration::from_secs(300),
-//!     ))
-//!     .over_fleet(FleetDetections::new().with_url("postgres://app@db/app?sslmode=require"));
-//! # let _ = notifications;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Detections over a fleet's PostgreSQL table: see [`FleetDetections`].
 
 mod evaluator;
 mod raised;
@@ -55,8 +12,51 @@ pub(crate) use evaluator::FleetEvaluator;
 use crate::postgres_table::{check_table_name, redacted_url, PostgresError, DEFAULT_TABLE};
 use crate::sink::postgres::DATABASE_URL_VARIABLE;
 
-/// Where and how detections run for a whole fleet: the PostgreSQL table its instances write
-/// (see [the module](self)).
+/// Detections over a fleet (cargo features `notify` and `postgres`): every instance of a service
+/// writes into one PostgreSQL table, and the detections run over all of their rows, so an attack
+/// a load balancer spreads over five instances is one attack.
+///
+/// - **One evaluator at a time.** Every instance configured with [`FleetDetections`] tries to take
+///   a lease: a session-level advisory lock of the table and scope. The one holding it evaluates;
+///   the others try again every [poll](FleetDetections::with_poll). When the evaluating process
+///   dies its connection closes and the lock goes with it: another takes over within a poll
+///   (within the server's TCP keep-alive, about 20 s, when its machine vanishes instead).
+/// - **In order, from where it was.** Each instance's rows are read in `seq` order from a cursor
+///   kept in the table `<table>_cursors` (an instance's rows are committed in `seq` order: its
+///   sink writes them one batch after the other), and the instances' rows are merged by time.
+///   Rows are read once they are [settled](FleetDetections::with_settle) (2 s old by default), so
+///   that instances' batches arrive before the merge passes their time.
+/// - **Each window once.** A detection's window is raised only when `<table>_raised` holds no
+///   window of the same detection and group covering its time; the window is inserted first and
+///   the record written after. A new evaluator reads again what the detections' memory reaches
+///   (a threshold's window; for impossible travel, the longest journey at the fastest speed)
+///   before its predecessor's cursors, so a window open at the hand-over is completed, and what
+///   the old one already raised is not raised again.
+///
+/// The detection record is written by the evaluating instance, through its log (every sink, its
+/// own notification rules): a rule on `authentication.failed_max` configured on every instance
+/// notifies once. That record rides the evaluating process's delivery like every record it writes
+/// (memory, then its spool when configured): a process killed after raising a window and before
+/// its record reached the table loses it unless it has a spool.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_security_events::notify::{FleetDetections, NotifyConfig, Threshold};
+/// use tracing_security_events::query::{Field, Query};
+///
+/// let notifications = NotifyConfig::new()
+///     .detection(Threshold::new(
+///         "failed sign-ins",
+///         Query::parse("event = authentication.failed")?,
+///         Field::parse("client.ip")?,
+///         10,
+///         Duration::from_secs(300),
+///     ))
+///     .over_fleet(FleetDetections::new().with_url("postgres://app@db/app?sslmode=require"));
+/// # let _ = notifications;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+
 #[derive(Clone)]
 #[must_use]
 pub struct FleetDetections {

@@ -29,19 +29,37 @@
 //!
 //! | column | type | |
 //! |---|---|---|
-//! | `id` | `uuid` primary key | the record's id: a batch written twice is written once |
-//! | `instance`, `seq` | `text`, `bigint`, unique together | `service.instance` and its own `seq` |
+//! | `id` | `uuid` | the record's id: a batch written twice is written once |
+//! | `instance`, `seq` | `text`, `bigint` | `service.instance` and its own `seq` |
 //! | `timestamp` | `timestamptz` | |
 //! | `event_name`, `category`, `outcome` | `text` | |
 //! | `severity` | `smallint` | debug 0, info 1, warn 2, error 3, critical 4 |
 //! | `actor_id`, `tenant_id` | `text`, nullable | |
 //! | `client_ip` | `inet`, nullable | |
 //! | `service_name` | `text` | |
-//! | `line` | `text` | the record exactly as written, sealed in its instance's hash chain |
+//! | `line` | `text` | the record exactly as written, sealed in its chain |
 //! | `record` | `jsonb` | the same, for queries on any path |
+//! | `retention` | `text` | its retention class: the days it is kept, `''` when no rule names it |
 //!
-//! Indexes: `(timestamp desc, id desc)`, `(tenant_id, timestamp desc)`, `(event_name, timestamp
-//! desc)`, `(actor_id, timestamp desc)`.
+//! Primary key `(id, timestamp, retention)`, unique `(instance, seq, timestamp, retention)`
+//! (a partitioned table's keys hold its partition keys); indexes `(timestamp desc, id desc)`,
+//! `(tenant_id, timestamp desc)`, `(event_name, timestamp desc)`, `(actor_id, timestamp desc)`,
+//! the actor's name and email, and `(instance, retention, seq)` for the chains.
+//!
+//! **Partitioned** by month of `timestamp`, each month by retention class:
+//! `security_events_202612` holds December 2026, `security_events_202612_90` its rows kept 90
+//! days, `security_events_202612_d` the rest of the month (classes no rule of this instance
+//! gives, and `''`), `security_events_default` rows of a month without a partition (a clock far
+//! off; moved into their month when it is made). Every writing instance makes the current month
+//! and the next three, with a partition per class of its rules, under a lock. Queries prune by
+//! time as before: the store's answers do not change. A table of an earlier version is migrated
+//! in place, its rows copied into their months with their lines untouched (class `''`), so
+//! every chain verifies as before.
+//!
+//! **Chains.** Each instance seals its records in one chain per retention class, by `seq`: the
+//! classes' rows interleave in `seq`, each chain links its own. Dropping a class's old month
+//! removes the beginning of its chains and nothing of the others', and the record of that
+//! removal names where each chain now starts (see *Retention*).
 //!
 //! # Delivery
 //!
@@ -50,15 +68,26 @@
 //! database is away they are held in memory (8 MiB), then in spool files
 //! ([`PostgresConfig::with_spool`]), and written in order when it is back; what the limits
 //! make the sink give up is counted and recorded as `audit.events_dropped`. A slow database never
-//! slows the file sink beside it. At start-up, the sink continues its instance's `seq` and hash
-//! chain from the last row the table holds for it, so `security-log verify postgres://...
-//! --instance I` checks each instance's chain from the rows. Give each process its own
+//! slows the file sink beside it. At start-up, the sink continues its instance's `seq` and
+//! chains from the rows the table holds for it, so `security-log verify postgres://...
+//! --instance I` checks each instance's chains from the rows. Give each process its own
 //! `service.instance` (the host name by default).
 //!
 //! # Retention
 //!
-//! [`PostgresConfig::with_retention`] deletes rows older than an age, 5,000 at a time, so a large
-//! delete never holds a lock writers wait on.
+//! [`PostgresConfig::with_retention`] (the age of records no rule names) and
+//! [`PostgresConfig::with_retention_rule`] (a query and an age: sign-ins 90 days, role changes
+//! two years; the first rule a record matches decides) give each record its class. Once a month
+//! is older than a class's age, that class's partition of the month is dropped whole (so a
+//! record goes between its age and its age plus a month); rows no class partition could take
+//! are deleted 5,000 at a time. Each removal is recorded, in the transaction that removes, by
+//! an `audit.records_removed` record per chain it cut (the instance and class, how many, the
+//! last one's `seq` and hash), sealed in the chain `<instance>/retention`: verification tells
+//! it from a deletion. The retention thread waits at most 2 s for a lock (and gives up until its
+//! next round), so no writer waits longer for it. The log's evidence (`audit.records_removed`,
+//! `audit.checkpoint`, ...) is kept as long as the longest class.
+//!
+//! Several instances may run retention: they take turns under the table's partition lock.
 
 mod classes;
 mod config;
