@@ -415,3 +415,57 @@ fn impossible_travel_between_two_instances() {
         writer.quit();
     }
 }
+
+/// New devices over a fleet: instances asking about the same devices at the same moment find
+/// each new exactly once between them.
+#[cfg(feature = "http")]
+#[test]
+fn a_device_is_new_once_for_the_whole_fleet() {
+    use tracing_security_events::http::{
+        DeviceCheck, DeviceKey, NewDeviceDetector, PostgresDeviceStore,
+    };
+
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("fleet_devices");
+    let detectors: Vec<_> = (0..3)
+        .map(|_| {
+            NewDeviceDetector::new(
+                PostgresDeviceStore::connect_to_table(&cluster.url(), &table).unwrap(),
+            )
+        })
+        .collect();
+    let keys: Vec<DeviceKey> = (0..200)
+        .map(|n| {
+            DeviceKey::new(
+                format!("user-{}", n % 40),
+                if n % 2 == 0 {
+                    "Firefox/Linux"
+                } else {
+                    "Safari/Mac OS X\u{0}"
+                },
+                Some(format!("203.0.{}.9", n % 5).parse().unwrap()),
+            )
+        })
+        .collect();
+    let new: Vec<usize> = std::thread::scope(|scope| {
+        let workers: Vec<_> = detectors
+            .iter()
+            .map(|detector| {
+                let keys = &keys;
+                scope.spawn(move || {
+                    keys.iter()
+                        .filter(|key| detector.check(key).unwrap() == DeviceCheck::New)
+                        .count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let distinct: std::collections::HashSet<_> = keys.iter().collect();
+    assert_eq!(new.iter().sum::<usize>(), distinct.len(), "{new:?}");
+    for detector in &detectors {
+        assert_eq!(detector.check(&keys[0]).unwrap(), DeviceCheck::Known);
+    }
+}

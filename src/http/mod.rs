@@ -103,10 +103,14 @@
 //! **New devices.** [`NewDeviceDetector::check_request`]`(&security, actor_id)` asks whether this actor
 //! was seen before with this user agent family (`Safari/Mac OSX`) from this network (/24 for IPv4,
 //! /64 for IPv6), and emits `authentication.new_device` when not. The built-in `MemoryDeviceStore`
-//! is bounded and forgets on restart; implement `DeviceStore` to keep devices in your database.
+//! is bounded and forgets on restart; `PostgresDeviceStore` (feature `postgres`) keeps them in the
+//! fleet's table, so a device is new once for every instance; or implement `DeviceStore` over
+//! your own database.
 //!
 
 mod client_ip;
+#[cfg(feature = "postgres")]
+mod fleet_devices;
 mod forwarded;
 #[cfg(feature = "geoip")]
 mod geoip;
@@ -117,6 +121,8 @@ mod tenant;
 mod user_agent;
 
 pub use client_ip::{ClientAddress, ForwardedHeader, InvalidTrustedProxy, TrustedProxies};
+#[cfg(feature = "postgres")]
+pub use fleet_devices::PostgresDeviceStore;
 #[cfg(feature = "geoip")]
 #[cfg_attr(docsrs, doc(cfg(feature = "geoip")))]
 pub use geoip::{GeoIp, GeoIpError};

@@ -40,8 +40,9 @@ const MIGRATIONS: &[Step] = &[
     // 2: the `user` shortcut also reads the actor's name and email.
     Step::Sql("CREATE INDEX {t}_actor_name_timestamp ON {t} ((record #>> '{actor,name}'), timestamp DESC);
     CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{actor,email}'), timestamp DESC);"),
-    // 3: fleet detections: how far the evaluating instance has read each instance's rows, and
-    // the windows raised, so that a window is raised once whichever instance evaluates it.
+    // 3: fleet detections: how far the evaluating instance has read each instance's rows, the
+    // windows raised (so that a window is raised once whichever instance evaluates it), and the
+    // devices seen (so that a device is new once for the fleet).
     Step::Sql("CREATE TABLE {t}_cursors (
         scope text NOT NULL,
         instance text NOT NULL,
@@ -57,6 +58,10 @@ const MIGRATIONS: &[Step] = &[
         quiet_until timestamptz NOT NULL,
         raised_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (scope, detection, key_hash, first_at)
+    );
+    CREATE TABLE {t}_devices (
+        key_hash text PRIMARY KEY,
+        first_seen timestamptz NOT NULL DEFAULT now()
     );"),
     // 4: partitioned by month and retention class, every row kept as it was.
     Step::Code(partition),
