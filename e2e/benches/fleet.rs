@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use pg::history::{copy_history, create_past_months, create_version_2, month_end, KINDS};
+use pg::history::{
+    copy_history, create_past_months, create_version_2, insert_probe, month_end, new_table, KINDS,
+};
 use tracing_security_events::notify::{FleetDetections, ImpossibleTravel, NotifyConfig, Threshold};
 use tracing_security_events::query::{Field, Query};
 use tracing_security_events::sink::postgres::PostgresConfig;
@@ -56,38 +58,6 @@ fn client(cluster: &pg::Cluster) -> postgres::Client {
     postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap()
 }
 
-/// Inserts one row every 10 ms into `table` until `stop`; each insert's latency.
-fn probe(
-    url: String,
-    table: String,
-    stop: Arc<AtomicBool>,
-    classes: bool,
-) -> std::thread::JoinHandle<Vec<Duration>> {
-    std::thread::spawn(move || {
-        let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        let mut latencies = Vec::new();
-        let mut seq = 0i64;
-        let (column, value) = if classes {
-            (", retention", ", '90'")
-        } else {
-            ("", "")
-        };
-        let statement = format!(
-            "INSERT INTO {table} (id, instance, seq, timestamp, event_name, category, outcome, \
-             severity, line, record{column}) VALUES (gen_random_uuid(), 'probe', $1, now(), \
-             'probe', 'probe', 'success', 1, '{{}}', '{{}}'{value})"
-        );
-        while !stop.load(Ordering::Relaxed) {
-            seq += 1;
-            let began = Instant::now();
-            db.execute(&statement, &[&seq]).unwrap();
-            latencies.push(began.elapsed());
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        latencies
-    })
-}
-
 /// Median, 99th percentile and longest of `latencies`.
 fn summary(mut latencies: Vec<Duration>) -> String {
     latencies.sort();
@@ -104,7 +74,7 @@ fn summary(mut latencies: Vec<Duration>) -> String {
 /// The latencies of inserts into `table` for two seconds, nothing else running.
 fn idle_latencies(cluster: &pg::Cluster, table: &str, classes: bool) -> Vec<Duration> {
     let stop = Arc::new(AtomicBool::new(false));
-    let probe = probe(cluster.url(), table.to_owned(), stop.clone(), classes);
+    let probe = insert_probe(cluster.url(), table.to_owned(), stop.clone(), classes);
     std::thread::sleep(Duration::from_secs(2));
     stop.store(true, Ordering::Relaxed);
     probe.join().unwrap()
@@ -139,12 +109,7 @@ fn retention_by_partitions(cluster: &pg::Cluster, rows: u64) {
             .with_url(cluster.url())
             .with_table(&table)
     };
-    let (_layer, guard) = tracing_security_events::builder()
-        .with_service_instance("setup")
-        .with_postgres(config())
-        .build::<tracing_subscriber::Registry>()
-        .unwrap();
-    guard.shutdown().unwrap();
+    new_table(&cluster.url(), &table);
     let mut db = client(cluster);
     let now = Utc::now();
     create_past_months(&mut db, &table, now, 16);
@@ -161,7 +126,7 @@ fn retention_by_partitions(cluster: &pg::Cluster, rows: u64) {
     let idle = idle_latencies(cluster, &table, true);
 
     let stop = Arc::new(AtomicBool::new(false));
-    let probe = probe(cluster.url(), table.clone(), stop.clone(), true);
+    let probe = insert_probe(cluster.url(), table.clone(), stop.clone(), true);
     let began = Instant::now();
     let (_layer, guard) = tracing_security_events::builder()
         .with_service_instance("retention")
@@ -216,7 +181,7 @@ fn retention_by_deletes(cluster: &pg::Cluster, rows: u64) {
         "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {expired} LIMIT 5000)"
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let probe = probe(cluster.url(), table.clone(), stop.clone(), false);
+    let probe = insert_probe(cluster.url(), table.clone(), stop.clone(), false);
     let began = Instant::now();
     let mut removed = 0;
     loop {
@@ -258,19 +223,9 @@ fn cpu_time() -> Duration {
 
 fn fleet_detections(cluster: &pg::Cluster, rows: u64) {
     let table = pg::Cluster::table("bench_fleet");
-    let (_layer, guard) = tracing_security_events::builder()
-        .with_service_instance("setup")
-        .with_postgres(
-            PostgresConfig::new()
-                .with_url(cluster.url())
-                .with_table(&table),
-        )
-        .build::<tracing_subscriber::Registry>()
-        .unwrap();
-    guard.shutdown().unwrap();
+    new_table(&cluster.url(), &table);
     let mut db = client(cluster);
-    // Sign-ins of the last hour over three instances: one in three failed, from 5,000
-    // addresses; successes of 20,000 actors around the world.
+    // Sign-ins of the last hour over three instances.
     let began = Utc::now() - chrono::Duration::minutes(60);
     let step = 3_600_000_000 / rows as i64;
     let mut writer = db
@@ -287,27 +242,37 @@ fn fleet_detections(cluster: &pg::Cluster, rows: u64) {
         let at = began + chrono::Duration::microseconds(step * i as i64);
         let time = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let id = uuid::Uuid::new_v4();
+        // One sign-in in three failed: mostly from 5,000 addresses a few times an hour each,
+        // and from ten attackers' addresses often. Successes: 20,000 actors each at home (one
+        // sign-in in 500 from the other side of the world).
         let (event, category, outcome, extra) = if i % 3 == 0 {
+            let n = i / 3;
+            let address = if n % 50 == 0 {
+                format!("198.51.100.{}", n % 10)
+            } else {
+                format!("10.0.{}.{}", (n / 7) % 20, (n / 7) % 250)
+            };
             (
                 "authentication.failed",
                 "authentication",
                 "failure",
-                format!(
-                    r#""client":{{"ip":"10.0.{}.{}"}}"#,
-                    (i / 7) % 20,
-                    (i / 7) % 250
-                ),
+                format!(r#""client":{{"ip":"{address}"}}"#),
             )
         } else {
-            let lat = (i % 170) as f64 - 85.0;
-            let lon = (i % 350) as f64 - 175.0;
+            let actor = i % 20_000;
+            let (mut lat, mut lon) = (
+                (actor % 120) as f64 - 60.0,
+                ((actor * 7) % 340) as f64 - 170.0,
+            );
+            if i % 500 == 1 {
+                (lat, lon) = (-lat, if lon > 0.0 { lon - 180.0 } else { lon + 180.0 });
+            }
             (
                 "authentication.succeeded",
                 "authentication",
                 "success",
                 format!(
-                    r#""actor":{{"id":"u{}"}},"client":{{"ip":"192.0.2.1","geo":{{"lat":{lat},"lon":{lon}}}}}"#,
-                    i % 20_000
+                    r#""actor":{{"id":"u{actor}"}},"client":{{"ip":"192.0.2.1","geo":{{"lat":{lat},"lon":{lon}}}}}"#
                 ),
             )
         };

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use common::TempLog;
-use pg::history::{copy_history, create_past_months, create_version_2, month_end, KINDS};
+use pg::history::{
+    copy_history, create_past_months, create_version_2, insert_probe, month_end, new_table, KINDS,
+};
 use pg::Cluster;
 use tracing_security_events::integrity::{ProblemKind, VerifyOptions};
 use tracing_security_events::query::Query;
@@ -279,17 +281,7 @@ fn retention_by_kind_drops_old_partitions_while_writers_run_and_records_every_re
     let table = Cluster::table("kinds");
     let mut db = client(cluster);
     // The table, made by a writer of this version (no retention yet).
-    let log = TempLog::new();
-    let (_layer, guard) = log
-        .builder()
-        .with_postgres(
-            PostgresConfig::new()
-                .with_url(cluster.url())
-                .with_table(&table),
-        )
-        .build::<tracing_subscriber::Registry>()
-        .unwrap();
-    guard.shutdown().unwrap();
+    new_table(&cluster.url(), &table);
     let now = Utc::now();
     create_past_months(&mut db, &table, now, 16);
     let started = Instant::now();
@@ -326,30 +318,7 @@ fn retention_by_kind_drops_old_partitions_while_writers_run_and_records_every_re
             })
         })
         .collect();
-    let probe = {
-        let (stop, table, url) = (stop.clone(), table.clone(), cluster.url());
-        std::thread::spawn(move || {
-            let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            let mut longest = Duration::ZERO;
-            let mut seq = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                seq += 1;
-                let began = Instant::now();
-                db.execute(
-                    &format!(
-                        "INSERT INTO {table} (id, instance, seq, timestamp, event_name, category, \
-                         outcome, severity, line, record, retention) VALUES (gen_random_uuid(), \
-                         'probe', $1, now(), 'probe', 'probe', 'success', 1, '{{}}', '{{}}', '90')"
-                    ),
-                    &[&seq],
-                )
-                .unwrap();
-                longest = longest.max(began.elapsed());
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            longest
-        })
-    };
+    let probe = insert_probe(cluster.url(), table.clone(), stop.clone(), true);
     let left = |db: &mut postgres::Client, kind: usize| -> u64 {
         db.query_one(
             &format!("SELECT count(*) FROM {table} WHERE instance LIKE 'h%' AND event_name = $1"),
@@ -375,7 +344,7 @@ fn retention_by_kind_drops_old_partitions_while_writers_run_and_records_every_re
     for writer in writers {
         writer.join().unwrap();
     }
-    let longest = probe.join().unwrap();
+    let longest = probe.join().unwrap().into_iter().max().unwrap_or_default();
     println!("the longest insert beside retention took {longest:?}");
 
     // Every writer's record is there.

@@ -3,6 +3,9 @@
 //! retention test and bench.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use tracing_security_events::integrity::chain::{ChainHash, ChainHasher};
@@ -149,4 +152,53 @@ pub fn create_version_2(db: &mut postgres::Client, t: &str) {
          CREATE INDEX {t}_actor_email_timestamp ON {t} ((record #>> '{{actor,email}}'), timestamp DESC);"
     ))
     .unwrap();
+}
+
+/// Makes `table` as a writer of this version does (migrated, this month and the next made),
+/// without writing to it.
+pub fn new_table(url: &str, table: &str) {
+    let (_layer, guard) = tracing_security_events::builder()
+        .with_service_instance("setup")
+        .with_postgres(
+            tracing_security_events::sink::postgres::PostgresConfig::new()
+                .with_url(url)
+                .with_table(table),
+        )
+        .build::<tracing_subscriber::Registry>()
+        .unwrap();
+    guard.shutdown().unwrap();
+}
+
+/// Inserts one row into `table` every 10 ms until `stop`, as a writer beside the work being
+/// measured; each insert's latency. `classes`: the table has the `retention` column.
+pub fn insert_probe(
+    url: String,
+    table: String,
+    stop: Arc<AtomicBool>,
+    classes: bool,
+) -> std::thread::JoinHandle<Vec<Duration>> {
+    std::thread::spawn(move || {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let (column, value) = if classes {
+            (", retention", ", '90'")
+        } else {
+            ("", "")
+        };
+        let statement = format!(
+            "INSERT INTO {table} (id, instance, seq, timestamp, event_name, category, outcome, \
+             severity, line, record{column}) VALUES (gen_random_uuid(), 'probe', $1, now(), \
+             'probe', 'probe', 'success', 1, '{{}}', '{{}}'{value})"
+        );
+        // Numbered from the clock: probes one after the other never reuse a `seq`.
+        let mut seq = chrono::Utc::now().timestamp_micros();
+        let mut latencies = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            seq += 1;
+            let began = Instant::now();
+            db.execute(&statement, &[&seq]).unwrap();
+            latencies.push(began.elapsed());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        latencies
+    })
 }

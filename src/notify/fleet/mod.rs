@@ -10,7 +10,7 @@ use std::time::Duration;
 pub(crate) use evaluator::FleetEvaluator;
 
 use crate::postgres_table::{check_table_name, redacted_url, PostgresError, DEFAULT_TABLE};
-use crate::sink::postgres::DATABASE_URL_VARIABLE;
+use crate::sink::postgres::url_or_environment;
 
 /// Detections over a fleet (cargo features `notify` and `postgres`): every instance of a service
 /// writes into one PostgreSQL table, and the detections run over all of their rows, so an attack
@@ -143,10 +143,7 @@ impl FleetDetections {
     /// The URL set, else the environment's; the table's name checked.
     pub(crate) fn resolved(&self) -> Result<(String, String), PostgresError> {
         check_table_name(&self.table)?;
-        let url = match &self.url {
-            Some(url) => url.clone(),
-            None => std::env::var(DATABASE_URL_VARIABLE).map_err(|_| PostgresError::NoUrl)?,
-        };
+        let url = url_or_environment(self.url.as_deref())?;
         Ok((url, self.table.clone()))
     }
 }

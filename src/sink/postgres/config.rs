@@ -161,10 +161,15 @@ impl PostgresConfig {
 
     /// The URL set, else the environment's.
     pub(crate) fn resolved_url(&self) -> Result<String, PostgresError> {
-        match &self.url {
-            Some(url) => Ok(url.clone()),
-            None => std::env::var(DATABASE_URL_VARIABLE).map_err(|_| PostgresError::NoUrl),
-        }
+        url_or_environment(self.url.as_deref())
+    }
+}
+
+/// `url`, else the one in [`DATABASE_URL_VARIABLE`].
+pub(crate) fn url_or_environment(url: Option<&str>) -> Result<String, PostgresError> {
+    match url {
+        Some(url) => Ok(url.to_owned()),
+        None => std::env::var(DATABASE_URL_VARIABLE).map_err(|_| PostgresError::NoUrl),
     }
 }
 

@@ -297,7 +297,7 @@ fn verify_rows<L: AsRef<[u8]>>(
         if let (Some(removals), Some((first_seq, Some(after)))) = (removals, &tail.first) {
             match removals.iter().find(|r| &r.last_hash == after) {
                 Some(removal) => verifier.report.removed_by_retention.push(format!(
-                    "{} record(s) up to seq {} (retention)",
+                    "{} record(s) up to seq {} of this chain",
                     removal.count, removal.last_seq
                 )),
                 None => {
