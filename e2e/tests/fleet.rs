@@ -469,3 +469,74 @@ fn a_device_is_new_once_for_the_whole_fleet() {
         assert_eq!(detector.check(&keys[0]).unwrap(), DeviceCheck::Known);
     }
 }
+
+/// The same from the configuration file: a postgres sink with retention rules, a threshold and
+/// `[fleet_detections]` over the sink's table.
+#[cfg(feature = "config")]
+#[test]
+fn fleet_detections_and_retention_rules_from_the_configuration_file() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let table = Cluster::table("fleet_configured");
+    let url = cluster.url();
+    let text = format!(
+        r#"[[sinks]]
+type = "postgres"
+url = {url:?}
+table = {table:?}
+retention = "365d"
+retention_rules = [{{ when = "category = authentication", keep = "90d" }}]
+
+[[detections]]
+type = "threshold"
+name = "brute force"
+when = "event = authentication.failed"
+group_by = "client.ip"
+count = 5
+window = "1m"
+
+[fleet_detections]
+url = {url:?}
+table = {table:?}
+poll = "50ms"
+settle = "200ms"
+"#
+    );
+    let config =
+        tracing_security_events::config::Config::parse(&text, "fleet.toml", Vec::new()).unwrap();
+    let (layer, guard) = tracing_security_events::Builder::from_config(&config)
+        .with_service_instance("configured-1")
+        .build()
+        .unwrap();
+    let mut db = client(cluster);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..5 {
+            let span = tracing::info_span!("request", client.ip = "203.0.113.99");
+            let _entered = span.enter();
+            security_event!(SecurityEvent::LoginFailed);
+        }
+        guard.flush().unwrap();
+        expect_detections(
+            &mut db,
+            &table,
+            "authentication.failed_max",
+            "203.0.113.99",
+            1,
+        );
+    });
+    guard.shutdown().unwrap();
+    // Sign-ins are in their class's partition, kept 90 days.
+    let classes: Vec<String> = db
+        .query(
+            &format!(
+                "SELECT DISTINCT retention FROM {table} WHERE event_name = 'authentication.failed'"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(classes, ["90"]);
+}

@@ -102,6 +102,7 @@ use std::sync::Arc;
 
 pub use crate::postgres_table::PostgresError;
 use crate::postgres_table::{check_table_name, describe, redacted_url, schema};
+#[cfg(feature = "notify")]
 pub(crate) use config::url_or_environment;
 pub use config::{PostgresConfig, DATABASE_URL_VARIABLE};
 

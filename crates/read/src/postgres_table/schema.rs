@@ -140,7 +140,9 @@ fn partition(transaction: &mut Transaction<'_>, table: &str) -> Result<(), postg
     };
     let first = to_month(bounds.get(0), bounds.get(1)).unwrap_or_else(|| partitions::month_of(now));
     let last = to_month(bounds.get(2), bounds.get(3)).unwrap_or_else(|| partitions::month_of(now));
-    let mut month = first;
+    // Ten years at most: rows older still (a clock once at zero) stay in the default partition.
+    let earliest = (last.0 - 10, last.1);
+    let mut month = first.max(earliest);
     let mut ahead = 0;
     while month <= last || ahead < MONTHS_AHEAD {
         if month > last {
