@@ -328,6 +328,7 @@ fn the_evaluator_killed_mid_window_another_completes_it_once() {
     let mut killed = writers.remove(position);
     killed.child.kill().unwrap();
     killed.child.wait().unwrap();
+    let died = Instant::now();
     // Another takes the lease.
     let deadline = Instant::now() + Duration::from_secs(30);
     let second = loop {
@@ -337,6 +338,10 @@ fn the_evaluator_killed_mid_window_another_completes_it_once() {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    println!(
+        "{second} took the lease {:?} after {first} was killed",
+        died.elapsed()
+    );
     // The window completes on the survivors: 6 + 2 = 8, detected once, by the new evaluator.
     for writer in &mut writers {
         writer.send("fail 203.0.113.50 1");
