@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+#[cfg(feature = "postgres")]
+use crossbeam_channel::bounded;
 
 use super::delivery::{Delivery, Retry};
 use super::detection::Detection;
@@ -286,11 +288,15 @@ impl NotifyConfig {
         let sink = match fleet {
             Some(evaluator) => {
                 let stop = evaluator.stop.clone();
+                let (ended, end) = bounded::<()>(1);
                 let thread = std::thread::Builder::new()
                     .name("security-fleet-detections".into())
-                    .spawn(move || evaluator.run())
+                    .spawn(move || {
+                        evaluator.run();
+                        let _ = ended.send(());
+                    })
                     .map_err(spawn_error)?;
-                sink.with_fleet(stop, thread)
+                sink.with_fleet(stop, thread, end)
             }
             None => sink,
         };

@@ -23,8 +23,13 @@ pub(crate) struct NotifySink {
     counters: Arc<NotifyCounters>,
     thread: Option<JoinHandle<()>>,
     flush_timeout: Duration,
-    /// The fleet evaluator's thread and its stop flag, when detections run over a fleet.
-    fleet: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    /// The fleet evaluator's thread, its stop flag, and word that it ended, when detections
+    /// run over a fleet.
+    fleet: Option<(
+        Arc<AtomicBool>,
+        JoinHandle<()>,
+        crossbeam_channel::Receiver<()>,
+    )>,
 }
 
 impl NotifySink {
@@ -50,8 +55,13 @@ impl NotifySink {
 
     /// Stops and waits for the fleet evaluator when the sink goes.
     #[cfg(feature = "postgres")]
-    pub(crate) fn with_fleet(mut self, stop: Arc<AtomicBool>, thread: JoinHandle<()>) -> Self {
-        self.fleet = Some((stop, thread));
+    pub(crate) fn with_fleet(
+        mut self,
+        stop: Arc<AtomicBool>,
+        thread: JoinHandle<()>,
+        ended: crossbeam_channel::Receiver<()>,
+    ) -> Self {
+        self.fleet = Some((stop, thread, ended));
         self
     }
 }
@@ -111,9 +121,13 @@ impl Sink for NotifySink {
 impl Drop for NotifySink {
     fn drop(&mut self) {
         // The fleet evaluator first: it writes into the log through the rule thread's sinks.
-        if let Some((stop, thread)) = self.fleet.take() {
+        // A database that stopped answering mid-statement must not hold shutdown: past the
+        // flush timeout the thread is left to end on its own (its statements time out).
+        if let Some((stop, thread, ended)) = self.fleet.take() {
             stop.store(true, Ordering::Relaxed);
-            let _ = thread.join();
+            if ended.recv_timeout(self.flush_timeout).is_ok() {
+                let _ = thread.join();
+            }
         }
         // The rule thread ends after what is queued; its delivery threads after theirs.
         drop(self.sender.take());

@@ -88,10 +88,11 @@ impl FleetEvaluator {
             let Ok(mut connection) = schema::connect(&self.url) else {
                 return Ok(false);
             };
-            // A vanished machine's lease ends when the server stops hearing from it.
+            // A vanished machine's lease ends when the server stops hearing from it; a
+            // statement that hangs ends too, and the session is made again.
             connection.batch_execute(
                 "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
-                 SET tcp_keepalives_count = 2",
+                 SET tcp_keepalives_count = 2; SET statement_timeout = '30s'",
             )?;
             if schema::migrate(&mut connection, &self.settings.table).is_err() {
                 return Ok(false);
