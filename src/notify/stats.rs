@@ -7,8 +7,13 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct NotifyStats {
-    /// Records the rules and detections saw.
+    /// Records the rules and detections saw (detections over a fleet: see `fleet_rows`).
     pub records: u64,
+    /// Rows of the fleet's table the detections saw, while this instance held the lease
+    /// (detections over a fleet).
+    pub fleet_rows: u64,
+    /// Times this instance took the fleet's lease.
+    pub leases_taken: u64,
     /// Records that found the rule queue full and were not evaluated (each also in an
     /// `audit.events_dropped` record naming the `notify` sink).
     pub overflowed: u64,
@@ -31,6 +36,8 @@ pub struct NotifyStats {
 #[derive(Debug, Default)]
 pub(crate) struct NotifyCounters {
     pub(crate) records: AtomicU64,
+    pub(crate) fleet_rows: AtomicU64,
+    pub(crate) leases_taken: AtomicU64,
     pub(crate) overflowed: AtomicU64,
     pub(crate) notifications: AtomicU64,
     pub(crate) delivered: AtomicU64,
@@ -51,6 +58,8 @@ impl NotifyStatsHandle {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         NotifyStats {
             records: read(&c.records),
+            fleet_rows: read(&c.fleet_rows),
+            leases_taken: read(&c.leases_taken),
             overflowed: read(&c.overflowed),
             notifications: read(&c.notifications),
             delivered: read(&c.delivered),

@@ -112,6 +112,7 @@ impl FleetEvaluator {
                 return Ok(false);
             }
             *lead = Some(self.take_over(connection)?);
+            Counters::add(&self.counters.leases_taken, 1);
         }
         let lead = lead.as_mut().expect("leading just above");
         self.evaluate(connection, lead)
@@ -185,7 +186,7 @@ impl FleetEvaluator {
         lead: &mut Lead,
         line: &str,
     ) -> Result<(), postgres::Error> {
-        Counters::add(&self.counters.records, 1);
+        Counters::add(&self.counters.fleet_rows, 1);
         let record = LazyRecord::new(line, &lead.members);
         for detector in &mut lead.detectors {
             if !detector.may_match(line.as_bytes()) {
