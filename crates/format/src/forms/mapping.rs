@@ -423,7 +423,7 @@ fn builtin(name: &str) -> Option<FormMapping> {
         "audit.notification_failed" => m(EventLogActivity, 99, "Notification Failure", API, INFO),
         "audit.checkpoint" => m(EventLogActivity, 99, "Checkpoint", FILE, INFO),
         "audit.files_removed" => m(EventLogActivity, 2, "", FILE, DELETION),
-        "audit.records_removed" => m(EventLogActivity, 2, "", DATABASE, DELETION),
+        "audit.records_removed" => m(EventLogActivity, 2, "", DATABASE, CHANGE),
         "audit.key_rotated" => m(EventLogActivity, 99, "Key Rotate", CONFIG, CHANGE),
         _ => return None,
     })

@@ -141,7 +141,7 @@
 //! | `audit.notification_failed` | Event Log Activity (1008) | 99 Notification Failure | 100899 | api | info |
 //! | `audit.checkpoint` | Event Log Activity (1008) | 99 Checkpoint | 100899 | file | info |
 //! | `audit.files_removed` | Event Log Activity (1008) | 2 Delete | 100802 | file | deletion |
-//! | `audit.records_removed` | Event Log Activity (1008) | 2 Delete | 100802 | database | deletion |
+//! | `audit.records_removed` | Event Log Activity (1008) | 2 Delete | 100802 | database | change |
 //! | `audit.key_rotated` | Event Log Activity (1008) | 99 Key Rotate | 100899 | configuration | change |
 
 mod ecs;
