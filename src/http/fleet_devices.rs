@@ -67,11 +67,7 @@ fn key_hash(key: &DeviceKey) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::hex::encode(&hasher.finalize())
 }
 
 impl DeviceStore for PostgresDeviceStore {

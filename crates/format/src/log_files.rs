@@ -149,6 +149,27 @@ fn parse_stamp(stamp: &str) -> Option<DateTime<Utc>> {
         .map(|naive| naive.and_utc())
 }
 
+/// Writes `bytes` to `target` whole or not at all (a new file beside it, renamed into place),
+/// readable by its owner only, as the log it belongs to: a file a reader trusts beside a log
+/// (a rotated file's index, the retention rules).
+pub fn replace_private(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut temporary = target.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut out = options.open(&temporary)?;
+    out.write_all(bytes)?;
+    drop(out);
+    std::fs::rename(&temporary, target)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,10 +15,7 @@ fn micros(at: chrono::DateTime<chrono::Utc>) -> i64 {
 /// The group's key as stored: a hash, so that any value (NUL, megabytes) fits and none is
 /// kept in clear beside the log.
 fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::hex::encode(&Sha256::digest(key.as_bytes()))
 }
 
 /// Records `finding`'s window unless one of the same detection and group already covers its

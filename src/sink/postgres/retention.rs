@@ -228,13 +228,7 @@ impl Upkeep {
             &[&chain, &class],
         )?;
         let (mut seq, mut tip) = match last {
-            Some(row) => {
-                let line: String = row.get(1);
-                let tip = unseal(line.as_bytes())
-                    .and_then(|sealed| ChainHash::parse(sealed.hash))
-                    .unwrap_or(ChainHash::GENESIS);
-                (row.get::<_, i64>(0), tip)
-            }
+            Some(row) => (row.get::<_, i64>(0), tip_of(row.get(1))),
             None => (0, ChainHash::GENESIS),
         };
         let mut rows = Vec::with_capacity(removed.len());
@@ -303,6 +297,13 @@ fn expired(leaf: &Leaf, days: u32, now: DateTime<Utc>) -> bool {
     end.is_some_and(|end| end + chrono::Duration::days(i64::from(days)) <= now)
 }
 
+/// The hash a chain ends with after the sealed `line` (the genesis when it is not one).
+fn tip_of(line: &str) -> ChainHash {
+    unseal(line.as_bytes())
+        .and_then(|sealed| ChainHash::parse(sealed.hash))
+        .unwrap_or(ChainHash::GENESIS)
+}
+
 /// A row of `instance, retention, count, seq, line`.
 fn removed_of(row: &postgres::Row) -> Removed {
     Removed {
@@ -329,7 +330,7 @@ pub(crate) fn chain_ends(
         .get(0);
     let mut tips = BTreeMap::new();
     for &days in classes {
-        let line: Option<String> = client
+        let tip = client
             .query_opt(
                 &format!(
                     "SELECT line FROM {table} WHERE instance = $1 AND retention = $2 \
@@ -337,12 +338,7 @@ pub(crate) fn chain_ends(
                 ),
                 &[&instance, &class_value(days)],
             )?
-            .map(|row| row.get(0));
-        let tip = line
-            .as_deref()
-            .and_then(|line| unseal(line.as_bytes()))
-            .and_then(|sealed| ChainHash::parse(sealed.hash))
-            .unwrap_or(ChainHash::GENESIS);
+            .map_or(ChainHash::GENESIS, |row| tip_of(row.get(0)));
         tips.insert(days, tip);
     }
     Ok((last_seq.map(|seq| seq.max(0) as u64), tips))

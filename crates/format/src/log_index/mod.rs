@@ -179,20 +179,7 @@ impl LogIndex {
     /// Writes the index beside its file: to a new file, readable by its owner only as the
     /// log is (the filters tell which values a block holds), renamed into place.
     pub fn save(&self, file: &Path) -> io::Result<()> {
-        use std::io::Write;
-        let target = index_path(file);
-        let temporary = target.with_extension("index.tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut out = options.open(&temporary)?;
-        out.write_all(&self.encode())?;
-        drop(out);
-        std::fs::rename(&temporary, &target)
+        crate::log_files::replace_private(&index_path(file), &self.encode())
     }
 }
 

@@ -103,17 +103,8 @@ impl RetentionRules {
 
     /// Writes the rules beside the log (readable by the log's owner only), whole or not at all.
     pub fn save_beside(&self, active: &Path) -> io::Result<()> {
-        let path = Self::path_beside(active);
         let text = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        io::Write::write_all(&mut options.open(&temporary)?, &text)?;
-        std::fs::rename(&temporary, &path)
+        crate::log_files::replace_private(&Self::path_beside(active), &text)
     }
 
     /// The rules kept beside the log whose active file is `active`, if any.
