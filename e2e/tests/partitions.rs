@@ -391,6 +391,25 @@ fn retention_by_kind_drops_old_partitions_while_writers_run_and_records_every_re
             assert!(!report.removed_by_retention.is_empty(), "{instance}");
         }
     }
+    // Sign-ins past their 90 days whose month is not yet dropped are still rows, and in no
+    // answer, as the file store answers.
+    let held: i64 = db
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM {table} WHERE event_name = 'authentication.failed' \
+                 AND timestamp < now() - interval '90 days'"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(held > 0, "the month straddling the age is kept whole");
+    let past = Search::new(Query::parse("event = authentication.failed and time < -90d").unwrap());
+    assert_eq!(store.count(&past).unwrap().records, 0);
+    assert!(store.search(&past).unwrap().records.is_empty());
+    let recent =
+        Search::new(Query::parse("event = authentication.failed and time > -80d").unwrap());
+    assert!(store.count(&recent).unwrap().records > 0);
     // A removal retention did not make: the first kept sign-in of h0 deleted by hand.
     db.execute(
         &format!(

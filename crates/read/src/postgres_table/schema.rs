@@ -233,15 +233,18 @@ pub fn migrate(client: &mut Client, table: &str) -> Result<(), PostgresError> {
 }
 
 /// Checks that `table` was made by the sink and is not newer than this crate knows (for
-/// readers, who never migrate).
-pub(crate) fn check_version(client: &mut Client, table: &str) -> Result<(), PostgresError> {
+/// readers, who never migrate); its version.
+pub(crate) fn check_version(client: &mut Client, table: &str) -> Result<i32, PostgresError> {
     let found = version(client, table).map_err(|_| PostgresError::NoTable(table.to_owned()))?;
     refuse_newer(table, found)?;
     if found == 0 {
         return Err(PostgresError::NoTable(table.to_owned()));
     }
-    Ok(())
+    Ok(found)
 }
+
+/// The first version whose rows have a retention class (migration 4).
+pub(crate) const CLASSES_VERSION: i32 = 4;
 
 /// The table's schema version (0 before the first migration).
 fn version(client: &mut impl postgres::GenericClient, table: &str) -> Result<i32, postgres::Error> {

@@ -65,6 +65,8 @@ pub struct PostgresStore {
     pool: r2d2::Pool<PostgresConnectionManager<MakeTlsConnector>>,
     tls: MakeTlsConnector,
     statement_timeout: Duration,
+    /// Whether the rows have a retention class (a table of version 4 or later).
+    classes: bool,
 }
 
 /// Connections a store holds at most, unless told otherwise.
@@ -94,7 +96,7 @@ impl PostgresStore {
     pub fn connect_to_table(url: &str, table: &str) -> Result<Self, PostgresError> {
         check_table_name(table)?;
         let mut client = schema::connect(url)?;
-        schema::check_version(&mut client, table)?;
+        let version = schema::check_version(&mut client, table)?;
         schema::check_encoding(&mut client)?;
         let (config, tls) = schema::config(url)?;
         Ok(PostgresStore {
@@ -104,6 +106,7 @@ impl PostgresStore {
             config,
             tls,
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            classes: version >= schema::CLASSES_VERSION,
         })
     }
 
@@ -183,8 +186,13 @@ impl PostgresStore {
     }
 
     /// The condition of a query within a scope, its parameters, and whether it is exact.
-    fn condition(query: &Query, scope: &Scope, now: DateTime<Utc>) -> (Compiler, String, bool) {
-        let (compiler, alternatives, exact) = Self::alternatives(query, scope, now);
+    fn condition(
+        &self,
+        query: &Query,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> (Compiler, String, bool) {
+        let (compiler, alternatives, exact) = self.alternatives(query, scope, now);
         let sql = alternatives
             .iter()
             .map(|a| format!("({a})"))
@@ -195,12 +203,24 @@ impl PostgresStore {
 
     /// The condition as alternatives, each within the scope (see `Compiler::alternatives`).
     fn alternatives(
+        &self,
         query: &Query,
         scope: &Scope,
         now: DateTime<Utc>,
     ) -> (Compiler, Vec<String>, bool) {
         let mut compiler = Compiler::new(now);
         let (mut alternatives, exact) = compiler.alternatives(query);
+        // A row past its class's age is in no answer, as the file store answers: retention
+        // drops its partition whole, up to a month later.
+        if self.classes {
+            let at = compiler.bind(now.to_rfc3339());
+            for alternative in &mut alternatives {
+                *alternative = format!(
+                    "({alternative}) AND NOT (retention ~ '^[0-9]{{1,6}}$' \
+                     AND timestamp < {at}::text::timestamptz - retention::int4 * interval '1 day')"
+                );
+            }
+        }
         if let Scope::Tenant(tenant) = scope {
             let tenant = compiler.bind(tenant.clone());
             for alternative in &mut alternatives {
@@ -320,7 +340,7 @@ impl PostgresStore {
         order: Order,
         each: &mut dyn FnMut(Row) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let (compiler, alternatives, exact) = Self::alternatives(query, scope, now);
+        let (compiler, alternatives, exact) = self.alternatives(query, scope, now);
         let matcher = (!exact).then(|| query.matcher(now));
         self.scan(
             &compiler,
@@ -369,7 +389,7 @@ fn keyset_text(micros: i64) -> String {
 impl LogStore for PostgresStore {
     fn search(&self, search: &Search) -> Result<Page, StoreError> {
         let (compiler, alternatives, exact) =
-            Self::alternatives(&search.query, &search.scope, search.now);
+            self.alternatives(&search.query, &search.scope, search.now);
         let matcher = (!exact).then(|| search.query.matcher(search.now));
         let mut after = match &search.cursor {
             Some(Cursor {
@@ -451,7 +471,7 @@ impl LogStore for PostgresStore {
     fn count(&self, search: &Search) -> Result<Count, StoreError> {
         let (query, scope, now, deadline) =
             (&search.query, &search.scope, search.now, &search.deadline);
-        let (compiler, condition, exact) = Self::condition(query, scope, now);
+        let (compiler, condition, exact) = self.condition(query, scope, now);
         if exact {
             let sql = format!("SELECT count(*) FROM {} WHERE {condition}", self.table);
             let params: Vec<&(dyn ToSql + Sync)> = compiler
@@ -486,7 +506,7 @@ impl LogStore for PostgresStore {
 
     fn aggregate(&self, aggregate: &Aggregate) -> Result<Aggregation, StoreError> {
         let (mut compiler, condition, exact) =
-            Self::condition(&aggregate.query, &aggregate.scope, aggregate.now);
+            self.condition(&aggregate.query, &aggregate.scope, aggregate.now);
         let columns: Option<Vec<String>> = aggregate.by.iter().map(group_column).collect();
         if let (true, Some(columns)) = (exact, columns) {
             let grouped = self.group_by(aggregate, &mut compiler, &condition, &columns)?;
