@@ -79,7 +79,8 @@
 //! [`PostgresConfig::with_retention_rule`] (a query and an age: sign-ins 90 days, role changes
 //! two years; the first rule a record matches decides) give each record its class. Once a month
 //! is older than a class's age, that class's partition of the month is dropped whole (so a
-//! record goes between its age and its age plus a month); rows no class partition could take
+//! row goes between its age and its age plus a month; from its age on, `PostgresStore` leaves
+//! it out of every answer, as the file store does); rows no class partition could take
 //! are deleted 5,000 at a time. Each removal is recorded, in the transaction that removes, by
 //! an `audit.records_removed` record per chain it cut (the instance and class, how many, the
 //! last one's `seq` and hash), sealed in the chain `<instance>/retention`: verification tells
